@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what geosync's tests and demo need on a fresh Debian/Ubuntu machine with Node 20, and
+# says what it installs. Idempotent: it installs only what is missing.
+#   Debian: docker-registry (CNCF distribution), skopeo (OCI client), swift + s3api and memcached
+#           (S3 object storage for the integration tests), apache2-utils (htpasswd), curl.
+#   npm:    the locked dependencies (npm ci).
+# usage: scripts/install-deps.sh [--demo]   (--demo: only what the demo needs: registry + skopeo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ${1:-} == --demo ]]; then
+  debs=(docker-registry skopeo curl)
+else
+  debs=(docker-registry skopeo swift swift-proxy swift-object swift-container swift-account memcached apache2-utils curl iproute2)
+fi
+missing=()
+for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) == 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "install-deps: Debian packages present: ${debs[*]}"
+fi
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "install-deps: installing npm packages from package-lock.json (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  echo "install-deps: npm packages up to date"
+fi

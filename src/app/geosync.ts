@@ -1,0 +1,124 @@
+/**
+ * Wires one geosync instance: the ext_proc gRPC server with grpc.health.v1 on the same port, the
+ * admin HTTP server, and the locator. Returned as a handle, so tests start it in-process on port 0
+ * and the CLI drives its lifecycle (serve, drain on SIGTERM, exit).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { startAdminServer, type AdminRoute, type AdminServer } from '../admin/server';
+import { systemClock, type Clock } from '../clock/clock';
+import { formatListen, type GeosyncConfig, type ListenAddress } from '../config/schema';
+import type { DecisionRecord } from '../decide/decision';
+import { addExtProcService, type StreamHooks } from '../extproc/server';
+import type { RequestMeta } from '../extproc/stream';
+import type { Locator } from '../locate/locator';
+import type { Logger } from '../log/logger';
+import { buildLocator } from './locator-factory';
+
+/** gRPC health service names: '' (the server) and the ext_proc service Envoy health-checks. */
+export const HEALTH_SERVICES = ['', 'envoy.service.ext_proc.v3.ExternalProcessor'];
+
+export interface GeosyncDeps {
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** Defaults to the locator built from the configuration. */
+  readonly locator?: Locator;
+  readonly onDecision?: (record: DecisionRecord, meta: RequestMeta) => void;
+  readonly streamHooks?: StreamHooks;
+  readonly adminRoutes?: ReadonlyMap<string, AdminRoute>;
+}
+
+export interface Geosync {
+  /** Bound gRPC address (`host:port` or `unix:PATH`), with the real port when configured as 0. */
+  readonly grpcAddress: string;
+  readonly adminAddress: string;
+  /** NOT_SERVING and not ready at once; open and new streams are still answered. */
+  startDraining(): void;
+  readonly draining: boolean;
+  /** Stops accepting streams, waits up to `graceMs` for open ones, then closes everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Promise<Geosync> {
+  const clock = deps.clock ?? systemClock;
+  const locator = deps.locator ?? buildLocator(config);
+  const log = deps.log;
+  const regionUrls = new Map(
+    config.regions.filter((r) => r.name !== config.region).map((r) => [r.name, r.url]),
+  );
+
+  const server = new grpc.Server({
+    // Envoy keeps one HTTP/2 connection with many streams; let it.
+    'grpc.max_concurrent_streams': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  addExtProcService(
+    server,
+    {
+      locator,
+      clock,
+      lookupTimeoutMs: config.lookupTimeoutMs,
+      regionUrls,
+      onDecision: deps.onDecision ?? (() => {}),
+    },
+    log,
+    deps.streamHooks,
+  );
+  const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])));
+  health.addToServer(server);
+
+  const grpcAddress = await bind(server, config.listen.grpc);
+  let draining = false;
+  let ready = false;
+  let admin: AdminServer;
+  try {
+    admin = await startAdminServer(config.listen.admin, () => ready && !draining, deps.adminRoutes);
+  } catch (err) {
+    server.forceShutdown();
+    await locator.close();
+    throw err;
+  }
+  for (const s of HEALTH_SERVICES) health.setStatus(s, 'SERVING');
+  ready = true;
+  log.info({ grpc: grpcAddress, admin: admin.address, siblings: [...regionUrls.keys()] }, 'geosync serving');
+
+  const startDraining = () => {
+    if (draining) return;
+    draining = true;
+    for (const s of HEALTH_SERVICES) health.setStatus(s, 'NOT_SERVING');
+    log.info('draining: health NOT_SERVING, open streams still answered');
+  };
+  return {
+    grpcAddress,
+    adminAddress: admin.address,
+    get draining() {
+      return draining;
+    },
+    startDraining,
+    async close(graceMs = 1000) {
+      startDraining();
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+      await admin.close();
+      await locator.close();
+    },
+  };
+}
+
+async function bind(server: grpc.Server, listen: ListenAddress): Promise<string> {
+  const target = listen.kind === 'unix' ? `unix:${listen.path}` : formatListen(listen);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return listen.kind === 'unix' ? target : `${listen.host}:${port}`;
+}

@@ -1,0 +1,42 @@
+/** Reads a YAML file, applies environment overrides and validates: the only way a config is made. */
+import { readFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
+import { applyEnvOverrides, processEnv, type Env } from './env';
+import type { ConfigProblem, Obj } from './reader';
+import { validateConfig, type ValidationResult } from './validate';
+
+export async function loadConfigFile(file: string, env: Env = processEnv()): Promise<ValidationResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return fail('(file)', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return loadConfigText(text, env);
+}
+
+export function loadConfigText(text: string, env: Env = {}): ValidationResult {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => ({
+        path: '(yaml)',
+        message: `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  const raw: unknown = doc.toJS();
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return fail('(root)', 'must be a mapping of configuration keys');
+  }
+  return validateConfig(applyEnvOverrides(raw as Obj, env));
+}
+
+export function formatProblems(problems: readonly ConfigProblem[]): string {
+  return problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
+}
+
+function fail(path: string, message: string): ValidationResult {
+  return { ok: false, problems: [{ path, message }] };
+}

@@ -1,0 +1,63 @@
+/**
+ * Header values as Envoy sends them. Since Envoy 1.27 (runtime guard `send_header_raw_value`,
+ * default true) values arrive in `raw_value` (bytes) with `value` empty, and Envoy reads only
+ * `raw_value` from mutations: a mutation written to `value` is silently ignored
+ * (envoyproxy/envoy#31555). Older Envoys send `value`. So: read raw_value, fall back to value;
+ * write raw_value only.
+ */
+import type { HeaderMap__Output } from '../generated/envoy/config/core/v3/HeaderMap';
+import type { HeaderValueOption } from '../generated/envoy/config/core/v3/HeaderValueOption';
+import type { Struct__Output } from '../generated/google/protobuf/Struct';
+
+export const HEADER = {
+  status: ':status',
+  method: ':method',
+  path: ':path',
+  location: 'location',
+  originalUrl: 'x-envoy-original-url',
+  requestId: 'x-request-id',
+  traceparent: 'traceparent',
+} as const;
+
+/** Header map with lower-case names; repeated headers keep the first value. */
+export function readHeaders(map: HeaderMap__Output | null | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const h of map?.headers ?? []) {
+    if (!h || typeof h.key !== 'string') continue;
+    const key = h.key.toLowerCase();
+    if (out.has(key)) continue;
+    const raw = h.raw_value && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString('latin1') : '';
+    out.set(key, raw !== '' ? raw : (h.value ?? ''));
+  }
+  return out;
+}
+
+/** A set-header mutation in the form Envoy reads: raw_value only, `append` unset (= overwrite). */
+export function setHeader(key: string, value: string): HeaderValueOption {
+  return { header: { key, raw_value: Buffer.from(value, 'latin1') } };
+}
+
+/** The attribute map Envoy attaches to the first message of a direction (key is fixed by Envoy). */
+export const ATTRIBUTES_KEY = 'envoy.filters.http.ext_proc';
+
+export const ATTRIBUTE = {
+  path: 'request.path',
+  method: 'request.method',
+  /** CEL map lookup; present only when the request carries the header (else evaluation fails and it is omitted). */
+  originalUrl: "request.headers['x-envoy-original-url']",
+} as const;
+
+/** Reads the string and bool attributes Envoy evaluated for this message. */
+export function readAttributes(attributes: Record<string, Struct__Output> | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  const fields = attributes?.[ATTRIBUTES_KEY]?.fields ?? {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (!v) continue;
+    // google.protobuf.Value comes from protobufjs's built-in descriptor, whose field names are
+    // camelCase even with keepCase (the generated type says so too).
+    if (v.kind === 'stringValue' && typeof v.stringValue === 'string') out.set(k, v.stringValue);
+    else if (v.kind === 'numberValue' && typeof v.numberValue === 'number') out.set(k, String(v.numberValue));
+    else if (v.kind === 'boolValue' && typeof v.boolValue === 'boolean') out.set(k, String(v.boolValue));
+  }
+  return out;
+}

@@ -1,0 +1,70 @@
+/**
+ * Builders for the replies geosync sends. Each sets exactly the fields Envoy needs, so the
+ * stream code never assembles protobuf objects by hand.
+ * Reference: envoy/service/ext_proc/v3/external_processor.proto (ProcessingResponse).
+ */
+import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/ProcessingResponse';
+import type { Struct } from '../generated/google/protobuf/Struct';
+import type { DecisionRecord } from '../decide/decision';
+import { HEADER, setHeader } from './headers';
+
+export type Phase =
+  | 'request_headers'
+  | 'response_headers'
+  | 'request_body'
+  | 'response_body'
+  | 'request_trailers'
+  | 'response_trailers';
+
+/** A plain CONTINUE of the matching kind: the message passes unchanged. */
+export function continueReply(phase: Phase): ProcessingResponse {
+  return { [phase]: {} } as ProcessingResponse;
+}
+
+/**
+ * CONTINUE for request headers that also tells Envoy to skip the response-headers round trip for
+ * this request (honoured when the filter has `allow_mode_override: true`). The other modes are left
+ * at their defaults: before Envoy 1.34 an override replaced the whole mode, and the defaults
+ * (body NONE, trailers SKIP) are what geosync configures anyway.
+ */
+export function continueSkippingResponse(): ProcessingResponse {
+  return { request_headers: {}, mode_override: { response_header_mode: 'SKIP' } };
+}
+
+/**
+ * Turns the 404 into a 307 to the sibling. `:status` and `location` are allowed by Envoy's default
+ * header-mutation rules; `append` stays unset, which Envoy reads as overwrite.
+ */
+export function redirectReply(location: string, record: DecisionRecord): ProcessingResponse {
+  return {
+    response_headers: {
+      response: {
+        status: 'CONTINUE',
+        header_mutation: {
+          set_headers: [setHeader(HEADER.status, '307'), setHeader(HEADER.location, location)],
+        },
+      },
+    },
+    dynamic_metadata: decisionMetadata(record),
+  };
+}
+
+export function responseContinueReply(record: DecisionRecord): ProcessingResponse {
+  return { response_headers: {}, dynamic_metadata: decisionMetadata(record) };
+}
+
+/** Namespace of the dynamic metadata geosync writes (needs `metadata_options.receiving_namespaces`). */
+export const METADATA_NAMESPACE = 'geosync';
+
+/**
+ * The decision as dynamic metadata, shaped like geosync.v1.Decision (proto/geosync/v1/decision.proto),
+ * for Envoy access logs: %DYNAMIC_METADATA(geosync:outcome)%. google.protobuf.Value fields are
+ * camelCase in protobufjs's built-in descriptor.
+ */
+export function decisionMetadata(record: DecisionRecord): Struct {
+  const fields: Struct['fields'] = { outcome: { stringValue: record.outcome } };
+  if (record.kind) fields.kind = { stringValue: record.kind };
+  if (record.sourceRegion) fields.source_region = { stringValue: record.sourceRegion };
+  if (record.lookupMs !== undefined) fields.lookup_ms = { numberValue: Math.round(record.lookupMs) };
+  return { fields: { [METADATA_NAMESPACE]: { structValue: { fields } } } };
+}

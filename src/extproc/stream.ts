@@ -1,0 +1,173 @@
+/**
+ * One ext_proc stream = one upstream request to the local registry. The processor remembers what
+ * the request was (from request headers, or from `response_attributes` when Envoy skips them) and
+ * answers each message with exactly one reply of the matching kind.
+ * Protocol: envoy/service/ext_proc/v3/external_processor.proto; Envoy waits for one reply per
+ * message within `message_timeout`, so every path below ends in a reply or a clean stream end.
+ */
+import type { Clock } from '../clock/clock';
+import type { DecisionRecord } from '../decide/decision';
+import { classify, planResponse, recordFor, redirectLocation } from '../decide/decision';
+import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
+import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/ProcessingResponse';
+import type { LocateResult, Locator } from '../locate/locator';
+import type { Classification, PullRequestInfo } from '../oci/pull';
+import { ATTRIBUTE, HEADER, readAttributes, readHeaders } from './headers';
+import {
+  continueReply,
+  continueSkippingResponse,
+  redirectReply,
+  responseContinueReply,
+  type Phase,
+} from './replies';
+
+export interface StreamContext {
+  readonly locator: Locator;
+  readonly clock: Clock;
+  readonly lookupTimeoutMs: number;
+  /** Base URL of every sibling region by name. */
+  readonly regionUrls: ReadonlyMap<string, string>;
+  /** Called once per decided request (telemetry, logs). */
+  readonly onDecision: (record: DecisionRecord, meta: RequestMeta) => void;
+}
+
+export interface RequestMeta {
+  readonly requestId?: string;
+  readonly traceparent?: string;
+  readonly target?: Classification;
+}
+
+/** A reply to send, or a protocol error that ends the stream (Envoy then fails open). */
+export type StepResult = { readonly reply: ProcessingResponse } | { readonly protocolError: string };
+
+export class StreamProcessor {
+  private request?: PullRequestInfo;
+  private classification?: Classification;
+  private meta: { requestId?: string; traceparent?: string } = {};
+  /** One HTTP request per stream, so one decision per stream. */
+  private decided = false;
+
+  constructor(private readonly ctx: StreamContext) {}
+
+  /** `cancelled` aborts when Envoy cancels the stream (the lookup stops waiting). */
+  async step(msg: ProcessingRequest__Output, cancelled: AbortSignal): Promise<StepResult> {
+    switch (msg.request) {
+      case 'request_headers':
+        return { reply: this.onRequestHeaders(msg) };
+      case 'response_headers':
+        return { reply: await this.onResponseHeaders(msg, cancelled) };
+      case 'request_body':
+      case 'response_body':
+      case 'request_trailers':
+      case 'response_trailers':
+        // geosync configures these modes off, but a reply of the matching kind keeps the
+        // stream correct if an operator turns them on.
+        return { reply: continueReply(msg.request as Phase) };
+      default:
+        return { protocolError: 'ProcessingRequest carries no request/response message' };
+    }
+  }
+
+  private onRequestHeaders(msg: ProcessingRequest__Output): ProcessingResponse {
+    const headers = readHeaders(msg.request_headers?.headers);
+    this.captureMeta(headers);
+    this.request = {
+      method: headers.get(HEADER.method) ?? '',
+      path: headers.get(HEADER.path) ?? '',
+      redirected: headers.has(HEADER.originalUrl),
+    };
+    this.classification = classify(this.request);
+    if (!this.classification.eligible) {
+      this.decide({ outcome: 'ineligible', reason: this.classification.reason });
+      return continueSkippingResponse();
+    }
+    return continueReply('request_headers');
+  }
+
+  private async onResponseHeaders(
+    msg: ProcessingRequest__Output,
+    cancelled: AbortSignal,
+  ): Promise<ProcessingResponse> {
+    const headers = readHeaders(msg.response_headers?.headers);
+    if (!this.request) {
+      // Request headers were skipped (Envoy >= 1.37 with response_attributes): the request
+      // comes from the attributes of this first response message.
+      const attrs = readAttributes(msg.attributes);
+      const path = attrs.get(ATTRIBUTE.path);
+      const method = attrs.get(ATTRIBUTE.method);
+      if (path !== undefined && method !== undefined) {
+        this.request = { method, path, redirected: attrs.has(ATTRIBUTE.originalUrl) };
+      }
+      this.classification = classify(this.request);
+    }
+    const plan = planResponse(this.classification ?? classify(undefined), headers.get(HEADER.status));
+    if (plan.action === 'continue') {
+      this.decide(plan.record);
+      return responseContinueReply(plan.record);
+    }
+
+    const target = plan.classification.target;
+    const started = this.ctx.clock.now();
+    const result = await this.lookup(target, cancelled);
+    const record = recordFor(target.kind, result, this.ctx.clock.now() - started);
+    this.decide(record);
+    if (result.outcome === 'found') {
+      const url = this.ctx.regionUrls.get(result.region);
+      if (url !== undefined && this.request)
+        return redirectReply(redirectLocation(url, this.request.path), record);
+    }
+    return responseContinueReply(record);
+  }
+
+  /** The locator, bounded by the lookup deadline and by Envoy cancelling the stream. */
+  private async lookup(
+    target: Parameters<Locator['locate']>[0],
+    cancelled: AbortSignal,
+  ): Promise<LocateResult> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const stopTimer = this.ctx.clock.setTimer(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.ctx.lookupTimeoutMs);
+    const onCancel = () => controller.abort();
+    cancelled.addEventListener('abort', onCancel, { once: true });
+    if (cancelled.aborted) controller.abort();
+    const aborted = new Promise<LocateResult>((resolve) => {
+      const done = () => resolve(timedOut ? { outcome: 'timeout' } : { outcome: 'error', code: 'cancelled' });
+      if (controller.signal.aborted) done();
+      else controller.signal.addEventListener('abort', done, { once: true });
+    });
+    try {
+      const result = await Promise.race([
+        this.ctx.locator
+          .locate(target, controller.signal)
+          .catch((err: unknown): LocateResult => ({
+            outcome: 'error',
+            code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
+          })),
+        aborted,
+      ]);
+      return timedOut && result.outcome !== 'found' ? { outcome: 'timeout' } : result;
+    } finally {
+      stopTimer();
+      cancelled.removeEventListener('abort', onCancel);
+      controller.abort();
+    }
+  }
+
+  private captureMeta(headers: Map<string, string>): void {
+    const requestId = headers.get(HEADER.requestId);
+    const traceparent = headers.get(HEADER.traceparent);
+    this.meta = { ...(requestId ? { requestId } : {}), ...(traceparent ? { traceparent } : {}) };
+  }
+
+  private decide(record: DecisionRecord): void {
+    if (this.decided) return;
+    this.decided = true;
+    this.ctx.onDecision(record, {
+      ...this.meta,
+      ...(this.classification ? { target: this.classification } : {}),
+    });
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The Locator answers one question for the decision service: which sibling region's storage
+ * holds this pull target? It never names this region, and it resolves (never rejects).
+ */
+import type { PullTarget } from '../oci/pull';
+
+export type LocateResult =
+  | { readonly outcome: 'found'; readonly region: string; readonly lastModified?: Date }
+  | { readonly outcome: 'not_found' }
+  | { readonly outcome: 'timeout' }
+  | { readonly outcome: 'error'; readonly code: string };
+
+export interface Locator {
+  /**
+   * Resolves promptly once `signal` aborts (the lookup deadline passed or Envoy cancelled the
+   * stream); shared work started for other waiters may go on.
+   */
+  locate(target: PullTarget, signal: AbortSignal): Promise<LocateResult>;
+  close(): Promise<void>;
+}

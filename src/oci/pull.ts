@@ -1,0 +1,76 @@
+/**
+ * Which requests geosync may answer from a sibling region: the reads a pull makes.
+ *
+ * - GET and HEAD of /v2/<name>/manifests/<tag|digest>
+ * - GET of /v2/<name>/blobs/<digest>
+ *
+ * Never a blob HEAD: `docker push` HEADs each blob and skips the upload on 200, so answering it
+ * from a sibling makes the later manifest PUT fail with MANIFEST_BLOB_UNKNOWN (pitfall 1). Never
+ * uploads, mounts, deletes, tag lists or the catalog. Anything that does not parse exactly under the
+ * OCI grammar (percent-encoding, dot segments, over-long names, unknown digest algorithms) is
+ * ineligible and causes no storage call.
+ */
+import { isRepositoryName, isTag, parseDigest, type Digest } from './reference';
+
+export type PullKind = 'manifest_by_tag' | 'manifest_by_digest' | 'blob';
+
+export type PullTarget =
+  | { readonly kind: 'manifest_by_tag'; readonly repository: string; readonly tag: string }
+  | { readonly kind: 'manifest_by_digest'; readonly repository: string; readonly digest: Digest }
+  | { readonly kind: 'blob'; readonly repository: string; readonly digest: Digest };
+
+export type IneligibleReason =
+  'method' | 'blob_head' | 'path' | 'grammar' | 'too_long' | 'internal_redirect' | 'missing_request';
+
+export type Classification =
+  | { readonly eligible: true; readonly target: PullTarget }
+  | { readonly eligible: false; readonly reason: IneligibleReason };
+
+/** Longer request targets are not pulls geosync answers (and are not worth parsing). */
+export const MAX_PATH_LENGTH = 2048;
+
+const PULL_PATH = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/;
+
+export interface PullRequestInfo {
+  readonly method: string;
+  /** The request target as sent (`:path`): path and optional query. */
+  readonly path: string;
+  /** The request already went through an internal redirect (`x-envoy-original-url` present). */
+  readonly redirected: boolean;
+}
+
+export function classifyPull(req: PullRequestInfo): Classification {
+  if (req.redirected) return no('internal_redirect');
+  if (req.method !== 'GET' && req.method !== 'HEAD') return no('method');
+  if (req.path.length > MAX_PATH_LENGTH) return no('too_long');
+  const query = req.path.indexOf('?');
+  const path = query >= 0 ? req.path.slice(0, query) : req.path;
+  if (path.includes('#')) return no('path');
+  const m = PULL_PATH.exec(path);
+  if (!m) return no('path');
+  const [, repository, resource, reference] = m as unknown as [string, string, string, string];
+  if (!isRepositoryName(repository)) return no(repository.length > 255 ? 'too_long' : 'grammar');
+
+  if (resource === 'blobs') {
+    if (req.method !== 'GET') return no('blob_head');
+    const digest = parseDigest(reference);
+    return digest ? yes({ kind: 'blob', repository, digest }) : no('grammar');
+  }
+  const digest = parseDigest(reference);
+  if (digest) return yes({ kind: 'manifest_by_digest', repository, digest });
+  if (reference.includes(':')) return no('grammar');
+  return isTag(reference) ? yes({ kind: 'manifest_by_tag', repository, tag: reference }) : no('grammar');
+}
+
+function yes(target: PullTarget): Classification {
+  return { eligible: true, target };
+}
+
+function no(reason: IneligibleReason): Classification {
+  return { eligible: false, reason };
+}
+
+/** Tags move; digests do not. Caches and metrics key on this. */
+export function isImmutable(target: PullTarget): boolean {
+  return target.kind !== 'manifest_by_tag';
+}

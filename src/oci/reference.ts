@@ -1,0 +1,57 @@
+/**
+ * The grammar of repository names, tags and digests, composed from small named atoms as in
+ * distribution/reference (regexp.go) and the OCI distribution spec:
+ * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
+ * and the digest grammar of the OCI image spec (descriptor.md#digests).
+ */
+
+const alphanumeric = '[a-z0-9]+';
+/** `.`, `_`, `__`, or one or more `-` (distribution/reference `separator`). */
+const separator = '(?:[._]|__|[-]+)';
+const pathComponent = `${alphanumeric}(?:${separator}${alphanumeric})*`;
+const name = `${pathComponent}(?:/${pathComponent})*`;
+const tag = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
+
+const NAME = new RegExp(`^${name}$`);
+const TAG = new RegExp(`^${tag}$`);
+
+/** distribution rejects names longer than this (reference.NameTotalLengthMax). */
+export const NAME_MAX_LENGTH = 255;
+
+/**
+ * Registered digest algorithms geosync accepts, with the exact encoded form. Anything else
+ * (unknown algorithm, upper-case hex, wrong length) is not a digest geosync looks up.
+ */
+const DIGEST_ALGORITHMS: Readonly<Record<string, RegExp>> = {
+  sha256: /^[a-f0-9]{64}$/,
+  sha512: /^[a-f0-9]{128}$/,
+};
+
+export interface Digest {
+  readonly algorithm: 'sha256' | 'sha512';
+  readonly hex: string;
+}
+
+export function isRepositoryName(value: string): boolean {
+  return value.length <= NAME_MAX_LENGTH && NAME.test(value);
+}
+
+export function isTag(value: string): boolean {
+  return TAG.test(value);
+}
+
+export function parseDigest(value: string): Digest | undefined {
+  const colon = value.indexOf(':');
+  if (colon < 0) return undefined;
+  const algorithm = value.slice(0, colon);
+  const hex = value.slice(colon + 1);
+  const pattern = Object.prototype.hasOwnProperty.call(DIGEST_ALGORITHMS, algorithm)
+    ? DIGEST_ALGORITHMS[algorithm]
+    : undefined;
+  if (!pattern || !pattern.test(hex)) return undefined;
+  return { algorithm: algorithm as Digest['algorithm'], hex };
+}
+
+export function formatDigest(d: Digest): string {
+  return `${d.algorithm}:${d.hex}`;
+}

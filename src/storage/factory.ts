@@ -1,0 +1,13 @@
+/** Builds the ObjectProbe for a region's configured storage. */
+import type { RegionConfig } from '../config/schema';
+import { FsProbe } from './fs-probe';
+import type { ObjectProbe } from './probe';
+
+export function probeFor(region: RegionConfig): ObjectProbe {
+  switch (region.storage.type) {
+    case 'filesystem':
+      return new FsProbe(region.name, region.storage.root);
+    case 's3':
+      throw new Error('s3 storage is not available in this build yet');
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Storage keys for distribution's storage layout, relative to `<rootdirectory>/docker/registry/v2`.
+ * See distribution's registry/storage/paths.go: a repository serves a blob only if its `_layers`
+ * link exists (even when another repository's push put the blob data in the global store), so the
+ * link is what must be probed; the data object is probed too when configured, because replication
+ * may copy a link before its data (pitfall 11).
+ */
+import type { Digest } from '../oci/reference';
+import type { PullTarget } from '../oci/pull';
+
+/** Where distribution keeps everything below its configured root directory. */
+export const REGISTRY_V2_ROOT = 'docker/registry/v2';
+
+export function blobDataKey(d: Digest): string {
+  return `blobs/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}/data`;
+}
+
+export function layerLinkKey(repository: string, d: Digest): string {
+  return `repositories/${repository}/_layers/${d.algorithm}/${d.hex}/link`;
+}
+
+export function manifestRevisionLinkKey(repository: string, d: Digest): string {
+  return `repositories/${repository}/_manifests/revisions/${d.algorithm}/${d.hex}/link`;
+}
+
+export function tagCurrentLinkKey(repository: string, tag: string): string {
+  return `repositories/${repository}/_manifests/tags/${tag}/current/link`;
+}
+
+/**
+ * Every key that must exist for a region's registry to serve `target`. The first key is the
+ * one whose LastModified dates the content (the repository's own link).
+ */
+export function keysFor(target: PullTarget, opts: { probeBlobData: boolean }): string[] {
+  switch (target.kind) {
+    case 'blob':
+      return opts.probeBlobData
+        ? [layerLinkKey(target.repository, target.digest), blobDataKey(target.digest)]
+        : [layerLinkKey(target.repository, target.digest)];
+    case 'manifest_by_digest':
+      return opts.probeBlobData
+        ? [manifestRevisionLinkKey(target.repository, target.digest), blobDataKey(target.digest)]
+        : [manifestRevisionLinkKey(target.repository, target.digest)];
+    case 'manifest_by_tag':
+      return [tagCurrentLinkKey(target.repository, target.tag)];
+  }
+}
