@@ -1,0 +1,110 @@
+/**
+ * A real CNCF distribution registry (Debian `docker-registry`, 2.8.x) on a free loopback port,
+ * on the filesystem driver or the s3 driver against Swift. Blob redirects to object storage are
+ * disabled so every blob GET is answered by the registry itself (pitfall 10).
+ *
+ * `AWS_CA_BUNDLE` is removed from its environment: distribution 2.8.2 panics at start with the s3
+ * driver when it is set ("unable to load custom CA bundle").
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports';
+import { run, spawnManaged, waitForHttp } from './process';
+import type { S3Endpoint } from './swift';
+
+export type RegistryStorage =
+  | { readonly type: 'filesystem'; readonly root: string }
+  | {
+      readonly type: 's3';
+      readonly s3: S3Endpoint;
+      readonly bucket: string;
+      /** distribution's `rootdirectory`; default `/` (bucket root). */
+      readonly rootDirectory?: string;
+    };
+
+export interface RegistryOptions {
+  readonly storage: RegistryStorage;
+  /** htpasswd basic auth (bcrypt, via apache2-utils' `htpasswd`). */
+  readonly auth?: { readonly username: string; readonly password: string };
+  /** Shared `http.secret` (needed when several instances serve one storage). */
+  readonly secret?: string;
+  readonly timeoutMs?: number;
+}
+
+export interface Registry {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** `127.0.0.1:PORT`, as skopeo's `docker://` references want it. */
+  readonly host: string;
+  readonly port: number;
+  readonly logFile: string;
+  /** Stops the registry and removes its temporary directory; idempotent. */
+  stop(): Promise<void>;
+}
+
+function storageYaml(storage: RegistryStorage): string {
+  if (storage.type === 'filesystem') {
+    return `  filesystem: {rootdirectory: ${JSON.stringify(storage.root)}}\n`;
+  }
+  const s3 = {
+    accesskey: storage.s3.accessKeyId,
+    secretkey: storage.s3.secretAccessKey,
+    region: storage.s3.region,
+    regionendpoint: storage.s3.endpoint,
+    bucket: storage.bucket,
+    secure: storage.s3.endpoint.startsWith('https:'),
+    v4auth: true,
+    rootdirectory: storage.rootDirectory ?? '/',
+  };
+  return `  s3: ${JSON.stringify(s3)}\n`;
+}
+
+export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-registry-'));
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  let auth = '';
+  if (opts.auth) {
+    const { stdout } = await run('htpasswd', ['-Bbn', opts.auth.username, opts.auth.password], {
+      timeoutMs: 10_000,
+    });
+    const file = path.join(dir, 'htpasswd');
+    fs.writeFileSync(file, stdout.trim() + '\n');
+    auth = `auth:\n  htpasswd: {realm: geosync, path: ${JSON.stringify(file)}}\n`;
+  }
+  const config = [
+    'version: 0.1',
+    'log: {level: warn, accesslog: {disabled: true}}',
+    'storage:',
+    storageYaml(opts.storage).trimEnd(),
+    '  delete: {enabled: true}',
+    '  redirect: {disable: true}',
+    '  cache: {blobdescriptor: inmemory}',
+    `http: {addr: "${host}", secret: ${JSON.stringify(opts.secret ?? 'geosync-test')}}`,
+    auth,
+  ].join('\n');
+  const configFile = path.join(dir, 'config.yml');
+  fs.writeFileSync(configFile, config);
+
+  const env = { ...process.env };
+  delete env.AWS_CA_BUNDLE;
+  const proc = spawnManaged('registry', 'docker-registry', ['serve', configFile], { logDir: dir, env });
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= proc.stop().then(() => fs.rmSync(dir, { recursive: true, force: true }));
+    return stopped;
+  };
+  try {
+    // Any HTTP answer (401 with auth) means it serves; 5xx means its storage is not usable.
+    await waitForHttp(`http://${host}/v2/`, {
+      timeoutMs: opts.timeoutMs ?? 20_000,
+      ready: (s) => s < 500,
+      proc,
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url: `http://${host}`, host, port, logFile: proc.logFile, stop };
+}

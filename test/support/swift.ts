@@ -1,0 +1,217 @@
+/**
+ * OpenStack Swift with the s3api middleware (a production S3 implementation that CNCF
+ * distribution's s3 driver works against, unlike s3rver) plus the memcached that s3api+tempauth
+ * require, on free loopback ports in a temporary directory. One instance serves any number of
+ * buckets (one per region). See test-environment notes in the README ("Tests").
+ *
+ * Swift reads /etc/swift/swift.conf (hash prefix/suffix) from that fixed path; it is created when
+ * missing. Every server runs in its own process group because Swift forks workers.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePorts } from './ports';
+import { run, spawnManaged, waitForHttp, waitForTcp, type ManagedProcess } from './process';
+
+export interface S3Endpoint {
+  /** `http://127.0.0.1:PORT`; path-style addressing. */
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+}
+
+export interface SwiftS3 extends S3Endpoint {
+  readonly port: number;
+  /** Temporary directory holding configs, rings, object data and logs. */
+  readonly dir: string;
+  createBucket(name: string): Promise<void>;
+  /** A client for the test's own S3 calls (put/delete objects); destroyed by stop(). */
+  client(): S3Client;
+  /** Stops every server and removes the directory; idempotent, safe after a failed start. */
+  stop(): Promise<void>;
+}
+
+const SWIFT_CONF = `[swift-hash]
+swift_hash_path_suffix = geosync
+swift_hash_path_prefix = geosync
+[storage-policy:0]
+name = gold
+default = yes
+`;
+
+function serverConf(kind: string, port: number, dir: string): string {
+  return `[DEFAULT]
+devices = ${dir}/node
+mount_check = false
+bind_ip = 127.0.0.1
+bind_port = ${port}
+workers = 1
+swift_dir = ${dir}/etc
+user = root
+log_level = WARNING
+[pipeline:main]
+pipeline = ${kind}-server
+[app:${kind}-server]
+use = egg:swift#${kind}
+`;
+}
+
+function proxyConf(port: number, memcachedPort: number, dir: string): string {
+  return `[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = ${port}
+workers = 1
+swift_dir = ${dir}/etc
+user = root
+log_level = WARNING
+[pipeline:main]
+pipeline = catch_errors gatekeeper proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo proxy-logging proxy-server
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:${memcachedPort}
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:bulk]
+use = egg:swift#bulk
+[filter:s3api]
+use = egg:swift#s3api
+location = us-east-1
+[filter:tempauth]
+use = egg:swift#tempauth
+user_test_tester = testing .admin
+[filter:copy]
+use = egg:swift#copy
+[filter:slo]
+use = egg:swift#slo
+[filter:dlo]
+use = egg:swift#dlo
+`;
+}
+
+async function buildRings(etc: string, ports: { object: number; container: number; account: number }) {
+  const opts = { cwd: etc, timeoutMs: 20_000 };
+  for (const kind of ['account', 'container', 'object'] as const) {
+    await run('swift-ring-builder', [`${kind}.builder`, 'create', '0', '1', '1'], opts);
+    await run(
+      'swift-ring-builder',
+      [`${kind}.builder`, 'add', `r1z1-127.0.0.1:${ports[kind]}/d1`, '1'],
+      opts,
+    );
+    await run('swift-ring-builder', [`${kind}.builder`, 'rebalance'], opts);
+  }
+}
+
+export async function startSwift(opts: { timeoutMs?: number } = {}): Promise<SwiftS3> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  if (!fs.existsSync('/etc/swift/swift.conf')) {
+    fs.mkdirSync('/etc/swift', { recursive: true });
+    fs.writeFileSync('/etc/swift/swift.conf', SWIFT_CONF);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-swift-'));
+  const etc = path.join(dir, 'etc');
+  const logs = path.join(dir, 'log');
+  fs.mkdirSync(etc);
+  fs.mkdirSync(path.join(dir, 'node', 'd1'), { recursive: true });
+  const [proxy, memcached, object, container, account] = (await freePorts(5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const procs: ManagedProcess[] = [];
+  const clients: S3Client[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      for (const c of clients) c.destroy();
+      await Promise.all(procs.map((p) => p.stop()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+
+  const endpoint = `http://127.0.0.1:${proxy}`;
+  const base: S3Endpoint = {
+    endpoint,
+    accessKeyId: 'test:tester',
+    secretAccessKey: 'testing',
+    region: 'us-east-1',
+  };
+  const client = (): S3Client => {
+    const c = new S3Client({
+      endpoint,
+      region: base.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: base.accessKeyId, secretAccessKey: base.secretAccessKey },
+    });
+    clients.push(c);
+    return c;
+  };
+
+  try {
+    await buildRings(etc, { object, container, account });
+    for (const [kind, port] of [
+      ['object', object],
+      ['container', container],
+      ['account', account],
+    ] as const) {
+      fs.writeFileSync(path.join(etc, `${kind}-server.conf`), serverConf(kind, port, dir));
+    }
+    fs.writeFileSync(path.join(etc, 'proxy-server.conf'), proxyConf(proxy, memcached, dir));
+
+    procs.push(
+      spawnManaged('memcached', 'memcached', ['-u', 'root', '-l', '127.0.0.1', '-p', String(memcached)], {
+        logDir: logs,
+      }),
+    );
+    for (const kind of ['object', 'container', 'account']) {
+      procs.push(
+        spawnManaged(kind, `swift-${kind}-server`, [path.join(etc, `${kind}-server.conf`)], { logDir: logs }),
+      );
+    }
+    const proxyProc = spawnManaged('proxy', 'swift-proxy-server', [path.join(etc, 'proxy-server.conf')], {
+      logDir: logs,
+    });
+    procs.push(proxyProc);
+    const deadline = Date.now() + timeoutMs;
+    await waitForTcp('127.0.0.1', memcached, timeoutMs);
+    for (const port of [object, container, account]) {
+      await waitForTcp('127.0.0.1', port, Math.max(deadline - Date.now(), 1));
+    }
+    await waitForHttp(`${endpoint}/info`, {
+      timeoutMs: Math.max(deadline - Date.now(), 1),
+      ready: (s) => s === 200,
+      proc: proxyProc,
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  let admin: S3Client | undefined;
+  return {
+    ...base,
+    port: proxy,
+    dir,
+    client,
+    async createBucket(name: string): Promise<void> {
+      admin ??= client();
+      await admin.send(new CreateBucketCommand({ Bucket: name }), {
+        abortSignal: AbortSignal.timeout(10_000),
+      });
+    },
+    stop,
+  };
+}
