@@ -16,13 +16,13 @@ export async function loadConfigFile(file: string, env: Env = processEnv()): Pro
 }
 
 export function loadConfigText(text: string, env: Env = {}): ValidationResult {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
       problems: doc.errors.map((e) => ({
         path: '(yaml)',
-        message: `line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`,
+        message: `line ${e.linePos?.[0]?.line ?? '?'}: ${(e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
       })),
     };
   }

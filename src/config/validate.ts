@@ -42,8 +42,12 @@ export function validateConfig(raw: unknown): ValidationResult {
   const regions = readRegions(r, root);
   const region = r.string(root, 'region', '', { required: true });
   const names = regions.map((x) => x.name);
-  if (region !== undefined && regions.length > 0 && !names.includes(region)) {
-    r.problem('region', `"${region}" is not one of regions[].name (${names.join(', ')})`);
+  // Compare against every declared name, valid or not, so one bad region does not hide this check.
+  const declared = (Array.isArray(root.regions) ? root.regions : [])
+    .map((x: unknown) => (x && typeof x === 'object' ? (x as Obj).name : undefined))
+    .filter((n): n is string => typeof n === 'string');
+  if (region !== undefined && declared.length > 0 && !declared.includes(region)) {
+    r.problem('region', `"${region}" is not one of regions[].name (${declared.join(', ')})`);
   }
 
   const listenObj = r.object(root.listen, 'listen') ?? {};

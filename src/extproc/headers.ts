@@ -55,9 +55,9 @@ export function readAttributes(attributes: Record<string, Struct__Output> | unde
     if (!v) continue;
     // google.protobuf.Value comes from protobufjs's built-in descriptor, whose field names are
     // camelCase even with keepCase (the generated type says so too).
-    if (v.kind === 'stringValue' && typeof v.stringValue === 'string') out.set(k, v.stringValue);
-    else if (v.kind === 'numberValue' && typeof v.numberValue === 'number') out.set(k, String(v.numberValue));
-    else if (v.kind === 'boolValue' && typeof v.boolValue === 'boolean') out.set(k, String(v.boolValue));
+    if (typeof v.stringValue === 'string') out.set(k, v.stringValue);
+    else if (typeof v.numberValue === 'number') out.set(k, String(v.numberValue));
+    else if (typeof v.boolValue === 'boolean') out.set(k, String(v.boolValue));
   }
   return out;
 }

@@ -51,7 +51,8 @@ export class StreamProcessor {
 
   /** `cancelled` aborts when Envoy cancels the stream (the lookup stops waiting). */
   async step(msg: ProcessingRequest__Output, cancelled: AbortSignal): Promise<StepResult> {
-    switch (msg.request) {
+    const phase = phaseOf(msg);
+    switch (phase) {
       case 'request_headers':
         return { reply: this.onRequestHeaders(msg) };
       case 'response_headers':
@@ -62,7 +63,7 @@ export class StreamProcessor {
       case 'response_trailers':
         // geosync configures these modes off, but a reply of the matching kind keeps the
         // stream correct if an operator turns them on.
-        return { reply: continueReply(msg.request as Phase) };
+        return { reply: continueReply(phase) };
       default:
         return { protocolError: 'ProcessingRequest carries no request/response message' };
     }
@@ -140,12 +141,10 @@ export class StreamProcessor {
     });
     try {
       const result = await Promise.race([
-        this.ctx.locator
-          .locate(target, controller.signal)
-          .catch((err: unknown): LocateResult => ({
-            outcome: 'error',
-            code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
-          })),
+        this.ctx.locator.locate(target, controller.signal).catch((err: unknown): LocateResult => ({
+          outcome: 'error',
+          code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
+        })),
         aborted,
       ]);
       return timedOut && result.outcome !== 'found' ? { outcome: 'timeout' } : result;
@@ -170,4 +169,19 @@ export class StreamProcessor {
       ...(this.classification ? { target: this.classification } : {}),
     });
   }
+}
+
+const PHASES: readonly Phase[] = [
+  'request_headers',
+  'response_headers',
+  'request_body',
+  'response_body',
+  'request_trailers',
+  'response_trailers',
+];
+
+/** The message kind: grpc-js sets the oneof name (`--oneofs`); fall back to the field that is set. */
+export function phaseOf(msg: ProcessingRequest__Output): Phase | undefined {
+  if (msg.request) return msg.request;
+  return PHASES.find((p) => msg[p] !== undefined && msg[p] !== null);
 }

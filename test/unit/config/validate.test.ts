@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfigFile, loadConfigText } from '../../../src/config/load';
+import type { ConfigProblem } from '../../../src/config/reader';
+
+const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
+
+async function problems(name: string): Promise<readonly ConfigProblem[]> {
+  const result = await loadConfigFile(fixture(name), {});
+  if (result.ok) throw new Error(`${name} unexpectedly valid`);
+  return result.problems;
+}
+
+describe('configuration: one fixture per error, exact message', () => {
+  test.each<[string, string, string]>([
+    ['region-unknown.yaml', 'region', '"z" is not one of regions[].name (a, b)'],
+    ['region-missing.yaml', 'region', 'is required'],
+    ['listen-grpc-bad.yaml', 'listen.grpc', 'must be host:port or unix:PATH, got "localhost"'],
+    ['listen-admin-same.yaml', 'listen.admin', 'must differ from listen.grpc'],
+    ['lookup-timeout-low.yaml', 'lookupTimeoutMs', 'must be >= 1, got 0'],
+    ['lookup-timeout-type.yaml', 'lookupTimeoutMs', 'must be an integer, got "150ms"'],
+    [
+      'unknown-key.yaml',
+      'lookupTimout',
+      'unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy)',
+    ],
+    [
+      'region-name-bad.yaml',
+      'regions[0].name',
+      `"Region_A" must be lower-case letters, digits and '-', at most 32 characters`,
+    ],
+    ['region-name-duplicate.yaml', 'regions[1].name', 'duplicate region name "b" (also regions[0])'],
+    ['url-relative.yaml', 'regions[0].url', '"registry-a.example.com" is not an absolute URL'],
+    ['url-path.yaml', 'regions[0].url', 'must be a scheme and host[:port] only, without a path'],
+    ['url-duplicate.yaml', 'regions[1].url', 'duplicate url (also regions[0])'],
+    ['s3-bucket-missing.yaml', 'regions[0].storage.bucket', 'is required'],
+    [
+      's3-secret-missing.yaml',
+      'regions[0].storage.secretAccessKey',
+      'accessKeyId and secretAccessKey go together (leave both out to use the AWS SDK provider chain)',
+    ],
+    ['storage-type-bad.yaml', 'regions[1].storage.type', 'must be one of s3, filesystem, got "gcs"'],
+    ['fs-root-relative.yaml', 'regions[1].storage.root', 'must be an absolute path, got "var/lib/registry"'],
+    ['preference-self.yaml', 'preference[0]', '"b" is this region; list sibling regions only'],
+    ['preference-unknown.yaml', 'preference[0]', '"q" is not one of regions[].name'],
+    ['negative-ttl-high.yaml', 'locate.cache.negativeTtlMs', 'must be <= 10000, got 60000'],
+    [
+      'log-level-bad.yaml',
+      'telemetry.logLevel',
+      'must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    ['regions-empty.yaml', 'regions', 'must list at least one region'],
+    ['not-a-mapping.yaml', '(root)', 'must be a mapping of configuration keys'],
+  ])('%s → %s: %s', async (name, key, message) => {
+    expect(await problems(name)).toEqual([{ path: key, message }]);
+  });
+
+  test('YAML syntax errors name the line', async () => {
+    const p = await problems('yaml-syntax.yaml');
+    expect(p[0]?.path).toBe('(yaml)');
+    expect(p[0]?.message).toMatch(/^line \d+: /);
+  });
+
+  test('every problem of a broken file is reported at once', async () => {
+    expect((await problems('many-problems.yaml')).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy)',
+      `regions[0].name: "A" must be lower-case letters, digits and '-', at most 32 characters`,
+      'regions[0].url: must be http or https, got "ftp"',
+      'regions[0].storage.bucket: is required',
+      'regions[1].storage.extra: unknown key (known keys: type, root)',
+      'regions[1].storage.root: must be an absolute path, got "rel/path"',
+      'region: "z" is not one of regions[].name (A, b)',
+      'listen.grpc: must be host:port or unix:PATH, got "nope"',
+      'lookupTimeoutMs: must be >= 1, got -1',
+    ]);
+  });
+
+  test('a missing file is a problem, not an exception', async () => {
+    expect(await problems('does-not-exist.yaml')).toEqual([
+      { path: '(file)', message: `cannot read ${fixture('does-not-exist.yaml')}: ENOENT` },
+    ]);
+  });
+});
+
+describe('configuration: valid file', () => {
+  test('defaults, normalisation and preference order', async () => {
+    const result = await loadConfigFile(fixture('valid.yaml'), {});
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const c = result.config;
+    expect(c.region).toBe('b');
+    expect(c.listen.grpc).toEqual({ kind: 'tcp', host: '127.0.0.1', port: 9002 });
+    expect(c.lookupTimeoutMs).toBe(150);
+    expect(c.preference).toEqual(['a']);
+    expect(c.regions[0]?.storage).toEqual({
+      type: 's3',
+      bucket: 'registry-a',
+      endpoint: 'http://127.0.0.1:8480',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      rootDirectory: '',
+      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
+      requestTimeoutMs: 1000,
+    });
+    expect(c.locate.cache.negativeTtlMs).toBe(2000);
+    expect(Object.isFrozen(c.regions[0])).toBe(true);
+  });
+
+  test('environment variables override documented keys and supply S3 credentials', () => {
+    const text = readFileSync(fixture('valid.yaml'), 'utf8').replace(
+      ', accessKeyId: AK, secretAccessKey: SK',
+      '',
+    );
+    const result = loadConfigText(text, {
+      GEOSYNC_REGION: 'a',
+      GEOSYNC_LISTEN_GRPC: 'unix:/run/geosync.sock',
+      GEOSYNC_LOOKUP_TIMEOUT_MS: '90',
+      GEOSYNC_S3_A_ACCESS_KEY_ID: 'from-env',
+      GEOSYNC_S3_A_SECRET_ACCESS_KEY: 'secret-from-env',
+    });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.region).toBe('a');
+    expect(result.config.listen.grpc).toEqual({ kind: 'unix', path: '/run/geosync.sock' });
+    expect(result.config.lookupTimeoutMs).toBe(90);
+    expect(result.config.preference).toEqual(['b']);
+    const storage = result.config.regions[0]?.storage;
+    expect(storage?.type === 's3' && storage.credentials).toEqual({
+      accessKeyId: 'from-env',
+      secretAccessKey: 'secret-from-env',
+    });
+  });
+
+  test('the shipped example configuration is valid', async () => {
+    const result = await loadConfigFile(
+      path.join(__dirname, '../../../deploy/config/geosync.example.yaml'),
+      {},
+    );
+    expect(result.ok).toBe(true);
+  });
+});

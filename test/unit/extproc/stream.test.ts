@@ -1,0 +1,198 @@
+import type { DecisionRecord } from '../../../src/decide/decision';
+import { StreamProcessor, type StreamContext } from '../../../src/extproc/stream';
+import type { ProcessingRequest__Output } from '../../../src/generated/envoy/service/ext_proc/v3/ProcessingRequest';
+import type { LocateResult, Locator } from '../../../src/locate/locator';
+import type { PullTarget } from '../../../src/oci/pull';
+import { ManualClock } from '../../support/clock';
+import { requestHeadersMessage, responseHeadersMessage, setHeaders } from '../../support/extproc-client';
+
+const DIGEST = `sha256:${'c'.repeat(64)}`;
+
+/** Messages as grpc-js hands them to the server (defaults filled in). */
+function asOutput(msg: object): ProcessingRequest__Output {
+  return {
+    metadata_context: null,
+    attributes: {},
+    observability_mode: false,
+    ...msg,
+  } as ProcessingRequest__Output;
+}
+
+class ScriptedLocator implements Locator {
+  calls: PullTarget[] = [];
+  constructor(private readonly answer: (t: PullTarget, s: AbortSignal) => Promise<LocateResult>) {}
+  locate(t: PullTarget, s: AbortSignal) {
+    this.calls.push(t);
+    return this.answer(t, s);
+  }
+  async close() {}
+}
+
+function setup(answer: (t: PullTarget, s: AbortSignal) => Promise<LocateResult>) {
+  const clock = new ManualClock();
+  const locator = new ScriptedLocator(answer);
+  const decisions: DecisionRecord[] = [];
+  const ctx: StreamContext = {
+    locator,
+    clock,
+    lookupTimeoutMs: 150,
+    regionUrls: new Map([
+      ['a', 'https://registry-a.example.com'],
+      ['c', 'http://127.0.0.1:5103'],
+    ]),
+    onDecision: (r) => decisions.push(r),
+  };
+  return { clock, locator, decisions, processor: new StreamProcessor(ctx) };
+}
+
+const never = new AbortController().signal;
+
+describe('StreamProcessor', () => {
+  test('404 on an eligible GET → 307 to the holder, original path and query kept', async () => {
+    const { processor, decisions } = setup(async () => ({ outcome: 'found', region: 'a' }));
+    const r1 = await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': `/v2/team/app/blobs/${DIGEST}?x=1` })),
+      never,
+    );
+    expect(r1).toEqual({ reply: { request_headers: {} } });
+    const r2 = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    if (!('reply' in r2)) throw new Error('expected a reply');
+    expect(setHeaders(r2.reply as never)).toEqual({
+      ':status': '307',
+      location: `https://registry-a.example.com/v2/team/app/blobs/${DIGEST}?x=1`,
+    });
+    expect(decisions).toEqual([
+      expect.objectContaining({ outcome: 'proxied', kind: 'blob', sourceRegion: 'a' }),
+    ]);
+  });
+
+  test('ineligible request headers → CONTINUE with response_header_mode SKIP, no lookup', async () => {
+    const { processor, locator, decisions } = setup(async () => ({ outcome: 'found', region: 'a' }));
+    const r = await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'HEAD', ':path': `/v2/app/blobs/${DIGEST}` })),
+      never,
+    );
+    expect(r).toEqual({ reply: { request_headers: {}, mode_override: { response_header_mode: 'SKIP' } } });
+    // An Envoy without allow_mode_override still sends the response headers: they pass.
+    const r2 = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    expect('reply' in r2 && setHeaders(r2.reply as never)).toEqual({});
+    expect(locator.calls).toHaveLength(0);
+    expect(decisions).toEqual([{ outcome: 'ineligible', reason: 'blob_head' }]);
+  });
+
+  test('SKIP mode: the request comes from response_attributes', async () => {
+    const { processor, locator } = setup(async () => ({ outcome: 'found', region: 'c' }));
+    const r = await processor.step(
+      asOutput(
+        responseHeadersMessage(404, {
+          attributes: { 'request.path': '/v2/app/manifests/v1', 'request.method': 'HEAD' },
+        }),
+      ),
+      never,
+    );
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({
+      ':status': '307',
+      location: 'http://127.0.0.1:5103/v2/app/manifests/v1',
+    });
+    expect(locator.calls).toEqual([{ kind: 'manifest_by_tag', repository: 'app', tag: 'v1' }]);
+  });
+
+  test('SKIP mode with the internal-redirect attribute → passes', async () => {
+    const { processor, locator } = setup(async () => ({ outcome: 'found', region: 'c' }));
+    const r = await processor.step(
+      asOutput(
+        responseHeadersMessage(404, {
+          attributes: {
+            'request.path': '/v2/app/manifests/v1',
+            'request.method': 'GET',
+            "request.headers['x-envoy-original-url']": 'http://b/v2/app/manifests/v1',
+          },
+        }),
+      ),
+      never,
+    );
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(locator.calls).toHaveLength(0);
+  });
+
+  test('response headers with neither request headers nor attributes → pass', async () => {
+    const { processor, locator, decisions } = setup(async () => ({ outcome: 'found', region: 'a' }));
+    const r = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(locator.calls).toHaveLength(0);
+    expect(decisions).toEqual([{ outcome: 'ineligible', reason: 'missing_request' }]);
+  });
+
+  test.each([200, 206, 301, 307, 401, 500])('status %i → plain CONTINUE without lookup', async (status) => {
+    const { processor, locator } = setup(async () => ({ outcome: 'found', region: 'a' }));
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const r = await processor.step(asOutput(responseHeadersMessage(status)), never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(locator.calls).toHaveLength(0);
+  });
+
+  test('lookup slower than the deadline → CONTINUE, outcome timeout, locator signal aborted', async () => {
+    let seen: AbortSignal | undefined;
+    const { processor, clock, decisions } = setup(
+      (_t, s) =>
+        new Promise(() => {
+          seen = s;
+        }),
+    );
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const pending = processor.step(asOutput(responseHeadersMessage(404)), never);
+    await Promise.resolve();
+    clock.advance(150);
+    const r = await pending;
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(seen?.aborted).toBe(true);
+    expect(decisions).toEqual([
+      expect.objectContaining({ outcome: 'timeout', kind: 'manifest_by_tag', lookupMs: 150 }),
+    ]);
+  });
+
+  test('a locator that throws → CONTINUE, outcome error', async () => {
+    const { processor, decisions } = setup(async () => {
+      throw new TypeError('boom');
+    });
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const r = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(decisions[0]).toMatchObject({ outcome: 'error', reason: 'locator_threw:TypeError' });
+  });
+
+  test('not found → CONTINUE (the 404 passes)', async () => {
+    const { processor, decisions } = setup(async () => ({ outcome: 'not_found' }));
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const r = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    expect('reply' in r && r.reply.response_headers).toEqual({});
+    expect(decisions[0]).toMatchObject({ outcome: 'not_found' });
+  });
+
+  test('body and trailer messages get a reply of the matching kind', async () => {
+    const { processor } = setup(async () => ({ outcome: 'not_found' }));
+    for (const phase of ['request_body', 'response_body', 'request_trailers', 'response_trailers'] as const) {
+      const r = await processor.step(asOutput({ [phase]: {}, request: phase }), never);
+      expect(r).toEqual({ reply: { [phase]: {} } });
+    }
+  });
+
+  test('a message with no request kind is a protocol error', async () => {
+    const { processor } = setup(async () => ({ outcome: 'not_found' }));
+    expect(await processor.step(asOutput({}), never)).toEqual({
+      protocolError: 'ProcessingRequest carries no request/response message',
+    });
+  });
+});

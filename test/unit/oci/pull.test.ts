@@ -1,0 +1,169 @@
+import fc from 'fast-check';
+import { classifyPull, MAX_PATH_LENGTH, type Classification } from '../../../src/oci/pull';
+import { isRepositoryName, isTag, parseDigest } from '../../../src/oci/reference';
+
+const SHA256 = 'a'.repeat(64);
+const SHA512 = 'b'.repeat(128);
+
+function classify(method: string, path: string, redirected = false): Classification {
+  return classifyPull({ method, path, redirected });
+}
+
+describe('classifyPull: eligible pulls', () => {
+  test.each([
+    ['GET', '/v2/alpine/manifests/latest', 'manifest_by_tag'],
+    ['HEAD', '/v2/alpine/manifests/latest', 'manifest_by_tag'],
+    ['GET', '/v2/library/alpine/manifests/3.19', 'manifest_by_tag'],
+    ['GET', `/v2/a/b/c/manifests/sha256:${SHA256}`, 'manifest_by_digest'],
+    ['HEAD', `/v2/a/manifests/sha512:${SHA512}`, 'manifest_by_digest'],
+    ['GET', `/v2/team-x/app__v2/blobs/sha256:${SHA256}`, 'blob'],
+    ['GET', `/v2/a.b_c--d/blobs/sha256:${SHA256}?ns=docker.io`, 'blob'],
+    ['GET', '/v2/x/manifests/_underscore-first', 'manifest_by_tag'],
+    ['GET', `/v2/x/manifests/${'T'.repeat(128)}`, 'manifest_by_tag'],
+  ])('%s %s → %s', (method, path, kind) => {
+    const c = classify(method, path);
+    expect(c.eligible && c.target.kind).toBe(kind);
+  });
+
+  test('carries repository, tag and digest', () => {
+    expect(classify('GET', '/v2/library/alpine/manifests/3.19')).toEqual({
+      eligible: true,
+      target: { kind: 'manifest_by_tag', repository: 'library/alpine', tag: '3.19' },
+    });
+    expect(classify('GET', `/v2/a/blobs/sha256:${SHA256}`)).toEqual({
+      eligible: true,
+      target: { kind: 'blob', repository: 'a', digest: { algorithm: 'sha256', hex: SHA256 } },
+    });
+  });
+});
+
+describe('classifyPull: ineligible requests', () => {
+  test.each([
+    // pitfall 1: a push HEADs blobs to decide whether to upload
+    ['HEAD', `/v2/a/blobs/sha256:${SHA256}`, 'blob_head'],
+    ['PUT', '/v2/a/manifests/latest', 'method'],
+    ['DELETE', `/v2/a/manifests/sha256:${SHA256}`, 'method'],
+    ['POST', '/v2/a/blobs/uploads/?mount=sha256:x&from=b', 'method'],
+    ['PATCH', '/v2/a/blobs/uploads/uuid', 'method'],
+    ['get', '/v2/a/manifests/latest', 'method'],
+    ['GET', '/v2/', 'path'],
+    ['GET', '/v2/_catalog', 'path'],
+    ['GET', '/v2/a/tags/list', 'path'],
+    ['GET', '/v2/a/blobs/uploads/uuid', 'path'],
+    ['GET', '/v1/a/manifests/latest', 'path'],
+    ['GET', '/v2/a/manifests/', 'path'],
+    ['GET', '/v2/a/manifests/latest/', 'path'],
+    ['GET', '/v2//manifests/latest', 'path'],
+    ['GET', '/v2/A/manifests/latest', 'grammar'],
+    ['GET', '/v2/a//b/manifests/latest', 'grammar'],
+    ['GET', '/v2/a/../b/manifests/latest', 'grammar'],
+    ['GET', '/v2/%2e%2e/manifests/latest', 'grammar'],
+    ['GET', '/v2/a/%2e%2e/b/manifests/latest', 'grammar'],
+    ['GET', '/v2/a/manifests/%2e%2e', 'grammar'],
+    ['GET', '/v2/a/manifests/.hidden', 'grammar'],
+    ['GET', '/v2/a/manifests/-dash', 'grammar'],
+    ['GET', `/v2/a/manifests/${'t'.repeat(129)}`, 'grammar'],
+    ['GET', '/v2/a/manifests/md5:abcdef', 'grammar'],
+    ['GET', `/v2/a/manifests/sha256:${SHA256.toUpperCase()}`, 'grammar'],
+    ['GET', `/v2/a/manifests/sha256:${SHA256.slice(1)}`, 'grammar'],
+    ['GET', `/v2/a/blobs/sha384:${'c'.repeat(96)}`, 'grammar'],
+    ['GET', '/v2/a/blobs/latest', 'grammar'],
+    ['GET', '/v2/a-/manifests/latest', 'grammar'],
+    ['GET', '/v2/a___b/manifests/latest', 'grammar'],
+    ['GET', `/v2/${'a'.repeat(256)}/manifests/latest`, 'too_long'],
+    ['GET', `/v2/a/manifests/latest?${'q'.repeat(MAX_PATH_LENGTH)}`, 'too_long'],
+    ['GET', '/v2/a/manifests/latest#frag', 'path'],
+    ['GET', '', 'path'],
+  ])('%s %s → %s', (method, path, reason) => {
+    expect(classify(method, path)).toEqual({ eligible: false, reason });
+  });
+
+  test('a request that already went through an internal redirect is never eligible', () => {
+    expect(classify('GET', '/v2/a/manifests/latest', true)).toEqual({
+      eligible: false,
+      reason: 'internal_redirect',
+    });
+  });
+});
+
+describe('grammar atoms', () => {
+  test('names: distribution/reference components and separators', () => {
+    for (const ok of ['a', 'a0', 'a.b', 'a_b', 'a__b', 'a-b', 'a---b', 'a/b/c', 'x'.repeat(255)]) {
+      expect(isRepositoryName(ok)).toBe(true);
+    }
+    for (const bad of [
+      '',
+      '.a',
+      'a.',
+      'a..b',
+      'a_.b',
+      'a/',
+      '/a',
+      'a//b',
+      'A',
+      'a b',
+      'x'.repeat(256),
+      'a%2fb',
+    ]) {
+      expect(isRepositoryName(bad)).toBe(false);
+    }
+  });
+
+  test('tags and digests', () => {
+    expect(isTag('v1.0.0-rc_1')).toBe(true);
+    expect(isTag('')).toBe(false);
+    expect(parseDigest(`sha256:${SHA256}`)).toEqual({ algorithm: 'sha256', hex: SHA256 });
+    expect(parseDigest(`sha512:${SHA512}`)).toEqual({ algorithm: 'sha512', hex: SHA512 });
+    expect(parseDigest(`constructor:${SHA256}`)).toBeUndefined();
+    expect(parseDigest(`__proto__:${SHA256}`)).toBeUndefined();
+  });
+});
+
+describe('classifyPull: properties', () => {
+  const component = fc
+    .stringMatching(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/)
+    .filter((s) => s.length <= 30);
+  const name = fc.array(component, { minLength: 1, maxLength: 4 }).map((c) => c.join('/'));
+  const tag = fc.stringMatching(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/);
+  const hex = fc.stringMatching(/^[a-f0-9]{64}$/);
+
+  test('every well-formed pull is eligible and round-trips', () => {
+    fc.assert(
+      fc.property(name, tag, hex, (n, t, h) => {
+        const byTag = classify('GET', `/v2/${n}/manifests/${t}`);
+        const blob = classify('GET', `/v2/${n}/blobs/sha256:${h}`);
+        return (
+          byTag.eligible &&
+          byTag.target.kind === 'manifest_by_tag' &&
+          byTag.target.repository === n &&
+          byTag.target.tag === t &&
+          blob.eligible &&
+          blob.target.kind === 'blob' &&
+          blob.target.digest.hex === h
+        );
+      }),
+    );
+  });
+
+  test('no eligible target ever contains a dot segment, percent sign or empty component', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), fc.constantFrom('GET', 'HEAD'), (s, method) => {
+        const c = classify(method, `/v2/${s}`);
+        if (!c.eligible) return true;
+        const parts = c.target.repository.split('/');
+        return !s.includes('%') && parts.every((p) => p !== '' && p !== '.' && p !== '..');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('arbitrary input never throws', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.boolean(), (method, path, redirected) => {
+        classifyPull({ method, path, redirected });
+        return true;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
