@@ -1,0 +1,146 @@
+/**
+ * The issue's acceptance test: a real distribution registry on the filesystem driver is region A,
+ * an image is pushed to it with skopeo, and `geosync serve` (a real process) for region B answers
+ * an Envoy-like ext_proc client with a 307 for a 404 pull of that content, and a plain CONTINUE
+ * for everything it must leave alone. SIGTERM drains, then exits 0.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createOciImage, type OciImage } from '../../support/oci-image';
+import { freePorts } from '../../support/ports';
+import { startRegistry, type Registry } from '../../support/registry';
+import { skopeoPush } from '../../support/skopeo';
+import {
+  ExtProcTestClient,
+  requestHeadersMessage,
+  responseHeadersMessage,
+  setHeaders,
+} from '../../support/extproc-client';
+import { startServe, type ServeProcess } from './geosync-cli';
+
+jest.setTimeout(60_000);
+
+let tmp: string;
+let registryA: Registry;
+let image: OciImage;
+let serve: ServeProcess;
+let client: ExtProcTestClient;
+let admin: string;
+
+async function waitFor(url: string, status: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).status === status) return;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-serve-'));
+  registryA = await startRegistry({ storage: { type: 'filesystem', root: path.join(tmp, 'a') } });
+  image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: [2048, 8192] });
+  await skopeoPush(image.dir, 'v1', { host: registryA.host, repository: 'team/app' });
+
+  const [grpcPort, adminPort] = await freePorts(2);
+  admin = `http://127.0.0.1:${adminPort}`;
+  const config = path.join(tmp, 'geosync-b.yaml');
+  writeFileSync(
+    config,
+    `region: b
+listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
+lookupTimeoutMs: 150
+drainMs: 300
+regions:
+  - { name: a, url: "${registryA.url}", storage: { type: filesystem, root: "${path.join(tmp, 'a')}" } }
+  - { name: b, url: "http://registry-b.invalid:5000", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
+`,
+  );
+  serve = startServe(config);
+  await waitFor(`${admin}/readyz`, 200, 10_000);
+  client = new ExtProcTestClient(`127.0.0.1:${grpcPort}`);
+});
+
+afterAll(async () => {
+  client?.close();
+  if (serve && serve.child.exitCode === null) serve.child.kill('SIGKILL');
+  await registryA?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function decide(method: string, p: string, status: number, extra: Record<string, string> = {}) {
+  const s = client.open();
+  const r1 = await s.exchange(requestHeadersMessage({ ':method': method, ':path': p, ...extra }));
+  const r2 = await s.exchange(responseHeadersMessage(status));
+  s.close();
+  return { skip: r1.mode_override?.response_header_mode === 'SKIP', set: setHeaders(r2) };
+}
+
+describe('geosync serve against a real registry (filesystem driver) in region A', () => {
+  test('404 GET of the pushed manifest by tag → 307 to region A', async () => {
+    const p = '/v2/team/app/manifests/v1';
+    expect((await decide('GET', p, 404)).set).toEqual({ ':status': '307', location: `${registryA.url}${p}` });
+  });
+
+  test('the same for the manifest by digest and for each layer blob', async () => {
+    const manifest = `/v2/team/app/manifests/${image.manifestDigest}`;
+    expect((await decide('HEAD', manifest, 404)).set.location).toBe(`${registryA.url}${manifest}`);
+    for (const digest of [image.configDigest, ...image.layerDigests]) {
+      const blob = `/v2/team/app/blobs/${digest}`;
+      expect((await decide('GET', blob, 404)).set).toEqual({
+        ':status': '307',
+        location: `${registryA.url}${blob}`,
+      });
+    }
+  });
+
+  test('the redirect target really serves the content', async () => {
+    const res = await fetch(`${registryA.url}/v2/team/app/manifests/v1`, {
+      headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('docker-content-digest')).toBe(image.manifestDigest);
+  });
+
+  // Paths are functions: the image's digests exist only once beforeAll has pushed it.
+  test.each<[string, string, () => string, number, Record<string, string>]>([
+    ['a 404 blob HEAD', 'HEAD', () => `/v2/team/app/blobs/${image.layerDigests[0]}`, 404, {}],
+    ['a 200', 'GET', () => '/v2/team/app/manifests/v1', 200, {}],
+    ['a PUT', 'PUT', () => '/v2/team/app/manifests/v1', 404, {}],
+    ['an over-long path', 'GET', () => `/v2/${'x/'.repeat(1200)}manifests/v1`, 404, {}],
+    ['a path with %2e%2e', 'GET', () => '/v2/team/%2e%2e/app/manifests/v1', 404, {}],
+    [
+      'x-envoy-original-url',
+      'GET',
+      () => '/v2/team/app/manifests/v1',
+      404,
+      { 'x-envoy-original-url': 'http://x/' },
+    ],
+    ['a tag that exists nowhere', 'GET', () => '/v2/team/app/manifests/nope', 404, {}],
+    [
+      'a blob only another repository has',
+      'GET',
+      () => `/v2/other/app/blobs/${image.layerDigests[0]}`,
+      404,
+      {},
+    ],
+  ])('plain CONTINUE for %s', async (_name, method, p, status, extra) => {
+    expect((await decide(method, p(), status, extra)).set).toEqual({});
+  });
+
+  test('SIGTERM: /readyz turns 503 at once, open streams are answered, exit 0 after the drain', async () => {
+    const s = client.open();
+    await s.exchange(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/team/app/manifests/v1' }));
+    serve.child.kill('SIGTERM');
+    await waitFor(`${admin}/readyz`, 503, 2_000);
+    expect(setHeaders(await s.exchange(responseHeadersMessage(404)))[':status']).toBe('307');
+    s.close();
+    expect(await serve.exited).toBe(0);
+    expect(serve.output()).toContain('"msg":"stopped"');
+  });
+});
