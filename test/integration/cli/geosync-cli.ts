@@ -58,3 +58,17 @@ export function startServe(configFile: string, env: NodeJS.ProcessEnv = {}): Ser
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => output, exited };
 }
+
+/** Polls `url` until it answers `status` (or throws after `timeoutMs`). */
+export async function waitForStatus(url: string, status: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).status === status) return;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -17,7 +17,7 @@ import {
   responseHeadersMessage,
   setHeaders,
 } from '../../support/extproc-client';
-import { startServe, type ServeProcess } from './geosync-cli';
+import { startServe, waitForStatus, type ServeProcess } from './geosync-cli';
 
 jest.setTimeout(60_000);
 
@@ -27,19 +27,6 @@ let image: OciImage;
 let serve: ServeProcess;
 let client: ExtProcTestClient;
 let admin: string;
-
-async function waitFor(url: string, status: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).status === status) return;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-serve-'));
@@ -62,7 +49,7 @@ regions:
 `,
   );
   serve = startServe(config);
-  await waitFor(`${admin}/readyz`, 200, 10_000);
+  await waitForStatus(`${admin}/readyz`, 200, 10_000);
   client = new ExtProcTestClient(`127.0.0.1:${grpcPort}`);
 });
 
@@ -137,7 +124,7 @@ describe('geosync serve against a real registry (filesystem driver) in region A'
     const s = client.open();
     await s.exchange(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/team/app/manifests/v1' }));
     serve.child.kill('SIGTERM');
-    await waitFor(`${admin}/readyz`, 503, 2_000);
+    await waitForStatus(`${admin}/readyz`, 503, 2_000);
     expect(setHeaders(await s.exchange(responseHeadersMessage(404)))[':status']).toBe('307');
     s.close();
     expect(await serve.exited).toBe(0);
