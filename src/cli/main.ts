@@ -1,10 +1,11 @@
 /** `geosync` command line: dispatches to one command and returns its exit code. */
 import { checkConfigCommand } from './check-config';
 import { EXIT, type CliIo, type Command } from './command';
+import { envoyConfigCommand } from './envoy-config';
 import { serveCommand } from './serve';
 import { VERSION } from '../version';
 
-export const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand];
+export const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, envoyConfigCommand];
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;

@@ -3,6 +3,7 @@
  * Every key is documented in README.md ("Configuration reference"); defaults live in
  * defaults.ts so that the documentation and the code cannot drift apart silently.
  */
+import type { EnvoyOptions } from '../envoy/options';
 
 export type ListenAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
@@ -105,8 +106,8 @@ export interface GeosyncConfig {
   readonly preference: readonly string[];
   readonly locate: LocateConfig;
   readonly telemetry: TelemetryConfig;
-  /** The `envoy:` section, read only by `geosync envoy-config` (validated by src/envoy/). */
-  readonly envoy: Readonly<Record<string, unknown>>;
+  /** The `envoy:` section, read only by `geosync envoy-config` (src/envoy/options.ts). */
+  readonly envoy: EnvoyOptions;
 }
 
 export function formatListen(address: ListenAddress): string {

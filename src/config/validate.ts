@@ -2,6 +2,7 @@
  * Turns parsed YAML (after environment overrides) into a frozen GeosyncConfig, or the complete
  * list of problems. Section readers each own one part of the schema.
  */
+import { readEnvoyOptions } from '../envoy/options';
 import { DEFAULTS, LIMITS } from './defaults';
 import { join, Reader, type ConfigProblem, type Obj } from './reader';
 import type {
@@ -65,7 +66,7 @@ export function validateConfig(raw: unknown): ValidationResult {
   const preference = readPreference(r, root, names, region);
   const locate = readLocate(r, root);
   const telemetry = readTelemetry(r, root);
-  const envoy = r.object(root.envoy, 'envoy') ?? {};
+  const envoy = readEnvoyOptions(r, root.envoy, { lookupTimeoutMs, regions, region });
 
   if (r.problems.length > 0 || region === undefined || grpc === undefined || admin === undefined) {
     return { ok: false, problems: r.problems };

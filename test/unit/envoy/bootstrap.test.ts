@@ -1,0 +1,221 @@
+import { buildBootstrap, type BootstrapRequest } from '../../../src/envoy/bootstrap';
+import { validateBootstrap } from '../../../src/envoy/validate';
+import { at, makeConfig, type ConfigShape, type Json } from './support';
+
+function build(shape: ConfigShape, request: BootstrapRequest = {}): Json {
+  const result = buildBootstrap(makeConfig(shape), request);
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return result.bootstrap;
+}
+
+const HCM = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
+const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+function cluster(b: Json, name: string): Json {
+  const clusters = at(b, 'static_resources.clusters') as Json[];
+  const found = clusters.find((c) => c.name === name);
+  if (!found) throw new Error(`no cluster ${name}`);
+  return found;
+}
+
+function extProc(b: Json): Json {
+  const filters = (cluster(b, 'local_registry').typed_extension_protocol_options as Json)[
+    HTTP_OPTIONS
+  ] as Json;
+  return at(filters, 'http_filters[0].typed_config') as Json;
+}
+
+describe('generated bootstrap validates against the Envoy API', () => {
+  const cases: [number, 'http' | 'https', BootstrapRequest][] = [];
+  for (const regions of [1, 2, 3, 5])
+    for (const scheme of ['http', 'https'] as const)
+      for (const request of [
+        { version: '1.31' },
+        { version: '1.37' },
+        { version: '1.30', mode: 'custom-response' as const },
+      ])
+        cases.push([regions, scheme, request]);
+
+  test.each(cases)('%i region(s), %s, %j', (regions, scheme, request) => {
+    const check = validateBootstrap(build({ regions, scheme }, request));
+    expect(check.problems).toEqual([]);
+    expect(check.warnings).toEqual([]);
+  });
+
+  test.each([
+    ['loopback regions (ports kept)', { regions: 3, scheme: 'http' as const, loopback: true }],
+    ['unix socket for geosync', { regions: 2, grpc: 'unix:/run/geosync/grpc.sock' }],
+    ['geosync on a wildcard address', { regions: 2, grpc: '0.0.0.0:9002' }],
+    [
+      'every knob set',
+      {
+        regions: 3,
+        envoy: {
+          listener: { tls: { certChain: '/tls/c.pem', privateKey: '/tls/k.pem' } },
+          localRegistry: { address: 'registry.internal', tls: true, healthCheck: { enabled: true } },
+          siblingDefaults: { healthCheck: { enabled: true }, outlierDetection: { enabled: false } },
+          accessLogPath: '',
+        },
+      },
+    ],
+  ])('%s', (_name, shape) => {
+    expect(validateBootstrap(build(shape)).problems).toEqual([]);
+  });
+});
+
+describe('ext_proc filter (envoy-semantics.md §4)', () => {
+  test('cluster-level upstream filter ending with upstream_codec, fail-open, modes per version', () => {
+    const b = build({ regions: 3 }, { version: '1.31' });
+    const options = (cluster(b, 'local_registry').typed_extension_protocol_options as Json)[
+      HTTP_OPTIONS
+    ] as Json;
+    expect((options.http_filters as Json[]).map((f) => f.name)).toEqual([
+      'envoy.filters.http.ext_proc',
+      'envoy.filters.http.upstream_codec',
+    ]);
+    expect(extProc(b)).toMatchObject({
+      grpc_service: { envoy_grpc: { cluster_name: 'geosync_ext_proc' } },
+      failure_mode_allow: true,
+      allow_mode_override: true,
+      message_timeout: '0.2s',
+      processing_mode: { request_header_mode: 'SEND', response_header_mode: 'SEND' },
+      metadata_options: { receiving_namespaces: { untyped: ['geosync'] } },
+    });
+    expect(extProc(b).response_attributes).toBeUndefined();
+    expect(cluster(b, 'local_registry_direct').typed_extension_protocol_options).not.toHaveProperty(
+      `${HTTP_OPTIONS}.http_filters`,
+    );
+  });
+
+  test('1.37: request headers skipped, path/method/original URL as response attributes', () => {
+    const p = extProc(build({ regions: 2 }, { version: '1.37' }));
+    expect(p.processing_mode).toMatchObject({ request_header_mode: 'SKIP', response_header_mode: 'SEND' });
+    expect(p.response_attributes).toEqual([
+      'request.path',
+      'request.method',
+      "request.headers['x-envoy-original-url']",
+    ]);
+  });
+
+  test('ext_proc cluster is HTTP/2 to listen.grpc (tcp and unix)', () => {
+    const tcp = cluster(build({ regions: 2, grpc: '0.0.0.0:7000' }), 'geosync_ext_proc');
+    expect(at(tcp, 'load_assignment.endpoints[0].lb_endpoints[0].endpoint.address')).toEqual({
+      socket_address: { address: '127.0.0.1', port_value: 7000 },
+    });
+    expect((tcp.typed_extension_protocol_options as Json)[HTTP_OPTIONS]).toMatchObject({
+      explicit_http_config: { http2_protocol_options: {} },
+    });
+    const unix = cluster(build({ regions: 2, grpc: 'unix:/run/g.sock' }), 'geosync_ext_proc');
+    expect(at(unix, 'load_assignment.endpoints[0].lb_endpoints[0].endpoint.address')).toEqual({
+      pipe: { path: '/run/g.sock' },
+    });
+  });
+
+  test('Envoy before 1.31 needs the fallback', () => {
+    const result = buildBootstrap(makeConfig({ regions: 2 }), { version: '1.30' });
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        'Envoy 1.30 cannot run ext_proc as an upstream filter (first in 1.31); use --fallback custom-response or a newer Envoy',
+      ],
+    });
+  });
+});
+
+describe('routes and internal redirects (envoy-semantics.md §5)', () => {
+  test('pull routes follow only 307, once, to sibling routes; catch-all never redirects', () => {
+    const b = build({ regions: 3, scheme: 'http' });
+    const routes = at(b, `${HCM}.route_config.virtual_hosts[0].routes`) as Json[];
+    expect(routes.map((r) => r.name)).toEqual(['local_pull_manifests', 'local_pull_blobs', 'local_other']);
+    for (const r of routes.slice(0, 2)) {
+      expect(at(r, 'route.cluster')).toBe('local_registry');
+      expect(at(r, 'route.internal_redirect_policy')).toMatchObject({
+        max_internal_redirects: 1,
+        redirect_response_codes: [307],
+        predicates: [
+          { typed_config: { allowed_route_names: ['sibling_b_pull', 'sibling_c_pull'] } },
+          { name: 'envoy.internal_redirect_predicates.previous_routes' },
+        ],
+      });
+      expect(at(r, 'route.internal_redirect_policy.allow_cross_scheme_redirect')).toBeUndefined();
+    }
+    expect(at(routes[1], 'match.headers[0].string_match')).toEqual({ exact: 'GET' });
+    expect(routes[2]).toMatchObject({ match: { prefix: '/' }, route: { cluster: 'local_registry_direct' } });
+    expect(at(routes[2], 'route.internal_redirect_policy')).toBeUndefined();
+  });
+
+  test('plain-http listener with https siblings allows the cross-scheme redirect', () => {
+    const b = build({ regions: 2, scheme: 'https' });
+    expect(
+      at(
+        b,
+        `${HCM}.route_config.virtual_hosts[0].routes[0].route.internal_redirect_policy.allow_cross_scheme_redirect`,
+      ),
+    ).toBe(true);
+  });
+
+  test('one virtual host, route and TLS cluster per sibling', () => {
+    const b = build({ regions: 3 });
+    const vhosts = at(b, `${HCM}.route_config.virtual_hosts`) as Json[];
+    expect(vhosts.map((v) => [v.name, v.domains])).toEqual([
+      ['local', ['*']],
+      ['sibling_b', ['registry-b.example.com']],
+      ['sibling_c', ['registry-c.example.com']],
+    ]);
+    expect(at(vhosts[1], 'routes[0]')).toMatchObject({
+      name: 'sibling_b_pull',
+      route: { cluster: 'sibling_b', host_rewrite_literal: 'registry-b.example.com', timeout: '0s' },
+    });
+    const sibling = cluster(b, 'sibling_b');
+    expect(sibling).toMatchObject({ type: 'LOGICAL_DNS', connect_timeout: '2s' });
+    expect(at(sibling, 'transport_socket.typed_config.sni')).toBe('registry-b.example.com');
+    expect(
+      at(sibling, 'load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address'),
+    ).toEqual({
+      address: 'registry-b.example.com',
+      port_value: 443,
+    });
+  });
+
+  test('regions sharing a host match on host:port and keep ports', () => {
+    const b = build({ regions: 2, scheme: 'http', loopback: true });
+    expect(at(b, `${HCM}.strip_any_host_port`)).toBeUndefined();
+    expect(at(b, `${HCM}.route_config.virtual_hosts[1].domains`)).toEqual(['127.0.0.1:18081']);
+    expect(cluster(b, 'sibling_b')).toMatchObject({ type: 'STATIC' });
+    expect(cluster(b, 'sibling_b').transport_socket).toBeUndefined();
+  });
+
+  test("access log carries geosync's decision", () => {
+    const b = build({ regions: 2 });
+    expect(
+      String(at(b, `${HCM}.access_log[0].typed_config.log_format.text_format_source.inline_string`)),
+    ).toContain('%DYNAMIC_METADATA(geosync:outcome)%');
+  });
+});
+
+describe('custom-response fallback (envoy-semantics.md §6)', () => {
+  test('404 on a pull route goes to the first preferred sibling; no geosync, no loops', () => {
+    const b = build({ regions: 3 }, { version: '1.29', mode: 'custom-response' });
+    expect((at(b, `${HCM}.http_filters`) as Json[]).map((f) => f.name)).toEqual([
+      'envoy.filters.http.custom_response',
+      'envoy.filters.http.router',
+    ]);
+    const route = at(b, `${HCM}.route_config.virtual_hosts[0].routes[0]`) as Json;
+    expect(at(route, 'match.headers[1]')).toEqual({
+      name: 'x-geosync-fallback',
+      present_match: true,
+      invert_match: true,
+    });
+    const perRoute = (route.typed_per_filter_config as Json)['envoy.filters.http.custom_response'];
+    const action = at(
+      perRoute,
+      'custom_response_matcher.matcher_list.matchers[0].on_match.action.typed_config',
+    );
+    expect(action).toMatchObject({
+      redirect_action: { host_redirect: 'registry-b.example.com', https_redirect: true },
+    });
+    expect((at(b, 'static_resources.clusters') as Json[]).map((c) => c.name)).not.toContain(
+      'geosync_ext_proc',
+    );
+  });
+});

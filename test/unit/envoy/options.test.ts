@@ -1,0 +1,159 @@
+import { loadConfigText } from '../../../src/config/load';
+import type { ConfigProblem } from '../../../src/config/reader';
+import { configText, makeConfig, type ConfigShape } from './support';
+
+function problems(shape: ConfigShape): readonly ConfigProblem[] {
+  const result = loadConfigText(configText(shape));
+  if (result.ok) throw new Error('unexpectedly valid');
+  return result.problems;
+}
+
+describe('envoy options: defaults', () => {
+  test('no envoy section: documented defaults', () => {
+    const e = makeConfig({ regions: 3 }).envoy;
+    expect(e.version).toBe('1.31');
+    expect(e.listener).toEqual({ address: '0.0.0.0', port: 8080 });
+    expect(e.admin).toEqual({ address: '127.0.0.1', port: 9901 });
+    expect(e.localRegistry).toMatchObject({ address: '127.0.0.1', port: 5000, tls: false, sni: '127.0.0.1' });
+    expect(e.extProc).toEqual({ messageTimeoutMs: 200, connectTimeoutMs: 250 });
+    expect(e.stripAnyHostPort).toBe(true);
+    expect(e.accessLogPath).toBe('/dev/stdout');
+    expect(Object.keys(e.siblings)).toEqual(['b', 'c']);
+    expect(e.siblings.b).toMatchObject({ connectTimeoutMs: 2000, streamIdleTimeoutMs: 300_000 });
+  });
+
+  test('message timeout follows a longer lookup timeout', () => {
+    expect(makeConfig({ regions: 2, lookupTimeoutMs: 400 }).envoy.extProc.messageTimeoutMs).toBe(450);
+  });
+
+  test('regions sharing a host: ports are not stripped', () => {
+    expect(makeConfig({ regions: 2, loopback: true }).envoy.stripAnyHostPort).toBe(false);
+  });
+
+  test('per-region overrides merge over siblingDefaults', () => {
+    const e = makeConfig({
+      regions: 3,
+      envoy: {
+        siblingDefaults: { connectTimeoutMs: 4000, circuitBreakers: { maxRequests: 10 } },
+        siblings: { c: { connectTimeoutMs: 9000 } },
+      },
+    }).envoy;
+    expect(e.siblings.b?.connectTimeoutMs).toBe(4000);
+    expect(e.siblings.c?.connectTimeoutMs).toBe(9000);
+    expect(e.siblings.c?.circuitBreakers.maxRequests).toBe(10);
+  });
+});
+
+describe('envoy options: one problem per mistake, exact message', () => {
+  test.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'message timeout not above the lookup timeout',
+      { extProc: { messageTimeoutMs: 150 } },
+      'envoy.extProc.messageTimeoutMs',
+      'must exceed lookupTimeoutMs (150), got 150',
+    ],
+    [
+      'listener port out of range',
+      { listener: { port: 70000 } },
+      'envoy.listener.port',
+      'must be <= 65535, got 70000',
+    ],
+    [
+      'unquoted version',
+      { version: 1.3 },
+      'envoy.version',
+      'must be a quoted string such as "1.31", got number 1.3',
+    ],
+    [
+      'malformed version',
+      { version: 'latest' },
+      'envoy.version',
+      'must look like "1.31" or "1.31.2", got "latest"',
+    ],
+    [
+      'unknown key',
+      { listner: {} },
+      'envoy.listner',
+      'unknown key (known keys: version, listener, admin, stripAnyHostPort, localRegistry, extProc, siblingDefaults, siblings, accessLogPath)',
+    ],
+    [
+      'TLS without a key',
+      { listener: { tls: { certChain: '/etc/tls.crt' } } },
+      'envoy.listener.tls.privateKey',
+      'is required',
+    ],
+    [
+      'relative certificate path',
+      { listener: { tls: { certChain: 'tls.crt', privateKey: '/k' } } },
+      'envoy.listener.tls.certChain',
+      'must be an absolute path, got "tls.crt"',
+    ],
+    [
+      'admin on the listener port',
+      { listener: { address: '0.0.0.0', port: 8080 }, admin: { address: '0.0.0.0', port: 8080 } },
+      'envoy.admin.port',
+      'must differ from envoy.listener.port',
+    ],
+    [
+      'unknown sibling',
+      { siblings: { z: { connectTimeoutMs: 1 } } },
+      'envoy.siblings.z',
+      'is not one of regions[].name',
+    ],
+    [
+      'this region as a sibling',
+      { siblings: { a: {} } },
+      'envoy.siblings.a',
+      'is this region; tune it under envoy.localRegistry',
+    ],
+    [
+      'bad DNS family',
+      { siblingDefaults: { dnsLookupFamily: 'V5' } },
+      'envoy.siblingDefaults.dnsLookupFamily',
+      'must be one of AUTO, V4_ONLY, V6_ONLY, V4_PREFERRED, ALL, got "V5"',
+    ],
+    [
+      'health check timeout not below interval',
+      { siblings: { b: { healthCheck: { intervalMs: 1000, timeoutMs: 1000 } } } },
+      'envoy.siblings.b.healthCheck.timeoutMs',
+      'must be below intervalMs (1000)',
+    ],
+    [
+      'outlier percentage',
+      { siblingDefaults: { outlierDetection: { maxEjectionPercent: 101 } } },
+      'envoy.siblingDefaults.outlierDetection.maxEjectionPercent',
+      'must be <= 100, got 101',
+    ],
+    [
+      'unknown circuit breaker key',
+      { localRegistry: { circuitBreakers: { maxConns: 1 } } },
+      'envoy.localRegistry.circuitBreakers.maxConns',
+      'unknown key (known keys: maxConnections, maxPendingRequests, maxRequests, maxRetries)',
+    ],
+    [
+      'health check path',
+      { siblingDefaults: { healthCheck: { path: 'v2/' } } },
+      'envoy.siblingDefaults.healthCheck.path',
+      'must start with "/", got "v2/"',
+    ],
+  ])('%s', (_name, envoy, path, message) => {
+    expect(problems({ regions: 3, envoy })).toEqual([{ path, message }]);
+  });
+
+  test('stripAnyHostPort: true with regions sharing a host', () => {
+    expect(problems({ regions: 3, loopback: true, envoy: { stripAnyHostPort: true } })).toEqual([
+      {
+        path: 'envoy.stripAnyHostPort',
+        message: 'must be false: regions a and b share host 127.0.0.1, so virtual hosts must match host:port',
+      },
+    ]);
+  });
+
+  test('the message timeout is checked against a configured lookup timeout too', () => {
+    expect(
+      problems({ regions: 2, lookupTimeoutMs: 500, envoy: { extProc: { messageTimeoutMs: 300 } } }),
+    ).toEqual([
+      { path: 'envoy.extProc.messageTimeoutMs', message: 'must exceed lookupTimeoutMs (500), got 300' },
+    ]);
+  });
+});

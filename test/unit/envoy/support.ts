@@ -1,0 +1,53 @@
+/** Builds geosync configurations for the Envoy tests: n regions, http or https, this region first. */
+import { stringify } from 'yaml';
+import { loadConfigText } from '../../../src/config/load';
+import type { GeosyncConfig } from '../../../src/config/schema';
+
+export interface ConfigShape {
+  readonly regions: number;
+  readonly scheme?: 'http' | 'https';
+  /** Loopback stacks: every region on 127.0.0.1 with its own port. */
+  readonly loopback?: boolean;
+  readonly envoy?: Record<string, unknown>;
+  readonly lookupTimeoutMs?: number;
+  readonly grpc?: string;
+}
+
+export const REGION_NAMES = ['a', 'b', 'c', 'eu-west-1', 'ap-south-2'];
+
+export function configText(shape: ConfigShape): string {
+  const scheme = shape.scheme ?? 'https';
+  const names = REGION_NAMES.slice(0, shape.regions);
+  const regions = names.map((name, i) => ({
+    name,
+    url: shape.loopback ? `${scheme}://127.0.0.1:${18080 + i}` : `${scheme}://registry-${name}.example.com`,
+    storage: { type: 'filesystem', root: `/srv/registry-${name}` },
+  }));
+  return stringify({
+    region: names[0],
+    listen: { grpc: shape.grpc ?? '127.0.0.1:9002', admin: '127.0.0.1:9003' },
+    ...(shape.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: shape.lookupTimeoutMs } : {}),
+    regions,
+    ...(shape.envoy ? { envoy: shape.envoy } : {}),
+  });
+}
+
+export function makeConfig(shape: ConfigShape): GeosyncConfig {
+  const result = loadConfigText(configText(shape));
+  if (!result.ok) throw new Error(`invalid test config: ${JSON.stringify(result.problems)}`);
+  return result.config;
+}
+
+export type Json = Record<string, unknown>;
+
+/** Follows a dotted path with [i] indexes through plain objects (test convenience). */
+export function at(value: unknown, path: string): unknown {
+  const parts = path.match(/[^.[\]]+|\[\d+\]/g) ?? [];
+  let cur: unknown = value;
+  for (const part of parts) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    const key = part.startsWith('[') ? Number(part.slice(1, -1)) : part;
+    cur = (cur as Record<string | number, unknown>)[key];
+  }
+  return cur;
+}
