@@ -1,15 +1,46 @@
 /** Builds the Locator that `geosync serve` uses from the validated configuration. */
+import type { Clock } from '../clock/clock';
+import { systemClock } from '../clock/clock';
 import type { GeosyncConfig } from '../config/schema';
+import { RegistryHealth } from '../locate/health';
 import type { Locator } from '../locate/locator';
+import type { LocatorObserver } from '../locate/observer';
 import { ProbeLocator } from '../locate/probe-locator';
 import { probeFor } from '../storage/factory';
+import type { ObjectProbe } from '../storage/probe';
 
-export function buildLocator(config: GeosyncConfig): Locator {
+export interface LocatorDeps {
+  readonly clock?: Clock;
+  /** Telemetry's subscriber to the locator's work (src/telemetry/metrics.ts). */
+  readonly observer?: LocatorObserver;
+  /** Decorates each region's probe (tracing, test instrumentation). */
+  readonly wrapProbe?: (probe: ObjectProbe) => ObjectProbe;
+}
+
+export function buildLocator(config: GeosyncConfig, deps: LocatorDeps = {}): Locator {
+  const clock = deps.clock ?? systemClock;
   const byName = new Map(config.regions.map((r) => [r.name, r]));
-  const siblings = config.preference.map((name) => {
-    const region = byName.get(name);
-    if (!region) throw new Error(`preference names unknown region ${name}`);
-    return { region: name, probe: probeFor(region) };
-  });
-  return new ProbeLocator(siblings, { probeBlobData: config.locate.probeBlobData });
+  const siblingConfigs = config.preference
+    .filter((name) => name !== config.region)
+    .map((name) => {
+      const region = byName.get(name);
+      if (!region) throw new Error(`preference names unknown region ${name}`);
+      return region;
+    });
+  const wrap = deps.wrapProbe ?? ((p: ObjectProbe) => p);
+  const siblings = siblingConfigs.map((region) => ({ region: region.name, probe: wrap(probeFor(region)) }));
+
+  const { healthCheck, ...locate } = config.locate;
+  let health: RegistryHealth | undefined;
+  if (healthCheck.enabled) {
+    health = new RegistryHealth(siblingConfigs, healthCheck, clock, undefined, (region, up) =>
+      deps.observer?.regionHealth?.(region, up),
+    );
+    health.start();
+  }
+  return new ProbeLocator(
+    siblings,
+    { ...locate, lookupTimeoutMs: config.lookupTimeoutMs },
+    { clock, ...(deps.observer ? { observer: deps.observer } : {}), ...(health ? { health } : {}) },
+  );
 }

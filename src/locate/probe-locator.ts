@@ -1,65 +1,201 @@
 /**
- * Locator over ObjectProbes: asks every sibling region in parallel whether all keys of the
- * target exist and picks the most preferred region that holds them.
+ * The Locator over object storage: which sibling region already holds this manifest or blob?
+ *
+ * A lookup is answered from the cache when it can be; otherwise every eligible sibling (never this
+ * region; not one whose registry is down or whose breaker is open) is probed in parallel, and
+ * concurrent lookups of the same key over the same regions share those probes. The holder is
+ * picked by preference with a hedge window (hedge.ts) and the answer is returned the moment it is
+ * decided. The shared work has its own deadline and is not cancelled when a waiter leaves; what it
+ * learns still fills the cache.
  */
+import { systemClock, type Clock } from '../clock/clock';
+import type { BreakerConfig, CacheConfig } from '../config/schema';
+import { DEFAULTS } from '../config/defaults';
 import type { PullTarget } from '../oci/pull';
 import { keysFor } from '../storage/keys';
-import type { ObjectProbe, ProbeResult } from '../storage/probe';
+import type { ObjectProbe } from '../storage/probe';
+import { TtlLruCache } from './cache';
+import { Coalescer, waitUnlessAborted } from './coalesce';
+import { chooseRegion, type Choice } from './hedge';
 import type { LocateResult, Locator } from './locator';
+import { guardObserver, type LocatorObserver } from './observer';
+import { RegionLane } from './region';
 
 export interface RegionProbe {
   readonly region: string;
   readonly probe: ObjectProbe;
 }
 
-export type RegionAnswer =
-  | { readonly status: 'found'; readonly lastModified: Date }
-  | { readonly status: 'not_found' }
-  | { readonly status: 'error'; readonly kind: string };
-
-/** A region holds the target when every key is found; its age is that of the first key. */
-export async function probeRegion(
-  probe: ObjectProbe,
-  keys: readonly string[],
-  signal: AbortSignal,
-): Promise<RegionAnswer> {
-  const results: ProbeResult[] = await Promise.all(keys.map((k) => probe.head(k, { signal })));
-  const error = results.find((r) => r.status === 'error');
-  if (results.some((r) => r.status === 'not_found')) return { status: 'not_found' };
-  if (error && error.status === 'error') return { status: 'error', kind: error.kind };
-  const first = results[0];
-  return first && first.status === 'found'
-    ? { status: 'found', lastModified: first.lastModified }
-    : { status: 'not_found' };
+export interface ProbeLocatorOptions {
+  /** For blobs and manifests by digest, also require the global blob `data` object. */
+  readonly probeBlobData: boolean;
+  readonly hedgeMs: number;
+  /** Deadline of one shared lookup (each waiter also has its own signal). */
+  readonly lookupTimeoutMs: number;
+  readonly maxConcurrentProbesPerRegion: number;
+  readonly cache: CacheConfig;
+  readonly breaker: BreakerConfig;
 }
 
+/** Health of each region's registry (health.ts); the locator stops it on close. */
+export interface RegistryHealthView {
+  isUp(region: string): boolean;
+  stop(): void;
+}
+
+export interface ProbeLocatorDeps {
+  readonly clock?: Clock;
+  readonly observer?: LocatorObserver;
+  readonly health?: RegistryHealthView;
+}
+
+type CachedAnswer =
+  | { readonly outcome: 'found'; readonly region: string; readonly lastModified: Date }
+  | { readonly outcome: 'not_found' };
+
+const NOT_FOUND: LocateResult = { outcome: 'not_found' };
+const TIMEOUT: LocateResult = { outcome: 'timeout' };
+
 export class ProbeLocator implements Locator {
+  private readonly opts: ProbeLocatorOptions;
+  private readonly clock: Clock;
+  private readonly observer: ReturnType<typeof guardObserver>;
+  private readonly lanes: readonly RegionLane[];
+  private readonly cache: TtlLruCache<CachedAnswer>;
+  private readonly flights = new Coalescer<LocateResult>();
+  /** Aborts every shared lookup on close. */
+  private readonly closing = new AbortController();
+
   constructor(
     /** Sibling regions in preference order (never this region). */
-    private readonly siblings: readonly RegionProbe[],
-    private readonly opts: { probeBlobData: boolean },
-  ) {}
+    siblings: readonly RegionProbe[],
+    opts: Partial<ProbeLocatorOptions> & { readonly probeBlobData: boolean },
+    private readonly deps: ProbeLocatorDeps = {},
+  ) {
+    this.opts = {
+      hedgeMs: DEFAULTS.locate.hedgeMs,
+      lookupTimeoutMs: DEFAULTS.lookupTimeoutMs,
+      maxConcurrentProbesPerRegion: DEFAULTS.locate.maxConcurrentProbesPerRegion,
+      cache: DEFAULTS.locate.cache,
+      breaker: DEFAULTS.locate.breaker,
+      ...opts,
+    };
+    this.clock = deps.clock ?? systemClock;
+    this.observer = guardObserver(deps.observer);
+    const laneOptions = {
+      breaker: this.opts.breaker,
+      maxConcurrentProbes: this.opts.maxConcurrentProbesPerRegion,
+    };
+    this.lanes = siblings.map(
+      (s) => new RegionLane(s.region, s.probe, laneOptions, this.clock, this.observer),
+    );
+    this.cache = new TtlLruCache<CachedAnswer>(
+      this.opts.cache,
+      this.clock,
+      (v) => (v.outcome === 'found' ? v.region.length * 2 + 32 : 8),
+      (reason) => this.observer.cacheEviction(reason),
+    );
+  }
 
   async locate(target: PullTarget, signal: AbortSignal): Promise<LocateResult> {
-    const keys = keysFor(target, this.opts);
-    const answers = await Promise.all(this.siblings.map((s) => probeRegion(s.probe, keys, signal)));
-    if (signal.aborted) return { outcome: 'timeout' };
-    for (const [i, answer] of answers.entries()) {
-      if (answer.status === 'found') {
-        return {
-          outcome: 'found',
-          region: (this.siblings[i] as RegionProbe).region,
-          lastModified: answer.lastModified,
-        };
-      }
+    if (signal.aborted) return TIMEOUT;
+    const keys = keysFor(target, { probeBlobData: this.opts.probeBlobData });
+    const cacheKey = keys.join('\n');
+    const eligible = this.lanes.filter((lane) => {
+      const up = this.deps.health?.isUp(lane.name) ?? true;
+      if (!up) this.observer.regionSkipped(lane.name, 'unhealthy');
+      return up;
+    });
+
+    const cached = this.cache.get(cacheKey);
+    if (cached?.outcome === 'not_found') {
+      this.observer.cacheHit(false);
+      return NOT_FOUND;
     }
-    const error = answers.find((a) => a.status === 'error');
-    return error && error.status === 'error'
-      ? { outcome: 'error', code: `probe_${error.kind}` }
-      : { outcome: 'not_found' };
+    if (cached?.outcome === 'found' && eligible.some((l) => l.name === cached.region)) {
+      this.observer.cacheHit(true);
+      return cached;
+    }
+    // A cached holder whose registry is down now is no answer: look again among the others.
+    this.observer.cacheMiss();
+
+    const asked = eligible.filter((lane) => {
+      if (!lane.askable) this.observer.regionSkipped(lane.name, 'breaker_open');
+      return lane.askable;
+    });
+    if (asked.length === 0) return NOT_FOUND;
+    const flightKey = `${asked.map((l) => l.name).join(',')}\n${cacheKey}`;
+    const { promise, joined } = this.flights.run(flightKey, () => this.lookup(target, keys, cacheKey, asked));
+    if (joined) this.observer.coalesced();
+    return waitUnlessAborted(promise, signal, () => TIMEOUT);
+  }
+
+  /** The shared work: probes `lanes`, decides, fills the cache. Never rejects. */
+  private async lookup(
+    target: PullTarget,
+    keys: readonly string[],
+    cacheKey: string,
+    lanes: readonly RegionLane[],
+  ): Promise<LocateResult> {
+    const controller = new AbortController();
+    let deadlinePassed = false;
+    const cancelDeadline = this.clock.setTimer(() => {
+      deadlinePassed = true;
+      controller.abort();
+    }, this.opts.lookupTimeoutMs);
+    const onClose = (): void => controller.abort();
+    this.closing.signal.addEventListener('abort', onClose, { once: true });
+
+    let choice: Choice;
+    try {
+      const answers = lanes.map((lane) => lane.ask(keys, controller.signal, () => deadlinePassed));
+      choice = await chooseRegion(answers, {
+        hedgeMs: this.opts.hedgeMs,
+        clock: this.clock,
+        signal: controller.signal,
+      });
+    } finally {
+      cancelDeadline();
+      this.closing.signal.removeEventListener('abort', onClose);
+      // The answer is decided: probes still running can only cost capacity now.
+      controller.abort();
+    }
+    return this.remember(target, cacheKey, choice, lanes);
+  }
+
+  private remember(
+    target: PullTarget,
+    cacheKey: string,
+    choice: Choice,
+    lanes: readonly RegionLane[],
+  ): LocateResult {
+    switch (choice.kind) {
+      case 'found': {
+        const lane = lanes[choice.index] as RegionLane;
+        const answer = { outcome: 'found', region: lane.name, lastModified: choice.lastModified } as const;
+        // Content addressed by digest never changes; a tag may move at any time (pitfall 4).
+        const ttl =
+          target.kind === 'manifest_by_tag' ? this.opts.cache.tagTtlMs : this.opts.cache.digestTtlMs;
+        this.cache.set(cacheKey, answer, ttl);
+        return answer;
+      }
+      case 'not_found':
+        // Only a miss every asked region confirmed is cached, and briefly (pitfall 3).
+        if (choice.complete)
+          this.cache.set(cacheKey, NOT_FOUND as CachedAnswer, this.opts.cache.negativeTtlMs);
+        else this.cache.delete(cacheKey);
+        return NOT_FOUND;
+      case 'error':
+        return { outcome: 'error', code: `probe_${choice.errorKind}` };
+      case 'timeout':
+        return TIMEOUT;
+    }
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.siblings.map((s) => s.probe.close()));
+    this.deps.health?.stop();
+    this.closing.abort();
+    this.cache.clear();
+    await Promise.all(this.lanes.map((lane) => lane.close()));
   }
 }

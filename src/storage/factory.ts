@@ -2,12 +2,13 @@
 import type { RegionConfig } from '../config/schema';
 import { FsProbe } from './fs-probe';
 import type { ObjectProbe } from './probe';
+import { S3Probe } from './s3-probe';
 
 export function probeFor(region: RegionConfig): ObjectProbe {
   switch (region.storage.type) {
     case 'filesystem':
       return new FsProbe(region.name, region.storage.root);
     case 's3':
-      throw new Error('s3 storage is not available in this build yet');
+      return new S3Probe(region.name, region.storage);
   }
 }

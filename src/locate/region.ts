@@ -1,0 +1,146 @@
+/**
+ * One sibling region as the locator sees it: its storage probe behind a circuit breaker and a
+ * concurrency cap, and its registry's health. `ask` turns "do all these keys exist there?" into one
+ * RegionAnswer and keeps the breaker, the cap and the observer up to date.
+ */
+import type { Clock } from '../clock/clock';
+import type { ObjectProbe, ProbeResult } from '../storage/probe';
+import { CircuitBreaker, type BreakerOptions } from './breaker';
+import { ConcurrencyGate } from './gate';
+import type { RegionAnswer } from './hedge';
+import type { guardObserver } from './observer';
+
+/** What a region that was asked answered. */
+export type ProbedAnswer = Exclude<RegionAnswer, { status: 'skipped' }>;
+
+/**
+ * A region holds the target when every key is found; its age is that of the first key (the
+ * repository's own link). Answers not_found as soon as one key is missing, without waiting for the
+ * others.
+ */
+export function probeKeys(
+  probe: ObjectProbe,
+  keys: readonly string[],
+  signal: AbortSignal,
+): Promise<ProbedAnswer> {
+  return new Promise<ProbedAnswer>((resolve) => {
+    const results: (ProbeResult | undefined)[] = keys.map(() => undefined);
+    let done = false;
+    const settle = (): void => {
+      if (done) return;
+      if (results.some((r) => r?.status === 'not_found')) {
+        done = true;
+        return resolve({ status: 'not_found' });
+      }
+      if (results.some((r) => r === undefined)) return;
+      done = true;
+      const error = results.find((r) => r?.status === 'error');
+      if (error?.status === 'error') return resolve({ status: 'error', kind: error.kind });
+      const first = results[0];
+      resolve(
+        first?.status === 'found'
+          ? { status: 'found', lastModified: first.lastModified }
+          : { status: 'not_found' },
+      );
+    };
+    keys.forEach((key, i) =>
+      probe.head(key, { signal }).then(
+        (r) => {
+          results[i] = r;
+          settle();
+        },
+        (err: unknown) => {
+          results[i] = { status: 'error', kind: 'internal', message: String(err) };
+          settle();
+        },
+      ),
+    );
+    if (keys.length === 0) resolve({ status: 'not_found' });
+  });
+}
+
+export interface RegionLaneOptions {
+  readonly breaker: BreakerOptions;
+  readonly maxConcurrentProbes: number;
+}
+
+export class RegionLane {
+  private readonly breaker: CircuitBreaker;
+  private readonly gate: ConcurrencyGate;
+
+  constructor(
+    readonly name: string,
+    private readonly probe: ObjectProbe,
+    opts: RegionLaneOptions,
+    private readonly clock: Clock,
+    private readonly observer: ReturnType<typeof guardObserver>,
+  ) {
+    this.breaker = new CircuitBreaker(opts.breaker, clock, (s) => observer.breakerState(name, s));
+    this.gate = new ConcurrencyGate(opts.maxConcurrentProbes, (n) => observer.inflight(name, n));
+  }
+
+  /** Would a lookup starting now ask this region (breaker not open)? */
+  get askable(): boolean {
+    return this.breaker.current() !== 'open';
+  }
+
+  get inflight(): number {
+    return this.gate.size;
+  }
+
+  /**
+   * Probes every key. `signal` aborts at the shared lookup's deadline or once the answer was
+   * decided elsewhere; `deadlinePassed()` tells which, since only silence until the deadline counts
+   * against the breaker.
+   */
+  async ask(
+    keys: readonly string[],
+    signal: AbortSignal,
+    deadlinePassed: () => boolean,
+  ): Promise<RegionAnswer> {
+    if (!this.askable) {
+      this.observer.regionSkipped(this.name, 'breaker_open');
+      return { status: 'skipped', authoritative: true };
+    }
+    if (!this.gate.tryAcquire(keys.length)) {
+      this.observer.regionSkipped(this.name, 'overflow');
+      return { status: 'skipped', authoritative: false };
+    }
+    if (!this.breaker.tryAcquire()) {
+      // Half open with its one trial already in flight.
+      this.gate.release(keys.length);
+      this.observer.regionSkipped(this.name, 'breaker_open');
+      return { status: 'skipped', authoritative: true };
+    }
+    const started = this.clock.now();
+    let answer: ProbedAnswer;
+    try {
+      answer = await probeKeys(this.probe, keys, signal);
+    } finally {
+      this.gate.release(keys.length);
+    }
+    if (answer.status === 'error' && answer.kind === 'aborted') {
+      if (deadlinePassed()) {
+        // The shared lookup's deadline passed while this region was still silent.
+        answer = { status: 'error', kind: 'timeout' };
+        this.breaker.failure();
+      } else {
+        this.breaker.abandon();
+      }
+    } else if (answer.status === 'error') {
+      this.breaker.failure();
+    } else {
+      this.breaker.success();
+    }
+    this.observer.probeFinished(
+      this.name,
+      answer.status === 'error' ? answer.kind : answer.status,
+      this.clock.now() - started,
+    );
+    return answer;
+  }
+
+  close(): Promise<void> {
+    return this.probe.close();
+  }
+}

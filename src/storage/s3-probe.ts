@@ -1,0 +1,109 @@
+/**
+ * ObjectProbe over S3 (HeadObject, https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)
+ * for registries on distribution's s3 driver. One client per region with a keep-alive agent, so a
+ * probe inside a 150 ms deadline does not pay for a TCP (or TLS) handshake. The SDK does not retry
+ * (`maxAttempts: 1`): a retry would land after the lookup deadline; the locator's breaker and the
+ * next lookup are the retry. Every probe has its own timeout (`requestTimeoutMs`) and honours the
+ * caller's signal; the answer is a value whatever happens underneath.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Storage } from '../config/schema';
+import { REGISTRY_V2_ROOT } from './keys';
+import { probeError, type ObjectProbe, type ProbeResult } from './probe';
+import { classifyS3Error } from './s3-errors';
+
+/** Sockets per region: above the per-region probe cap there is nothing to gain. */
+const MAX_SOCKETS = 256;
+
+export function buildS3Client(storage: S3Storage): S3Client {
+  const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS };
+  return new S3Client({
+    region: storage.region,
+    ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
+    forcePathStyle: storage.forcePathStyle,
+    ...(storage.credentials ? { credentials: storage.credentials } : {}),
+    maxAttempts: 1,
+    requestHandler: {
+      requestTimeout: storage.requestTimeoutMs,
+      connectionTimeout: storage.requestTimeoutMs,
+      // Without it the SDK only logs a warning when the request timeout passes.
+      throwOnRequestTimeout: true,
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: new https.Agent(agentOptions),
+    },
+  });
+}
+
+/** The object key of a layout key below distribution's `rootdirectory` ('' = bucket root). */
+export function objectKey(rootDirectory: string, key: string): string {
+  const root = rootDirectory.replace(/^\/+|\/+$/g, '');
+  return root ? `${root}/${REGISTRY_V2_ROOT}/${key}` : `${REGISTRY_V2_ROOT}/${key}`;
+}
+
+export class S3Probe implements ObjectProbe {
+  private readonly client: S3Client;
+
+  constructor(
+    readonly region: string,
+    private readonly storage: S3Storage,
+    /** Injected in tests to count or instrument requests; otherwise built from `storage`. */
+    client?: S3Client,
+  ) {
+    this.client = client ?? buildS3Client(storage);
+  }
+
+  async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
+    if (opts.signal.aborted) return probeError('aborted', 'aborted before the probe started');
+    const controller = new AbortController();
+    let timedOut = false;
+    let settle: (r: ProbeResult) => void = () => {};
+    // Resolves the moment the caller aborts or the probe's own timeout passes, whatever the SDK
+    // is still doing underneath (it is told to stop through the same controller).
+    const interrupted = new Promise<ProbeResult>((resolve) => (settle = resolve));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+      settle(probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`));
+    }, this.storage.requestTimeoutMs);
+    const onAbort = (): void => {
+      controller.abort();
+      settle(probeError('aborted', 'lookup cancelled'));
+    };
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+
+    const request = this.client
+      .send(
+        new HeadObjectCommand({
+          Bucket: this.storage.bucket,
+          Key: objectKey(this.storage.rootDirectory, key),
+        }),
+        {
+          abortSignal: controller.signal,
+        },
+      )
+      .then(
+        (out): ProbeResult => ({
+          status: 'found',
+          size: out.ContentLength ?? 0,
+          lastModified: out.LastModified ?? new Date(0),
+        }),
+        (err: unknown): ProbeResult => {
+          if (timedOut) return probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`);
+          if (opts.signal.aborted) return probeError('aborted', 'lookup cancelled');
+          return classifyS3Error(err);
+        },
+      );
+    try {
+      return await Promise.race([request, interrupted]);
+    } finally {
+      clearTimeout(timer);
+      opts.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

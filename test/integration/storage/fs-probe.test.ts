@@ -1,0 +1,38 @@
+/** FsProbe over a layout written by a real distribution registry on the filesystem driver. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { FsProbe } from '../../../src/storage/fs-probe';
+import { createOciImage } from '../../support/oci-image';
+import { startRegistry, type Registry } from '../../support/registry';
+import { skopeoPush } from '../../support/skopeo';
+import { probeContract, type ContractFixture } from './probe-contract';
+
+jest.setTimeout(60_000);
+
+let tmp: string;
+let registry: Registry | undefined;
+let fixture: ContractFixture;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-fs-probe-'));
+  const root = path.join(tmp, 'storage');
+  registry = await startRegistry({ storage: { type: 'filesystem', root } });
+  const image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: [3000, 5000] });
+  await skopeoPush(image.dir, 'v1', { host: registry.host, repository: 'team/app' });
+  fixture = { probe: new FsProbe('a', root), image, repository: 'team/app', pushedAt: new Date() };
+});
+
+afterAll(async () => {
+  await registry?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+probeContract('FsProbe', () => fixture);
+
+describe('FsProbe specifics', () => {
+  it('refuses a key that resolves outside the storage root', async () => {
+    const r = await fixture.probe.head('../../../../etc/passwd', { signal: new AbortController().signal });
+    expect(r).toMatchObject({ status: 'error', kind: 'denied' });
+  });
+});

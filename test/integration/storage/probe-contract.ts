@@ -1,0 +1,92 @@
+/**
+ * The ObjectProbe contract, run against every implementation (FsProbe, S3Probe) over content a
+ * real distribution registry wrote with its own driver. Keys are those of src/storage/keys.ts.
+ */
+import type { OciImage } from '../../support/oci-image';
+import { parseDigest } from '../../../src/oci/reference';
+import {
+  blobDataKey,
+  layerLinkKey,
+  manifestRevisionLinkKey,
+  tagCurrentLinkKey,
+} from '../../../src/storage/keys';
+import type { ObjectProbe } from '../../../src/storage/probe';
+
+export interface ContractFixture {
+  readonly probe: ObjectProbe;
+  /** Pushed as `<repository>:<image.tag>` before the suite runs. */
+  readonly image: OciImage;
+  readonly repository: string;
+  /** When the push finished (bounds lastModified). */
+  readonly pushedAt: Date;
+}
+
+const digest = (d: string) => parseDigest(d)!;
+/** A link holds the digest string: `sha256:` and 64 hex digits. */
+const LINK_SIZE = 71;
+
+export function probeContract(name: string, fixture: () => ContractFixture): void {
+  describe(`ObjectProbe contract: ${name}`, () => {
+    const signal = () => new AbortController().signal;
+
+    it('finds the tag link, with its size and a recent lastModified', async () => {
+      const f = fixture();
+      const r = await f.probe.head(tagCurrentLinkKey(f.repository, f.image.tag), { signal: signal() });
+      expect(r).toMatchObject({ status: 'found', size: LINK_SIZE });
+      if (r.status !== 'found') return;
+      // S3 LastModified has one-second resolution.
+      expect(r.lastModified.getTime()).toBeGreaterThan(f.pushedAt.getTime() - 120_000);
+      expect(r.lastModified.getTime()).toBeLessThanOrEqual(f.pushedAt.getTime() + 1_000);
+    });
+
+    it('finds the manifest revision link and every layer link', async () => {
+      const f = fixture();
+      const keys = [
+        manifestRevisionLinkKey(f.repository, digest(f.image.manifestDigest)),
+        ...f.image.layerDigests.map((d) => layerLinkKey(f.repository, digest(d))),
+      ];
+      const results = await Promise.all(keys.map((k) => f.probe.head(k, { signal: signal() })));
+      expect(results.map((r) => [r.status, r.status === 'found' ? r.size : 0])).toEqual(
+        keys.map(() => ['found', LINK_SIZE]),
+      );
+    });
+
+    it('finds blob data with the size of the blob', async () => {
+      const f = fixture();
+      const r = await f.probe.head(blobDataKey(digest(f.image.layerDigests[0]!)), { signal: signal() });
+      expect(r).toMatchObject({ status: 'found', size: f.image.layerSizes[0] });
+    });
+
+    it('answers not_found for a key that does not exist', async () => {
+      const f = fixture();
+      const missing = `sha256:${'0'.repeat(64)}`;
+      const keys = [
+        layerLinkKey(f.repository, digest(missing)),
+        layerLinkKey('other/repository', digest(f.image.layerDigests[0]!)),
+        tagCurrentLinkKey(f.repository, 'no-such-tag'),
+        blobDataKey(digest(missing)),
+      ];
+      const results = await Promise.all(keys.map((k) => f.probe.head(k, { signal: signal() })));
+      expect(results).toEqual(keys.map(() => ({ status: 'not_found' })));
+    });
+
+    it('answers error/aborted, without touching storage, when the signal has already aborted', async () => {
+      const f = fixture();
+      const controller = new AbortController();
+      controller.abort();
+      const r = await f.probe.head(tagCurrentLinkKey(f.repository, f.image.tag), {
+        signal: controller.signal,
+      });
+      expect(r).toMatchObject({ status: 'error', kind: 'aborted' });
+    });
+
+    it('answers 100 concurrent heads, each correctly', async () => {
+      const f = fixture();
+      const keys = Array.from({ length: 100 }, (_, i) =>
+        i % 2 ? tagCurrentLinkKey(f.repository, f.image.tag) : tagCurrentLinkKey(f.repository, `absent-${i}`),
+      );
+      const results = await Promise.all(keys.map((k) => f.probe.head(k, { signal: signal() })));
+      expect(results.map((r) => r.status)).toEqual(keys.map((_, i) => (i % 2 ? 'found' : 'not_found')));
+    });
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * S3Probe against real Swift S3 holding content a real distribution registry wrote with its s3
+ * driver, then the failure modes it must turn into values: refused connections, a peer that never
+ * answers, wrong credentials, throttling and server errors.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { S3Probe } from '../../../src/storage/s3-probe';
+import { tagCurrentLinkKey } from '../../../src/storage/keys';
+import { startGeoStack, s3StorageFor, type GeoStack } from '../../support/geo-stack';
+import { createOciImage } from '../../support/oci-image';
+import { skopeoPush } from '../../support/skopeo';
+import { closedPort, startBlackhole } from '../../support/tcp-blackhole';
+import { probeContract, type ContractFixture } from './probe-contract';
+
+jest.setTimeout(90_000);
+
+let stack: GeoStack | undefined;
+let tmp: string;
+let fixture: ContractFixture;
+const KEY = tagCurrentLinkKey('team/app', 'v1');
+const signal = () => new AbortController().signal;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-s3-probe-'));
+  stack = await startGeoStack({ regions: ['a'] });
+  const a = stack.region('a');
+  const image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: [3000, 5000] });
+  await skopeoPush(image.dir, 'v1', { host: a.registry.host, repository: 'team/app' });
+  // A generous timeout: the contract is about answers; the one-worker Swift here is slow under load.
+  fixture = {
+    probe: new S3Probe('a', { ...a.storage, requestTimeoutMs: 5_000 }),
+    image,
+    repository: 'team/app',
+    pushedAt: new Date(),
+  };
+});
+
+afterAll(async () => {
+  await fixture?.probe.close();
+  await stack?.stop();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+probeContract('S3Probe (Swift s3api)', () => fixture);
+
+describe('S3Probe failure modes', () => {
+  it('a closed port is unavailable, at once', async () => {
+    const port = await closedPort();
+    const probe = new S3Probe(
+      'x',
+      s3StorageFor(stack!.swift, 'region-a', { endpoint: `http://127.0.0.1:${port}` }),
+    );
+    const started = Date.now();
+    expect(await probe.head(KEY, { signal: signal() })).toMatchObject({
+      status: 'error',
+      kind: 'unavailable',
+    });
+    expect(Date.now() - started).toBeLessThan(500);
+    await probe.close();
+  });
+
+  it('a peer that accepts and never answers times out at requestTimeoutMs', async () => {
+    const hole = await startBlackhole();
+    const probe = new S3Probe(
+      'x',
+      s3StorageFor(stack!.swift, 'region-a', { endpoint: hole.url, requestTimeoutMs: 200 }),
+    );
+    const started = Date.now();
+    expect(await probe.head(KEY, { signal: signal() })).toMatchObject({ status: 'error', kind: 'timeout' });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(400);
+    expect(hole.connections).toBe(1);
+    await probe.close();
+    await hole.close();
+  });
+
+  it('the caller’s signal ends a probe promptly with aborted', async () => {
+    const hole = await startBlackhole();
+    const probe = new S3Probe(
+      'x',
+      s3StorageFor(stack!.swift, 'region-a', { endpoint: hole.url, requestTimeoutMs: 5000 }),
+    );
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    expect(await probe.head(KEY, { signal: controller.signal })).toMatchObject({
+      status: 'error',
+      kind: 'aborted',
+    });
+    expect(Date.now() - started).toBeLessThan(250);
+    await probe.close();
+    await hole.close();
+  });
+
+  it('wrong credentials are denied', async () => {
+    const probe = new S3Probe(
+      'x',
+      s3StorageFor(stack!.swift, 'region-a', {
+        credentials: { accessKeyId: 'test:tester', secretAccessKey: 'wrong' },
+      }),
+    );
+    expect(await probe.head(KEY, { signal: signal() })).toMatchObject({ status: 'error', kind: 'denied' });
+    await probe.close();
+  });
+
+  it('503 is throttled and 500 is unavailable; the SDK does not retry', async () => {
+    let status = 503;
+    let requests = 0;
+    const server = http.createServer((_req, res) => {
+      requests += 1;
+      res.writeHead(status).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const probe = new S3Probe('x', s3StorageFor(stack!.swift, 'region-a', { endpoint }));
+    expect(await probe.head(KEY, { signal: signal() })).toMatchObject({ status: 'error', kind: 'throttled' });
+    status = 500;
+    expect(await probe.head(KEY, { signal: signal() })).toMatchObject({
+      status: 'error',
+      kind: 'unavailable',
+    });
+    expect(requests).toBe(2);
+    await probe.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('honours rootDirectory', async () => {
+    const probe = new S3Probe('x', s3StorageFor(stack!.swift, 'region-a', { rootDirectory: 'elsewhere' }));
+    expect(await probe.head(KEY, { signal: signal() })).toEqual({ status: 'not_found' });
+    await probe.close();
+  });
+});

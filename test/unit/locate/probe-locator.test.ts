@@ -1,0 +1,218 @@
+import { ProbeLocator, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
+import type { LocateResult } from '../../../src/locate/locator';
+import type { LocatorObserver } from '../../../src/locate/observer';
+import { parseDigest } from '../../../src/oci/reference';
+import type { PullTarget } from '../../../src/oci/pull';
+import { ManualClock } from '../../support/clock';
+import { FakeProbe, FOUND, MISSING, flush, type Script } from './fake-probe';
+
+const HEX = 'a'.repeat(64);
+const digest = parseDigest(`sha256:${HEX}`)!;
+const BLOB: PullTarget = { kind: 'blob', repository: 'team/app', digest };
+const TAG: PullTarget = { kind: 'manifest_by_tag', repository: 'team/app', tag: 'v1' };
+const LINK = `repositories/team/app/_layers/sha256/${HEX}/link`;
+const DATA = `blobs/sha256/aa/${HEX}/data`;
+
+const OPTIONS: ProbeLocatorOptions = {
+  probeBlobData: true,
+  hedgeMs: 10,
+  lookupTimeoutMs: 150,
+  maxConcurrentProbesPerRegion: 8,
+  cache: { maxEntries: 100, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
+  breaker: { failureThreshold: 2, coolDownMs: 10_000 },
+};
+
+function setup(
+  scripts: Record<string, Script>,
+  opts: Partial<ProbeLocatorOptions> = {},
+  health?: Set<string>,
+) {
+  const clock = new ManualClock();
+  const probes = Object.entries(scripts).map(([region, script]) => new FakeProbe(region, script));
+  const events: string[] = [];
+  const observer: LocatorObserver = {
+    cacheHit: (p) => events.push(p ? 'hit' : 'negative_hit'),
+    cacheMiss: () => events.push('miss'),
+    coalesced: () => events.push('coalesced'),
+    breakerState: (r, s) => events.push(`breaker:${r}:${s}`),
+    regionSkipped: (r, why) => events.push(`skipped:${r}:${why}`),
+  };
+  const locator = new ProbeLocator(
+    probes.map((p) => ({ region: p.region, probe: p })),
+    { ...OPTIONS, ...opts },
+    {
+      clock,
+      observer,
+      ...(health ? { health: { isUp: (r: string) => !health.has(r), stop: () => {} } } : {}),
+    },
+  );
+  const locate = (target: PullTarget = BLOB, signal = new AbortController().signal) =>
+    locator.locate(target, signal);
+  return {
+    clock,
+    probes,
+    events,
+    locator,
+    locate,
+    probe: (name: string) => probes.find((p) => p.region === name)!,
+  };
+}
+
+const all =
+  (r: typeof FOUND): Script =>
+  () =>
+    r;
+
+describe('ProbeLocator', () => {
+  it('finds the target in the one sibling that holds it, probing link and data', async () => {
+    const t = setup({ a: all(MISSING), b: all(FOUND) });
+    expect(await t.locate()).toEqual({
+      outcome: 'found',
+      region: 'b',
+      lastModified: FOUND.status === 'found' ? FOUND.lastModified : undefined,
+    });
+    expect([...t.probe('b').calls.keys()].sort()).toEqual([DATA, LINK].sort());
+  });
+
+  it('prefers the region listed first when two hold it', async () => {
+    const t = setup({ a: all(FOUND), b: all(FOUND) });
+    expect(await t.locate()).toMatchObject({ outcome: 'found', region: 'a' });
+  });
+
+  it('a link without its data is not found there', async () => {
+    const t = setup({ a: (k) => (k === LINK ? FOUND : MISSING) });
+    expect(await t.locate()).toEqual({ outcome: 'not_found' });
+  });
+
+  it('coalesces 1,000 concurrent lookups into one probe per key and region', async () => {
+    const t = setup({ a: () => 'manual', b: () => 'manual' });
+    const lookups = Array.from({ length: 1000 }, () => t.locate());
+    await flush();
+    t.probe('a').release(MISSING);
+    t.probe('b').release(FOUND);
+    const results = await Promise.all(lookups);
+    expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1);
+    expect(results[0]).toMatchObject({ outcome: 'found', region: 'b' });
+    for (const p of t.probes) expect(Object.fromEntries(p.calls)).toEqual({ [LINK]: 1, [DATA]: 1 });
+    expect(t.events.filter((e) => e === 'coalesced')).toHaveLength(999);
+  });
+
+  it('a waiter that gives up does not cancel the shared lookup for the others', async () => {
+    const t = setup({ a: () => 'manual' });
+    const impatient = new AbortController();
+    const first = t.locate(BLOB, impatient.signal);
+    const second = t.locate();
+    await flush();
+    impatient.abort();
+    expect(await first).toEqual({ outcome: 'timeout' });
+    t.probe('a').release(FOUND);
+    expect(await second).toMatchObject({ outcome: 'found', region: 'a' });
+  });
+
+  it('meets the deadline when a region never answers, and answers from another region at once', async () => {
+    const t = setup({ a: () => 'hang', b: all(MISSING) });
+    const deadline = new AbortController();
+    const pending = t.locate(BLOB, deadline.signal);
+    let result: LocateResult | undefined;
+    void pending.then((r) => (result = r));
+    await flush();
+    expect(result).toBeUndefined();
+    deadline.abort();
+    await flush();
+    expect(result).toEqual({ outcome: 'timeout' });
+
+    const t2 = setup({ a: all(FOUND), b: () => 'hang' });
+    expect(await t2.locate()).toMatchObject({ outcome: 'found', region: 'a' });
+  });
+
+  it('caches a digest answer for digestTtlMs and a tag answer for tagTtlMs', async () => {
+    const t = setup({ a: all(FOUND) });
+    await t.locate(BLOB);
+    await t.locate(TAG);
+    t.clock.advance(5_000);
+    await t.locate(BLOB);
+    await t.locate(TAG);
+    expect(t.probe('a').total).toBe(2 + 1 + 1);
+    expect(t.events.filter((e) => e === 'hit')).toHaveLength(1);
+    t.clock.advance(600_000);
+    await t.locate(BLOB);
+    expect(t.probe('a').total).toBe(2 + 1 + 1 + 2);
+  });
+
+  it('caches a miss for negativeTtlMs only, then sees content that has arrived', async () => {
+    const t = setup({ a: all(MISSING) });
+    expect(await t.locate()).toEqual({ outcome: 'not_found' });
+    t.probe('a').script = all(FOUND);
+    t.clock.advance(1_999);
+    expect(await t.locate()).toEqual({ outcome: 'not_found' });
+    expect(t.events).toContain('negative_hit');
+    t.clock.advance(1);
+    expect(await t.locate()).toMatchObject({ outcome: 'found', region: 'a' });
+  });
+
+  it('never caches errors', async () => {
+    const t = setup(
+      { a: () => ({ status: 'error', kind: 'throttled', message: 'slow down' }) },
+      {
+        breaker: { failureThreshold: 100, coolDownMs: 1 },
+      },
+    );
+    expect(await t.locate()).toEqual({ outcome: 'error', code: 'probe_throttled' });
+    expect(await t.locate()).toEqual({ outcome: 'error', code: 'probe_throttled' });
+    expect(t.probe('a').total).toBe(4);
+  });
+
+  it('opens a failing region’s breaker, skips it, and retries it once after the cool-down', async () => {
+    const failing: Script = () => ({ status: 'error', kind: 'unavailable', message: 'ECONNREFUSED' });
+    const t = setup({ a: failing, b: all(MISSING) }, { probeBlobData: false });
+    await t.locate();
+    await t.locate();
+    expect(t.events).toContain('breaker:a:open');
+    const before = t.probe('a').total;
+    expect(await t.locate()).toEqual({ outcome: 'not_found' });
+    expect(t.probe('a').total).toBe(before);
+    expect(t.events).toContain('skipped:a:breaker_open');
+    t.clock.advance(10_000);
+    t.probe('a').script = all(FOUND);
+    expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'a' });
+    expect(t.events.slice(-3)).toContain('breaker:a:closed');
+  });
+
+  it('counts silence until the deadline against the breaker', async () => {
+    const t = setup({ a: () => 'hang' }, { probeBlobData: false, lookupTimeoutMs: 100 });
+    for (let i = 0; i < 2; i++) {
+      const r = t.locate(i === 0 ? BLOB : TAG);
+      await flush();
+      t.clock.advance(100);
+      expect(await r).toEqual({ outcome: 'timeout' });
+    }
+    expect(t.events).toContain('breaker:a:open');
+  });
+
+  it('answers not found on overflow instead of queueing, and does not cache that miss', async () => {
+    const t = setup({ a: () => 'manual' }, { maxConcurrentProbesPerRegion: 2 });
+    const first = t.locate(BLOB);
+    await flush();
+    expect(await t.locate(TAG)).toEqual({ outcome: 'not_found' });
+    expect(t.events).toContain('skipped:a:overflow');
+    t.probe('a').release(FOUND);
+    await first;
+    t.probe('a').script = all(FOUND);
+    expect(await t.locate(TAG)).toMatchObject({ outcome: 'found' });
+  });
+
+  it('never chooses a region whose registry is down, even from the cache', async () => {
+    const down = new Set<string>();
+    const t = setup({ a: all(FOUND), b: all(FOUND) }, {}, down);
+    expect(await t.locate()).toMatchObject({ region: 'a' });
+    down.add('a');
+    expect(await t.locate()).toMatchObject({ region: 'b' });
+    expect(t.events).toContain('skipped:a:unhealthy');
+  });
+
+  it('close() closes every probe', async () => {
+    const t = setup({ a: all(FOUND), b: all(FOUND) });
+    await t.locator.close();
+    expect(t.probes.map((p) => p.closed)).toEqual([true, true]);
+  });
+});
