@@ -13,6 +13,12 @@ import { addExtProcService, type StreamHooks } from '../extproc/server';
 import type { RequestMeta } from '../extproc/stream';
 import type { Locator } from '../locate/locator';
 import type { Logger } from '../log/logger';
+import { metrics as otelMetrics, trace as otelTrace, type Meter, type Tracer } from '@opentelemetry/api';
+import { decisionLogger } from '../telemetry/decision-log';
+import { GeosyncMetrics } from '../telemetry/metrics';
+import { METER_NAME, TRACER_NAME } from '../telemetry/names';
+import { TracedProbe } from '../telemetry/probe';
+import { StreamTracing } from '../telemetry/tracing';
 import { buildLocator } from './locator-factory';
 
 /** gRPC health service names: '' (the server) and the ext_proc service Envoy health-checks. */
@@ -23,8 +29,11 @@ export interface GeosyncDeps {
   readonly clock?: Clock;
   /** Defaults to the locator built from the configuration. */
   readonly locator?: Locator;
+  /** Also called for every decision (tests); metrics and the decision log are always on. */
   readonly onDecision?: (record: DecisionRecord, meta: RequestMeta) => void;
-  readonly streamHooks?: StreamHooks;
+  /** Defaults to the global OpenTelemetry providers (set up by src/telemetry/sdk.ts in `serve`). */
+  readonly meter?: Meter;
+  readonly tracer?: Tracer;
   readonly adminRoutes?: ReadonlyMap<string, AdminRoute>;
 }
 
@@ -41,8 +50,20 @@ export interface Geosync {
 
 export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Promise<Geosync> {
   const clock = deps.clock ?? systemClock;
-  const locator = deps.locator ?? buildLocator(config);
   const log = deps.log;
+  const meter = deps.meter ?? otelMetrics.getMeter(METER_NAME);
+  const tracer = deps.tracer ?? otelTrace.getTracer(TRACER_NAME);
+  const metrics = new GeosyncMetrics(meter, config.region, () => clock.now());
+  const locator =
+    deps.locator ??
+    buildLocator(config, { clock, observer: metrics, wrapProbe: (p) => new TracedProbe(p, tracer) });
+  const tracing = new StreamTracing(tracer, { traceRepositoryNames: config.telemetry.traceRepositoryNames });
+  const logDecision = decisionLogger(log, { traceRepositoryNames: config.telemetry.traceRepositoryNames });
+  const streamHooks: StreamHooks = {
+    streamOpened: () => metrics.streamOpened(),
+    streamClosed: (how) => metrics.streamClosed(how),
+    messageReceived: (phase) => metrics.messageReceived(phase),
+  };
   const regionUrls = new Map(
     config.regions.filter((r) => r.name !== config.region).map((r) => [r.name, r.url]),
   );
@@ -59,10 +80,15 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       clock,
       lookupTimeoutMs: config.lookupTimeoutMs,
       regionUrls,
-      onDecision: deps.onDecision ?? (() => {}),
+      onDecision: (record, meta) => {
+        metrics.decided(record);
+        logDecision(record, meta);
+        deps.onDecision?.(record, meta);
+      },
+      newStreamTrace: () => tracing.forStream(),
     },
     log,
-    deps.streamHooks,
+    streamHooks,
   );
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])));
   health.addToServer(server);

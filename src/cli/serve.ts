@@ -5,6 +5,7 @@
 import { startGeosync } from '../app/geosync';
 import { formatProblems, loadConfigFile } from '../config/load';
 import { createLogger } from '../log/logger';
+import { startTelemetry } from '../telemetry/sdk';
 import { EXIT, parseFlags, type Command } from './command';
 
 export const serveCommand: Command = {
@@ -26,13 +27,21 @@ export const serveCommand: Command = {
       return EXIT.usage;
     }
     const config = result.config;
+    // OpenTelemetry first, so every instrument and span below binds to the real providers.
+    const telemetry = startTelemetry(config.telemetry, config.region);
     const log = createLogger({ level: config.telemetry.logLevel, region: config.region });
     let app;
     try {
-      app = await startGeosync(config, { log });
+      app = await startGeosync(config, {
+        log,
+        meter: telemetry.meter,
+        tracer: telemetry.tracer,
+        adminRoutes: new Map([['/metrics', telemetry.metricsRoute]]),
+      });
     } catch (err) {
       log.fatal({ err }, 'geosync failed to start');
       io.stderr(`geosync failed to start: ${(err as Error).message}\n`);
+      await telemetry.shutdown();
       return EXIT.failure;
     }
     const signal = await io.terminated;
@@ -40,6 +49,7 @@ export const serveCommand: Command = {
     app.startDraining();
     await new Promise((resolve) => setTimeout(resolve, config.drainMs));
     await app.close(1000);
+    await telemetry.shutdown();
     log.info('stopped');
     log.flush();
     return EXIT.ok;

@@ -42,7 +42,18 @@ function extProcConfig(opts: EnvoyOptions, version: EnvoyVersion): Json {
       request_trailer_mode: 'SKIP',
       response_trailer_mode: 'SKIP',
     },
-    ...(encodeOnly ? { response_attributes: [ATTRIBUTE.path, ATTRIBUTE.method, ATTRIBUTE.originalUrl] } : {}),
+    // request.id and traceparent let geosync log the request id and join the client's trace.
+    ...(encodeOnly
+      ? {
+          response_attributes: [
+            ATTRIBUTE.path,
+            ATTRIBUTE.method,
+            ATTRIBUTE.originalUrl,
+            ATTRIBUTE.requestId,
+            ATTRIBUTE.traceparent,
+          ],
+        }
+      : {}),
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },
   };

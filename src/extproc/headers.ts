@@ -45,6 +45,9 @@ export const ATTRIBUTE = {
   method: 'request.method',
   /** CEL map lookup; present only when the request carries the header (else evaluation fails and it is omitted). */
   originalUrl: "request.headers['x-envoy-original-url']",
+  /** Envoy's request id (x-request-id) and the W3C trace context, to join the client's trace. */
+  requestId: 'request.id',
+  traceparent: "request.headers['traceparent']",
 } as const;
 
 /** Reads the string and bool attributes Envoy evaluated for this message. */

@@ -32,7 +32,8 @@ export function addExtProcService(
 }
 
 export function handleStream(call: ProcessCall, ctx: StreamContext, log: Logger, hooks: StreamHooks): void {
-  const processor = new StreamProcessor(ctx);
+  const trace = ctx.newStreamTrace?.();
+  const processor = new StreamProcessor(ctx, trace);
   const cancelled = new AbortController();
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
@@ -41,6 +42,7 @@ export function handleStream(call: ProcessCall, ctx: StreamContext, log: Logger,
   const finish = (how: 'ended' | 'cancelled' | 'protocol_error') => {
     if (closed) return;
     closed = true;
+    trace?.end(how);
     hooks.streamClosed?.(how);
   };
 

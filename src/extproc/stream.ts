@@ -27,8 +27,23 @@ export interface StreamContext {
   readonly lookupTimeoutMs: number;
   /** Base URL of every sibling region by name. */
   readonly regionUrls: ReadonlyMap<string, string>;
-  /** Called once per decided request (telemetry, logs). */
+  /** Called once per decided request (metrics, logs). */
   readonly onDecision: (record: DecisionRecord, meta: RequestMeta) => void;
+  /** Tracing of one stream; absent: no spans. */
+  readonly newStreamTrace?: () => StreamTrace;
+}
+
+/**
+ * What the stream tells tracing. Implemented in src/telemetry/ (OpenTelemetry); the stream only
+ * knows this interface.
+ */
+export interface StreamTrace {
+  /** The request is known: its ids join the span to the client's trace. */
+  requestSeen(meta: { requestId?: string; traceparent?: string }): void;
+  /** Runs the lookup inside the stream's trace context, so probe spans become its children. */
+  lookup<T>(fn: () => Promise<T>): Promise<T>;
+  decided(record: DecisionRecord, target?: Classification): void;
+  end(how: string): void;
 }
 
 export interface RequestMeta {
@@ -47,7 +62,10 @@ export class StreamProcessor {
   /** One HTTP request per stream, so one decision per stream. */
   private decided = false;
 
-  constructor(private readonly ctx: StreamContext) {}
+  constructor(
+    private readonly ctx: StreamContext,
+    private readonly trace?: StreamTrace,
+  ) {}
 
   /** `cancelled` aborts when Envoy cancels the stream (the lookup stops waiting). */
   async step(msg: ProcessingRequest__Output, cancelled: AbortSignal): Promise<StepResult> {
@@ -71,7 +89,7 @@ export class StreamProcessor {
 
   private onRequestHeaders(msg: ProcessingRequest__Output): ProcessingResponse {
     const headers = readHeaders(msg.request_headers?.headers);
-    this.captureMeta(headers);
+    this.captureMeta(headers.get(HEADER.requestId), headers.get(HEADER.traceparent));
     this.request = {
       method: headers.get(HEADER.method) ?? '',
       path: headers.get(HEADER.path) ?? '',
@@ -94,6 +112,7 @@ export class StreamProcessor {
       // Request headers were skipped (Envoy >= 1.37 with response_attributes): the request
       // comes from the attributes of this first response message.
       const attrs = readAttributes(msg.attributes);
+      this.captureMeta(attrs.get(ATTRIBUTE.requestId), attrs.get(ATTRIBUTE.traceparent));
       const path = attrs.get(ATTRIBUTE.path);
       const method = attrs.get(ATTRIBUTE.method);
       if (path !== undefined && method !== undefined) {
@@ -109,7 +128,9 @@ export class StreamProcessor {
 
     const target = plan.classification.target;
     const started = this.ctx.clock.now();
-    const result = await this.lookup(target, cancelled);
+    const result = this.trace
+      ? await this.trace.lookup(() => this.lookup(target, cancelled))
+      : await this.lookup(target, cancelled);
     const record = recordFor(target.kind, result, this.ctx.clock.now() - started);
     this.decide(record);
     if (result.outcome === 'found') {
@@ -155,15 +176,15 @@ export class StreamProcessor {
     }
   }
 
-  private captureMeta(headers: Map<string, string>): void {
-    const requestId = headers.get(HEADER.requestId);
-    const traceparent = headers.get(HEADER.traceparent);
+  private captureMeta(requestId: string | undefined, traceparent: string | undefined): void {
     this.meta = { ...(requestId ? { requestId } : {}), ...(traceparent ? { traceparent } : {}) };
+    this.trace?.requestSeen(this.meta);
   }
 
   private decide(record: DecisionRecord): void {
     if (this.decided) return;
     this.decided = true;
+    this.trace?.decided(record, this.classification);
     this.ctx.onDecision(record, {
       ...this.meta,
       ...(this.classification ? { target: this.classification } : {}),

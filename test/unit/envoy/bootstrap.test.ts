@@ -87,13 +87,15 @@ describe('ext_proc filter (envoy-semantics.md §4)', () => {
     );
   });
 
-  test('1.37: request headers skipped, path/method/original URL as response attributes', () => {
+  test('1.37: request headers skipped, path/method/original URL/request id/traceparent as response attributes', () => {
     const p = extProc(build({ regions: 2 }, { version: '1.37' }));
     expect(p.processing_mode).toMatchObject({ request_header_mode: 'SKIP', response_header_mode: 'SEND' });
     expect(p.response_attributes).toEqual([
       'request.path',
       'request.method',
       "request.headers['x-envoy-original-url']",
+      'request.id',
+      "request.headers['traceparent']",
     ]);
   });
 

@@ -1,0 +1,103 @@
+/**
+ * Every metric, span and attribute name geosync emits, in one place (README "Metrics" lists the
+ * same). Labels are bounded: region names from the configuration, outcome/kind/result enums.
+ * Never a repository name or digest as a label.
+ * Durations are in seconds. The Prometheus exporter of this OpenTelemetry line does not append
+ * units, so duration names carry `_seconds` themselves, as Prometheus convention wants
+ * (`geosync_lookup_duration_seconds_bucket`).
+ */
+
+export const METER_NAME = 'geosync';
+export const TRACER_NAME = 'geosync';
+
+export interface MetricSpec {
+  readonly name: string;
+  readonly unit: string;
+  readonly description: string;
+}
+
+function m(name: string, unit: string, description: string): MetricSpec {
+  return { name, unit, description };
+}
+
+export const METRICS = {
+  streams: m(
+    'geosync.extproc.streams',
+    '{stream}',
+    'ext_proc streams closed, by how they ended (ended, cancelled, protocol_error)',
+  ),
+  streamsActive: m('geosync.extproc.streams.active', '{stream}', 'ext_proc streams open now'),
+  messages: m(
+    'geosync.extproc.messages',
+    '{message}',
+    'ext_proc messages received, by phase (request_headers, response_headers, ...)',
+  ),
+  decisions: m(
+    'geosync.decisions',
+    '{decision}',
+    'Decisions by outcome (pass, proxied, not_found, timeout, error, ineligible) and kind',
+  ),
+  lookupDuration: m('geosync.lookup.duration_seconds', 's', 'Time to answer a lookup for a 404, by outcome'),
+  cacheLookups: m(
+    'geosync.cache.lookups',
+    '{lookup}',
+    'Locator cache lookups by result (hit, negative_hit, miss)',
+  ),
+  cacheEvictions: m(
+    'geosync.cache.evictions',
+    '{entry}',
+    'Locator cache entries evicted, by reason (expired, entries, bytes)',
+  ),
+  coalesced: m(
+    'geosync.lookup.coalesced',
+    '{waiter}',
+    'Lookups that joined an identical lookup already in flight',
+  ),
+  probes: m(
+    'geosync.probes',
+    '{probe}',
+    'Region probes (all keys of one lookup) by region and result: found, not_found, an error kind, or skipped_<reason> when the region was not asked',
+  ),
+  probeDuration: m('geosync.probe.duration_seconds', 's', 'Region probe latency by region'),
+  probesInflight: m('geosync.probes.inflight', '{request}', 'Storage requests in flight by region'),
+  breakerState: m(
+    'geosync.breaker.state',
+    '{state}',
+    'Circuit breaker per region: 0 closed, 1 half-open, 2 open',
+  ),
+  staleness: m(
+    'geosync.staleness_seconds',
+    's',
+    'For each proxied pull, the age of the content at the source region (now - LastModified): how long this region would have failed without geosync',
+  ),
+  rescued: m(
+    'geosync.pulls.rescued',
+    '{pull}',
+    'Pulls answered by a sibling region instead of a 404, by source region and kind',
+  ),
+} as const;
+
+export const ATTR = {
+  outcome: 'geosync.outcome',
+  kind: 'geosync.kind',
+  reason: 'geosync.reason',
+  phase: 'geosync.phase',
+  how: 'geosync.how',
+  region: 'geosync.region',
+  sourceRegion: 'geosync.source_region',
+  result: 'geosync.result',
+  repository: 'geosync.repository',
+  requestId: 'geosync.request_id',
+  lookupMs: 'geosync.lookup_ms',
+} as const;
+
+export const SPANS = {
+  stream: 'geosync.extproc.stream',
+  lookup: 'geosync.lookup',
+  probe: 'geosync.probe',
+} as const;
+
+/** Histogram buckets (seconds): lookups live within Envoy's 200 ms message timeout. */
+export const LOOKUP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.5, 1];
+/** Staleness spans seconds (a fast pipeline) to hours (a stuck replication). */
+export const STALENESS_BUCKETS = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400];

@@ -1,0 +1,42 @@
+/**
+ * An ObjectProbe decorator that traces every storage request as a child of the active lookup span
+ * (metrics come from the locator's observer). The key is not recorded: it holds repository names
+ * and digests.
+ */
+import { context, type Tracer } from '@opentelemetry/api';
+import type { ObjectProbe, ProbeResult } from '../storage/probe';
+import { ATTR, SPANS } from './names';
+
+export class TracedProbe implements ObjectProbe {
+  constructor(
+    private readonly inner: ObjectProbe,
+    private readonly tracer: Tracer,
+  ) {}
+
+  get region(): string {
+    return this.inner.region;
+  }
+
+  async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
+    const span = this.tracer.startSpan(
+      SPANS.probe,
+      { attributes: { [ATTR.region]: this.region } },
+      context.active(),
+    );
+    let result: ProbeResult | undefined;
+    try {
+      result = await this.inner.head(key, opts);
+      return result;
+    } finally {
+      span.setAttribute(
+        ATTR.result,
+        !result ? 'threw' : result.status === 'error' ? result.kind : result.status,
+      );
+      span.end();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

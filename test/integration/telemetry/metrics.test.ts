@@ -1,0 +1,123 @@
+/**
+ * Scrapes `/metrics` of a real `geosync serve` after scripted traffic and checks the decision
+ * counters, the lookup histogram and the staleness histogram against the traffic sent. Region A
+ * is a real registry (filesystem driver) with an image pushed by skopeo.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createOciImage, type OciImage } from '../../support/oci-image';
+import { freePorts } from '../../support/ports';
+import { startRegistry, type Registry } from '../../support/registry';
+import { skopeoPush } from '../../support/skopeo';
+import {
+  ExtProcTestClient,
+  requestHeadersMessage,
+  responseHeadersMessage,
+} from '../../support/extproc-client';
+import { startServe, waitForStatus, type ServeProcess } from '../cli/geosync-cli';
+
+jest.setTimeout(60_000);
+
+let tmp: string;
+let registry: Registry;
+let image: OciImage;
+let serve: ServeProcess;
+let client: ExtProcTestClient;
+let admin: string;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-metrics-'));
+  registry = await startRegistry({ storage: { type: 'filesystem', root: path.join(tmp, 'a') } });
+  image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: [1024] });
+  await skopeoPush(image.dir, 'v1', { host: registry.host, repository: 'team/app' });
+  const [grpcPort, adminPort] = await freePorts(2);
+  admin = `http://127.0.0.1:${adminPort}`;
+  const config = path.join(tmp, 'geosync.yaml');
+  writeFileSync(
+    config,
+    `region: b
+listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
+drainMs: 0
+regions:
+  - { name: a, url: "${registry.url}", storage: { type: filesystem, root: "${path.join(tmp, 'a')}" } }
+  - { name: b, url: "http://127.0.0.1:1", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
+`,
+  );
+  serve = startServe(config);
+  await waitForStatus(`${admin}/readyz`, 200, 10_000);
+  client = new ExtProcTestClient(`127.0.0.1:${grpcPort}`);
+});
+
+afterAll(async () => {
+  client?.close();
+  if (serve && serve.child.exitCode === null) {
+    serve.child.kill('SIGTERM');
+    await serve.exited;
+  }
+  await registry?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function pull(method: string, p: string, status: number): Promise<void> {
+  const s = client.open();
+  const r = await s.exchange(requestHeadersMessage({ ':method': method, ':path': p }));
+  if (!r.mode_override) await s.exchange(responseHeadersMessage(status));
+  s.close();
+}
+
+/** The value of one Prometheus sample whose labels include all of `labels`. */
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      return Number(line.split(' ').pop());
+  }
+  return undefined;
+}
+
+test('decision counters, lookup histogram and staleness histogram count the traffic', async () => {
+  const proxied = [
+    '/v2/team/app/manifests/v1',
+    `/v2/team/app/manifests/${image.manifestDigest}`,
+    `/v2/team/app/blobs/${image.layerDigests[0]}`,
+  ];
+  for (const p of proxied) await pull('GET', p, 404);
+  await pull('GET', '/v2/team/app/manifests/nope', 404); // not_found
+  await pull('GET', '/v2/team/app/manifests/v1', 200); // pass
+  await pull('HEAD', `/v2/team/app/blobs/${image.layerDigests[0]}`, 404); // ineligible
+  await pull('PUT', '/v2/team/app/manifests/v1', 201); // ineligible
+
+  const res = await fetch(`${admin}/metrics`);
+  expect(res.status).toBe(200);
+  const text = await res.text();
+
+  expect(
+    sample(text, 'geosync_decisions_total', { geosync_outcome: 'proxied', geosync_kind: 'manifest_by_tag' }),
+  ).toBe(1);
+  expect(
+    sample(text, 'geosync_decisions_total', {
+      geosync_outcome: 'proxied',
+      geosync_kind: 'manifest_by_digest',
+    }),
+  ).toBe(1);
+  expect(sample(text, 'geosync_decisions_total', { geosync_outcome: 'proxied', geosync_kind: 'blob' })).toBe(
+    1,
+  );
+  expect(sample(text, 'geosync_decisions_total', { geosync_outcome: 'not_found' })).toBe(1);
+  expect(sample(text, 'geosync_decisions_total', { geosync_outcome: 'pass' })).toBe(1);
+  expect(sample(text, 'geosync_decisions_total', { geosync_outcome: 'ineligible' })).toBe(2);
+  // Every 404 of an eligible pull was looked up: 3 proxied + 1 not found.
+  expect(sample(text, 'geosync_lookup_duration_seconds_count', { geosync_outcome: 'proxied' })).toBe(3);
+  expect(sample(text, 'geosync_lookup_duration_seconds_count', { geosync_outcome: 'not_found' })).toBe(1);
+  // One staleness observation per proxied pull, for the pair (a → b).
+  expect(
+    sample(text, 'geosync_staleness_seconds_count', { geosync_source_region: 'a', geosync_region: 'b' }),
+  ).toBe(3);
+  expect(sample(text, 'geosync_pulls_rescued_total', { geosync_source_region: 'a' })).toBeDefined();
+  expect(sample(text, 'geosync_extproc_messages_total', { geosync_phase: 'request_headers' })).toBe(7);
+  expect(sample(text, 'geosync_extproc_messages_total', { geosync_phase: 'response_headers' })).toBe(5);
+  // No repository name or digest is ever a label.
+  expect(text).not.toContain('team/app');
+  expect(text).not.toContain(image.layerDigests[0]?.slice(7, 20));
+});
