@@ -23,7 +23,8 @@ export function buildS3Client(storage: S3Storage): S3Client {
     region: storage.region,
     ...(storage.endpoint ? { endpoint: storage.endpoint } : {}),
     forcePathStyle: storage.forcePathStyle,
-    ...(storage.credentials ? { credentials: storage.credentials } : {}),
+    // A copy: the SDK annotates the credentials object it is given, and the configuration is frozen.
+    ...(storage.credentials ? { credentials: { ...storage.credentials } } : {}),
     maxAttempts: 1,
     requestHandler: {
       requestTimeout: storage.requestTimeoutMs,
