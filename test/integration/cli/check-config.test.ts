@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ROOT, runCli } from './geosync-cli';
+import { ROOT, runCli } from '../../support/geosync-cli';
 
 const fixtures = path.join(ROOT, 'test/unit/config/fixtures');
 

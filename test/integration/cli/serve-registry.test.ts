@@ -17,7 +17,7 @@ import {
   responseHeadersMessage,
   setHeaders,
 } from '../../support/extproc-client';
-import { startServe, waitForStatus, type ServeProcess } from './geosync-cli';
+import { startServe, waitForStatus, type ServeProcess } from '../../support/geosync-cli';
 
 jest.setTimeout(60_000);
 

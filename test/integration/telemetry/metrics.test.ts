@@ -15,7 +15,7 @@ import {
   requestHeadersMessage,
   responseHeadersMessage,
 } from '../../support/extproc-client';
-import { startServe, waitForStatus, type ServeProcess } from '../cli/geosync-cli';
+import { startServe, waitForStatus, type ServeProcess } from '../../support/geosync-cli';
 
 jest.setTimeout(60_000);
 
