@@ -3,7 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const ROOT = path.resolve(__dirname, '../..');
+/** The repository root (found from here, so this also works when compiled into build/ for the demo). */
+export const ROOT = findRoot(__dirname);
+
+function findRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'src'))) return dir;
+  }
+  throw new Error(`no repository root above ${from}`);
+}
 const MAIN = path.join(ROOT, 'dist/main.js');
 
 function ensureBuilt(): void {
