@@ -4,7 +4,7 @@
  * validates any bootstrap against Envoy's API and lists every problem (envoy/README.md).
  */
 import { readFile } from 'node:fs/promises';
-import { formatProblems, loadConfigFile } from '../config/load';
+import { loadOrReport } from './config-file';
 import { buildBootstrap, type EnvoyMode } from '../envoy/bootstrap';
 import { renderBootstrap, type BootstrapFormat } from '../envoy/render';
 import { formatBootstrapProblems, validateBootstrap, validateBootstrapText } from '../envoy/validate';
@@ -59,11 +59,8 @@ async function generate(
   format: BootstrapFormat,
   io: CliIo,
 ): Promise<number> {
-  const loaded = await loadConfigFile(file);
-  if (!loaded.ok) {
-    io.stderr(`${file}: ${loaded.problems.length} problem(s):\n${formatProblems(loaded.problems)}\n`);
-    return EXIT.usage;
-  }
+  const loaded = await loadOrReport(file, io);
+  if ('exit' in loaded) return loaded.exit;
   const built = buildBootstrap(loaded.config, { ...(version !== undefined ? { version } : {}), mode });
   if (!built.ok) {
     io.stderr(`${built.problems.join('\n')}\n`);

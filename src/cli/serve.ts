@@ -3,30 +3,19 @@
  * and Kubernetes stop sending new work), open streams answered for `drainMs`, then exit 0.
  */
 import { startGeosync } from '../app/geosync';
-import { formatProblems, loadConfigFile } from '../config/load';
 import { createLogger } from '../log/logger';
 import { startTelemetry } from '../telemetry/sdk';
-import { EXIT, parseFlags, type Command } from './command';
+import { EXIT, type Command } from './command';
+import { configFromArgs } from './config-file';
 
 export const serveCommand: Command = {
   name: 'serve',
   usage: 'geosync serve --config FILE',
   summary: 'run the ext_proc service for one region',
   async run(args, io) {
-    const { flags, errors } = parseFlags(args, ['config']);
-    const file = flags.get('config');
-    if (errors.length > 0 || !file) {
-      io.stderr(
-        `${[...errors, ...(file ? [] : ['--config FILE is required'])].join('\n')}\nusage: ${this.usage}\n`,
-      );
-      return EXIT.usage;
-    }
-    const result = await loadConfigFile(file);
-    if (!result.ok) {
-      io.stderr(`${file}: ${result.problems.length} problem(s):\n${formatProblems(result.problems)}\n`);
-      return EXIT.usage;
-    }
-    const config = result.config;
+    const loaded = await configFromArgs(args, io, this.usage);
+    if ('exit' in loaded) return loaded.exit;
+    const config = loaded.config;
     // OpenTelemetry first, so every instrument and span below binds to the real providers.
     const telemetry = startTelemetry(config.telemetry, config.region);
     const log = createLogger({ level: config.telemetry.logLevel, region: config.region });

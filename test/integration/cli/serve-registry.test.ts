@@ -4,24 +4,20 @@
  * an Envoy-like ext_proc client with a 307 for a 404 pull of that content, and a plain CONTINUE
  * for everything it must leave alone. SIGTERM drains, then exits 0.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { freePorts } from '../../support/ports';
-import { startRegistry, type Registry } from '../../support/registry';
-import { skopeoPush } from '../../support/skopeo';
+import type { OciImage } from '../../support/oci-image';
+import type { Registry } from '../../support/registry';
+import { startServeFixture, type ServeFixture } from '../../support/serve-fixture';
 import {
   ExtProcTestClient,
   requestHeadersMessage,
   responseHeadersMessage,
   setHeaders,
 } from '../../support/extproc-client';
-import { startServe, waitForStatus, type ServeProcess } from '../../support/geosync-cli';
+import { waitForStatus, type ServeProcess } from '../../support/geosync-cli';
 
 jest.setTimeout(60_000);
 
-let tmp: string;
+let fx: ServeFixture;
 let registryA: Registry;
 let image: OciImage;
 let serve: ServeProcess;
@@ -29,36 +25,11 @@ let client: ExtProcTestClient;
 let admin: string;
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-serve-'));
-  registryA = await startRegistry({ storage: { type: 'filesystem', root: path.join(tmp, 'a') } });
-  image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: [2048, 8192] });
-  await skopeoPush(image.dir, 'v1', { host: registryA.host, repository: 'team/app' });
-
-  const [grpcPort, adminPort] = await freePorts(2);
-  admin = `http://127.0.0.1:${adminPort}`;
-  const config = path.join(tmp, 'geosync-b.yaml');
-  writeFileSync(
-    config,
-    `region: b
-listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
-lookupTimeoutMs: 150
-drainMs: 300
-regions:
-  - { name: a, url: "${registryA.url}", storage: { type: filesystem, root: "${path.join(tmp, 'a')}" } }
-  - { name: b, url: "http://registry-b.invalid:5000", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
-`,
-  );
-  serve = startServe(config);
-  await waitForStatus(`${admin}/readyz`, 200, 10_000);
-  client = new ExtProcTestClient(`127.0.0.1:${grpcPort}`);
+  fx = await startServeFixture({ drainMs: 300, layerSizes: [2048, 8192] });
+  ({ registryA, image, serve, client, admin } = fx);
 });
 
-afterAll(async () => {
-  client?.close();
-  if (serve && serve.child.exitCode === null) serve.child.kill('SIGKILL');
-  await registryA?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => fx?.stop());
 
 async function decide(method: string, p: string, status: number, extra: Record<string, string> = {}) {
   const s = client.open();

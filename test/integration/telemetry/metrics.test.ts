@@ -3,61 +3,27 @@
  * counters, the lookup histogram and the staleness histogram against the traffic sent. Region A
  * is a real registry (filesystem driver) with an image pushed by skopeo.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { freePorts } from '../../support/ports';
-import { startRegistry, type Registry } from '../../support/registry';
-import { skopeoPush } from '../../support/skopeo';
+import type { OciImage } from '../../support/oci-image';
+import { startServeFixture, type ServeFixture } from '../../support/serve-fixture';
 import {
   ExtProcTestClient,
   requestHeadersMessage,
   responseHeadersMessage,
 } from '../../support/extproc-client';
-import { startServe, waitForStatus, type ServeProcess } from '../../support/geosync-cli';
 
 jest.setTimeout(60_000);
 
-let tmp: string;
-let registry: Registry;
+let fx: ServeFixture;
 let image: OciImage;
-let serve: ServeProcess;
 let client: ExtProcTestClient;
 let admin: string;
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-metrics-'));
-  registry = await startRegistry({ storage: { type: 'filesystem', root: path.join(tmp, 'a') } });
-  image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: [1024] });
-  await skopeoPush(image.dir, 'v1', { host: registry.host, repository: 'team/app' });
-  const [grpcPort, adminPort] = await freePorts(2);
-  admin = `http://127.0.0.1:${adminPort}`;
-  const config = path.join(tmp, 'geosync.yaml');
-  writeFileSync(
-    config,
-    `region: b
-listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
-drainMs: 0
-regions:
-  - { name: a, url: "${registry.url}", storage: { type: filesystem, root: "${path.join(tmp, 'a')}" } }
-  - { name: b, url: "http://127.0.0.1:1", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
-`,
-  );
-  serve = startServe(config);
-  await waitForStatus(`${admin}/readyz`, 200, 10_000);
-  client = new ExtProcTestClient(`127.0.0.1:${grpcPort}`);
+  fx = await startServeFixture({ drainMs: 0, layerSizes: [1024] });
+  ({ image, client, admin } = fx);
 });
 
-afterAll(async () => {
-  client?.close();
-  if (serve && serve.child.exitCode === null) {
-    serve.child.kill('SIGTERM');
-    await serve.exited;
-  }
-  await registry?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => fx?.stop());
 
 async function pull(method: string, p: string, status: number): Promise<void> {
   const s = client.open();

@@ -1,0 +1,68 @@
+/**
+ * Region A as a real registry on the filesystem driver with an image pushed by skopeo, and
+ * `geosync serve` (a real process) for region B with an Envoy-like ext_proc client: the fixture of
+ * the tests that drive the built CLI.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ExtProcTestClient } from './extproc-client';
+import { startServe, waitForStatus, type ServeProcess } from './geosync-cli';
+import { createOciImage, type OciImage } from './oci-image';
+import { freePorts } from './ports';
+import { startRegistry, type Registry } from './registry';
+import { skopeoPush } from './skopeo';
+
+export interface ServeFixture {
+  readonly registryA: Registry;
+  readonly image: OciImage;
+  readonly serve: ServeProcess;
+  readonly client: ExtProcTestClient;
+  /** geosync B's admin base URL. */
+  readonly admin: string;
+  stop(): Promise<void>;
+}
+
+export async function startServeFixture(opts: {
+  drainMs: number;
+  layerSizes: number[];
+}): Promise<ServeFixture> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-serve-'));
+  const registryA = await startRegistry({ storage: { type: 'filesystem', root: path.join(tmp, 'a') } });
+  let serve: ServeProcess | undefined;
+  let client: ExtProcTestClient | undefined;
+  const stop = async () => {
+    client?.close();
+    if (serve && serve.child.exitCode === null) {
+      serve.child.kill('SIGKILL');
+      await serve.exited;
+    }
+    await registryA.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  try {
+    const image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: opts.layerSizes });
+    await skopeoPush(image.dir, 'v1', { host: registryA.host, repository: 'team/app' });
+    const [grpcPort, adminPort] = await freePorts(2);
+    const admin = `http://127.0.0.1:${adminPort}`;
+    const config = path.join(tmp, 'geosync-b.yaml');
+    writeFileSync(
+      config,
+      `region: b
+listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
+lookupTimeoutMs: 150
+drainMs: ${opts.drainMs}
+regions:
+  - { name: a, url: "${registryA.url}", storage: { type: filesystem, root: "${path.join(tmp, 'a')}" } }
+  - { name: b, url: "http://registry-b.invalid:5000", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
+`,
+    );
+    serve = startServe(config);
+    await waitForStatus(`${admin}/readyz`, 200, 10_000);
+    client = new ExtProcTestClient(`127.0.0.1:${grpcPort}`);
+    return { registryA, image, serve, client, admin, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
