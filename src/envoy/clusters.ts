@@ -33,6 +33,12 @@ export function extProcCluster(listen: ListenAddress, opts: EnvoyOptions): Json 
     typed_extension_protocol_options: {
       [EXT.httpProtocolOptions]: {
         '@type': TYPE.httpProtocolOptions,
+        // Envoy ends each ext_proc stream it closes first with RST_STREAM (client_impl.cc close()).
+        // Node's HTTP/2 server rate-limits peer resets (nghttp2: a burst of ~1000 per connection,
+        // then 33/s) and answers with GOAWAY, failing the streams in flight. geosync ends streams
+        // itself when it can; capping streams per connection bounds the resets any one connection
+        // can see below that burst.
+        common_http_protocol_options: { max_requests_per_connection: opts.extProc.maxStreamsPerConnection },
         explicit_http_config: { http2_protocol_options: {} },
       },
     },

@@ -36,7 +36,12 @@ export interface EnvoyOptions {
     readonly sni: string;
     readonly tuning: ClusterTuning;
   };
-  readonly extProc: { readonly messageTimeoutMs: number; readonly connectTimeoutMs: number };
+  readonly extProc: {
+    readonly messageTimeoutMs: number;
+    readonly connectTimeoutMs: number;
+    /** Streams per HTTP/2 connection to geosync before Envoy opens a new one (see clusters.ts). */
+    readonly maxStreamsPerConnection: number;
+  };
   /** Tuning of every sibling region's cluster, by region name (defaults merged with overrides). */
   readonly siblings: Readonly<Record<string, ClusterTuning>>;
   /** File access log path; '' turns the access log off. */
@@ -49,7 +54,12 @@ export const ENVOY_DEFAULTS = {
   admin: { address: '127.0.0.1', port: 9901 },
   localRegistry: { address: '127.0.0.1', port: 5000, tls: false },
   /** Envoy's ext_proc default message_timeout is 200 ms; it must exceed lookupTimeoutMs. */
-  extProc: { minMessageTimeoutMs: 200, messageTimeoutMarginMs: 50, connectTimeoutMs: 250 },
+  extProc: {
+    minMessageTimeoutMs: 200,
+    messageTimeoutMarginMs: 50,
+    connectTimeoutMs: 250,
+    maxStreamsPerConnection: 500,
+  },
   accessLogPath: '/dev/stdout',
 } as const;
 
@@ -110,7 +120,11 @@ export function readEnvoyOptions(r: Reader, value: unknown, ctx: EnvoyOptionsCon
     tuning: readClusterTuning(r, localObj, 'envoy.localRegistry', LOCAL_CLUSTER_DEFAULTS),
   };
 
-  const extProcObj = section(r, obj, path, 'extProc', ['messageTimeoutMs', 'connectTimeoutMs']);
+  const extProcObj = section(r, obj, path, 'extProc', [
+    'messageTimeoutMs',
+    'connectTimeoutMs',
+    'maxStreamsPerConnection',
+  ]);
   const d = ENVOY_DEFAULTS.extProc;
   const messageTimeoutMs = r.integer(extProcObj, 'messageTimeoutMs', 'envoy.extProc', {
     default: Math.max(d.minMessageTimeoutMs, ctx.lookupTimeoutMs + d.messageTimeoutMarginMs),
@@ -132,6 +146,13 @@ export function readEnvoyOptions(r: Reader, value: unknown, ctx: EnvoyOptionsCon
       default: d.connectTimeoutMs,
       min: 1,
       max: 60_000,
+    }),
+    // Below 1000: Node's HTTP/2 server (nghttp2) sends GOAWAY after a burst of ~1000 stream
+    // resets on one connection, and Envoy resets every ext_proc stream it closes first.
+    maxStreamsPerConnection: r.integer(extProcObj, 'maxStreamsPerConnection', 'envoy.extProc', {
+      default: d.maxStreamsPerConnection,
+      min: 1,
+      max: 900,
     }),
   };
 

@@ -69,6 +69,16 @@ export function handleStream(call: ProcessCall, ctx: StreamContext, log: Logger,
       if (closed || cancelled.signal.aborted || call.cancelled) return;
       if ('reply' in result) {
         call.write(result.reply);
+        if (result.last) {
+          // End the stream with OK as soon as nothing more is needed. Envoy marks a remotely
+          // closed stream closed (ext_proc client_impl.cc onRemoteClose) and then skips its own
+          // half-close + RST_STREAM. Without this every stream ends in a reset from Envoy, and
+          // Node's HTTP/2 server (nghttp2's rapid-reset limit: a burst of ~1000 resets, then 33/s)
+          // answers a busy Envoy connection with GOAWAY, failing the streams in flight.
+          // If Envoy was configured to send more (bodies, trailers), it continues them unmodified.
+          call.end();
+          finish('ended');
+        }
         return;
       }
       log.warn({ reason: result.protocolError }, 'ext_proc protocol error; ending stream');

@@ -52,8 +52,13 @@ export interface RequestMeta {
   readonly target?: Classification;
 }
 
-/** A reply to send, or a protocol error that ends the stream (Envoy then fails open). */
-export type StepResult = { readonly reply: ProcessingResponse } | { readonly protocolError: string };
+/**
+ * A reply to send, or a protocol error that ends the stream (Envoy then fails open). `last` marks
+ * the last reply geosync will ever need on this stream: the server then ends the stream itself.
+ */
+export type StepResult =
+  | { readonly reply: ProcessingResponse; readonly last?: boolean }
+  | { readonly protocolError: string };
 
 export class StreamProcessor {
   private request?: PullRequestInfo;
@@ -71,10 +76,13 @@ export class StreamProcessor {
   async step(msg: ProcessingRequest__Output, cancelled: AbortSignal): Promise<StepResult> {
     const phase = phaseOf(msg);
     switch (phase) {
-      case 'request_headers':
-        return { reply: this.onRequestHeaders(msg) };
+      case 'request_headers': {
+        const reply = this.onRequestHeaders(msg);
+        // An ineligible request needs nothing more from this stream.
+        return { reply, last: this.classification?.eligible === false };
+      }
       case 'response_headers':
-        return { reply: await this.onResponseHeaders(msg, cancelled) };
+        return { reply: await this.onResponseHeaders(msg, cancelled), last: true };
       case 'request_body':
       case 'response_body':
       case 'request_trailers':

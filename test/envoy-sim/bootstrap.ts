@@ -61,6 +61,8 @@ export interface ClusterConfig {
   http2: boolean;
   /** The cluster-level upstream ext_proc filter, when configured. */
   extProc?: ExtProcConfig;
+  /** `common_http_protocol_options.max_requests_per_connection` (unset: unlimited). */
+  maxRequestsPerConnection?: number;
 }
 
 export interface Bootstrap {
@@ -198,8 +200,19 @@ function parseCluster(v: unknown, path: string): ClusterConfig {
   );
   const explicit = obj(options.explicit_http_config, `${path}.explicit_http_config`);
   const legacyHttp2 = c.http2_protocol_options !== undefined;
+  const commonOptions = obj(options.common_http_protocol_options, `${path}.common_http_protocol_options`);
+  const maxRequests = commonOptions.max_requests_per_connection;
   return {
     name,
+    ...(maxRequests !== undefined
+      ? {
+          maxRequestsPerConnection: uint(
+            maxRequests,
+            `${path}.common_http_protocol_options.max_requests_per_connection`,
+            0,
+          ),
+        }
+      : {}),
     endpoints,
     connectTimeoutMs: durationMs(c.connect_timeout, `${path}.connect_timeout`) ?? 5_000,
     tls: parseTls(c.transport_socket, `${path}.transport_socket`, options),

@@ -15,6 +15,10 @@ export type ProcessStream = grpc.ClientDuplexStream<ProcessingRequest, Processin
 
 export class ExtProcClients {
   private readonly clients = new Map<string, ExternalProcessorClient>();
+  /** Streams opened on the current connection of each cluster. */
+  private readonly streamsOnClient = new Map<string, number>();
+  /** Clients retired by max_requests_per_connection, closed when the simulator stops. */
+  private readonly retired: ExternalProcessorClient[] = [];
 
   constructor(
     private readonly clusters: Map<string, ClusterConfig>,
@@ -27,7 +31,17 @@ export class ExtProcClients {
     if (!cluster || cluster.endpoints.length === 0)
       return new Error(`ext_proc cluster '${clusterName}' not found`);
     let client = this.clients.get(clusterName);
+    // max_requests_per_connection: after that many streams Envoy drains the connection and opens a
+    // new one for the next stream. grpc-js keeps one HTTP/2 connection per client, so a new client
+    // is a new connection; the old one finishes its open streams.
+    const limit = cluster.maxRequestsPerConnection;
+    if (client && limit && (this.streamsOnClient.get(clusterName) ?? 0) >= limit) {
+      this.retired.push(client);
+      this.clients.delete(clusterName);
+      client = undefined;
+    }
     if (!client) {
+      this.streamsOnClient.set(clusterName, 0);
       const ep = cluster.endpoints[0];
       if (!ep) return new Error(`ext_proc cluster '${clusterName}' has no endpoint`);
       const host = ep.kind === 'socket' ? (this.knobs.hosts[ep.host] ?? ep.host) : '';
@@ -44,15 +58,22 @@ export class ExtProcClients {
         : grpc.credentials.createInsecure();
       const Ctor = extProcPackage().envoy.service.ext_proc.v3.ExternalProcessor;
       // Envoy's async gRPC client uses the cluster name as :authority unless envoy_grpc.authority is set.
-      client = new Ctor(target, creds, { 'grpc.default_authority': authority ?? clusterName });
+      // A local subchannel pool: grpc-js would otherwise share one connection between clients of
+      // the same target, and a new client must be a new connection (max_requests_per_connection).
+      client = new Ctor(target, creds, {
+        'grpc.default_authority': authority ?? clusterName,
+        'grpc.use_local_subchannel_pool': 1,
+      });
       this.clients.set(clusterName, client);
     }
+    this.streamsOnClient.set(clusterName, (this.streamsOnClient.get(clusterName) ?? 0) + 1);
     return client.Process();
   }
 
   close(): void {
-    for (const c of this.clients.values()) c.close();
+    for (const c of [...this.clients.values(), ...this.retired]) c.close();
     this.clients.clear();
+    this.retired.length = 0;
   }
 }
 

@@ -15,7 +15,7 @@ describe('envoy options: defaults', () => {
     expect(e.listener).toEqual({ address: '0.0.0.0', port: 8080 });
     expect(e.admin).toEqual({ address: '127.0.0.1', port: 9901 });
     expect(e.localRegistry).toMatchObject({ address: '127.0.0.1', port: 5000, tls: false, sni: '127.0.0.1' });
-    expect(e.extProc).toEqual({ messageTimeoutMs: 200, connectTimeoutMs: 250 });
+    expect(e.extProc).toEqual({ messageTimeoutMs: 200, connectTimeoutMs: 250, maxStreamsPerConnection: 500 });
     expect(e.stripAnyHostPort).toBe(true);
     expect(e.accessLogPath).toBe('/dev/stdout');
     expect(Object.keys(e.siblings)).toEqual(['b', 'c']);

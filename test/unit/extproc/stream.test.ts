@@ -54,7 +54,8 @@ describe('StreamProcessor', () => {
       asOutput(requestHeadersMessage({ ':method': 'GET', ':path': `/v2/team/app/blobs/${DIGEST}?x=1` })),
       never,
     );
-    expect(r1).toEqual({ reply: { request_headers: {} } });
+    // The stream stays open for the response headers.
+    expect(r1).toEqual({ reply: { request_headers: {} }, last: false });
     const r2 = await processor.step(asOutput(responseHeadersMessage(404)), never);
     if (!('reply' in r2)) throw new Error('expected a reply');
     expect(setHeaders(r2.reply as never)).toEqual({
@@ -72,7 +73,11 @@ describe('StreamProcessor', () => {
       asOutput(requestHeadersMessage({ ':method': 'HEAD', ':path': `/v2/app/blobs/${DIGEST}` })),
       never,
     );
-    expect(r).toEqual({ reply: { request_headers: {}, mode_override: { response_header_mode: 'SKIP' } } });
+    // Nothing more is needed from this stream: geosync ends it (`last`).
+    expect(r).toEqual({
+      reply: { request_headers: {}, mode_override: { response_header_mode: 'SKIP' } },
+      last: true,
+    });
     // An Envoy without allow_mode_override still sends the response headers: they pass.
     const r2 = await processor.step(asOutput(responseHeadersMessage(404)), never);
     expect('reply' in r2 && setHeaders(r2.reply as never)).toEqual({});
