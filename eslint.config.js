@@ -36,7 +36,7 @@ module.exports = tseslint.config(
   },
   {
     // Entry points: the only places that exit the process.
-    files: ['src/main.ts', 'test/demo/demo.ts'],
+    files: ['src/main.ts', 'test/demo/demo.ts', 'test/bench/bench.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {
