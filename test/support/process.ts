@@ -191,6 +191,11 @@ export function run(
       if (code === 0) resolve({ stdout, stderr });
       else reject(new Error(`${command} ${args.join(' ')} exited ${code}\n${stderr}${stdout}`));
     });
+    // A command that exits without reading its input (htpasswd) closes the pipe first: the write
+    // then fails with EPIPE, which must not become an uncaught error; the exit code decides.
+    child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') stderr += `stdin: ${err.message}\n`;
+    });
     child.stdin.end(opts.input ?? '');
   });
 }

@@ -1,0 +1,189 @@
+/**
+ * Failures, in three regions on Swift S3 with geosync's registry health checks on: geosync itself
+ * down (fail open: the plain 404, fast), a sibling's storage endpoint down (the lookup still answers
+ * within its deadline, from another holder), and a sibling's registry down while its storage still
+ * answers (that sibling is not chosen once the health check has noticed).
+ *
+ * Each scenario pulls from a region whose view of the broken sibling no earlier scenario touched,
+ * so a circuit breaker opened by one scenario cannot make the next one pass for the wrong reason.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
+import { createOciImage } from '../support/oci-image';
+import { skopeoPush } from '../support/skopeo';
+import {
+  E2E_LOOKUP_TIMEOUT_MS,
+  TempDirs,
+  counters,
+  digestsOf,
+  expectPulledImage,
+  geosyncMetrics,
+  registryRequest,
+  rescuedFrom,
+  sampleSum,
+  storedContent,
+  timed,
+  waitUntil,
+  pullFrom,
+} from './helpers';
+
+jest.setTimeout(120_000);
+
+const LOOKUP_TIMEOUT_MS = E2E_LOOKUP_TIMEOUT_MS;
+
+let d: Deployment;
+let a: RegionDeployment;
+let b: RegionDeployment;
+let c: RegionDeployment;
+const tmp = new TempDirs();
+
+beforeAll(async () => {
+  d = await startDeployment({
+    regions: ['a', 'b', 'c'],
+    storage: 's3',
+    healthCheck: true,
+    lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
+  });
+  [a, b, c] = [d.region('a'), d.region('b'), d.region('c')];
+});
+afterAll(async () => {
+  await d?.stop();
+  tmp.removeAll();
+});
+
+function sha256(body: Buffer): string {
+  return `sha256:${createHash('sha256').update(body).digest('hex')}`;
+}
+
+test("geosync of B stopped: pulls from B get the registry's plain 404 fast, then recover", async () => {
+  const dir = tmp.make('fail-open');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
+  const repository = 'team/fail-open';
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+
+  const allowedBefore = await b.envoy.counter('failure_mode_allowed');
+  const redirectsBefore = await b.envoy.counter('upstream_internal_redirect_succeeded_total');
+  await b.stopGeosync();
+  try {
+    const manifest = await registryRequest(b, `/v2/${repository}/manifests/v1`);
+    expect(manifest.status).toBe(404);
+    expect(manifest.body.toString()).toContain('MANIFEST_UNKNOWN');
+    expect(manifest.ms).toBeLessThan(1_000);
+    const blob = await registryRequest(b, `/v2/${repository}/blobs/${image.layerDigests[0]}`);
+    expect(blob.status).toBe(404);
+    expect(blob.ms).toBeLessThan(1_000);
+
+    // A real client: fails at once with the registry's answer, no hang, no retry loop.
+    const pull = await timed(() =>
+      pullFrom(b, { repository, reference: 'v1' }, path.join(dir, 'failed'), {
+        timeoutMs: 20_000,
+      }).then(
+        () => 'pulled',
+        (err: Error) => err.message,
+      ),
+    );
+    expect(pull.value).toMatch(/manifest unknown/i);
+    expect(pull.ms).toBeLessThan(10_000);
+
+    expect(await b.envoy.counter('failure_mode_allowed')).toBeGreaterThanOrEqual(allowedBefore + 2);
+    expect(await b.envoy.counter('upstream_internal_redirect_succeeded_total')).toBe(redirectsBefore);
+  } finally {
+    await b.startGeosync();
+  }
+
+  // Back: Envoy reconnects to the restarted geosync (within its gRPC reconnect backoff).
+  await waitUntil(
+    'B proxies again after geosync restarted',
+    async () => (await registryRequest(b, `/v2/${repository}/manifests/v1`)).status === 200,
+    15_000,
+  );
+  const out = path.join(dir, 'pulled');
+  await pullFrom(b, { repository, reference: 'v1' }, out, { destTag: 'v1' });
+  await expectPulledImage(out, 'v1', image);
+});
+
+test("A's S3 endpoint down: B answers within the deadline, proxying from C", async () => {
+  const dir = tmp.make('s3-down');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1', layerSizes: [3000, 70_000] });
+  const repository = 'team/s3-down';
+  // A (B's preferred sibling) and C both hold the image.
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+  await skopeoPush(image.dir, 'v1', { host: c.host, repository });
+
+  const before = await counters(b);
+  await a.s3Proxy!.pause();
+  try {
+    const manifest = await registryRequest(b, `/v2/${repository}/manifests/v1`);
+    expect(manifest.status).toBe(200);
+    expect(sha256(manifest.body)).toBe(image.manifestDigest);
+    // A refused connection costs nothing: the answer does not wait for A's deadline.
+    expect(manifest.ms).toBeLessThan(LOOKUP_TIMEOUT_MS);
+
+    const out = path.join(dir, 'pulled');
+    const pull = await timed(() =>
+      pullFrom(b, { repository, reference: 'v1' }, out, { destTag: 'v1', timeoutMs: 30_000 }),
+    );
+    expect(pull.ms).toBeLessThan(15_000);
+    await expectPulledImage(out, 'v1', image);
+  } finally {
+    await a.s3Proxy!.resume();
+  }
+  const after = await counters(b);
+  // Manifest (twice), config, two layers: all from C, none from A.
+  expect(rescuedFrom(after.metrics, 'c') - rescuedFrom(before.metrics, 'c')).toBeGreaterThanOrEqual(4);
+  expect(rescuedFrom(after.metrics, 'a')).toBe(rescuedFrom(before.metrics, 'a'));
+  const probesOfA = (m: string, result: string) =>
+    sampleSum(m, 'geosync_probes_total', { geosync_region: 'a', geosync_result: result });
+  const probedA =
+    sampleSum(after.metrics, 'geosync_probes_total', { geosync_region: 'a' }) -
+    sampleSum(before.metrics, 'geosync_probes_total', { geosync_region: 'a' });
+  expect(probedA).toBeGreaterThan(0);
+  // A was asked (or skipped once its breaker opened) but never answered "found".
+  expect(probesOfA(after.metrics, 'found')).toBe(probesOfA(before.metrics, 'found'));
+  expect(await storedContent(d, b, repository, digestsOf(image))).toEqual({
+    repositoryKeys: [],
+    blobKeys: [],
+  });
+});
+
+test("A's registry down, its storage up: C's geosync does not choose A once the health check noticed", async () => {
+  const dir = tmp.make('registry-down');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
+  const repository = 'team/registry-down';
+  // A (C's preferred sibling) and B both hold the image.
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+  await skopeoPush(image.dir, 'v1', { host: b.host, repository });
+
+  await a.registry.stop();
+  // A's storage still has everything: without the health check C would redirect to A's Envoy,
+  // which has no registry behind it any more.
+  expect((await storedContent(d, a, repository, digestsOf(image))).blobKeys).toHaveLength(
+    digestsOf(image).length,
+  );
+
+  const skippedUnhealthy = async () =>
+    sampleSum(await geosyncMetrics(c), 'geosync_probes_total', {
+      geosync_region: 'a',
+      geosync_result: 'skipped_unhealthy',
+    });
+  const skippedBefore = await skippedUnhealthy();
+  let probe = 0;
+  await waitUntil(
+    "C's health check marks A down",
+    async () => {
+      // A lookup (of a tag that exists nowhere) shows whether A is still asked.
+      await registryRequest(c, `/v2/${repository}/manifests/health-probe-${probe++}`);
+      return (await skippedUnhealthy()) > skippedBefore;
+    },
+    10_000,
+  );
+
+  const before = await counters(c);
+  const out = path.join(dir, 'pulled');
+  await pullFrom(c, { repository, reference: 'v1' }, out, { destTag: 'v1' });
+  await expectPulledImage(out, 'v1', image);
+  const after = await counters(c);
+  expect(rescuedFrom(after.metrics, 'b') - rescuedFrom(before.metrics, 'b')).toBeGreaterThanOrEqual(4);
+  expect(rescuedFrom(after.metrics, 'a')).toBe(rescuedFrom(before.metrics, 'a'));
+});

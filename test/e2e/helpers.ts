@@ -1,0 +1,402 @@
+/**
+ * Shared helpers of the end-to-end scenarios: what a pulled OCI layout holds (and whether it is
+ * byte-for-byte what was pushed), what a region's own storage holds (S3 bucket or directory),
+ * replication by the S3 API, geosync's /metrics and Envoy's counters, and timings.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CopyObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+  type ListObjectsV2CommandOutput,
+} from '@aws-sdk/client-s3';
+import type { Deployment, RegionDeployment } from '../support/deployment';
+import { skopeoPull } from '../support/skopeo';
+import type { OciImage, OciIndex } from '../support/oci-image';
+
+const V2 = 'docker/registry/v2';
+
+/**
+ * geosync's lookup deadline in these deployments (the default is 150 ms). Here two test files run
+ * at once on 2 cores, each with its registries, geosyncs and simulated Envoys, and Swift is one
+ * Python proxy worker shared by every bucket: a HeadObject that takes 10-30 ms when idle takes
+ * 150-400 ms while another file pushes layers, and the first probe of a fresh geosync process pays
+ * the AWS SDK's lazy initialisation (~40 ms idle, several times that under load). With 150 ms,
+ * first pulls failed now and then (a 404 after a lookup `timeout`) for reasons that belong to the
+ * test machine. A lookup still returns as soon as it has its answer; only a region that never
+ * answers costs the deadline, and the scenarios check lookups end well before it.
+ */
+export const E2E_LOOKUP_TIMEOUT_MS = 1000;
+const S3_TIMEOUT_MS = 10_000;
+
+/** Temporary directories of one test file, removed by `removeAll()` in afterAll. */
+export class TempDirs {
+  private readonly dirs: string[] = [];
+
+  make(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `geosync-e2e-${prefix}-`));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  removeAll(): void {
+    for (const d of this.dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pulled OCI layouts
+
+export interface LayoutDescriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+}
+
+/** The descriptor `index.json` of the layout at `dir` holds for `tag`. */
+export function layoutRef(dir: string, tag: string): LayoutDescriptor {
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as {
+    manifests: (LayoutDescriptor & { annotations?: Record<string, string> })[];
+  };
+  const found = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  if (!found) throw new Error(`no '${tag}' in ${dir}/index.json`);
+  return found;
+}
+
+function blobPath(dir: string, digest: string): string {
+  const [algorithm, hex] = digest.split(':') as [string, string];
+  return path.join(dir, 'blobs', algorithm, hex);
+}
+
+/** sha256 and size of a file, read as a stream (large layers never sit in memory). */
+export async function hashFile(file: string): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** Asserts the blob `digest` is in the layout at `dir`, with exactly that digest (and `size`). */
+export async function expectBlob(dir: string, digest: string, size?: number): Promise<void> {
+  const file = blobPath(dir, digest);
+  expect(fs.existsSync(file) ? digest : `missing ${digest}`).toBe(digest);
+  const actual = await hashFile(file);
+  expect(actual.digest).toBe(digest);
+  if (size !== undefined) expect(actual.size).toBe(size);
+}
+
+/**
+ * Asserts the image pulled into `dir` under `tag` is the pushed `image`: the same manifest digest
+ * (the registry served the pushed bytes, no conversion), and every blob re-hashed from disk.
+ */
+export async function expectPulledImage(
+  dir: string,
+  tag: string,
+  image: Pick<OciImage, 'manifestDigest' | 'manifestSize' | 'configDigest' | 'layerDigests' | 'layerSizes'>,
+): Promise<void> {
+  const ref = layoutRef(dir, tag);
+  expect(ref.digest).toBe(image.manifestDigest);
+  await expectBlob(dir, image.manifestDigest, image.manifestSize);
+  await expectBlob(dir, image.configDigest);
+  for (const [i, layer] of image.layerDigests.entries()) await expectBlob(dir, layer, image.layerSizes[i]);
+}
+
+/** Same for a multi-platform index pulled with `--all`: the index and every child. */
+export async function expectPulledIndex(dir: string, tag: string, index: OciIndex): Promise<void> {
+  const ref = layoutRef(dir, tag);
+  expect(ref.digest).toBe(index.indexDigest);
+  await expectBlob(dir, index.indexDigest, index.indexSize);
+  const served = JSON.parse(fs.readFileSync(blobPath(dir, index.indexDigest), 'utf8')) as {
+    manifests: LayoutDescriptor[];
+  };
+  expect(served.manifests.map((m) => m.digest)).toEqual(index.manifests.map((m) => m.manifestDigest));
+  for (const child of index.manifests) {
+    await expectBlob(dir, child.manifestDigest, child.manifestSize);
+    await expectBlob(dir, child.configDigest);
+    for (const [i, layer] of child.layerDigests.entries()) await expectBlob(dir, layer, child.layerSizes[i]);
+  }
+}
+
+/** Every digest an image (or index) consists of: manifests, configs, layers. */
+export function digestsOf(x: OciImage | OciIndex): string[] {
+  if ('indexDigest' in x) {
+    return [
+      x.indexDigest,
+      ...x.manifests.flatMap((m) => [m.manifestDigest, m.configDigest, ...m.layerDigests]),
+    ];
+  }
+  return [x.manifestDigest, x.configDigest, ...x.layerDigests];
+}
+
+// ---------------------------------------------------------------------------------------------
+// A region's own storage
+
+/** Every key under `prefix` in `bucket` (paginated). */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page: ListObjectsV2CommandOutput = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      { abortSignal: AbortSignal.timeout(S3_TIMEOUT_MS) },
+    );
+    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+function listFiles(root: string, rel: string): string[] {
+  const abs = path.join(root, rel);
+  if (!fs.existsSync(abs)) return [];
+  const out: string[] = [];
+  for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+    const child = path.posix.join(rel, e.name);
+    if (e.isDirectory()) out.push(...listFiles(root, child));
+    else out.push(child);
+  }
+  return out;
+}
+
+/** Keys (storage paths) under `prefix` in a region's own storage, bucket or directory. */
+export async function storageKeys(
+  d: Deployment,
+  region: RegionDeployment,
+  prefix: string,
+): Promise<string[]> {
+  if (region.bucket) {
+    if (!d.swift) throw new Error('s3 region without Swift');
+    return listKeys(storageClient(d), region.bucket, prefix);
+  }
+  if (!region.storageRoot) throw new Error(`region ${region.name} has no storage`);
+  return listFiles(region.storageRoot, prefix);
+}
+
+const clients = new WeakMap<Deployment, S3Client>();
+
+/** One S3 client per deployment (straight to Swift, not through any region's proxy). */
+export function storageClient(d: Deployment): S3Client {
+  if (!d.swift) throw new Error('deployment has no S3');
+  let c = clients.get(d);
+  if (!c) {
+    c = d.swift.client();
+    clients.set(d, c);
+  }
+  return c;
+}
+
+export function blobDataKey(digest: string): string {
+  const [algorithm, hex] = digest.split(':') as [string, string];
+  return `${V2}/blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
+}
+
+export function repositoryPrefix(repository: string): string {
+  return `${V2}/repositories/${repository}/`;
+}
+
+/**
+ * What a region's storage holds of `repository` and of the blobs `digests`: the repository's keys
+ * (links, tags, uploads) and the blob data keys present. Both empty means nothing was written.
+ */
+export async function storedContent(
+  d: Deployment,
+  region: RegionDeployment,
+  repository: string,
+  digests: readonly string[],
+): Promise<{ repositoryKeys: string[]; blobKeys: string[] }> {
+  const repositoryKeys = await storageKeys(d, region, repositoryPrefix(repository));
+  const blobKeys: string[] = [];
+  for (const digest of digests) {
+    const key = blobDataKey(digest);
+    const dir = key.slice(0, key.lastIndexOf('/') + 1);
+    if ((await storageKeys(d, region, dir)).includes(key)) blobKeys.push(key);
+  }
+  return { repositoryKeys, blobKeys };
+}
+
+/**
+ * Replication as a pipeline would do it, with the S3 API: copies every key of `repository` (links,
+ * tags, revisions) and the data of each blob in `digests` from one region's bucket to another's.
+ * Blobs first, links last, so the destination never has a link without its data.
+ */
+export async function replicateS3(
+  d: Deployment,
+  from: RegionDeployment,
+  to: RegionDeployment,
+  repository: string,
+  digests: readonly string[],
+): Promise<string[]> {
+  if (!from.bucket || !to.bucket) throw new Error('replicateS3 needs two S3 regions');
+  const client = storageClient(d);
+  const links = (await listKeys(client, from.bucket, repositoryPrefix(repository))).filter(
+    (k) => !k.includes('/_uploads/'),
+  );
+  const keys = [...digests.map(blobDataKey), ...links];
+  for (const key of keys) {
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: to.bucket,
+        Key: key,
+        CopySource: `${from.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+      }),
+      { abortSignal: AbortSignal.timeout(S3_TIMEOUT_MS) },
+    );
+  }
+  return keys;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counters
+
+/** The sum of the samples of `name` whose labels include all of `labels`, from Prometheus text. */
+export function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+      total += Number(line.split(' ').pop());
+    }
+  }
+  return total;
+}
+
+/** geosync's `/metrics` of a region. */
+export async function geosyncMetrics(region: RegionDeployment): Promise<string> {
+  const res = await fetch(`${region.adminUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  if (res.status !== 200) throw new Error(`${region.adminUrl}/metrics answered ${res.status}`);
+  return res.text();
+}
+
+/** `geosync_decisions_total` for `outcome` (and `kind`), summed over the other labels. */
+export async function decisions(region: RegionDeployment, outcome: string, kind?: string): Promise<number> {
+  return sampleSum(await geosyncMetrics(region), 'geosync_decisions_total', {
+    geosync_outcome: outcome,
+    ...(kind ? { geosync_kind: kind } : {}),
+  });
+}
+
+export const REDIRECTS = 'upstream_internal_redirect_succeeded_total';
+
+/** Snapshot of the numbers a scenario compares before and after, for one region. */
+export interface Counters {
+  readonly redirects: number;
+  readonly proxied: number;
+  readonly pass: number;
+  readonly notFound: number;
+  readonly metrics: string;
+}
+
+export async function counters(region: RegionDeployment): Promise<Counters> {
+  const metrics = await geosyncMetrics(region);
+  return {
+    redirects: await region.envoy.counter(REDIRECTS),
+    proxied: sampleSum(metrics, 'geosync_decisions_total', { geosync_outcome: 'proxied' }),
+    pass: sampleSum(metrics, 'geosync_decisions_total', { geosync_outcome: 'pass' }),
+    notFound: sampleSum(metrics, 'geosync_decisions_total', { geosync_outcome: 'not_found' }),
+    metrics,
+  };
+}
+
+/** Count and total seconds of geosync's lookups with `outcome` (its own measure of lookup time). */
+export function lookupDurations(metrics: string, outcome: string): { count: number; seconds: number } {
+  return {
+    count: sampleSum(metrics, 'geosync_lookup_duration_seconds_count', { geosync_outcome: outcome }),
+    seconds: sampleSum(metrics, 'geosync_lookup_duration_seconds_sum', { geosync_outcome: outcome }),
+  };
+}
+
+/** Rescued pulls of a region, by the source region geosync chose. */
+export function rescuedFrom(metrics: string, source: string): number {
+  return sampleSum(metrics, 'geosync_pulls_rescued_total', { geosync_source_region: source });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timing and HTTP
+
+export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - start };
+}
+
+/** Polls `check` until it returns true; throws after `timeoutMs` with `what`. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+].join(', ');
+
+/** A request through a region's Envoy, as an OCI client makes it; the body is read (or dropped). */
+export async function registryRequest(
+  region: RegionDeployment,
+  pathAndQuery: string,
+  opts: { method?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ status: number; headers: Headers; body: Buffer; ms: number }> {
+  const { value, ms } = await timed(async () => {
+    const res = await fetch(`${region.url}${pathAndQuery}`, {
+      method: opts.method ?? 'GET',
+      headers: { accept: MANIFEST_ACCEPT, ...opts.headers },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
+    });
+    return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+  });
+  return { ...value, ms };
+}
+
+/**
+ * `skopeoPull` from a region's Envoy; when it fails, the error also carries what that region's
+ * geosync decided (its non-`pass` decision lines) and the Envoy's ext_proc and redirect counters,
+ * so a failing run says whether the lookup timed out, found nothing, or was never asked.
+ */
+export async function pullFrom(
+  region: RegionDeployment,
+  src: { readonly repository: string; readonly reference: string },
+  destDir: string,
+  opts: Parameters<typeof skopeoPull>[2] = {},
+): Promise<void> {
+  try {
+    await skopeoPull({ host: region.host, ...src }, destDir, opts);
+  } catch (err) {
+    (err as Error).message += `\n--- region ${region.name} ---\n${await diagnostics(region)}`;
+    throw err;
+  }
+}
+
+export async function diagnostics(region: RegionDeployment): Promise<string> {
+  const decisionsLog = (region.geosync()?.output() ?? '(geosync not running)')
+    .split('\n')
+    .filter((l) => l.includes('"decision"') && !l.includes('"outcome":"pass"'))
+    .slice(-20)
+    .join('\n');
+  const stats = await region.envoy.readStats().catch(() => ({}) as Record<string, number>);
+  const interesting = Object.entries(stats)
+    .filter(([k, v]) => v > 0 && /ext_proc\.|internal_redirect/.test(k))
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
+  return `geosync decisions:\n${decisionsLog}\nenvoy counters:\n${interesting}`;
+}
+
+export function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}

@@ -1,0 +1,82 @@
+/**
+ * geosync covers the replication lag, then steps aside: two regions on Swift S3; an image pushed to
+ * A is proxied for B until the test replicates it (S3 CopyObject, A's bucket → B's, as a
+ * replication pipeline would), after which B serves it locally and geosync only lets it pass.
+ */
+import path from 'node:path';
+import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
+import { createOciImage } from '../support/oci-image';
+import { skopeoPush } from '../support/skopeo';
+import {
+  TempDirs,
+  counters,
+  digestsOf,
+  expectPulledImage,
+  E2E_LOOKUP_TIMEOUT_MS,
+  replicateS3,
+  repositoryPrefix,
+  sampleSum,
+  storedContent,
+  pullFrom,
+} from './helpers';
+
+jest.setTimeout(120_000);
+
+let d: Deployment;
+let a: RegionDeployment;
+let b: RegionDeployment;
+const tmp = new TempDirs();
+
+beforeAll(async () => {
+  d = await startDeployment({ regions: ['a', 'b'], storage: 's3', lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS });
+  [a, b] = [d.region('a'), d.region('b')];
+});
+afterAll(async () => {
+  await d?.stop();
+  tmp.removeAll();
+});
+
+test('after replication A → B, B serves locally and geosync is no longer involved', async () => {
+  const dir = tmp.make('replication');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1', layerSizes: [4096, 80_000] });
+  const repository = 'team/replicated';
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+
+  // Before replication: proxied.
+  const first = await counters(b);
+  await pullFrom(b, { repository, reference: 'v1' }, path.join(dir, 'before'), {
+    destTag: 'v1',
+  });
+  await expectPulledImage(path.join(dir, 'before'), 'v1', image);
+  const second = await counters(b);
+  expect(second.redirects - first.redirects).toBeGreaterThanOrEqual(4);
+  expect(second.proxied - first.proxied).toBeGreaterThanOrEqual(4);
+
+  const copied = await replicateS3(d, a, b, repository, digestsOf(image));
+  expect(copied.some((k) => k.startsWith(`${repositoryPrefix(repository)}_manifests/tags/v1/`))).toBe(true);
+  const inB = await storedContent(d, b, repository, digestsOf(image));
+  expect(inB.blobKeys).toHaveLength(digestsOf(image).length);
+
+  // After replication: the same pull is a local hit at every step.
+  await pullFrom(b, { repository, reference: 'v1' }, path.join(dir, 'after'), { destTag: 'v1' });
+  await expectPulledImage(path.join(dir, 'after'), 'v1', image);
+  const third = await counters(b);
+  expect(third.redirects).toBe(second.redirects);
+  expect(third.proxied).toBe(second.proxied);
+  expect(third.notFound).toBe(second.notFound);
+  const passed = (m: string, kind: string) =>
+    sampleSum(m, 'geosync_decisions_total', { geosync_outcome: 'pass', geosync_kind: kind });
+  expect(
+    passed(third.metrics, 'manifest_by_tag') - passed(second.metrics, 'manifest_by_tag'),
+  ).toBeGreaterThanOrEqual(1);
+  expect(passed(third.metrics, 'blob') - passed(second.metrics, 'blob')).toBeGreaterThanOrEqual(3);
+
+  // By digest too.
+  await pullFrom(b, { repository, reference: image.manifestDigest }, path.join(dir, 'by-digest'), {
+    destTag: 'd',
+  });
+  await expectPulledImage(path.join(dir, 'by-digest'), 'd', image);
+  const fourth = await counters(b);
+  expect(fourth.redirects).toBe(second.redirects);
+  expect(fourth.proxied).toBe(second.proxied);
+});
