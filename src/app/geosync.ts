@@ -24,6 +24,9 @@ import { buildLocator } from './locator-factory';
 /** gRPC health service names: '' (the server) and the ext_proc service Envoy health-checks. */
 export const HEALTH_SERVICES = ['', 'envoy.service.ext_proc.v3.ExternalProcessor'];
 
+/** At most this long is spent warming sibling storage connections before reporting ready. */
+export const WARM_UP_BUDGET_MS = 2_000;
+
 export interface GeosyncDeps {
   readonly log: Logger;
   readonly clock?: Clock;
@@ -104,6 +107,13 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     await locator.close();
     throw err;
   }
+  // Open the connections to every sibling's storage before reporting ready, so the first pull
+  // does not spend its lookup deadline on a handshake. Bounded: a region that is down must not
+  // keep this one from serving (its lookups fail open like any other).
+  const warming = new AbortController();
+  const warmTimer = setTimeout(() => warming.abort(), WARM_UP_BUDGET_MS);
+  await locator.warm?.(warming.signal).catch(() => {});
+  clearTimeout(warmTimer);
   for (const s of HEALTH_SERVICES) health.setStatus(s, 'SERVING');
   ready = true;
   log.info({ grpc: grpcAddress, admin: admin.address, siblings: [...regionUrls.keys()] }, 'geosync serving');

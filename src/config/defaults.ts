@@ -9,6 +9,7 @@ export const DEFAULTS = {
     hedgeMs: 10,
     probeBlobData: true,
     maxConcurrentProbesPerRegion: 256,
+    keepWarmIntervalMs: 15_000,
     cache: {
       maxEntries: 100_000,
       maxBytes: 32 * 1024 * 1024,

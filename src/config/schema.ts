@@ -76,6 +76,8 @@ export interface LocateConfig {
   readonly probeBlobData: boolean;
   /** Probes in flight per region at most; overflow answers not found instead of queueing past the deadline. */
   readonly maxConcurrentProbesPerRegion: number;
+  /** Re-open/keep each sibling's storage connection this often (0: only at start). */
+  readonly keepWarmIntervalMs: number;
   readonly cache: CacheConfig;
   readonly breaker: BreakerConfig;
   readonly healthCheck: HealthCheckConfig;

@@ -272,6 +272,7 @@ function readLocate(r: Reader, root: Obj): LocateConfig {
     'hedgeMs',
     'probeBlobData',
     'maxConcurrentProbesPerRegion',
+    'keepWarmIntervalMs',
     'cache',
     'breaker',
     'healthCheck',
@@ -303,6 +304,11 @@ function readLocate(r: Reader, root: Obj): LocateConfig {
     maxConcurrentProbesPerRegion: r.integer(obj, 'maxConcurrentProbesPerRegion', 'locate', {
       default: d.maxConcurrentProbesPerRegion,
       min: 1,
+    }),
+    keepWarmIntervalMs: r.integer(obj, 'keepWarmIntervalMs', 'locate', {
+      default: d.keepWarmIntervalMs,
+      min: 0,
+      max: 3_600_000,
     }),
     cache,
     breaker: {

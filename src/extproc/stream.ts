@@ -57,8 +57,7 @@ export interface RequestMeta {
  * the last reply geosync will ever need on this stream: the server then ends the stream itself.
  */
 export type StepResult =
-  | { readonly reply: ProcessingResponse; readonly last?: boolean }
-  | { readonly protocolError: string };
+  { readonly reply: ProcessingResponse; readonly last?: boolean } | { readonly protocolError: string };
 
 export class StreamProcessor {
   private request?: PullRequestInfo;

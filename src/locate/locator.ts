@@ -16,5 +16,10 @@ export interface Locator {
    * stream); shared work started for other waiters may go on.
    */
   locate(target: PullTarget, signal: AbortSignal): Promise<LocateResult>;
+  /**
+   * Opens the connections lookups will use (and keeps them open), so the first pull after a start
+   * or a quiet spell does not spend its deadline on a handshake. Resolves when done or at `signal`.
+   */
+  warm?(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }

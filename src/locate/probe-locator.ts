@@ -35,7 +35,15 @@ export interface ProbeLocatorOptions {
   readonly maxConcurrentProbesPerRegion: number;
   readonly cache: CacheConfig;
   readonly breaker: BreakerConfig;
+  /** Re-warm every region's connection this often (0: only at start). */
+  readonly keepWarmIntervalMs: number;
 }
+
+/**
+ * A key distribution never writes (its layout has only `repositories/` and `blobs/`): a HEAD of it
+ * opens and keeps the connection to a region's storage and answers 404.
+ */
+export const WARM_UP_KEY = '_geosync/warm-up';
 
 /** Health of each region's registry (health.ts); the locator stops it on close. */
 export interface RegistryHealthView {
@@ -65,6 +73,8 @@ export class ProbeLocator implements Locator {
   private readonly flights = new Coalescer<LocateResult>();
   /** Aborts every shared lookup on close. */
   private readonly closing = new AbortController();
+  private readonly probes: readonly ObjectProbe[];
+  private stopKeepWarm: () => void = () => {};
 
   constructor(
     /** Sibling regions in preference order (never this region). */
@@ -78,8 +88,10 @@ export class ProbeLocator implements Locator {
       maxConcurrentProbesPerRegion: DEFAULTS.locate.maxConcurrentProbesPerRegion,
       cache: DEFAULTS.locate.cache,
       breaker: DEFAULTS.locate.breaker,
+      keepWarmIntervalMs: DEFAULTS.locate.keepWarmIntervalMs,
       ...opts,
     };
+    this.probes = siblings.map((s) => s.probe);
     this.clock = deps.clock ?? systemClock;
     this.observer = guardObserver(deps.observer);
     const laneOptions = {
@@ -192,7 +204,30 @@ export class ProbeLocator implements Locator {
     }
   }
 
+  /**
+   * One HEAD of WARM_UP_KEY per region, outside lanes and breakers (a region that is down now must
+   * not be marked failed by a warm-up), then again every `keepWarmIntervalMs`: keep-alive sockets
+   * idle for long are closed by servers and load balancers, and the first S3 request of a process
+   * also pays the SDK's own set-up.
+   */
+  async warm(signal: AbortSignal): Promise<void> {
+    const once = (s: AbortSignal) => Promise.all(this.probes.map((p) => p.head(WARM_UP_KEY, { signal: s })));
+    await once(signal);
+    const every = this.opts.keepWarmIntervalMs;
+    if (every <= 0 || this.closing.signal.aborted) return;
+    const schedule = (): void => {
+      this.stopKeepWarm = this.clock.setTimer(() => {
+        void once(this.closing.signal).then(() => {
+          if (!this.closing.signal.aborted) schedule();
+        });
+      }, every);
+    };
+    this.stopKeepWarm();
+    schedule();
+  }
+
   async close(): Promise<void> {
+    this.stopKeepWarm();
     this.deps.health?.stop();
     this.closing.abort();
     this.cache.clear();

@@ -27,6 +27,7 @@ const OPTIONS: ProbeLocatorOptions = {
   maxConcurrentProbesPerRegion: 64,
   cache: { maxEntries: 1000, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
   breaker: { failureThreshold: 5, coolDownMs: 10_000 },
+  keepWarmIntervalMs: 0,
 };
 
 let stack: GeoStack | undefined;

@@ -31,6 +31,7 @@ const OPTIONS: ProbeLocatorOptions = {
   maxConcurrentProbesPerRegion: 64,
   cache: { maxEntries: 1000, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 0 },
   breaker: { failureThreshold: 3, coolDownMs: 60_000 },
+  keepWarmIntervalMs: 0,
 };
 
 let stack: GeoStack | undefined;

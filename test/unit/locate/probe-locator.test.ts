@@ -1,4 +1,4 @@
-import { ProbeLocator, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
+import { ProbeLocator, WARM_UP_KEY, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
 import type { LocateResult } from '../../../src/locate/locator';
 import type { LocatorObserver } from '../../../src/locate/observer';
 import { parseDigest } from '../../../src/oci/reference';
@@ -20,6 +20,7 @@ const OPTIONS: ProbeLocatorOptions = {
   maxConcurrentProbesPerRegion: 8,
   cache: { maxEntries: 100, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
   breaker: { failureThreshold: 2, coolDownMs: 10_000 },
+  keepWarmIntervalMs: 0,
 };
 
 function setup(
@@ -214,5 +215,40 @@ describe('ProbeLocator', () => {
     const t = setup({ a: all(FOUND), b: all(FOUND) });
     await t.locator.close();
     expect(t.probes.map((p) => p.closed)).toEqual([true, true]);
+  });
+});
+
+describe('ProbeLocator.warm', () => {
+  it('opens every region once at start, outside breakers, then again every keepWarmIntervalMs until closed', async () => {
+    const t = setup(
+      { a: all(MISSING), b: () => ({ status: 'error', kind: 'unavailable', message: 'down' }) },
+      {
+        keepWarmIntervalMs: 1_000,
+        breaker: { failureThreshold: 1, coolDownMs: 10_000 },
+      },
+    );
+    await t.locator.warm(new AbortController().signal);
+    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(1);
+    expect(t.probe('b').calls.get(WARM_UP_KEY)).toBe(1);
+    // A warm-up that fails does not count against the region.
+    expect(t.events.filter((e) => e.startsWith('breaker:'))).toEqual([]);
+    // The next warm-up is scheduled once the previous one has answered (a few promise hops).
+    const settle = () => new Promise((r) => setImmediate(r));
+    t.clock.advance(1_000);
+    await settle();
+    t.clock.advance(1_000);
+    await settle();
+    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(3);
+    await t.locator.close();
+    t.clock.advance(5_000);
+    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(3);
+  });
+
+  it('with keepWarmIntervalMs 0, warms once', async () => {
+    const t = setup({ a: all(MISSING) }, { keepWarmIntervalMs: 0 });
+    await t.locator.warm(new AbortController().signal);
+    t.clock.advance(60_000);
+    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(1);
+    expect(t.clock.pendingTimers).toBe(0);
   });
 });
