@@ -40,6 +40,18 @@ export class ExtProcClients {
       this.clients.delete(clusterName);
       client = undefined;
     }
+    // Envoy's connection pool tries a new connection for a new stream when none is up; grpc-js
+    // would instead fail every call fast until its reconnect backoff (up to minutes) expires. A
+    // channel in TRANSIENT_FAILURE is therefore replaced, so a processor that comes back (geosync
+    // restarted) is reached by the next request, as with Envoy.
+    if (
+      client &&
+      client.getChannel().getConnectivityState(false) === grpc.connectivityState.TRANSIENT_FAILURE
+    ) {
+      client.close();
+      this.clients.delete(clusterName);
+      client = undefined;
+    }
     if (!client) {
       this.streamsOnClient.set(clusterName, 0);
       const ep = cluster.endpoints[0];

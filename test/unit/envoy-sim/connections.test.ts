@@ -73,3 +73,18 @@ test('a new connection every N streams', async () => {
 test('one connection without the limit', async () => {
   expect(await peersAfter(5, undefined)).toBe(1);
 });
+
+test('a processor that comes back is reached by the next request (no client-side reconnect backoff)', async () => {
+  const port = processor.port;
+  sim = await startEnvoySim(
+    bootstrap({ registryPort: registry.port, siblingPort: sibling.port, processorPort: port }),
+  );
+  const url = sim.listeners[0]?.url ?? '';
+  await processor.close();
+  // Processor down: failure_mode_allow lets the registry's 404 through.
+  expect((await request(url, '/v2/team/app/manifests/v1')).status).toBe(404);
+  expect((await request(url, '/v2/team/app/manifests/v1')).status).toBe(404);
+  processor = await startProcessor((m, s) => s.call.write({ [m.request as string]: {} }), port);
+  expect((await request(url, '/v2/team/app/manifests/v1')).status).toBe(404);
+  expect(processor.streams.length).toBe(1);
+});

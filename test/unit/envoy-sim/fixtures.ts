@@ -83,7 +83,7 @@ export interface FakeProcessor {
 }
 
 /** A real grpc-js ExternalProcessor server whose replies are scripted per message. */
-export async function startProcessor(script: Script): Promise<FakeProcessor> {
+export async function startProcessor(script: Script, listenPort = 0): Promise<FakeProcessor> {
   const streams: ProcessorStream[] = [];
   const server = new grpc.Server();
   server.addService(externalProcessorService(), {
@@ -101,7 +101,7 @@ export async function startProcessor(script: Script): Promise<FakeProcessor> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
+    server.bindAsync(`127.0.0.1:${listenPort}`, grpc.ServerCredentials.createInsecure(), (e, p) =>
       e ? reject(e) : resolve(p),
     ),
   );
