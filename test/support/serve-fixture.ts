@@ -12,6 +12,7 @@ import { createOciImage, type OciImage } from './oci-image';
 import { freePorts } from './ports';
 import { startRegistry, type Registry } from './registry';
 import { skopeoPush } from './skopeo';
+import { startBlackhole, type Blackhole } from './tcp-blackhole';
 
 export interface ServeFixture {
   readonly registryA: Registry;
@@ -26,12 +27,16 @@ export interface ServeFixture {
 export async function startServeFixture(opts: {
   drainMs: number;
   layerSizes: number[];
+  /** Adds a region "c" whose S3 endpoint accepts connections and never answers. */
+  silentRegion?: boolean;
 }): Promise<ServeFixture> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-serve-'));
   const registryA = await startRegistry({ storage: { type: 'filesystem', root: path.join(tmp, 'a') } });
   let serve: ServeProcess | undefined;
   let client: ExtProcTestClient | undefined;
+  let blackhole: Blackhole | undefined;
   const stop = async () => {
+    await blackhole?.close();
     client?.close();
     if (serve && serve.child.exitCode === null) {
       serve.child.kill('SIGKILL');
@@ -44,6 +49,10 @@ export async function startServeFixture(opts: {
     const image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: opts.layerSizes });
     await skopeoPush(image.dir, 'v1', { host: registryA.host, repository: 'team/app' });
     const [grpcPort, adminPort] = await freePorts(2);
+    if (opts.silentRegion) blackhole = await startBlackhole();
+    const silent = blackhole
+      ? `  - { name: c, url: "http://registry-c.invalid:5000", storage: { type: s3, bucket: c, endpoint: "${blackhole.url}", forcePathStyle: true, accessKeyId: k, secretAccessKey: s } }\n`
+      : '';
     const admin = `http://127.0.0.1:${adminPort}`;
     const config = path.join(tmp, 'geosync-b.yaml');
     writeFileSync(
@@ -55,7 +64,7 @@ drainMs: ${opts.drainMs}
 regions:
   - { name: a, url: "${registryA.url}", storage: { type: filesystem, root: "${path.join(tmp, 'a')}" } }
   - { name: b, url: "http://registry-b.invalid:5000", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
-`,
+${silent}`,
     );
     serve = startServe(config);
     await waitForStatus(`${admin}/readyz`, 200, 10_000);

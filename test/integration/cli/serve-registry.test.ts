@@ -25,7 +25,7 @@ let client: ExtProcTestClient;
 let admin: string;
 
 beforeAll(async () => {
-  fx = await startServeFixture({ drainMs: 300, layerSizes: [2048, 8192] });
+  fx = await startServeFixture({ drainMs: 300, layerSizes: [2048, 8192], silentRegion: true });
   ({ registryA, image, serve, client, admin } = fx);
 });
 
@@ -43,6 +43,15 @@ async function decide(method: string, p: string, status: number, extra: Record<s
   await s.status;
   s.close();
   return { skip, set };
+}
+
+/** geosync B's decisions with `outcome`, from its Prometheus endpoint. */
+async function decisionCount(outcome: string): Promise<number> {
+  const text = await (await fetch(`${admin}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith('geosync_decisions_total{') && l.includes(`geosync_outcome="${outcome}"`))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 }
 
 describe('geosync serve against a real registry (filesystem driver) in region A', () => {
@@ -105,6 +114,12 @@ describe('geosync serve against a real registry (filesystem driver) in region A'
     expect(answer.set).toEqual({});
     // Ineligible requests are settled at their request headers (no response round trip).
     expect(answer.skip).toBe(INELIGIBLE.has(name));
+  });
+
+  test("a lookup that cannot finish (region c's storage never answers) → plain CONTINUE at the deadline", async () => {
+    const before = await decisionCount('timeout');
+    expect((await decide('GET', '/v2/team/app/manifests/only-c-could-say', 404)).set).toEqual({});
+    expect(await decisionCount('timeout')).toBe(before + 1);
   });
 
   test('SIGTERM: /readyz turns 503 at once, open streams are answered, exit 0 after the drain', async () => {
