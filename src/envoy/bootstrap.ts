@@ -74,8 +74,13 @@ export function buildBootstrap(config: GeosyncConfig, request: BootstrapRequest 
     name: NAMES.routeConfig,
     virtual_hosts: [
       localVirtualHost(opts, NAMES.localRegistryCluster, extras),
-      ...siblingVirtualHosts(siblings, opts.stripAnyHostPort),
+      ...siblingVirtualHosts(siblings, opts.ignorePortInHostMatching),
     ],
+    // "registry-a.example.com:443" must match the domain "registry-a.example.com", also in the
+    // router's lookup of an internal-redirect target, which runs on the Location's `host:port`
+    // (strip_any_host_port would not apply there, and would strip the Host the registry sees).
+    // https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route.proto (ignore_port_in_host_matching)
+    ...(opts.ignorePortInHostMatching ? { ignore_port_in_host_matching: true } : {}),
   };
   const httpFilters = extProc || !first ? [routerFilter()] : [customResponseFilter(), routerFilter()];
 

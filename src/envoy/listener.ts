@@ -38,8 +38,6 @@ function connectionManager(opts: EnvoyOptions, routeConfig: Json, httpFilters: J
     '@type': TYPE.hcm,
     stat_prefix: NAMES.hcmStatPrefix,
     codec_type: 'AUTO',
-    // "registry-a.example.com:443" must match the domain "registry-a.example.com".
-    ...(opts.stripAnyHostPort ? { strip_any_host_port: true } : {}),
     // RFC 3986 normalisation before routing, so "/v2/x/../y" cannot dodge the pull-route regexes.
     normalize_path: true,
     route_config: routeConfig,

@@ -28,8 +28,13 @@ export interface EnvoyOptions {
     readonly tls?: { readonly certChain: string; readonly privateKey: string };
   };
   readonly admin: SocketOptions;
-  /** HCM `strip_any_host_port`: match virtual hosts on the host alone. */
-  readonly stripAnyHostPort: boolean;
+  /**
+   * Route configuration `ignore_port_in_host_matching`: virtual hosts match on the host alone.
+   * Chosen over the HCM's strip_any_host_port, which also strips the port from the Host header sent
+   * to the registry (distribution builds upload Location URLs from it: pushes on a non-default port
+   * would break) and is not applied to the router's lookup of an internal-redirect target.
+   */
+  readonly ignorePortInHostMatching: boolean;
   readonly localRegistry: SocketOptions & {
     readonly tls: boolean;
     /** SNI and certificate name for an https local registry (default: `address`). */
@@ -67,7 +72,7 @@ const KEYS = [
   'version',
   'listener',
   'admin',
-  'stripAnyHostPort',
+  'ignorePortInHostMatching',
   'localRegistry',
   'extProc',
   'siblingDefaults',
@@ -164,7 +169,7 @@ export function readEnvoyOptions(r: Reader, value: unknown, ctx: EnvoyOptionsCon
     version: readVersion(r, obj),
     listener,
     admin,
-    stripAnyHostPort: readStripAnyHostPort(r, obj, ctx.regions),
+    ignorePortInHostMatching: readIgnorePortInHostMatching(r, obj, ctx.regions),
     localRegistry,
     extProc,
     siblings,
@@ -206,7 +211,7 @@ function readVersion(r: Reader, obj: Obj): string {
  * Default: strip ports unless two regions share a host name (loopback test stacks), where the
  * port is all that tells their virtual hosts apart. Explicit `true` with shared hosts is an error.
  */
-function readStripAnyHostPort(r: Reader, obj: Obj, regions: readonly RegionConfig[]): boolean {
+function readIgnorePortInHostMatching(r: Reader, obj: Obj, regions: readonly RegionConfig[]): boolean {
   const seen = new Map<string, string>();
   let clash: string | undefined;
   for (const region of regions) {
@@ -216,9 +221,12 @@ function readStripAnyHostPort(r: Reader, obj: Obj, regions: readonly RegionConfi
       clash = `regions ${other} and ${region.name} share host ${host}`;
     seen.set(host, region.name);
   }
-  const value = r.boolean(obj, 'stripAnyHostPort', 'envoy', { default: clash === undefined });
+  const value = r.boolean(obj, 'ignorePortInHostMatching', 'envoy', { default: clash === undefined });
   if (value && clash !== undefined) {
-    r.problem('envoy.stripAnyHostPort', `must be false: ${clash}, so virtual hosts must match host:port`);
+    r.problem(
+      'envoy.ignorePortInHostMatching',
+      `must be false: ${clash}, so virtual hosts must match host:port`,
+    );
   }
   return value;
 }

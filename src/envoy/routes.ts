@@ -105,12 +105,12 @@ export function internalRedirectPolicy(siblings: readonly Sibling[], opts: Envoy
   };
 }
 
-export function siblingVirtualHosts(siblings: readonly Sibling[], stripAnyHostPort: boolean): Json[] {
+export function siblingVirtualHosts(siblings: readonly Sibling[], ignorePortInHostMatching: boolean): Json[] {
   return siblings.map((s) => {
     const u = new URL(s.url);
     return {
       name: siblingVirtualHost(s.name),
-      domains: siblingDomains(u, stripAnyHostPort),
+      domains: siblingDomains(u, ignorePortInHostMatching),
       routes: [
         {
           name: siblingRoute(s.name),
@@ -130,8 +130,8 @@ export function siblingVirtualHosts(siblings: readonly Sibling[], stripAnyHostPo
 }
 
 /** With ports stripped, the host alone; otherwise host:port as geosync writes it (and the default port spelled out). */
-function siblingDomains(u: URL, stripAnyHostPort: boolean): string[] {
-  if (stripAnyHostPort) return [u.hostname];
+function siblingDomains(u: URL, ignorePortInHostMatching: boolean): string[] {
+  if (ignorePortInHostMatching) return [u.hostname];
   if (u.port !== '') return [u.host];
   return [u.host, `${u.hostname}:${u.protocol === 'https:' ? 443 : 80}`];
 }

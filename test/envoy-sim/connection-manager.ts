@@ -14,7 +14,7 @@ import { sendLocalReply } from './local-reply';
 import { finalizeRequestHeaders } from './request-headers';
 import { type AttemptDeps, type AttemptResult, type DownstreamBody, UpstreamAttempt } from './router';
 import { RouterTimers, isComplete } from './router-timers';
-import { selectRoute } from './routing';
+import { normalizeRequestHost, selectRoute } from './routing';
 
 export interface ManagerDeps extends AttemptDeps {
   clusters: Map<string, ClusterConfig>;
@@ -75,6 +75,8 @@ export async function handleRequest(
 
   for (;;) {
     if (clientGone) return;
+    // Every (re)created stream is decoded again, host normalisation included.
+    normalizeRequestHost(hcm, headers, listenerPort);
     const match = selectRoute(hcm, headers, listenerPort);
     if (!match) {
       stats.inc(`${http}no_route`); // response flag NR

@@ -81,6 +81,8 @@ export interface VirtualHost {
 export interface RouteConfig {
   name: string;
   virtualHosts: VirtualHost[];
+  /** `ignore_port_in_host_matching`: virtual-host matching drops the :authority port itself. */
+  ignorePortInHostMatching: boolean;
 }
 
 /** config_impl.cc buildRedirectResponseCodes: only these codes are kept, others silently dropped. */
@@ -98,6 +100,11 @@ export function parseRouteConfig(v: unknown, path: string): RouteConfig {
     name: str(rc.name, `${path}.name`, ''),
     virtualHosts: list(rc.virtual_hosts, `${path}.virtual_hosts`).map((vh, i) =>
       parseVirtualHost(vh, `${path}.virtual_hosts[${i}]`),
+    ),
+    ignorePortInHostMatching: bool(
+      rc.ignore_port_in_host_matching,
+      `${path}.ignore_port_in_host_matching`,
+      false,
     ),
   };
 }

@@ -1,9 +1,13 @@
 /**
  * Route selection (router/config_impl.cc RouteMatcher::findVirtualHost, RouteEntryImplBase::matchRoute).
  * Virtual host by `:authority`: exact domain, then suffix wildcards (`*.example.com`, longest first),
- * then prefix wildcards (`registry.*`, longest first), then `*`. The port is removed first when the
- * HCM has strip_any_host_port, or strip_matching_host_port and it equals the listener's port
- * (conn_manager_utility.cc maybeNormalizeHost). First matching route wins.
+ * then prefix wildcards (`registry.*`, longest first), then `*`. First matching route wins.
+ *
+ * Ports: strip_any_host_port / strip_matching_host_port rewrite the request's host when the
+ * connection manager decodes the headers (conn_manager_utility.cc maybeNormalizeHost), not at
+ * matching time. A route lookup on headers that were not decoded again, as the router's lookup for
+ * an internal redirect target is, sees the port unless the route configuration sets
+ * `ignore_port_in_host_matching` (config_impl.cc RouteMatcher::findVirtualHost).
  */
 import type { HcmConfig } from './bootstrap';
 import type { HeaderMap } from './header-map';
@@ -25,6 +29,12 @@ export function selectRoute(
   return route ? { virtualHost: vh, route } : undefined;
 }
 
+/** The HCM's decode-time host normalisation, applied to the request headers in place. */
+export function normalizeRequestHost(hcm: HcmConfig, headers: HeaderMap, listenerPort: number): void {
+  const authority = headers.get(':authority');
+  if (authority !== undefined) headers.set(':authority', normalizeHost(hcm, authority, listenerPort));
+}
+
 export function normalizeHost(hcm: HcmConfig, authority: string, listenerPort: number): string {
   const host = authority.toLowerCase();
   const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(host);
@@ -37,9 +47,10 @@ export function normalizeHost(hcm: HcmConfig, authority: string, listenerPort: n
 export function selectVirtualHost(
   hcm: HcmConfig,
   authority: string,
-  listenerPort: number,
+  _listenerPort: number,
 ): VirtualHost | undefined {
-  const host = normalizeHost(hcm, authority, listenerPort);
+  const lower = authority.toLowerCase();
+  const host = hcm.routeConfig.ignorePortInHostMatching ? lower.replace(/:\d+$/, '') : lower;
   const vhs = hcm.routeConfig.virtualHosts;
   const exact = vhs.find((vh) => vh.domains.includes(host));
   if (exact) return exact;

@@ -160,7 +160,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           `  version: "${opts.envoyVersion ?? '1.31'}"`,
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,
           `  admin: { address: 127.0.0.1, port: ${envoyAdminPort} }`,
-          '  stripAnyHostPort: true',
+          '  ignorePortInHostMatching: true',
           `  localRegistry: { address: 127.0.0.1, port: ${registry.port} }`,
           "  accessLogPath: ''",
           '',

@@ -216,6 +216,8 @@ export function bootstrap(o: BootstrapOptions): Record<string, unknown> {
                     strip_any_host_port: true,
                     route_config: {
                       name: 'routes',
+                      // As geosync generates it: the redirect target lookup sees `host:port`.
+                      ignore_port_in_host_matching: true,
                       virtual_hosts: [
                         {
                           name: 'local',

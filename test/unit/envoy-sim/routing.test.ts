@@ -2,7 +2,7 @@
 import type { HcmConfig } from '../../envoy-sim/bootstrap';
 import { HeaderMap } from '../../envoy-sim/header-map';
 import { parseRouteConfig } from '../../envoy-sim/route-config';
-import { selectRoute, selectVirtualHost } from '../../envoy-sim/routing';
+import { normalizeHost, selectRoute, selectVirtualHost } from '../../envoy-sim/routing';
 
 const route = (name: string, match: object) => ({ name, match, route: { cluster: 'c' } });
 
@@ -65,7 +65,16 @@ describe('virtual host selection', () => {
     ['registry.other', {}, 'prefix'],
     ['elsewhere.io', {}, 'any'],
   ])('%s with %j → %s', (authority, strip, want) => {
-    expect(selectVirtualHost(hcm(strip), authority, 8080)?.name).toBe(want);
+    // A decoded request: the connection manager normalises the host first.
+    const h = hcm(strip);
+    expect(selectVirtualHost(h, normalizeHost(h, authority, 8080), 8080)?.name).toBe(want);
+  });
+
+  it('a redirect target lookup (no decode step) keeps the port unless ignore_port_in_host_matching', () => {
+    const h = hcm({ stripAnyHostPort: true });
+    expect(selectVirtualHost(h, 'registry.example:5000', 8080)?.name).toBe('prefix');
+    h.routeConfig.ignorePortInHostMatching = true;
+    expect(selectVirtualHost(h, 'registry.example:5000', 8080)?.name).toBe('exact');
   });
 });
 

@@ -179,9 +179,16 @@ describe('routes and internal redirects (envoy-semantics.md §5)', () => {
     });
   });
 
+  test('distinct hosts: virtual hosts ignore the port (also for redirect targets); the Host header keeps it', () => {
+    const b = build({ regions: 2 });
+    expect(at(b, `${HCM}.route_config.ignore_port_in_host_matching`)).toBe(true);
+    expect(at(b, `${HCM}.strip_any_host_port`)).toBeUndefined();
+  });
+
   test('regions sharing a host match on host:port and keep ports', () => {
     const b = build({ regions: 2, scheme: 'http', loopback: true });
     expect(at(b, `${HCM}.strip_any_host_port`)).toBeUndefined();
+    expect(at(b, `${HCM}.route_config.ignore_port_in_host_matching`)).toBeUndefined();
     expect(at(b, `${HCM}.route_config.virtual_hosts[1].domains`)).toEqual(['127.0.0.1:18081']);
     expect(cluster(b, 'sibling_b')).toMatchObject({ type: 'STATIC' });
     expect(cluster(b, 'sibling_b').transport_socket).toBeUndefined();

@@ -16,7 +16,7 @@ describe('envoy options: defaults', () => {
     expect(e.admin).toEqual({ address: '127.0.0.1', port: 9901 });
     expect(e.localRegistry).toMatchObject({ address: '127.0.0.1', port: 5000, tls: false, sni: '127.0.0.1' });
     expect(e.extProc).toEqual({ messageTimeoutMs: 200, connectTimeoutMs: 250, maxStreamsPerConnection: 500 });
-    expect(e.stripAnyHostPort).toBe(true);
+    expect(e.ignorePortInHostMatching).toBe(true);
     expect(e.accessLogPath).toBe('/dev/stdout');
     expect(Object.keys(e.siblings)).toEqual(['b', 'c']);
     expect(e.siblings.b).toMatchObject({ connectTimeoutMs: 2000, streamIdleTimeoutMs: 300_000 });
@@ -27,7 +27,7 @@ describe('envoy options: defaults', () => {
   });
 
   test('regions sharing a host: ports are not stripped', () => {
-    expect(makeConfig({ regions: 2, loopback: true }).envoy.stripAnyHostPort).toBe(false);
+    expect(makeConfig({ regions: 2, loopback: true }).envoy.ignorePortInHostMatching).toBe(false);
   });
 
   test('per-region overrides merge over siblingDefaults', () => {
@@ -74,7 +74,7 @@ describe('envoy options: one problem per mistake, exact message', () => {
       'unknown key',
       { listner: {} },
       'envoy.listner',
-      'unknown key (known keys: version, listener, admin, stripAnyHostPort, localRegistry, extProc, siblingDefaults, siblings, accessLogPath)',
+      'unknown key (known keys: version, listener, admin, ignorePortInHostMatching, localRegistry, extProc, siblingDefaults, siblings, accessLogPath)',
     ],
     [
       'TLS without a key',
@@ -140,10 +140,10 @@ describe('envoy options: one problem per mistake, exact message', () => {
     expect(problems({ regions: 3, envoy })).toEqual([{ path, message }]);
   });
 
-  test('stripAnyHostPort: true with regions sharing a host', () => {
-    expect(problems({ regions: 3, loopback: true, envoy: { stripAnyHostPort: true } })).toEqual([
+  test('ignorePortInHostMatching: true with regions sharing a host', () => {
+    expect(problems({ regions: 3, loopback: true, envoy: { ignorePortInHostMatching: true } })).toEqual([
       {
-        path: 'envoy.stripAnyHostPort',
+        path: 'envoy.ignorePortInHostMatching',
         message: 'must be false: regions a and b share host 127.0.0.1, so virtual hosts must match host:port',
       },
     ]);
