@@ -17,6 +17,9 @@ export interface LocatorDeps {
   readonly wrapProbe?: (probe: ObjectProbe) => ObjectProbe;
 }
 
+/** How much earlier than `lookupTimeoutMs` the shared lookup settles on its best answer. */
+export const SHARED_DEADLINE_MARGIN_MS = 10;
+
 export function buildLocator(config: GeosyncConfig, deps: LocatorDeps = {}): Locator {
   const clock = deps.clock ?? systemClock;
   const byName = new Map(config.regions.map((r) => [r.name, r]));
@@ -40,7 +43,9 @@ export function buildLocator(config: GeosyncConfig, deps: LocatorDeps = {}): Loc
   }
   return new ProbeLocator(
     siblings,
-    { ...locate, lookupTimeoutMs: config.lookupTimeoutMs },
+    // The shared lookup ends a little before each waiter's own deadline (src/extproc/stream.ts), so
+    // a holder found late in the hedge window is still handed to the waiter instead of a timeout.
+    { ...locate, lookupTimeoutMs: Math.max(1, config.lookupTimeoutMs - SHARED_DEADLINE_MARGIN_MS) },
     { clock, ...(deps.observer ? { observer: deps.observer } : {}), ...(health ? { health } : {}) },
   );
 }

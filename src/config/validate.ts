@@ -301,9 +301,11 @@ function readLocate(r: Reader, root: Obj): LocateConfig {
   return {
     hedgeMs: r.integer(obj, 'hedgeMs', 'locate', { default: d.hedgeMs, min: 0, max: 1000 }),
     probeBlobData: r.boolean(obj, 'probeBlobData', 'locate', { default: d.probeBlobData }),
+    // A lookup takes one slot per key (link and blob data: 2), so fewer than 2 would turn every
+    // blob lookup into an overflow.
     maxConcurrentProbesPerRegion: r.integer(obj, 'maxConcurrentProbesPerRegion', 'locate', {
       default: d.maxConcurrentProbesPerRegion,
-      min: 1,
+      min: 2,
     }),
     keepWarmIntervalMs: r.integer(obj, 'keepWarmIntervalMs', 'locate', {
       default: d.keepWarmIntervalMs,

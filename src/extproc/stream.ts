@@ -138,13 +138,20 @@ export class StreamProcessor {
     const result = this.trace
       ? await this.trace.lookup(() => this.lookup(target, cancelled))
       : await this.lookup(target, cancelled);
-    const record = recordFor(target.kind, result, this.ctx.clock.now() - started);
-    this.decide(record);
-    if (result.outcome === 'found') {
-      const url = this.ctx.regionUrls.get(result.region);
-      if (url !== undefined && this.request)
-        return redirectReply(redirectLocation(url, this.request.path), record);
+    const lookupMs = this.ctx.clock.now() - started;
+    // Envoy cancelled the stream: nothing will be sent, and a client that went away is no error.
+    if (cancelled.aborted) return responseContinueReply({ outcome: 'pass', kind: target.kind, lookupMs });
+    const url = result.outcome === 'found' ? this.ctx.regionUrls.get(result.region) : undefined;
+    if (result.outcome === 'found' && (url === undefined || !this.request)) {
+      // The locator named a region this instance has no URL for: a wiring bug, and the 404 passes.
+      const record = recordFor(target.kind, { outcome: 'error', code: 'no_region_url' }, lookupMs);
+      this.decide(record);
+      return responseContinueReply(record);
     }
+    const record = recordFor(target.kind, result, lookupMs);
+    this.decide(record);
+    if (url !== undefined && this.request)
+      return redirectReply(redirectLocation(url, this.request.path), record);
     return responseContinueReply(record);
   }
 

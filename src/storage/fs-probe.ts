@@ -24,6 +24,21 @@ export class FsProbe implements ObjectProbe {
     if (!file.startsWith(this.base + path.sep) || key.includes('\0')) {
       return probeError('denied', 'key resolves outside the storage root');
     }
+    // A stat on a hung network mount never returns: answer at the caller's abort anyway (the
+    // contract), so the locator's slots and breaker trials are released.
+    let onAbort = (): void => {};
+    const aborted = new Promise<ProbeResult>((resolve) => {
+      onAbort = () => resolve(probeError('aborted', 'lookup cancelled'));
+      opts.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([this.stat(file), aborted]);
+    } finally {
+      opts.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async stat(file: string): Promise<ProbeResult> {
     try {
       const s = await stat(file);
       if (!s.isFile()) return { status: 'not_found' };

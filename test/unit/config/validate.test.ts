@@ -44,6 +44,7 @@ describe('configuration: one fixture per error, exact message', () => {
     ['preference-self.yaml', 'preference[0]', '"b" is this region; list sibling regions only'],
     ['preference-unknown.yaml', 'preference[0]', '"q" is not one of regions[].name'],
     ['negative-ttl-high.yaml', 'locate.cache.negativeTtlMs', 'must be <= 10000, got 60000'],
+    ['probes-per-region-low.yaml', 'locate.maxConcurrentProbesPerRegion', 'must be >= 2, got 1'],
     [
       'log-level-bad.yaml',
       'telemetry.logLevel',

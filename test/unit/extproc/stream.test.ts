@@ -186,6 +186,33 @@ describe('StreamProcessor', () => {
     expect(decisions[0]).toMatchObject({ outcome: 'not_found' });
   });
 
+  test('a holder this instance has no URL for → CONTINUE, outcome error no_region_url', async () => {
+    const { processor, decisions } = setup(async () => ({ outcome: 'found', region: 'zz' }));
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const r = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(decisions).toEqual([expect.objectContaining({ outcome: 'error', reason: 'no_region_url' })]);
+  });
+
+  test('Envoy cancelling the stream mid-lookup records no decision (a client leaving is no error)', async () => {
+    const { processor, decisions } = setup(
+      (_t, s) =>
+        new Promise((resolve) => s.addEventListener('abort', () => resolve({ outcome: 'not_found' }))),
+    );
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const cancel = new AbortController();
+    const pending = processor.step(asOutput(responseHeadersMessage(404)), cancel.signal);
+    cancel.abort();
+    await pending;
+    expect(decisions).toEqual([]);
+  });
+
   test('body and trailer messages get a reply of the matching kind', async () => {
     const { processor } = setup(async () => ({ outcome: 'not_found' }));
     for (const phase of ['request_body', 'response_body', 'request_trailers', 'response_trailers'] as const) {
