@@ -82,6 +82,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       locator,
       clock,
       lookupTimeoutMs: config.lookupTimeoutMs,
+      pullPolicy: { proxyManifestHeadByDigest: config.proxyManifestHeadByDigest },
       regionUrls,
       onDecision: (record, meta) => {
         metrics.decided(record);

@@ -108,6 +108,8 @@ export interface GeosyncConfig {
   readonly preference: readonly string[];
   readonly locate: LocateConfig;
   readonly telemetry: TelemetryConfig;
+  /** Proxy HEAD of manifests by digest (pulls by digest) — see src/oci/pull.ts PullPolicy. */
+  readonly proxyManifestHeadByDigest: boolean;
   /** The `envoy:` section, read only by `geosync envoy-config` (src/envoy/options.ts). */
   readonly envoy: EnvoyOptions;
 }

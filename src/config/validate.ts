@@ -30,6 +30,7 @@ const TOP_KEYS = [
   'locate',
   'telemetry',
   'envoy',
+  'proxyManifestHeadByDigest',
 ] as const;
 
 /** Region names become Envoy cluster and route names and metric label values. */
@@ -66,6 +67,7 @@ export function validateConfig(raw: unknown): ValidationResult {
   const preference = readPreference(r, root, names, region);
   const locate = readLocate(r, root);
   const telemetry = readTelemetry(r, root);
+  const proxyManifestHeadByDigest = r.boolean(root, 'proxyManifestHeadByDigest', '', { default: true });
   const envoy = readEnvoyOptions(r, root.envoy, { lookupTimeoutMs, regions, region });
 
   if (r.problems.length > 0 || region === undefined || grpc === undefined || admin === undefined) {
@@ -83,6 +85,7 @@ export function validateConfig(raw: unknown): ValidationResult {
       locate,
       telemetry,
       envoy,
+      proxyManifestHeadByDigest,
     }),
   };
 }

@@ -3,8 +3,8 @@
  * feeds them what Envoy sent and turns their answers into exactly one reply per message.
  */
 import type { LocateResult } from '../locate/locator';
-import type { Classification, PullKind, PullRequestInfo } from '../oci/pull';
-import { classifyPull } from '../oci/pull';
+import type { Classification, PullKind, PullPolicy, PullRequestInfo } from '../oci/pull';
+import { classifyPull, DEFAULT_PULL_POLICY } from '../oci/pull';
 
 /** Stable outcome labels (geosync.v1.Outcome without its prefix); also metric and log values. */
 export type Outcome = 'ineligible' | 'pass' | 'proxied' | 'not_found' | 'timeout' | 'error';
@@ -30,8 +30,11 @@ export type ResponsePlan =
 /** The only status geosync acts on: the local registry does not have the content. */
 export const NOT_FOUND = '404';
 
-export function classify(req: PullRequestInfo | undefined): Classification {
-  return req ? classifyPull(req) : { eligible: false, reason: 'missing_request' };
+export function classify(
+  req: PullRequestInfo | undefined,
+  policy: PullPolicy = DEFAULT_PULL_POLICY,
+): Classification {
+  return req ? classifyPull(req, policy) : { eligible: false, reason: 'missing_request' };
 }
 
 export function planResponse(classification: Classification, status: string | undefined): ResponsePlan {

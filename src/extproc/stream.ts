@@ -11,7 +11,7 @@ import { classify, planResponse, recordFor, redirectLocation } from '../decide/d
 import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
 import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/ProcessingResponse';
 import type { LocateResult, Locator } from '../locate/locator';
-import type { Classification, PullRequestInfo } from '../oci/pull';
+import type { Classification, PullPolicy, PullRequestInfo } from '../oci/pull';
 import { ATTRIBUTE, HEADER, readAttributes, readHeaders } from './headers';
 import {
   continueReply,
@@ -25,6 +25,8 @@ export interface StreamContext {
   readonly locator: Locator;
   readonly clock: Clock;
   readonly lookupTimeoutMs: number;
+  /** Which pull requests may be answered from a sibling (default: DEFAULT_PULL_POLICY). */
+  readonly pullPolicy?: PullPolicy;
   /** Base URL of every sibling region by name. */
   readonly regionUrls: ReadonlyMap<string, string>;
   /** Called once per decided request (metrics, logs). */
@@ -102,7 +104,7 @@ export class StreamProcessor {
       path: headers.get(HEADER.path) ?? '',
       redirected: headers.has(HEADER.originalUrl),
     };
-    this.classification = classify(this.request);
+    this.classification = classify(this.request, this.ctx.pullPolicy);
     if (!this.classification.eligible) {
       this.decide({ outcome: 'ineligible', reason: this.classification.reason });
       return continueSkippingResponse();
@@ -125,7 +127,7 @@ export class StreamProcessor {
       if (path !== undefined && method !== undefined) {
         this.request = { method, path, redirected: attrs.has(ATTRIBUTE.originalUrl) };
       }
-      this.classification = classify(this.request);
+      this.classification = classify(this.request, this.ctx.pullPolicy);
     }
     const plan = planResponse(this.classification ?? classify(undefined), headers.get(HEADER.status));
     if (plan.action === 'continue') {

@@ -20,7 +20,14 @@ export type PullTarget =
   | { readonly kind: 'blob'; readonly repository: string; readonly digest: Digest };
 
 export type IneligibleReason =
-  'method' | 'blob_head' | 'path' | 'grammar' | 'too_long' | 'internal_redirect' | 'missing_request';
+  | 'method'
+  | 'blob_head'
+  | 'manifest_head_by_digest'
+  | 'path'
+  | 'grammar'
+  | 'too_long'
+  | 'internal_redirect'
+  | 'missing_request';
 
 export type Classification =
   | { readonly eligible: true; readonly target: PullTarget }
@@ -39,7 +46,19 @@ export interface PullRequestInfo {
   readonly redirected: boolean;
 }
 
-export function classifyPull(req: PullRequestInfo): Classification {
+export interface PullPolicy {
+  /**
+   * HEAD of a manifest by digest is what containerd sends to resolve a pull by digest, and also
+   * what its pusher sends before each manifest PUT (it skips the PUT on 200, like blob HEADs,
+   * pitfall 1). Proxying it (the default) serves pinned-digest pulls; turning it off makes pushes
+   * of a manifest that only a sibling has safe, at the cost of those pulls.
+   */
+  readonly proxyManifestHeadByDigest: boolean;
+}
+
+export const DEFAULT_PULL_POLICY: PullPolicy = { proxyManifestHeadByDigest: true };
+
+export function classifyPull(req: PullRequestInfo, policy: PullPolicy = DEFAULT_PULL_POLICY): Classification {
   if (req.redirected) return no('internal_redirect');
   if (req.method !== 'GET' && req.method !== 'HEAD') return no('method');
   if (req.path.length > MAX_PATH_LENGTH) return no('too_long');
@@ -57,7 +76,10 @@ export function classifyPull(req: PullRequestInfo): Classification {
     return digest ? yes({ kind: 'blob', repository, digest }) : no('grammar');
   }
   const digest = parseDigest(reference);
-  if (digest) return yes({ kind: 'manifest_by_digest', repository, digest });
+  if (digest) {
+    if (req.method === 'HEAD' && !policy.proxyManifestHeadByDigest) return no('manifest_head_by_digest');
+    return yes({ kind: 'manifest_by_digest', repository, digest });
+  }
   if (reference.includes(':')) return no('grammar');
   return isTag(reference) ? yes({ kind: 'manifest_by_tag', repository, tag: reference }) : no('grammar');
 }

@@ -22,7 +22,7 @@ describe('configuration: one fixture per error, exact message', () => {
     [
       'unknown-key.yaml',
       'lookupTimout',
-      'unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy)',
+      'unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy, proxyManifestHeadByDigest)',
     ],
     [
       'region-name-bad.yaml',
@@ -64,7 +64,7 @@ describe('configuration: one fixture per error, exact message', () => {
 
   test('every problem of a broken file is reported at once', async () => {
     expect((await problems('many-problems.yaml')).map((p) => `${p.path}: ${p.message}`)).toEqual([
-      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy)',
+      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy, proxyManifestHeadByDigest)',
       `regions[0].name: "A" must be lower-case letters, digits and '-', at most 32 characters`,
       'regions[0].url: must be http or https, got "ftp"',
       'regions[0].storage.bucket: is required',

@@ -228,3 +228,24 @@ describe('StreamProcessor', () => {
     });
   });
 });
+
+test('the pull policy reaches the stream: with proxyManifestHeadByDigest off, a digest HEAD is settled at once', async () => {
+  const decisions: DecisionRecord[] = [];
+  const processor = new StreamProcessor({
+    locator: new ScriptedLocator(async () => ({ outcome: 'found', region: 'a' })),
+    clock: new ManualClock(),
+    lookupTimeoutMs: 150,
+    pullPolicy: { proxyManifestHeadByDigest: false },
+    regionUrls: new Map([['a', 'https://registry-a.example.com']]),
+    onDecision: (r) => decisions.push(r),
+  });
+  const r = await processor.step(
+    asOutput(requestHeadersMessage({ ':method': 'HEAD', ':path': `/v2/app/manifests/${DIGEST}` })),
+    never,
+  );
+  expect(r).toEqual({
+    reply: { request_headers: {}, mode_override: { response_header_mode: 'SKIP' } },
+    last: true,
+  });
+  expect(decisions).toEqual([{ outcome: 'ineligible', reason: 'manifest_head_by_digest' }]);
+});

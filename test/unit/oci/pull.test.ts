@@ -167,3 +167,22 @@ describe('classifyPull: properties', () => {
     );
   });
 });
+
+describe('classifyPull: proxyManifestHeadByDigest', () => {
+  const digestPath = `/v2/a/manifests/sha256:${SHA256}`;
+  test('default: HEAD of a manifest by digest is a pull (containerd resolves pulls by digest with it)', () => {
+    expect(classifyPull({ method: 'HEAD', path: digestPath, redirected: false }).eligible).toBe(true);
+  });
+
+  test('off: it is not proxied (containerd HEADs a manifest before pushing it), GET and HEAD by tag still are', () => {
+    const off = { proxyManifestHeadByDigest: false };
+    expect(classifyPull({ method: 'HEAD', path: digestPath, redirected: false }, off)).toEqual({
+      eligible: false,
+      reason: 'manifest_head_by_digest',
+    });
+    expect(classifyPull({ method: 'GET', path: digestPath, redirected: false }, off).eligible).toBe(true);
+    expect(
+      classifyPull({ method: 'HEAD', path: '/v2/a/manifests/v1', redirected: false }, off).eligible,
+    ).toBe(true);
+  });
+});
