@@ -113,8 +113,11 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   // keep this one from serving (its lookups fail open like any other).
   const warming = new AbortController();
   const warmTimer = setTimeout(() => warming.abort(), WARM_UP_BUDGET_MS);
-  await locator.warm?.(warming.signal).catch(() => {});
+  const problems = (await locator.warm?.(warming.signal).catch(() => [])) ?? [];
   clearTimeout(warmTimer);
+  // Logged, not fatal: the rest of the configuration may be right, and lookups fail open.
+  for (const p of problems)
+    log.error({ sibling: p.region, problem: p.problem }, 'sibling storage looks misconfigured');
   for (const s of HEALTH_SERVICES) health.setStatus(s, 'SERVING');
   ready = true;
   log.info({ grpc: grpcAddress, admin: admin.address, siblings: [...regionUrls.keys()] }, 'geosync serving');

@@ -10,6 +10,12 @@ export type LocateResult =
   | { readonly outcome: 'timeout' }
   | { readonly outcome: 'error'; readonly code: string };
 
+/** A sibling's storage that looks misconfigured at start (see ObjectProbe.check). */
+export interface StorageProblem {
+  readonly region: string;
+  readonly problem: string;
+}
+
 export interface Locator {
   /**
    * Resolves promptly once `signal` aborts (the lookup deadline passed or Envoy cancelled the
@@ -18,8 +24,9 @@ export interface Locator {
   locate(target: PullTarget, signal: AbortSignal): Promise<LocateResult>;
   /**
    * Opens the connections lookups will use (and keeps them open), so the first pull after a start
-   * or a quiet spell does not spend its deadline on a handshake. Resolves when done or at `signal`.
+   * or a quiet spell does not spend its deadline on a handshake, and checks each sibling's storage.
+   * Resolves with the problems found, when done or at `signal`.
    */
-  warm?(signal: AbortSignal): Promise<void>;
+  warm?(signal: AbortSignal): Promise<readonly StorageProblem[]>;
   close(): Promise<void>;
 }

@@ -17,7 +17,7 @@ import type { ObjectProbe } from '../storage/probe';
 import { TtlLruCache } from './cache';
 import { Coalescer, waitUnlessAborted } from './coalesce';
 import { chooseRegion, type Choice } from './hedge';
-import type { LocateResult, Locator } from './locator';
+import type { LocateResult, Locator, StorageProblem } from './locator';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
 
@@ -210,11 +210,15 @@ export class ProbeLocator implements Locator {
    * idle for long are closed by servers and load balancers, and the first S3 request of a process
    * also pays the SDK's own set-up.
    */
-  async warm(signal: AbortSignal): Promise<void> {
+  async warm(signal: AbortSignal): Promise<readonly StorageProblem[]> {
     const once = (s: AbortSignal) => Promise.all(this.probes.map((p) => p.head(WARM_UP_KEY, { signal: s })));
-    await once(signal);
+    const [, checks] = await Promise.all([
+      once(signal),
+      Promise.all(this.probes.map(async (p) => ({ region: p.region, problem: await p.check?.({ signal }) }))),
+    ]);
+    const problems = checks.filter((c): c is StorageProblem => c.problem !== undefined);
     const every = this.opts.keepWarmIntervalMs;
-    if (every <= 0 || this.closing.signal.aborted) return;
+    if (every <= 0 || this.closing.signal.aborted) return problems;
     const schedule = (): void => {
       this.stopKeepWarm = this.clock.setTimer(() => {
         void once(this.closing.signal).then(() => {
@@ -224,6 +228,7 @@ export class ProbeLocator implements Locator {
     };
     this.stopKeepWarm();
     schedule();
+    return problems;
   }
 
   async close(): Promise<void> {

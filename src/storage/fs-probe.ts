@@ -13,7 +13,7 @@ export class FsProbe implements ObjectProbe {
 
   constructor(
     readonly region: string,
-    root: string,
+    private readonly root: string,
   ) {
     this.base = path.resolve(root, REGISTRY_V2_ROOT);
   }
@@ -49,6 +49,15 @@ export class FsProbe implements ObjectProbe {
       if (code === 'EACCES' || code === 'EPERM') return probeError('denied', code);
       if (code === 'ENAMETOOLONG') return { status: 'not_found' };
       return probeError('unavailable', code ?? String(err));
+    }
+  }
+
+  async check(): Promise<string | undefined> {
+    try {
+      const s = await stat(this.root);
+      return s.isDirectory() ? undefined : `storage root ${this.root} is not a directory`;
+    } catch (err) {
+      return `storage root ${this.root} is not readable (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
     }
   }
 

@@ -20,6 +20,12 @@ export interface ObjectProbe {
    * is known, or promptly with `error/aborted` after `signal` aborts.
    */
   head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult>;
+  /**
+   * A start-up check of the storage itself (the bucket or root exists and is readable). A wrong
+   * bucket name otherwise looks exactly like content that is not there yet. Resolves to a problem
+   * description, or undefined when the storage looks right or cannot be checked now.
+   */
+  check?(opts: { signal: AbortSignal }): Promise<string | undefined>;
   close(): Promise<void>;
 }
 

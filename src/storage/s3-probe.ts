@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/schema';
 import { REGISTRY_V2_ROOT } from './keys';
 import { probeError, type ObjectProbe, type ProbeResult } from './probe';
@@ -101,6 +101,24 @@ export class S3Probe implements ObjectProbe {
     } finally {
       clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** HeadBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html). */
+  async check(opts: { signal: AbortSignal }): Promise<string | undefined> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.storage.bucket }), {
+        abortSignal: opts.signal,
+      });
+      return undefined;
+    } catch (err) {
+      const result = classifyS3Error(err);
+      if (result.status === 'not_found') return `bucket "${this.storage.bucket}" does not exist`;
+      if (result.status === 'error' && result.kind === 'denied') {
+        return `access to bucket "${this.storage.bucket}" is denied (${result.message})`;
+      }
+      // Unreachable or slow now: the breaker and the metrics report that; not a configuration fault.
+      return undefined;
     }
   }
 

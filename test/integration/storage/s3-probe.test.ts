@@ -47,6 +47,18 @@ afterAll(async () => {
 
 probeContract('S3Probe (Swift s3api)', () => fixture);
 
+describe('S3Probe.check (start-up check of the storage itself)', () => {
+  it('is quiet for the real bucket and names a bucket that does not exist', async () => {
+    const a = (stack as GeoStack).region('a');
+    expect(await (fixture.probe as S3Probe).check({ signal: signal() })).toBeUndefined();
+    const wrong = new S3Probe('a', { ...a.storage, bucket: 'no-such-bucket', requestTimeoutMs: 5_000 });
+    expect(await wrong.check({ signal: signal() })).toBe('bucket "no-such-bucket" does not exist');
+    // The same typo is invisible to HeadObject: it answers like content that is not there yet.
+    expect(await wrong.head(KEY, { signal: signal() })).toEqual({ status: 'not_found' });
+    await wrong.close();
+  });
+});
+
 describe('S3Probe failure modes', () => {
   it('a closed port is unavailable, at once', async () => {
     const port = await closedPort();

@@ -252,3 +252,14 @@ describe('ProbeLocator.warm', () => {
     expect(t.clock.pendingTimers).toBe(0);
   });
 });
+
+describe('ProbeLocator.warm: storage checks', () => {
+  it('returns each sibling storage problem its probe reports', async () => {
+    const t = setup({ a: all(MISSING), b: all(MISSING) }, { keepWarmIntervalMs: 0 });
+    const a = t.probe('a') as FakeProbe & { check?: () => Promise<string | undefined> };
+    a.check = async () => 'bucket "typo" does not exist';
+    expect(await t.locator.warm(new AbortController().signal)).toEqual([
+      { region: 'a', problem: 'bucket "typo" does not exist' },
+    ]);
+  });
+});
