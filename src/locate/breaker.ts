@@ -7,6 +7,14 @@ import type { Clock } from '../clock/clock';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
+/** What tryAcquire hands out: whether this probe is the half-open state's single trial. */
+export interface BreakerPermit {
+  readonly trial: boolean;
+}
+
+const ORDINARY: BreakerPermit = { trial: false };
+const TRIAL: BreakerPermit = { trial: true };
+
 export interface BreakerOptions {
   readonly failureThreshold: number;
   readonly coolDownMs: number;
@@ -30,34 +38,47 @@ export class CircuitBreaker {
     return this.state;
   }
 
-  /** May a probe go to this region now? In half_open, only one trial at a time is allowed. */
-  tryAcquire(): boolean {
+  /**
+   * May a probe go to this region now? In half_open only one trial at a time is allowed; the
+   * permit says whether this probe is it, so that only the trial's own outcome ends the trial.
+   */
+  tryAcquire(): BreakerPermit | null {
     const state = this.current();
-    if (state === 'closed') return true;
-    if (state === 'open' || this.trialInFlight) return false;
+    if (state === 'closed') return ORDINARY;
+    if (state === 'open' || this.trialInFlight) return null;
     this.setState('half_open');
     this.trialInFlight = true;
-    return true;
+    return TRIAL;
   }
 
-  success(): void {
+  /** The storage answered: whoever reports it, the region works again. */
+  success(_permit: BreakerPermit = ORDINARY): void {
     this.trialInFlight = false;
     this.failures = 0;
     this.setState('closed');
   }
 
-  failure(): void {
-    this.trialInFlight = false;
-    this.failures += 1;
-    if (this.state === 'half_open' || this.failures >= this.opts.failureThreshold) {
-      this.openedAt = this.clock.now();
-      this.setState('open');
+  failure(permit: BreakerPermit = ORDINARY): void {
+    if (permit.trial) {
+      this.trialInFlight = false;
+      this.open();
+      return;
     }
+    // A probe that started before the breaker opened and fails late must neither extend the
+    // cool-down nor end a trial that is still running.
+    if (this.state !== 'closed') return;
+    this.failures += 1;
+    if (this.failures >= this.opts.failureThreshold) this.open();
   }
 
   /** The probe ended without telling anything (cancelled once the answer was decided elsewhere). */
-  abandon(): void {
-    this.trialInFlight = false;
+  abandon(permit: BreakerPermit = ORDINARY): void {
+    if (permit.trial) this.trialInFlight = false;
+  }
+
+  private open(): void {
+    this.openedAt = this.clock.now();
+    this.setState('open');
   }
 
   private setState(state: BreakerState): void {

@@ -106,11 +106,13 @@ export class RegionLane {
       this.observer.regionSkipped(this.name, 'overflow');
       return { status: 'skipped', authoritative: false };
     }
-    if (!this.breaker.tryAcquire()) {
-      // Half open with its one trial already in flight.
+    const permit = this.breaker.tryAcquire();
+    if (!permit) {
+      // Half open with its one trial already in flight: the region may be back and hold the
+      // content, so a miss elsewhere is not complete (not cached).
       this.gate.release(keys.length);
       this.observer.regionSkipped(this.name, 'breaker_open');
-      return { status: 'skipped', authoritative: true };
+      return { status: 'skipped', authoritative: false };
     }
     const started = this.clock.now();
     let answer: ProbedAnswer;
@@ -123,14 +125,14 @@ export class RegionLane {
       if (deadlinePassed()) {
         // The shared lookup's deadline passed while this region was still silent.
         answer = { status: 'error', kind: 'timeout' };
-        this.breaker.failure();
+        this.breaker.failure(permit);
       } else {
-        this.breaker.abandon();
+        this.breaker.abandon(permit);
       }
     } else if (answer.status === 'error') {
-      this.breaker.failure();
+      this.breaker.failure(permit);
     } else {
-      this.breaker.success();
+      this.breaker.success(permit);
     }
     this.observer.probeFinished(
       this.name,

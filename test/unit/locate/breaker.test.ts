@@ -13,10 +13,10 @@ describe('CircuitBreaker', () => {
     const { b, states } = breaker();
     b.failure();
     b.failure();
-    expect(b.tryAcquire()).toBe(true);
+    expect(b.tryAcquire()).not.toBeNull();
     b.failure();
     expect(b.current()).toBe('open');
-    expect(b.tryAcquire()).toBe(false);
+    expect(b.tryAcquire()).toBeNull();
     expect(states).toEqual(['open']);
   });
 
@@ -34,13 +34,13 @@ describe('CircuitBreaker', () => {
     const { b, clock, states } = breaker();
     for (let i = 0; i < 3; i++) b.failure();
     clock.advance(9_999);
-    expect(b.tryAcquire()).toBe(false);
+    expect(b.tryAcquire()).toBeNull();
     clock.advance(1);
     expect(b.current()).toBe('half_open');
-    expect(b.tryAcquire()).toBe(true);
-    expect(b.tryAcquire()).toBe(false);
+    expect(b.tryAcquire()).not.toBeNull();
+    expect(b.tryAcquire()).toBeNull();
     b.success();
-    expect(b.tryAcquire()).toBe(true);
+    expect(b.tryAcquire()).not.toBeNull();
     expect(states).toEqual(['open', 'half_open', 'closed']);
   });
 
@@ -48,20 +48,35 @@ describe('CircuitBreaker', () => {
     const { b, clock } = breaker();
     for (let i = 0; i < 3; i++) b.failure();
     clock.advance(10_000);
-    expect(b.tryAcquire()).toBe(true);
-    b.failure();
+    const trial = b.tryAcquire();
+    expect(trial).toEqual({ trial: true });
+    b.failure(trial ?? undefined);
     clock.advance(9_999);
     expect(b.current()).toBe('open');
     clock.advance(1);
-    expect(b.tryAcquire()).toBe(true);
+    expect(b.tryAcquire()).not.toBeNull();
   });
 
   it('an abandoned trial frees the slot for another', () => {
     const { b, clock } = breaker();
     for (let i = 0; i < 3; i++) b.failure();
     clock.advance(10_000);
-    expect(b.tryAcquire()).toBe(true);
-    b.abandon();
-    expect(b.tryAcquire()).toBe(true);
+    const trial = b.tryAcquire();
+    b.abandon(trial ?? undefined);
+    expect(b.tryAcquire()).not.toBeNull();
+  });
+
+  it('a probe that started before the breaker opened and ends late does not touch the trial or the cool-down', () => {
+    const { b, clock } = breaker();
+    const early = b.tryAcquire();
+    expect(early).toEqual({ trial: false });
+    for (let i = 0; i < 3; i++) b.failure();
+    clock.advance(5_000);
+    b.failure(early ?? undefined); // late: must not restart the cool-down
+    clock.advance(5_000);
+    const trial = b.tryAcquire();
+    expect(trial).toEqual({ trial: true });
+    b.abandon(early ?? undefined); // not the trial: the trial is still running
+    expect(b.tryAcquire()).toBeNull();
   });
 });
