@@ -97,7 +97,14 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, 'NOT_SERVING'])));
   health.addToServer(server);
 
-  const grpcAddress = await bind(server, config.listen.grpc);
+  let grpcAddress: string;
+  try {
+    grpcAddress = await bind(server, config.listen.grpc);
+  } catch (err) {
+    // The locator already runs timers (health checks) and holds sockets: release them.
+    await locator.close();
+    throw err;
+  }
   let draining = false;
   let ready = false;
   let admin: AdminServer;

@@ -305,10 +305,12 @@ function readLocate(r: Reader, root: Obj): LocateConfig {
     hedgeMs: r.integer(obj, 'hedgeMs', 'locate', { default: d.hedgeMs, min: 0, max: 1000 }),
     probeBlobData: r.boolean(obj, 'probeBlobData', 'locate', { default: d.probeBlobData }),
     // A lookup takes one slot per key (link and blob data: 2), so fewer than 2 would turn every
-    // blob lookup into an overflow.
+    // blob lookup into an overflow; more than the S3 agent's sockets per region (256,
+    // src/storage/s3-probe.ts) would queue probes in the agent instead of answering overflow.
     maxConcurrentProbesPerRegion: r.integer(obj, 'maxConcurrentProbesPerRegion', 'locate', {
       default: d.maxConcurrentProbesPerRegion,
       min: 2,
+      max: 256,
     }),
     keepWarmIntervalMs: r.integer(obj, 'keepWarmIntervalMs', 'locate', {
       default: d.keepWarmIntervalMs,
