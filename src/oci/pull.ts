@@ -91,8 +91,3 @@ function yes(target: PullTarget): Classification {
 function no(reason: IneligibleReason): Classification {
   return { eligible: false, reason };
 }
-
-/** Tags move; digests do not. Caches and metrics key on this. */
-export function isImmutable(target: PullTarget): boolean {
-  return target.kind !== 'manifest_by_tag';
-}

@@ -51,7 +51,3 @@ export function parseDigest(value: string): Digest | undefined {
   if (!pattern || !pattern.test(hex)) return undefined;
   return { algorithm: algorithm as Digest['algorithm'], hex };
 }
-
-export function formatDigest(d: Digest): string {
-  return `${d.algorithm}:${d.hex}`;
-}
