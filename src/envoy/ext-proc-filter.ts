@@ -1,41 +1,86 @@
 /**
- * geosync as an upstream ext_proc filter of the local-registry pull cluster (envoy-semantics.md §4).
- * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/ext_proc.proto
+ * geosync as an upstream ext_proc filter of the local-registry pull cluster: it sees the registry's
+ * response headers, and only those of a 404.
+ * References:
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/ext_proc.proto
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/match_delegate_filter
  */
-import { ATTRIBUTE } from '../extproc/headers';
+import { ATTRIBUTE, HEADER } from '../extproc/headers';
 import { METADATA_NAMESPACE } from '../extproc/replies';
 import { duration, EXT, NAMES, TYPE } from './names';
 import type { EnvoyOptions } from './options';
-import { hasEncodeOnlyRequestAttributes, type EnvoyVersion } from './version';
 
 type Json = Record<string, unknown>;
 
-/** The cluster's upstream HTTP filter chain: ext_proc, then the codec that must end every chain. */
-export function upstreamFilters(opts: EnvoyOptions, version: EnvoyVersion): Json[] {
+/** The status geosync acts on; every other response skips the filter inside Envoy. */
+const NOT_FOUND = '404';
+
+/** The cluster's upstream HTTP filter chain: ext_proc behind its matcher, then the codec. */
+export function upstreamFilters(opts: EnvoyOptions): Json[] {
   return [
-    { name: EXT.extProc, typed_config: extProcConfig(opts, version) },
+    { name: EXT.matchDelegate, typed_config: onlyOnNotFound(extProcConfig(opts)) },
     { name: EXT.upstreamCodec, typed_config: { '@type': TYPE.upstreamCodec } },
   ];
 }
 
-function extProcConfig(opts: EnvoyOptions, version: EnvoyVersion): Json {
-  const encodeOnly = hasEncodeOnlyRequestAttributes(version);
+/**
+ * The match-delegate filter skips ext_proc (no gRPC stream at all) unless the registry answered
+ * 404 to a request no other region has redirected yet. A local hit, the common case, costs no
+ * round trip to geosync. The response status is unknown while the request goes out, so the
+ * matcher cannot decide then and the wrapped filter's request path runs; with request headers
+ * SKIP that opens no stream. The decision falls on the response headers.
+ */
+function onlyOnNotFound(extProc: Json): Json {
+  const skip = { name: 'skip', typed_config: { '@type': TYPE.skipFilter } };
+  return {
+    '@type': TYPE.extensionWithMatcher,
+    extension_config: { name: EXT.extProc, typed_config: extProc },
+    xds_matcher: {
+      matcher_list: {
+        matchers: [
+          {
+            predicate: {
+              single_predicate: {
+                input: {
+                  name: 'forwarded_by',
+                  typed_config: { '@type': TYPE.requestHeaderInput, header_name: HEADER.forwardedBy },
+                },
+                value_match: { safe_regex: { google_re2: {}, regex: '.*' } },
+              },
+            },
+            on_match: { action: skip },
+          },
+          {
+            predicate: {
+              not_matcher: {
+                single_predicate: {
+                  input: { name: 'status', typed_config: { '@type': TYPE.statusCodeInput } },
+                  value_match: { exact: NOT_FOUND },
+                },
+              },
+            },
+            on_match: { action: skip },
+          },
+        ],
+      },
+    },
+  };
+}
+
+function extProcConfig(opts: EnvoyOptions): Json {
   return {
     '@type': TYPE.extProc,
     grpc_service: { envoy_grpc: { cluster_name: NAMES.extProcCluster } },
-    // geosync down, slow or erroring must never fail a pull: the original 404 passes unchanged
-    // (§3: as an upstream filter, FMA=false would hang or 500 the client).
+    // geosync down, slow or erroring must never fail a pull: the original 404 passes unchanged.
     failure_mode_allow: true,
     message_timeout: duration(opts.extProc.messageTimeoutMs),
-    // geosync answers ineligible requests with mode_override response_header_mode SKIP, saving
-    // the response round trip for pushes that reach this cluster.
-    allow_mode_override: true,
-    // No stat_prefix: Envoy appends it to "ext_proc." without a dot, and there is one ext_proc
-    // filter per cluster, so the counters are simply `...ext_proc.<counter>`.
+    // No stat_prefix: there is one ext_proc filter per cluster, so its counters are
+    // `cluster.local_registry.ext_proc.<counter>` (envoy/README.md lists them per Envoy release).
     processing_mode: {
-      // Before 1.37 request-header attributes are missing on the encode path, so geosync needs
-      // the request headers themselves; from 1.37 it reads `response_attributes` instead.
-      request_header_mode: encodeOnly ? 'SKIP' : 'SEND',
+      // One message per stream: the response headers, with the request described by
+      // `response_attributes` (request-header attributes on the encode path need Envoy >= 1.37,
+      // changelogs/1.37.0.yaml).
+      request_header_mode: 'SKIP',
       response_header_mode: 'SEND',
       request_body_mode: 'NONE',
       response_body_mode: 'NONE',
@@ -43,17 +88,13 @@ function extProcConfig(opts: EnvoyOptions, version: EnvoyVersion): Json {
       response_trailer_mode: 'SKIP',
     },
     // request.id and traceparent let geosync log the request id and join the client's trace.
-    ...(encodeOnly
-      ? {
-          response_attributes: [
-            ATTRIBUTE.path,
-            ATTRIBUTE.method,
-            ATTRIBUTE.originalUrl,
-            ATTRIBUTE.requestId,
-            ATTRIBUTE.traceparent,
-          ],
-        }
-      : {}),
+    response_attributes: [
+      ATTRIBUTE.path,
+      ATTRIBUTE.method,
+      ATTRIBUTE.forwardedBy,
+      ATTRIBUTE.requestId,
+      ATTRIBUTE.traceparent,
+    ],
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },
   };

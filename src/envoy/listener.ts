@@ -2,15 +2,16 @@
  * The registry listener and its HTTP connection manager.
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
  */
+import { HEADER } from '../extproc/headers';
 import { EXT, NAMES, TYPE } from './names';
 import type { EnvoyOptions } from './options';
 
 type Json = Record<string, unknown>;
 
 /**
- * One line per stream (an internally redirected pull logs the first stream too [I]). geosync's
- * decision comes from the dynamic metadata it returns (namespace `geosync`, see
- * src/extproc/replies.ts); X-ENVOY-ORIGINAL-URL is set on the redirected stream.
+ * One line per downstream request; a redirected pull logs the sibling's route and cluster, with
+ * X-ENVOY-ORIGINAL-URL set by the router. geosync's decision comes from the dynamic metadata it
+ * returns (namespace `geosync`, see src/extproc/replies.ts).
  */
 export const ACCESS_LOG_FORMAT =
   '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
@@ -40,6 +41,14 @@ function connectionManager(opts: EnvoyOptions, routeConfig: Json, httpFilters: J
     codec_type: 'AUTO',
     // RFC 3986 normalisation before routing, so "/v2/x/../y" cannot dodge the pull-route regexes.
     normalize_path: true,
+    // Before any routing: a client cannot send the marker that opens the sibling routes
+    // (routes.ts). Envoy's internal redirect copies it in afterwards, from geosync's 307.
+    early_header_mutation_extensions: [
+      {
+        name: EXT.earlyHeaderMutation,
+        typed_config: { '@type': TYPE.earlyHeaderMutation, mutations: [{ remove: HEADER.redirectMarker }] },
+      },
+    ],
     route_config: routeConfig,
     http_filters: httpFilters,
     ...(opts.accessLogPath ? { access_log: [fileAccessLog(opts.accessLogPath)] } : {}),

@@ -1,6 +1,6 @@
 /**
  * Names of everything in the generated bootstrap, in one place: operators grep their stats and
- * dashboards for them, the Envoy simulator (test/) looks them up, and the internal-redirect
+ * dashboards for them, the tests read Envoy's admin stats by them, and the internal-redirect
  * allow-list must name exactly the sibling routes. Region names are already restricted to
  * [a-z0-9-] by the config validator, so they are safe inside Envoy names and stat prefixes.
  */
@@ -40,7 +40,8 @@ export const EXT = {
   router: 'envoy.filters.http.router',
   extProc: 'envoy.filters.http.ext_proc',
   upstreamCodec: 'envoy.filters.http.upstream_codec',
-  customResponse: 'envoy.filters.http.custom_response',
+  matchDelegate: 'envoy.filters.http.match_delegate',
+  earlyHeaderMutation: 'envoy.http.early_header_mutation.header_mutation',
   tls: 'envoy.transport_sockets.tls',
   fileAccessLog: 'envoy.access_loggers.file',
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
@@ -54,9 +55,11 @@ export const TYPE = {
   router: `${T}envoy.extensions.filters.http.router.v3.Router`,
   extProc: `${T}envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor`,
   upstreamCodec: `${T}envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec`,
-  customResponse: `${T}envoy.extensions.filters.http.custom_response.v3.CustomResponse`,
-  redirectPolicy: `${T}envoy.extensions.http.custom_response.redirect_policy.v3.RedirectPolicy`,
+  extensionWithMatcher: `${T}envoy.extensions.common.matching.v3.ExtensionWithMatcher`,
+  skipFilter: `${T}envoy.extensions.filters.common.matcher.action.v3.SkipFilter`,
   statusCodeInput: `${T}envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput`,
+  requestHeaderInput: `${T}envoy.type.matcher.v3.HttpRequestHeaderMatchInput`,
+  earlyHeaderMutation: `${T}envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation`,
   upstreamTls: `${T}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`,
   downstreamTls: `${T}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`,
   fileAccessLog: `${T}envoy.extensions.access_loggers.file.v3.FileAccessLog`,

@@ -14,7 +14,6 @@ import {
   TUNING_KEYS,
   type ClusterTuning,
 } from './cluster-options';
-import { parseEnvoyVersion } from './version';
 
 export interface SocketOptions {
   readonly address: string;
@@ -22,8 +21,6 @@ export interface SocketOptions {
 }
 
 export interface EnvoyOptions {
-  /** Envoy minor version the bootstrap targets ("1.31"); ext_proc processing modes depend on it. */
-  readonly version: string;
   readonly listener: SocketOptions & {
     readonly tls?: { readonly certChain: string; readonly privateKey: string };
   };
@@ -54,7 +51,6 @@ export interface EnvoyOptions {
 }
 
 export const ENVOY_DEFAULTS = {
-  version: '1.31',
   listener: { address: '0.0.0.0', port: 8080 },
   admin: { address: '127.0.0.1', port: 9901 },
   localRegistry: { address: '127.0.0.1', port: 5000, tls: false },
@@ -69,7 +65,6 @@ export const ENVOY_DEFAULTS = {
 } as const;
 
 const KEYS = [
-  'version',
   'listener',
   'admin',
   'ignorePortInHostMatching',
@@ -166,7 +161,6 @@ export function readEnvoyOptions(r: Reader, value: unknown, ctx: EnvoyOptionsCon
   const siblings = readSiblings(r, obj, siblingBase, ctx);
 
   return {
-    version: readVersion(r, obj),
     listener,
     admin,
     ignorePortInHostMatching: readIgnorePortInHostMatching(r, obj, ctx.regions),
@@ -190,21 +184,6 @@ function readSocket(r: Reader, obj: Obj, path: string, def: SocketOptions): Sock
     r.problem(join(path, 'address'), `must be an IP address or host name, got "${address}"`);
   }
   return { address, port: r.integer(obj, 'port', path, { default: def.port, min: 0, max: 65535 }) };
-}
-
-function readVersion(r: Reader, obj: Obj): string {
-  const raw = obj.version;
-  if (typeof raw === 'number') {
-    // YAML reads 1.30 as the number 1.3: only a string keeps the minor version intact.
-    r.problem('envoy.version', `must be a quoted string such as "1.31", got number ${raw}`);
-    return ENVOY_DEFAULTS.version;
-  }
-  const version = r.string(obj, 'version', 'envoy', { default: ENVOY_DEFAULTS.version }) as string;
-  if (!parseEnvoyVersion(version)) {
-    r.problem('envoy.version', `must look like "1.31" or "1.31.2", got "${version}"`);
-    return ENVOY_DEFAULTS.version;
-  }
-  return version;
 }
 
 /**

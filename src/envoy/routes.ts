@@ -2,8 +2,10 @@
  * The route table: the local virtual host (pull routes that may be redirected, a catch-all that
  * never is) and one virtual host per sibling region, matched by the Location geosync writes.
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/route/v3/route_components.proto
- * and "Internal redirects" in Envoy's HTTP connection management docs (envoy-semantics.md §5).
+ * and "Internal redirects" in Envoy's HTTP connection management docs
+ * (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_connection_management#internal-redirects).
  */
+import { HEADER } from '../extproc/headers';
 import type { ClusterTuning } from './cluster-options';
 import { duration, EXT, NAMES, siblingCluster, siblingRoute, siblingVirtualHost, TYPE } from './names';
 import type { EnvoyOptions } from './options';
@@ -34,29 +36,20 @@ export function methodMatcher(methods: readonly string[]): Json {
   };
 }
 
-/** Extra per-route pieces the two modes add: a header condition and per-filter config. */
-export interface PullRouteExtras {
-  readonly headers?: Json[];
-  readonly typedPerFilterConfig?: Json;
-  readonly redirectPolicy?: Json;
-}
-
-export function localVirtualHost(opts: EnvoyOptions, pullCluster: string, extras: PullRouteExtras): Json {
+/** `redirectPolicy`: the pull routes' internal_redirect_policy (none without siblings). */
+export function localVirtualHost(opts: EnvoyOptions, pullCluster: string, redirectPolicy?: Json): Json {
   const tuning = opts.localRegistry.tuning;
   const pull = (name: string, regex: string, methods: readonly string[]): Json => ({
     name,
-    match: { safe_regex: { regex }, headers: [methodMatcher(methods), ...(extras.headers ?? [])] },
+    match: { safe_regex: { regex }, headers: [methodMatcher(methods)] },
     route: {
       cluster: pullCluster,
       // timeout 0s: a multi-GB blob must not be cut by a total deadline; idle_timeout catches stalls.
       timeout: '0s',
       idle_timeout: duration(tuning.streamIdleTimeoutMs),
       // A copy per route: a consumer editing one route's policy must not change the other's.
-      ...(extras.redirectPolicy ? { internal_redirect_policy: structuredClone(extras.redirectPolicy) } : {}),
+      ...(redirectPolicy ? { internal_redirect_policy: structuredClone(redirectPolicy) } : {}),
     },
-    ...(extras.typedPerFilterConfig
-      ? { typed_per_filter_config: structuredClone(extras.typedPerFilterConfig) }
-      : {}),
   });
   return {
     name: NAMES.localVirtualHost,
@@ -64,7 +57,8 @@ export function localVirtualHost(opts: EnvoyOptions, pullCluster: string, extras
     domains: ['*'],
     routes: [
       pull(NAMES.localPullManifestsRoute, PULL_PATH.manifests, ['GET', 'HEAD']),
-      // Never a blob HEAD: push clients HEAD blobs to decide whether to upload (pitfalls.md #1).
+      // Never a blob HEAD: push clients HEAD blobs to decide whether to upload, and a 200 from a
+      // sibling would make them skip an upload the local manifest PUT then misses.
       pull(NAMES.localPullBlobsRoute, PULL_PATH.blobs, ['GET']),
       {
         name: NAMES.localOtherRoute,
@@ -80,18 +74,23 @@ export function localVirtualHost(opts: EnvoyOptions, pullCluster: string, extras
 }
 
 /**
- * The ext_proc-mode redirect policy of the pull routes: follow only geosync's 307, at most once,
- * and only to a sibling route. The allow-list also stops Envoy from following the registry's own
- * 307 to object storage internally (pitfalls.md #10).
+ * The redirect policy of the pull routes: follow only geosync's 307, at most once, and only to a
+ * sibling route. The allow-list also stops Envoy from following the registry's own 307 to object
+ * storage internally (distribution's `redirect` option), which then reaches the client as before.
+ * The marker header of geosync's 307 is copied into the redirected request before Envoy looks up
+ * its route (source/common/router/router.cc, convertRequestHeadersForInternalRedirect), which is
+ * what lets it match a sibling route at all.
  */
 export function internalRedirectPolicy(siblings: readonly Sibling[], opts: EnvoyOptions): Json {
   const listenerScheme = opts.listener.tls ? 'https:' : 'http:';
-  // The router refuses a Location whose scheme differs from the downstream's (§5.2 step 6).
+  // The router refuses a Location whose scheme differs from the downstream's unless allowed
+  // (router.cc, convertRequestHeadersForInternalRedirect: isCrossSchemeRedirectAllowed).
   const crossScheme = siblings.some((s) => new URL(s.url).protocol !== listenerScheme);
   return {
     max_internal_redirects: 1,
     redirect_response_codes: [307],
     ...(crossScheme ? { allow_cross_scheme_redirect: true } : {}),
+    response_headers_to_copy: [HEADER.redirectMarker],
     predicates: [
       {
         name: EXT.allowListedRoutes,
@@ -105,7 +104,16 @@ export function internalRedirectPolicy(siblings: readonly Sibling[], opts: Envoy
   };
 }
 
-export function siblingVirtualHosts(siblings: readonly Sibling[], ignorePortInHostMatching: boolean): Json[] {
+/**
+ * One virtual host per sibling, whose only route takes requests that this Envoy redirected: a
+ * client that sends a sibling's Host itself has no marker (the listener removes any it sends,
+ * listener.ts) and gets Envoy's 404 (no route), never the sibling's content.
+ */
+export function siblingVirtualHosts(
+  siblings: readonly Sibling[],
+  ignorePortInHostMatching: boolean,
+  self: string,
+): Json[] {
   return siblings.map((s) => {
     const u = new URL(s.url);
     return {
@@ -114,15 +122,24 @@ export function siblingVirtualHosts(siblings: readonly Sibling[], ignorePortInHo
       routes: [
         {
           name: siblingRoute(s.name),
-          // Only pulls: this virtual host is reachable by any client that sends the sibling's
-          // Host, so it must not become a general proxy to the sibling region.
-          match: { safe_regex: { regex: PULL_PATH.either }, headers: [methodMatcher(['GET', 'HEAD'])] },
+          match: {
+            safe_regex: { regex: PULL_PATH.either },
+            headers: [methodMatcher(['GET', 'HEAD']), { name: HEADER.redirectMarker, present_match: true }],
+          },
           route: {
             cluster: siblingCluster(s.name),
             host_rewrite_literal: u.host,
             timeout: '0s',
             idle_timeout: duration(s.tuning.streamIdleTimeoutMs),
           },
+          // The marker has done its job; the sibling learns instead that this is a forwarded pull.
+          request_headers_to_remove: [HEADER.redirectMarker],
+          request_headers_to_add: [
+            {
+              header: { key: HEADER.forwardedBy, value: self },
+              append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+            },
+          ],
         },
       ],
     };

@@ -14,9 +14,20 @@ export const HEADER = {
   method: ':method',
   path: ':path',
   location: 'location',
-  originalUrl: 'x-envoy-original-url',
   requestId: 'x-request-id',
   traceparent: 'traceparent',
+  /**
+   * Set by geosync on its 307 and copied by the router into the redirected request
+   * (`internal_redirect_policy.response_headers_to_copy`); the sibling routes require it, and the
+   * listener removes it from every client request before routing, so only a request Envoy itself
+   * redirected can reach a sibling route (src/envoy/routes.ts).
+   */
+  redirectMarker: 'x-geosync-redirect',
+  /**
+   * Added by the sibling route to the request it forwards: the sibling's Envoy and geosync see a
+   * pull that another region already redirected, and never redirect it again (no chains, no loops).
+   */
+  forwardedBy: 'x-geosync-forwarded-by',
 } as const;
 
 /** Header map with lower-case names; repeated headers keep the first value. */
@@ -44,7 +55,7 @@ export const ATTRIBUTE = {
   path: 'request.path',
   method: 'request.method',
   /** CEL map lookup; present only when the request carries the header (else evaluation fails and it is omitted). */
-  originalUrl: "request.headers['x-envoy-original-url']",
+  forwardedBy: "request.headers['x-geosync-forwarded-by']",
   /** Envoy's request id (x-request-id) and the W3C trace context, to join the client's trace. */
   requestId: 'request.id',
   traceparent: "request.headers['traceparent']",

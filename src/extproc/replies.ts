@@ -33,7 +33,8 @@ export function continueSkippingResponse(): ProcessingResponse {
 
 /**
  * Turns the 404 into a 307 to the sibling. `:status` and `location` are allowed by Envoy's default
- * header-mutation rules; `append` stays unset, which Envoy reads as overwrite.
+ * header-mutation rules; `append` stays unset, which Envoy reads as overwrite. The marker is what
+ * lets the redirected request match a sibling route (HEADER.redirectMarker).
  */
 export function redirectReply(location: string, record: DecisionRecord): ProcessingResponse {
   return {
@@ -41,7 +42,11 @@ export function redirectReply(location: string, record: DecisionRecord): Process
       response: {
         status: 'CONTINUE',
         header_mutation: {
-          set_headers: [setHeader(HEADER.status, '307'), setHeader(HEADER.location, location)],
+          set_headers: [
+            setHeader(HEADER.status, '307'),
+            setHeader(HEADER.location, location),
+            setHeader(HEADER.redirectMarker, '1'),
+          ],
         },
       },
     },

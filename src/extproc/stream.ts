@@ -102,7 +102,7 @@ export class StreamProcessor {
     this.request = {
       method: headers.get(HEADER.method) ?? '',
       path: headers.get(HEADER.path) ?? '',
-      redirected: headers.has(HEADER.originalUrl),
+      redirected: headers.has(HEADER.forwardedBy),
     };
     this.classification = classify(this.request, this.ctx.pullPolicy);
     if (!this.classification.eligible) {
@@ -118,14 +118,14 @@ export class StreamProcessor {
   ): Promise<ProcessingResponse> {
     const headers = readHeaders(msg.response_headers?.headers);
     if (!this.request) {
-      // Request headers were skipped (Envoy >= 1.37 with response_attributes): the request
-      // comes from the attributes of this first response message.
+      // Request headers are skipped (the generated configuration): the request comes from the
+      // `response_attributes` of this first and only message.
       const attrs = readAttributes(msg.attributes);
       this.captureMeta(attrs.get(ATTRIBUTE.requestId), attrs.get(ATTRIBUTE.traceparent));
       const path = attrs.get(ATTRIBUTE.path);
       const method = attrs.get(ATTRIBUTE.method);
       if (path !== undefined && method !== undefined) {
-        this.request = { method, path, redirected: attrs.has(ATTRIBUTE.originalUrl) };
+        this.request = { method, path, redirected: attrs.has(ATTRIBUTE.forwardedBy) };
       }
       this.classification = classify(this.request, this.ctx.pullPolicy);
     }

@@ -42,7 +42,7 @@ export interface PullRequestInfo {
   readonly method: string;
   /** The request target as sent (`:path`): path and optional query. */
   readonly path: string;
-  /** The request already went through an internal redirect (`x-envoy-original-url` present). */
+  /** Another region's Envoy already redirected this request here (`x-geosync-forwarded-by` present). */
   readonly redirected: boolean;
 }
 

@@ -85,7 +85,7 @@ describe('geosync serve against a real registry (filesystem driver) in region A'
     'a PUT',
     'an over-long path',
     'a path with %2e%2e',
-    'x-envoy-original-url',
+    'x-geosync-forwarded-by',
   ]);
   // Paths are functions: the image's digests exist only once beforeAll has pushed it.
   test.each<[string, string, () => string, number, Record<string, string>]>([
@@ -95,11 +95,11 @@ describe('geosync serve against a real registry (filesystem driver) in region A'
     ['an over-long path', 'GET', () => `/v2/${'x/'.repeat(1200)}manifests/v1`, 404, {}],
     ['a path with %2e%2e', 'GET', () => '/v2/team/%2e%2e/app/manifests/v1', 404, {}],
     [
-      'x-envoy-original-url',
+      'x-geosync-forwarded-by',
       'GET',
       () => '/v2/team/app/manifests/v1',
       404,
-      { 'x-envoy-original-url': 'http://x/' },
+      { 'x-geosync-forwarded-by': 'a' },
     ],
     ['a tag that exists nowhere', 'GET', () => '/v2/team/app/manifests/nope', 404, {}],
     [

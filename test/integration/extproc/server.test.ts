@@ -133,12 +133,7 @@ describe('ext_proc server (real gRPC, filesystem locator)', () => {
     ['PUT', 'PUT', '/v2/team/app/manifests/v1', {}],
     ['over-long path', 'GET', `/v2/${'a/'.repeat(1100)}manifests/v1`, {}],
     ['%2e%2e', 'GET', '/v2/team/%2e%2e/app/manifests/v1', {}],
-    [
-      'internal redirect',
-      'GET',
-      '/v2/team/app/manifests/v1',
-      { 'x-envoy-original-url': 'http://b/v2/team/app/manifests/v1' },
-    ],
+    ['forwarded by another region', 'GET', '/v2/team/app/manifests/v1', { 'x-geosync-forwarded-by': 'b' }],
   ])(
     '%s → CONTINUE with response_header_mode SKIP, then geosync ends the stream',
     async (_name, method, p, extra) => {

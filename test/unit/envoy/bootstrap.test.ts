@@ -1,11 +1,13 @@
-import { buildBootstrap, type BootstrapRequest } from '../../../src/envoy/bootstrap';
+/**
+ * The shape of the generated bootstrap, read as data (fast). That real Envoy accepts it and behaves
+ * as these shapes intend is shown by test/integration/envoy/ and the end-to-end suites.
+ */
+import { buildBootstrap } from '../../../src/envoy/bootstrap';
 import { validateBootstrap } from '../../../src/envoy/validate';
 import { at, makeConfig, type ConfigShape, type Json } from './support';
 
-function build(shape: ConfigShape, request: BootstrapRequest = {}): Json {
-  const result = buildBootstrap(makeConfig(shape), request);
-  if (!result.ok) throw new Error(result.problems.join('\n'));
-  return result.bootstrap;
+function build(shape: ConfigShape): Json {
+  return buildBootstrap(makeConfig(shape));
 }
 
 const HCM = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
@@ -18,26 +20,29 @@ function cluster(b: Json, name: string): Json {
   return found;
 }
 
-function extProc(b: Json): Json {
-  const filters = (cluster(b, 'local_registry').typed_extension_protocol_options as Json)[
+function upstreamFilters(b: Json): Json[] {
+  const options = (cluster(b, 'local_registry').typed_extension_protocol_options as Json)[
     HTTP_OPTIONS
   ] as Json;
-  return at(filters, 'http_filters[0].typed_config') as Json;
+  return options.http_filters as Json[];
+}
+
+/** The match-delegate wrapper around ext_proc. */
+function matchDelegate(b: Json): Json {
+  return at(upstreamFilters(b), '[0].typed_config') as Json;
+}
+
+function extProc(b: Json): Json {
+  return at(matchDelegate(b), 'extension_config.typed_config') as Json;
 }
 
 describe('generated bootstrap validates against the Envoy API', () => {
-  const cases: [number, 'http' | 'https', BootstrapRequest][] = [];
+  const cases: [number, 'http' | 'https'][] = [];
   for (const regions of [1, 2, 3, 5])
-    for (const scheme of ['http', 'https'] as const)
-      for (const request of [
-        { version: '1.31' },
-        { version: '1.37' },
-        { version: '1.30', mode: 'custom-response' as const },
-      ])
-        cases.push([regions, scheme, request]);
+    for (const scheme of ['http', 'https'] as const) cases.push([regions, scheme]);
 
-  test.each(cases)('%i region(s), %s, %j', (regions, scheme, request) => {
-    const check = validateBootstrap(build({ regions, scheme }, request));
+  test.each(cases)('%i region(s), %s', (regions, scheme) => {
+    const check = validateBootstrap(build({ regions, scheme }));
     expect(check.problems).toEqual([]);
     expect(check.warnings).toEqual([]);
   });
@@ -63,40 +68,66 @@ describe('generated bootstrap validates against the Envoy API', () => {
   });
 });
 
-describe('ext_proc filter (envoy-semantics.md §4)', () => {
-  test('cluster-level upstream filter ending with upstream_codec, fail-open, modes per version', () => {
-    const b = build({ regions: 3 }, { version: '1.31' });
-    const options = (cluster(b, 'local_registry').typed_extension_protocol_options as Json)[
-      HTTP_OPTIONS
-    ] as Json;
-    expect((options.http_filters as Json[]).map((f) => f.name)).toEqual([
-      'envoy.filters.http.ext_proc',
+describe('ext_proc filter', () => {
+  test('cluster-level upstream filter behind a matcher, ending with upstream_codec, fail-open', () => {
+    const b = build({ regions: 3 });
+    expect(upstreamFilters(b).map((f) => f.name)).toEqual([
+      'envoy.filters.http.match_delegate',
       'envoy.filters.http.upstream_codec',
     ]);
+    expect(matchDelegate(b)).toMatchObject({
+      extension_config: { name: 'envoy.filters.http.ext_proc' },
+    });
     expect(extProc(b)).toMatchObject({
       grpc_service: { envoy_grpc: { cluster_name: 'geosync_ext_proc' } },
       failure_mode_allow: true,
-      allow_mode_override: true,
       message_timeout: '0.2s',
-      processing_mode: { request_header_mode: 'SEND', response_header_mode: 'SEND' },
       metadata_options: { receiving_namespaces: { untyped: ['geosync'] } },
     });
-    expect(extProc(b).response_attributes).toBeUndefined();
+    expect(extProc(b).allow_mode_override).toBeUndefined();
     expect(cluster(b, 'local_registry_direct').typed_extension_protocol_options).not.toHaveProperty(
       `${HTTP_OPTIONS}.http_filters`,
     );
   });
 
-  test('1.37: request headers skipped, path/method/original URL/request id/traceparent as response attributes', () => {
-    const p = extProc(build({ regions: 2 }, { version: '1.37' }));
-    expect(p.processing_mode).toMatchObject({ request_header_mode: 'SKIP', response_header_mode: 'SEND' });
+  test('one message per stream: the response headers, with the request as response attributes', () => {
+    const p = extProc(build({ regions: 2 }));
+    expect(p.processing_mode).toEqual({
+      request_header_mode: 'SKIP',
+      response_header_mode: 'SEND',
+      request_body_mode: 'NONE',
+      response_body_mode: 'NONE',
+      request_trailer_mode: 'SKIP',
+      response_trailer_mode: 'SKIP',
+    });
     expect(p.response_attributes).toEqual([
       'request.path',
       'request.method',
-      "request.headers['x-envoy-original-url']",
+      "request.headers['x-geosync-forwarded-by']",
       'request.id',
       "request.headers['traceparent']",
     ]);
+  });
+
+  test('the matcher skips ext_proc for forwarded pulls and for every status but 404', () => {
+    const matchers = at(matchDelegate(build({ regions: 2 })), 'xds_matcher.matcher_list.matchers') as Json[];
+    expect(matchers).toHaveLength(2);
+    for (const m of matchers) {
+      expect(at(m, 'on_match.action.typed_config')).toEqual({
+        '@type': 'type.googleapis.com/envoy.extensions.filters.common.matcher.action.v3.SkipFilter',
+      });
+    }
+    expect(at(matchers[0], 'predicate.single_predicate.input.typed_config')).toMatchObject({
+      header_name: 'x-geosync-forwarded-by',
+    });
+    expect(at(matchers[1], 'predicate.not_matcher.single_predicate')).toMatchObject({
+      input: {
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput',
+        },
+      },
+      value_match: { exact: '404' },
+    });
   });
 
   test('ext_proc cluster is HTTP/2 to listen.grpc (tcp and unix)', () => {
@@ -112,19 +143,9 @@ describe('ext_proc filter (envoy-semantics.md §4)', () => {
       pipe: { path: '/run/g.sock' },
     });
   });
-
-  test('Envoy before 1.31 needs the fallback', () => {
-    const result = buildBootstrap(makeConfig({ regions: 2 }), { version: '1.30' });
-    expect(result).toEqual({
-      ok: false,
-      problems: [
-        'Envoy 1.30 cannot run ext_proc as an upstream filter (first in 1.31); use --fallback custom-response or a newer Envoy',
-      ],
-    });
-  });
 });
 
-describe('routes and internal redirects (envoy-semantics.md §5)', () => {
+describe('routes and internal redirects', () => {
   test('pull routes follow only 307, once, to sibling routes; catch-all never redirects', () => {
     const b = build({ regions: 3, scheme: 'http' });
     const routes = at(b, `${HCM}.route_config.virtual_hosts[0].routes`) as Json[];
@@ -134,6 +155,7 @@ describe('routes and internal redirects (envoy-semantics.md §5)', () => {
       expect(at(r, 'route.internal_redirect_policy')).toMatchObject({
         max_internal_redirects: 1,
         redirect_response_codes: [307],
+        response_headers_to_copy: ['x-geosync-redirect'],
         predicates: [
           { typed_config: { allowed_route_names: ['sibling_b_pull', 'sibling_c_pull'] } },
           { name: 'envoy.internal_redirect_predicates.previous_routes' },
@@ -167,7 +189,22 @@ describe('routes and internal redirects (envoy-semantics.md §5)', () => {
     expect(at(vhosts[1], 'routes[0]')).toMatchObject({
       name: 'sibling_b_pull',
       route: { cluster: 'sibling_b', host_rewrite_literal: 'registry-b.example.com', timeout: '0s' },
+      request_headers_to_remove: ['x-geosync-redirect'],
+      request_headers_to_add: [
+        {
+          header: { key: 'x-geosync-forwarded-by', value: 'a' },
+          append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+        },
+      ],
     });
+    // Only requests Envoy redirected carry the marker: the listener strips any a client sends.
+    expect(at(vhosts[1], 'routes[0].match.headers[1]')).toEqual({
+      name: 'x-geosync-redirect',
+      present_match: true,
+    });
+    expect(at(b, `${HCM}.early_header_mutation_extensions[0].typed_config.mutations`)).toEqual([
+      { remove: 'x-geosync-redirect' },
+    ]);
     const sibling = cluster(b, 'sibling_b');
     expect(sibling).toMatchObject({ type: 'LOGICAL_DNS', connect_timeout: '2s' });
     expect(at(sibling, 'transport_socket.typed_config.sni')).toBe('registry-b.example.com');
@@ -199,32 +236,5 @@ describe('routes and internal redirects (envoy-semantics.md §5)', () => {
     expect(
       String(at(b, `${HCM}.access_log[0].typed_config.log_format.text_format_source.inline_string`)),
     ).toContain('%DYNAMIC_METADATA(geosync:outcome)%');
-  });
-});
-
-describe('custom-response fallback (envoy-semantics.md §6)', () => {
-  test('404 on a pull route goes to the first preferred sibling; no geosync, no loops', () => {
-    const b = build({ regions: 3 }, { version: '1.29', mode: 'custom-response' });
-    expect((at(b, `${HCM}.http_filters`) as Json[]).map((f) => f.name)).toEqual([
-      'envoy.filters.http.custom_response',
-      'envoy.filters.http.router',
-    ]);
-    const route = at(b, `${HCM}.route_config.virtual_hosts[0].routes[0]`) as Json;
-    expect(at(route, 'match.headers[1]')).toEqual({
-      name: 'x-geosync-fallback',
-      present_match: true,
-      invert_match: true,
-    });
-    const perRoute = (route.typed_per_filter_config as Json)['envoy.filters.http.custom_response'];
-    const action = at(
-      perRoute,
-      'custom_response_matcher.matcher_list.matchers[0].on_match.action.typed_config',
-    );
-    expect(action).toMatchObject({
-      redirect_action: { host_redirect: 'registry-b.example.com', https_redirect: true },
-    });
-    expect((at(b, 'static_resources.clusters') as Json[]).map((c) => c.name)).not.toContain(
-      'geosync_ext_proc',
-    );
   });
 });

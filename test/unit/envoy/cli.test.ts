@@ -32,38 +32,33 @@ describe('geosync envoy-config', () => {
     const yaml = await run('envoy-config', '--config', config);
     expect(yaml.code).toBe(0);
     expect(parse(yaml.stdout)).toHaveProperty('static_resources.listeners');
-    const json = await run('envoy-config', '--config', config, '--format', 'json', '--envoy-version', '1.37');
+    expect(yaml.stdout.split('\n')[0]).toBe(
+      '# Envoy bootstrap for geosync region "b" (Envoy 1.37 or newer).',
+    );
+    const json = await run('envoy-config', '--config', config, '--format', 'json');
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toHaveProperty('admin');
   });
 
-  test('a version without upstream ext_proc is refused unless the fallback is asked for', async () => {
+  test('the flags of removed modes are usage errors', async () => {
     const config = tempFile('g.yaml', configText({ regions: 2 }));
-    const refused = await run('envoy-config', '--config', config, '--envoy-version', '1.29');
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('use --fallback custom-response');
-    const fallback = await run(
-      'envoy-config',
-      '--config',
-      config,
-      '--envoy-version',
-      '1.29',
-      '--fallback',
-      'custom-response',
-    );
-    expect(fallback.code).toBe(0);
-    expect(fallback.stdout).toContain('envoy.filters.http.custom_response');
+    const old = await run('envoy-config', '--config', config, '--envoy-version', '1.31');
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain('unknown flag --envoy-version');
+    const fallback = await run('envoy-config', '--config', config, '--fallback', 'custom-response');
+    expect(fallback.code).toBe(2);
+    expect(fallback.stderr).toContain('unknown flag --fallback');
   });
 
   test('an invalid geosync configuration lists every problem and exits 2', async () => {
     const config = tempFile(
       'bad.yaml',
-      configText({ regions: 2, envoy: { listener: { port: -1 }, version: 1.3 } }),
+      configText({ regions: 2, envoy: { listener: { port: -1 }, extProc: { connectTimeoutMs: 0 } } }),
     );
     const result = await run('envoy-config', '--config', config);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('envoy.listener.port: must be >= 0, got -1');
-    expect(result.stderr).toContain('envoy.version: must be a quoted string such as "1.31", got number 1.3');
+    expect(result.stderr).toContain('envoy.extProc.connectTimeoutMs: must be >= 1, got 0');
   });
 
   test('usage errors exit 2', async () => {

@@ -9,12 +9,12 @@ const HCM = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_con
 const ROUTES = `${HCM}.route_config.virtual_hosts[0].routes`;
 const HTTP_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const LOCAL_FILTERS = `static_resources.clusters[0].typed_extension_protocol_options["${HTTP_OPTIONS}"].http_filters`;
+/** The ext_proc config, inside the match-delegate filter that wraps it. */
+const EXT_PROC = `${LOCAL_FILTERS}[0].typed_config.extension_config.typed_config`;
 
-/** A fresh, valid three-region bootstrap (1.31, ext_proc), http siblings. */
+/** A fresh, valid three-region bootstrap, http siblings. */
 function fresh(): Json {
-  const result = buildBootstrap(makeConfig({ regions: 3, scheme: 'http' }));
-  if (!result.ok) throw new Error(result.problems.join('\n'));
-  return structuredClone(result.bootstrap);
+  return structuredClone(buildBootstrap(makeConfig({ regions: 3, scheme: 'http' })));
 }
 
 /** Returns the parent object and key addressed by a path such as a.b[2]["x.y"].c. */
@@ -113,27 +113,27 @@ describe('broken hand-edits are rejected with the field path', () => {
     ],
     [
       'unknown field inside an Any (ext_proc)',
-      set(`${LOCAL_FILTERS}[0].typed_config.failure_mode_allowed`, true),
+      set(`${EXT_PROC}.failure_mode_allowed`, true),
       {
-        path: `${LOCAL_FILTERS}[0].typed_config.failure_mode_allowed`,
+        path: `${EXT_PROC}.failure_mode_allowed`,
         message:
           'unknown field (envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor has no field "failure_mode_allowed")',
       },
     ],
     [
       'bad enum inside an Any (processing mode)',
-      set(`${LOCAL_FILTERS}[0].typed_config.processing_mode.response_header_mode`, 'SENT'),
+      set(`${EXT_PROC}.processing_mode.response_header_mode`, 'SENT'),
       {
-        path: `${LOCAL_FILTERS}[0].typed_config.processing_mode.response_header_mode`,
+        path: `${EXT_PROC}.processing_mode.response_header_mode`,
         message:
           'must be one of DEFAULT, SEND, SKIP (envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.HeaderSendMode), got "SENT"',
       },
     ],
     [
       'ext_proc pointing at a missing cluster',
-      set(`${LOCAL_FILTERS}[0].typed_config.grpc_service.envoy_grpc.cluster_name`, 'geosync'),
+      set(`${EXT_PROC}.grpc_service.envoy_grpc.cluster_name`, 'geosync'),
       {
-        path: `${LOCAL_FILTERS}[0].typed_config.grpc_service.envoy_grpc.cluster_name`,
+        path: `${EXT_PROC}.grpc_service.envoy_grpc.cluster_name`,
         message: 'unknown cluster "geosync"',
       },
     ],

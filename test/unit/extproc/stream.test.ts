@@ -61,6 +61,7 @@ describe('StreamProcessor', () => {
     expect(setHeaders(r2.reply as never)).toEqual({
       ':status': '307',
       location: `https://registry-a.example.com/v2/team/app/blobs/${DIGEST}?x=1`,
+      'x-geosync-redirect': '1',
     });
     expect(decisions).toEqual([
       expect.objectContaining({ outcome: 'proxied', kind: 'blob', sourceRegion: 'a' }),
@@ -98,11 +99,12 @@ describe('StreamProcessor', () => {
     expect('reply' in r && setHeaders(r.reply as never)).toEqual({
       ':status': '307',
       location: 'http://127.0.0.1:5103/v2/app/manifests/v1',
+      'x-geosync-redirect': '1',
     });
     expect(locator.calls).toEqual([{ kind: 'manifest_by_tag', repository: 'app', tag: 'v1' }]);
   });
 
-  test('SKIP mode with the internal-redirect attribute → passes', async () => {
+  test('a pull another region forwarded (x-geosync-forwarded-by) → passes, no lookup', async () => {
     const { processor, locator } = setup(async () => ({ outcome: 'found', region: 'c' }));
     const r = await processor.step(
       asOutput(
@@ -110,7 +112,7 @@ describe('StreamProcessor', () => {
           attributes: {
             'request.path': '/v2/app/manifests/v1',
             'request.method': 'GET',
-            "request.headers['x-envoy-original-url']": 'http://b/v2/app/manifests/v1',
+            "request.headers['x-geosync-forwarded-by']": 'b',
           },
         }),
       ),
