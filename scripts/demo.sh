@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo command (README: `npm run demo`). Installs what it needs (Debian: docker-registry,
 # skopeo; npm: the locked dependencies), builds geosync and the test tooling the demo uses (the
-# Envoy simulator), then runs test/demo/demo.ts: push to region A, pull from region B at once,
+# real Envoy of scripts/install-envoy.sh), then runs test/demo/demo.ts: push to region A, pull from region B at once,
 # without and with geosync. Everything runs on loopback and is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."

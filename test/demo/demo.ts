@@ -6,8 +6,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findEnvoyBinary } from '../envoy-sim';
 import { startDeployment, type Deployment } from '../support/deployment';
+import { envoyBinary, ENVOY_STAT } from '../support/envoy';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPull, skopeoPush } from '../support/skopeo';
 
@@ -21,11 +21,9 @@ const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
 };
 
 async function main(): Promise<number> {
-  const envoy = findEnvoyBinary()
-    ? `Envoy (${findEnvoyBinary()})`
-    : "the project's Envoy simulator (no envoy on PATH)";
+  const envoy = envoyBinary();
   process.stdout.write(
-    `geosync demo: two regions on this machine, registries on the filesystem driver, ${envoy}\n\n`,
+    `geosync demo: two regions on this machine, registries on the filesystem driver, Envoy ${envoy.version} (${envoy.path})\n\n`,
   );
   const work = mkdtempSync(path.join(os.tmpdir(), 'geosync-demo-'));
   let deployment: Deployment | undefined;
@@ -76,7 +74,7 @@ async function main(): Promise<number> {
         ? "region b's storage has the image (unexpected: geosync never writes locally)"
         : `region b's storage still has no ${REPO}: nothing was written locally; copying it is replication's job`,
     );
-    const redirects = await b.envoy.counter('upstream_internal_redirect_succeeded_total');
+    const redirects = await b.envoy.stat(ENVOY_STAT.redirectsFollowed);
     const metrics = await (await fetch(`${b.adminUrl}/metrics`)).text();
     const rescued = metrics
       .split('\n')

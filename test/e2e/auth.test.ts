@@ -1,5 +1,5 @@
 /**
- * Auth holds in every region (pitfall 9): htpasswd basic auth on every registry (two regions on the
+ * Auth holds in every region: htpasswd basic auth on every registry (two regions on the
  * filesystem driver; S3 adds nothing here). The redirected request carries the client's own
  * credentials to the sibling, which authorizes them again; a client without (or with wrong)
  * credentials gets the local 401 and never any content through the proxy.
@@ -74,6 +74,8 @@ test('without credentials: 401 from B for the manifest and every blob, never con
   const after = await counters(b);
   expect(after.redirects).toBe(before.redirects);
   expect(after.proxied).toBe(before.proxied);
+  // A 401 is not a 404: Envoy never asked geosync.
+  expect(after.extProcStreams).toBe(before.extProcStreams);
 });
 
 test("with credentials: B's pull is proxied to A, which authorizes the client's own credentials", async () => {

@@ -1,8 +1,8 @@
 /**
  * Blobs on the proxied path, and pushes next to it (two regions on Swift S3): a `Range` GET on a
- * proxied blob answered 206 with the right bytes and headers (containerd resumes layers that way,
- * pitfall 6; distribution reads the range from S3); and a push to B of an image whose layers only A
- * has, which must upload them to B because blob HEADs are never proxied (pitfall 1, Azure/acr#588).
+ * proxied blob answered 206 with the right bytes and headers (containerd resumes layers that way;
+ * distribution reads the range from S3); and a push to B of an image whose layers only A has, which
+ * must upload them to B because blob HEADs are never proxied (the failure of Azure/acr#588).
  */
 import fs from 'node:fs';
 import path from 'node:path';

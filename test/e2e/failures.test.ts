@@ -12,6 +12,7 @@ import path from 'node:path';
 import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
+import { ENVOY_STAT } from '../support/envoy';
 import {
   E2E_LOOKUP_TIMEOUT_MS,
   TempDirs,
@@ -19,11 +20,11 @@ import {
   digestsOf,
   expectPulledImage,
   geosyncMetrics,
+  lookupDurations,
   registryRequest,
   rescuedFrom,
   sampleSum,
   storedContent,
-  timed,
   waitUntil,
   pullFrom,
 } from './helpers';
@@ -62,37 +63,34 @@ test("geosync of B stopped: pulls from B get the registry's plain 404 fast, then
   const repository = 'team/fail-open';
   await skopeoPush(image.dir, 'v1', { host: a.host, repository });
 
-  const allowedBefore = await b.envoy.counter('failure_mode_allowed');
-  const redirectsBefore = await b.envoy.counter('upstream_internal_redirect_succeeded_total');
+  const allowed = () => b.envoy.stat(ENVOY_STAT.extProc('failure_mode_allowed'));
+  const allowedBefore = await allowed();
+  const redirectsBefore = await b.envoy.stat(ENVOY_STAT.redirectsFollowed);
   await b.stopGeosync();
   try {
+    // Envoy cannot reach geosync: failure_mode_allow lets the registry's own 404 through.
     const manifest = await registryRequest(b, `/v2/${repository}/manifests/v1`);
     expect(manifest.status).toBe(404);
     expect(manifest.body.toString()).toContain('MANIFEST_UNKNOWN');
-    expect(manifest.ms).toBeLessThan(1_000);
     const blob = await registryRequest(b, `/v2/${repository}/blobs/${image.layerDigests[0]}`);
     expect(blob.status).toBe(404);
-    expect(blob.ms).toBeLessThan(1_000);
+    expect(await allowed()).toBe(allowedBefore + 2);
 
-    // A real client: fails at once with the registry's answer, no hang, no retry loop.
-    const pull = await timed(() =>
-      pullFrom(b, { repository, reference: 'v1' }, path.join(dir, 'failed'), {
-        timeoutMs: 20_000,
-      }).then(
-        () => 'pulled',
-        (err: Error) => err.message,
-      ),
+    // A real client fails with the registry's answer (no hang, no retry loop).
+    const pull = await pullFrom(b, { repository, reference: 'v1' }, path.join(dir, 'failed'), {
+      timeoutMs: 20_000,
+    }).then(
+      () => 'pulled',
+      (err: Error) => err.message,
     );
-    expect(pull.value).toMatch(/manifest unknown/i);
-    expect(pull.ms).toBeLessThan(10_000);
-
-    expect(await b.envoy.counter('failure_mode_allowed')).toBeGreaterThanOrEqual(allowedBefore + 2);
-    expect(await b.envoy.counter('upstream_internal_redirect_succeeded_total')).toBe(redirectsBefore);
+    expect(pull).toMatch(/manifest unknown/i);
+    expect(await allowed()).toBeGreaterThan(allowedBefore + 2);
+    expect(await b.envoy.stat(ENVOY_STAT.redirectsFollowed)).toBe(redirectsBefore);
   } finally {
     await b.startGeosync();
   }
 
-  // Back: Envoy reconnects to the restarted geosync (within its gRPC reconnect backoff).
+  // Back: the next request opens a new connection to the restarted geosync.
   await waitUntil(
     'B proxies again after geosync restarted',
     async () => (await registryRequest(b, `/v2/${repository}/manifests/v1`)).status === 200,
@@ -114,22 +112,21 @@ test("A's S3 endpoint down: B answers within the deadline, proxying from C", asy
   const before = await counters(b);
   await a.s3Proxy!.pause();
   try {
+    // A refused connection is an answer: C's "found" decides without waiting for A's deadline.
     const manifest = await registryRequest(b, `/v2/${repository}/manifests/v1`);
     expect(manifest.status).toBe(200);
     expect(sha256(manifest.body)).toBe(image.manifestDigest);
-    // A refused connection costs nothing: the answer does not wait for A's deadline.
-    expect(manifest.ms).toBeLessThan(LOOKUP_TIMEOUT_MS);
 
     const out = path.join(dir, 'pulled');
-    const pull = await timed(() =>
-      pullFrom(b, { repository, reference: 'v1' }, out, { destTag: 'v1', timeoutMs: 30_000 }),
-    );
-    expect(pull.ms).toBeLessThan(15_000);
+    await pullFrom(b, { repository, reference: 'v1' }, out, { destTag: 'v1', timeoutMs: 30_000 });
     await expectPulledImage(out, 'v1', image);
   } finally {
     await a.s3Proxy!.resume();
   }
   const after = await counters(b);
+  expect(lookupDurations(after.metrics, 'timeout').count).toBe(
+    lookupDurations(before.metrics, 'timeout').count,
+  );
   // Manifest (twice), config, two layers: all from C, none from A.
   expect(rescuedFrom(after.metrics, 'c') - rescuedFrom(before.metrics, 'c')).toBeGreaterThanOrEqual(4);
   expect(rescuedFrom(after.metrics, 'a')).toBe(rescuedFrom(before.metrics, 'a'));

@@ -1,10 +1,11 @@
 /**
  * Shared helpers of the end-to-end scenarios: what a pulled OCI layout holds (and whether it is
  * byte-for-byte what was pushed), what a region's own storage holds (S3 bucket or directory),
- * replication by the S3 API, geosync's /metrics and Envoy's counters, and timings.
+ * replication by the S3 API, geosync's /metrics and Envoy's admin stats, and timings.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -14,6 +15,7 @@ import {
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
 import type { Deployment, RegionDeployment } from '../support/deployment';
+import { ENVOY_STAT } from '../support/envoy';
 import { skopeoPull } from '../support/skopeo';
 import type { OciImage, OciIndex } from '../support/oci-image';
 
@@ -21,7 +23,7 @@ const V2 = 'docker/registry/v2';
 
 /**
  * geosync's lookup deadline in these deployments (the default is 150 ms). Here two test files run
- * at once on 2 cores, each with its registries, geosyncs and simulated Envoys, and Swift is one
+ * at once on 2 cores, each with its registries, geosyncs and Envoys, and Swift is one
  * Python proxy worker shared by every bucket: a HeadObject that takes 10-30 ms when idle takes
  * 150-400 ms while another file pushes layers, and the first probe of a fresh geosync process pays
  * the AWS SDK's lazy initialisation (~40 ms idle, several times that under load). With 150 ms,
@@ -281,11 +283,14 @@ export async function decisions(region: RegionDeployment, outcome: string, kind?
   });
 }
 
-export const REDIRECTS = 'upstream_internal_redirect_succeeded_total';
-
 /** Snapshot of the numbers a scenario compares before and after, for one region. */
 export interface Counters {
+  /** Envoy: internal redirects the router followed (to a sibling). */
   readonly redirects: number;
+  /** Envoy: ext_proc streams the pull cluster opened to geosync (one per 404 it asked about). */
+  readonly extProcStreams: number;
+  /** Envoy: requests sent to the local registry through the pull cluster. */
+  readonly localPulls: number;
   readonly proxied: number;
   readonly pass: number;
   readonly notFound: number;
@@ -294,8 +299,15 @@ export interface Counters {
 
 export async function counters(region: RegionDeployment): Promise<Counters> {
   const metrics = await geosyncMetrics(region);
+  const stats = await region.envoy.stats();
+  const stat = (name: string | RegExp) =>
+    typeof name === 'string'
+      ? (stats.get(name) ?? 0)
+      : [...stats].filter(([k]) => name.test(k)).reduce((sum, [, v]) => sum + v, 0);
   return {
-    redirects: await region.envoy.counter(REDIRECTS),
+    redirects: stat(ENVOY_STAT.redirectsFollowed),
+    extProcStreams: stat(ENVOY_STAT.extProc('streams_started')),
+    localPulls: stat(ENVOY_STAT.upstreamRequests('local_registry')),
     proxied: sampleSum(metrics, 'geosync_decisions_total', { geosync_outcome: 'proxied' }),
     pass: sampleSum(metrics, 'geosync_decisions_total', { geosync_outcome: 'pass' }),
     notFound: sampleSum(metrics, 'geosync_decisions_total', { geosync_outcome: 'not_found' }),
@@ -389,9 +401,9 @@ export async function diagnostics(region: RegionDeployment): Promise<string> {
     .filter((l) => l.includes('"decision"') && !l.includes('"outcome":"pass"'))
     .slice(-20)
     .join('\n');
-  const stats = await region.envoy.readStats().catch(() => ({}) as Record<string, number>);
-  const interesting = Object.entries(stats)
-    .filter(([k, v]) => v > 0 && /ext_proc\.|internal_redirect/.test(k))
+  const stats = await region.envoy.stats().catch(() => new Map<string, number>());
+  const interesting = [...stats]
+    .filter(([k, v]) => v > 0 && /ext_proc\.|internal_redirect|no_route/.test(k))
     .map(([k, v]) => `${k}: ${v}`)
     .join('\n');
   return `geosync decisions:\n${decisionsLog}\nenvoy counters:\n${interesting}`;
@@ -399,4 +411,63 @@ export async function diagnostics(region: RegionDeployment): Promise<string> {
 
 export function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** One HTTP/1.1 request with any Host header (fetch does not let a caller choose it). */
+export function rawRequest(
+  url: string,
+  opts: { method?: string; host?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: opts.method ?? 'GET',
+        headers: { ...(opts.host ? { host: opts.host } : {}), accept: MANIFEST_ACCEPT, ...opts.headers },
+        timeout: opts.timeoutMs ?? 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`${url}: no answer within ${opts.timeoutMs ?? 10_000} ms`)),
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * A client that sends `sibling`'s host name to `via`'s Envoy (with or without the port, with or
+ * without geosync's redirect marker, GET and HEAD) gets Envoy's own 404 and no byte of the
+ * sibling's content; the sibling's Envoy sees none of these requests.
+ */
+export async function expectNoSiblingContent(
+  via: RegionDeployment,
+  sibling: RegionDeployment,
+  pathAndQuery: string,
+): Promise<void> {
+  const siblingRequests = ENVOY_STAT.downstreamRequests;
+  const before = await sibling.envoy.stat(siblingRequests);
+  const noRouteBefore = await via.envoy.stat(ENVOY_STAT.noRoute);
+  const host = new URL(sibling.crossRegion.url).host;
+  const attempts = [
+    { host },
+    { host: host.split(':')[0] as string },
+    { host, headers: { 'x-geosync-redirect': '1' } },
+    { host, headers: { 'x-geosync-redirect': '1' }, method: 'HEAD' },
+  ];
+  for (const attempt of attempts) {
+    const res = await rawRequest(`${via.url}${pathAndQuery}`, attempt);
+    expect({ attempt, status: res.status }).toEqual({ attempt, status: 404 });
+    expect(res.headers['docker-content-digest']).toBeUndefined();
+  }
+  expect(await via.envoy.stat(ENVOY_STAT.noRoute)).toBe(noRouteBefore + attempts.length);
+  expect(await sibling.envoy.stat(siblingRequests)).toBe(before);
 }

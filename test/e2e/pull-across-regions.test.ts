@@ -16,12 +16,13 @@ import {
   digestsOf,
   expectPulledImage,
   expectPulledIndex,
+  expectNoSiblingContent,
   lookupDurations,
+  rawRequest,
   registryRequest,
   rescuedFrom,
   sampleSum,
   storedContent,
-  timed,
   pullFrom,
 } from './helpers';
 
@@ -60,15 +61,14 @@ test('push to A, pull at once from B and C by tag: first try, same bytes, nothin
   for (const region of [b, c]) {
     const before = await counters(region);
     const out = path.join(dir, `pulled-${region.name}`);
-    const { ms } = await timed(() =>
-      pullFrom(region, { repository, reference: 'v1' }, out, { destTag: 'v1' }),
-    );
+    await pullFrom(region, { repository, reference: 'v1' }, out, { destTag: 'v1' });
     await expectPulledImage(out, 'v1', image);
     const after = await counters(region);
-    // manifest by tag, config, three layers: each a 404 locally, each redirected to A.
+    // manifest by tag, config, three layers: each a 404 locally, each redirected to A, by Envoy's
+    // own count as well as geosync's.
     expect(after.redirects - before.redirects).toBeGreaterThanOrEqual(5);
     expect(rescuedFrom(after.metrics, 'a') - rescuedFrom(before.metrics, 'a')).toBeGreaterThanOrEqual(5);
-    expect(ms).toBeLessThan(30_000);
+    expect(after.redirects - before.redirects).toBe(after.proxied - before.proxied);
   }
 
   for (const region of [b, c]) {
@@ -148,25 +148,27 @@ test('a tag that exists nowhere: a plain 404, quickly, after geosync looked', as
   expect(JSON.parse(res.body.toString()) as unknown).toMatchObject({
     errors: [expect.objectContaining({ code: 'MANIFEST_UNKNOWN' })],
   });
-  expect(res.ms).toBeLessThan(1_000);
   const after = await counters(b);
+  // Both siblings answered "not found" (a cross-region round trip each, in parallel): the lookup
+  // ended with that answer, not with its deadline (a `timeout` outcome).
   expect(after.notFound - before.notFound).toBe(1);
-  // geosync's own measure: both siblings answered "not found" (one round trip each, in parallel),
-  // and the lookup ended then, well before its deadline.
   const lookups = [before, after].map((x) => lookupDurations(x.metrics, 'not_found'));
   expect(lookups[1]!.count - lookups[0]!.count).toBe(1);
-  const lookupMs = (lookups[1]!.seconds - lookups[0]!.seconds) * 1000;
-  expect(lookupMs).toBeGreaterThanOrEqual(2 * LATENCY_MS);
-  expect(lookupMs).toBeLessThan(LOOKUP_TIMEOUT_MS / 2);
+  expect((lookups[1]!.seconds - lookups[0]!.seconds) * 1000).toBeGreaterThanOrEqual(2 * LATENCY_MS);
+  expect(lookupDurations(after.metrics, 'timeout').count).toBe(
+    lookupDurations(before.metrics, 'timeout').count,
+  );
   expect(after.redirects).toBe(before.redirects);
 
   // A repository that exists nowhere either.
   const other = await registryRequest(b, '/v2/nobody/home/manifests/latest');
   expect(other.status).toBe(404);
-  expect(other.ms).toBeLessThan(1_000);
+  expect(JSON.parse(other.body.toString()) as unknown).toMatchObject({
+    errors: [expect.objectContaining({ code: expect.stringMatching(/_UNKNOWN$/) as unknown })],
+  });
 });
 
-test('a pull that B can serve locally is never proxied', async () => {
+test('a pull that B can serve locally is never proxied, and costs no round trip to geosync', async () => {
   const dir = tmp.make('local');
   const image = createOciImage(path.join(dir, 'src'), { tag: 'local' });
   const repository = 'team/local';
@@ -179,6 +181,45 @@ test('a pull that B can serve locally is never proxied', async () => {
   const after = await counters(b);
   expect(after.redirects).toBe(before.redirects);
   expect(after.proxied).toBe(before.proxied);
-  // manifest by tag, config and two layers answered by B's registry: geosync let them pass.
-  expect(after.pass - before.pass).toBeGreaterThanOrEqual(4);
+  // manifest by tag, config and two layers answered 200 by B's registry through the pull cluster;
+  // Envoy's matcher skipped ext_proc for each: not one stream to geosync.
+  expect(after.localPulls - before.localPulls).toBeGreaterThanOrEqual(4);
+  expect(after.extProcStreams).toBe(before.extProcStreams);
+  expect(after.pass).toBe(before.pass);
+});
+
+test("a client that sends A's host to B's Envoy gets no content of A's (sibling routes are Envoy's own)", async () => {
+  const dir = tmp.make('outsider');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'only-a' });
+  const repository = 'team/outsider';
+  await skopeoPush(image.dir, 'only-a', { host: a.host, repository });
+  await expectNoSiblingContent(b, a, `/v2/${repository}/manifests/only-a`);
+  await expectNoSiblingContent(b, a, `/v2/${repository}/blobs/${image.layerDigests[0]}`);
+  // The same pull without the Host trick is rescued as usual.
+  const res = await registryRequest(b, `/v2/${repository}/manifests/only-a`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('docker-content-digest')).toBe(image.manifestDigest);
+});
+
+test('a pull another region forwarded is never redirected again (no chains): A answers its own 404', async () => {
+  const dir = tmp.make('chain');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'only-c' });
+  const repository = 'team/chain';
+  await skopeoPush(image.dir, 'only-c', { host: c.host, repository });
+  const manifest = `/v2/${repository}/manifests/only-c`;
+
+  // As B's Envoy forwards a redirected pull to A: A lacks it, C has it, yet A does not ask geosync.
+  const before = await counters(a);
+  const forwarded = await rawRequest(`${a.url}${manifest}`, { headers: { 'x-geosync-forwarded-by': 'b' } });
+  expect(forwarded.status).toBe(404);
+  const after = await counters(a);
+  expect(after.localPulls - before.localPulls).toBe(1);
+  expect(after.extProcStreams).toBe(before.extProcStreams);
+  expect(after.redirects).toBe(before.redirects);
+
+  // A client's own pull from A is rescued from C.
+  const own = await registryRequest(a, manifest);
+  expect(own.status).toBe(200);
+  expect(own.headers.get('docker-content-digest')).toBe(image.manifestDigest);
+  expect((await counters(a)).redirects - after.redirects).toBe(1);
 });

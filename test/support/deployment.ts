@@ -1,19 +1,21 @@
 /**
  * A geo-replicated registry deployment on one machine, as an operator would run it: per region a
  * real distribution registry on its own storage (a Swift S3 bucket, or a directory for the
- * embedded default), a real `geosync serve` process, and an Envoy (the simulator, or a real Envoy
- * when one is on PATH) started from exactly the bootstrap `geosync envoy-config` prints.
+ * embedded default), a real `geosync serve` process, and a real Envoy started from exactly the
+ * bootstrap `geosync envoy-config` prints.
  *
- * Each region gets its own loopback address (127.0.10.N), so that Envoy's virtual hosts tell the
- * regions apart by host as they would in production. Cross-region latency can be injected: Envoy's
- * sibling clusters wait `crossRegionLatencyMs` before each request, and geosync reaches other
- * regions' S3 endpoints through a TCP proxy that delays each direction by the same amount. The
- * proxy also lets a test take one region's storage endpoint down.
+ * Each region gets its own loopback address (127.10.W.N, W the jest worker), so that Envoy's virtual hosts tell the
+ * regions apart by host as they would in production. Between regions every connection crosses a
+ * TCP proxy that delays each direction by `crossRegionLatencyMs`: a region's URL in the geosync
+ * configuration (what siblings' Envoys redirect to and connect to) is its proxy in front of its
+ * Envoy, and geosync reaches other regions' S3 endpoints through a proxy too. Clients use the
+ * region's Envoy directly (`url`). The proxies also let a test take a region's Envoy or storage
+ * endpoint down as its siblings see it.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEnvoy, type EnvoyHandle } from '../envoy-sim';
+import { startEnvoy, type EnvoyProcess, type EnvoyRelease } from './envoy';
 import { runCli, startServe, waitForStatus, type ServeProcess } from './geosync-cli';
 import { freePort } from './ports';
 import { startRegistry, type Registry } from './registry';
@@ -28,7 +30,8 @@ export interface DeploymentOptions {
   readonly auth?: { readonly username: string; readonly password: string };
   /** One-way delay of each cross-region hop (Envoy → sibling, geosync → sibling storage). */
   readonly crossRegionLatencyMs?: number;
-  readonly envoyVersion?: '1.31' | '1.37';
+  /** Which pinned Envoy release every region runs (scripts/envoy-versions); default newest. */
+  readonly envoyRelease?: EnvoyRelease;
   readonly lookupTimeoutMs?: number;
   /** geosync's periodic health check of sibling registries (through their Envoys). */
   readonly healthCheck?: boolean;
@@ -38,22 +41,24 @@ export interface DeploymentOptions {
 
 export interface RegionDeployment {
   readonly name: string;
-  /** Base URL of the region's Envoy: what clients use and what siblings redirect to. */
+  /** Base URL of the region's Envoy: what clients use. */
   readonly url: string;
   /** `host:port` of the region's Envoy, for skopeo's `docker://` references. */
   readonly host: string;
+  /** The region as its siblings reach it (its `regions[].url`): a delaying proxy in front of its Envoy. */
+  readonly crossRegion: TcpProxy;
   readonly registry: Registry;
   /** Where the registry keeps content: a bucket or a directory. */
   readonly bucket?: string;
   readonly storageRoot?: string;
   readonly configFile: string;
   readonly adminUrl: string;
-  readonly envoy: EnvoyHandle;
+  readonly envoy: EnvoyProcess;
   /** The region's S3 endpoint as other regions' geosync see it (s3 mode). */
   readonly s3Proxy?: TcpProxy;
   geosync(): ServeProcess | undefined;
   startGeosync(): Promise<void>;
-  /** SIGTERM, then wait for the exit. */
+  /** SIGTERM, then wait for the exit; rejects unless geosync exits 0 within its drain period. */
   stopGeosync(): Promise<void>;
 }
 
@@ -66,6 +71,10 @@ export interface Deployment {
 }
 
 const GEOSYNC_START_TIMEOUT_MS = 15_000;
+/** Deployments of parallel jest workers live on different addresses (127.10.<worker>.<region>). */
+const WORKER = Number(process.env.JEST_WORKER_ID ?? 0) % 250;
+/** drainMs is 0 here: a geosync that has not exited this long after SIGTERM hangs. */
+const GEOSYNC_STOP_TIMEOUT_MS = 10_000;
 
 export async function startDeployment(opts: DeploymentOptions): Promise<Deployment> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'geosync-deploy-'));
@@ -74,10 +83,15 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
   const regions: RegionDeployment[] = [];
   let swift: SwiftS3 | undefined;
   let stopped: Promise<void> | undefined;
+  // Every cleanup runs; any that failed (geosync or Envoy not exiting cleanly) fails the stop.
   const stop = () => {
     stopped ??= (async () => {
-      for (const c of cleanups.reverse()) await c().catch(() => {});
+      const failures: string[] = [];
+      for (const c of cleanups.reverse()) {
+        await c().catch((err: unknown) => failures.push((err as Error).message ?? String(err)));
+      }
       rmSync(dir, { recursive: true, force: true });
+      if (failures.length > 0) throw new Error(`deployment stop:\n${failures.join('\n')}`);
     })();
     return stopped;
   };
@@ -90,9 +104,15 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
     // Everything a region's configuration names must be known before any geosync starts.
     const plans = [];
     for (const [i, name] of opts.regions.entries()) {
-      const ip = `127.0.10.${i + 1}`;
-      const envoyPort = await freePort();
-      plans.push({ name, ip, envoyPort, url: `http://${ip}:${envoyPort}` });
+      const ip = `127.10.${WORKER}.${i + 1}`;
+      const envoyPort = await freePort(ip);
+      const crossRegion = await startTcpProxy({
+        target: { host: ip, port: envoyPort },
+        delayMs: latency,
+        host: ip,
+      });
+      cleanups.push(() => crossRegion.close());
+      plans.push({ name, ip, envoyPort, crossRegion, url: crossRegion.url });
     }
     const storageOf = new Map<string, { yaml: string; bucket?: string; root?: string; proxy?: TcpProxy }>();
     const registries = new Map<string, Registry>();
@@ -157,7 +177,6 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           `  healthCheck: { enabled: ${opts.healthCheck ?? false}, intervalMs: 200, timeoutMs: 500, unhealthyThreshold: 1 }`,
           'telemetry: { logLevel: info }',
           'envoy:',
-          `  version: "${opts.envoyVersion ?? '1.31'}"`,
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,
           `  admin: { address: 127.0.0.1, port: ${envoyAdminPort} }`,
           '  ignorePortInHostMatching: true',
@@ -169,12 +188,10 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       const generated = await runCli(['envoy-config', '--config', configFile]);
       if (generated.code !== 0) throw new Error(`envoy-config for ${p.name} failed:\n${generated.stderr}`);
       writeFileSync(path.join(dir, `envoy-${p.name}.yaml`), generated.stdout);
-      const delays = Object.fromEntries(
-        plans.filter((q) => q.name !== p.name).map((q) => [`sibling_${q.name}`, latency]),
-      );
       const envoy = await startEnvoy(generated.stdout, {
-        ...(opts.envoyVersion ? { envoyVersion: opts.envoyVersion } : {}),
-        upstreamDelayMs: delays,
+        release: opts.envoyRelease ?? 'newest',
+        dir: path.join(dir, `envoy-${p.name}`),
+        name: `envoy-${p.name}`,
       });
       cleanups.push(() => envoy.close());
 
@@ -183,11 +200,20 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       const stopGeosync = async () => {
         const s = serve;
         serve = undefined;
-        if (!s || s.child.exitCode !== null) return;
-        s.child.kill('SIGTERM');
-        const killer = setTimeout(() => s.child.kill('SIGKILL'), 5_000);
-        await s.exited;
+        if (!s) return;
+        if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGTERM');
+        let killed = false;
+        const killer = setTimeout(() => {
+          killed = true;
+          s.child.kill('SIGKILL');
+        }, GEOSYNC_STOP_TIMEOUT_MS);
+        const code = await s.exited;
         clearTimeout(killer);
+        if (killed || code !== 0) {
+          throw new Error(
+            `geosync ${p.name} ${killed ? `did not exit within ${GEOSYNC_STOP_TIMEOUT_MS} ms of SIGTERM` : `exited ${code}`}:\n${s.output().slice(-2000)}`,
+          );
+        }
       };
       const startGeosync = async () => {
         if (serve) return;
@@ -205,8 +231,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       const storage = storageOf.get(p.name);
       regions.push({
         name: p.name,
-        url: p.url,
+        url: `http://${p.ip}:${p.envoyPort}`,
         host: `${p.ip}:${p.envoyPort}`,
+        crossRegion: p.crossRegion,
         registry,
         ...(storage?.bucket ? { bucket: storage.bucket } : {}),
         ...(storage?.root ? { storageRoot: storage.root } : {}),
