@@ -4,8 +4,9 @@
  * bootstrap (every extension's own validation, cluster and listener construction).
  * https://www.envoyproxy.io/docs/envoy/latest/operations/cli#cmdoption-mode
  */
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface EnvoyBinaryEnv {
@@ -34,19 +35,44 @@ export interface EnvoyRun {
   readonly output: string;
 }
 
-/** Runs the binary with a deadline: a hung Envoy is killed and reported, never waited on. */
-export function runEnvoy(binary: string, args: readonly string[], timeoutMs: number): Promise<EnvoyRun> {
-  return new Promise((resolve) => {
-    execFile(binary, [...args], { timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      if (!err) return resolve({ code: 0, output });
-      const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
-      if (e.killed)
-        return resolve({ code: null, output: `${output}envoy did not finish within ${timeoutMs} ms\n` });
-      if (typeof e.code === 'number') return resolve({ code: e.code, output });
-      resolve({ code: null, output: `${output}cannot run ${binary}: ${String(e.code ?? e.message)}\n` });
+/**
+ * Runs the binary with a deadline: a hung Envoy is killed and reported, never waited on. Its
+ * output goes to a file, not to a Node pipe: Node's child pipes are sockets, and Envoy cannot
+ * open /dev/stdout on a socket (ENXIO), which the default access log path needs.
+ */
+export async function runEnvoy(
+  binary: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<EnvoyRun> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'geosync-envoy-run-'));
+  const logFile = path.join(dir, 'output');
+  const fd = openSync(logFile, 'w');
+  try {
+    const code = await new Promise<number | null | string>((resolve) => {
+      const child = spawn(binary, [...args], { stdio: ['ignore', fd, fd] });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve('timeout');
+      }, timeoutMs);
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        resolve(`cannot run ${binary}: ${err.code ?? err.message}`);
+      });
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
     });
-  });
+    const output = readFileSync(logFile, 'utf8');
+    if (code === 'timeout')
+      return { code: null, output: `${output}envoy did not finish within ${timeoutMs} ms\n` };
+    if (typeof code === 'string') return { code: null, output: `${output}${code}\n` };
+    return { code, output };
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** "1.40.0" from `envoy --version` ("envoy  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL"). */

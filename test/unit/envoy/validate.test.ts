@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { buildBootstrap } from '../../../src/envoy/bootstrap';
 import { validateBootstrap, validateBootstrapText, type BootstrapProblem } from '../../../src/envoy/validate';
+import { repositoryBootstraps } from '../../support/bootstraps';
 import { makeConfig, type Json } from './support';
 
 const HCM = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
@@ -249,39 +249,6 @@ describe('text input', () => {
     expect(validateBootstrapText(stringify(fresh())).problems).toEqual([]);
   });
 });
-
-/**
- * Bootstraps are YAML/JSON documents with a top-level `static_resources`, standalone or embedded
- * in a Kubernetes ConfigMap's `data` (deploy/). Each is named `file` or `file#data.<key>`.
- */
-function repositoryBootstraps(repo: string): [string, unknown][] {
-  const isBootstrap = (v: unknown): boolean =>
-    typeof v === 'object' && v !== null && ('static_resources' in v || 'staticResources' in v);
-  const out: [string, unknown][] = [];
-  const files = ['envoy', 'deploy', 'test']
-    .flatMap((dir) =>
-      (readdirSync(path.join(repo, dir), { recursive: true }) as string[]).map((f) => path.join(dir, f)),
-    )
-    .filter((f) => /\.(ya?ml|json)$/.test(f) && !f.includes('node_modules'))
-    .sort();
-  for (const file of files) {
-    const text = readFileSync(path.join(repo, file), 'utf8');
-    if (!text.includes('static_resources') && !text.includes('staticResources')) continue;
-    for (const doc of parseAllDocuments(text)) {
-      if (!('toJS' in doc)) continue;
-      const value: unknown = doc.toJS();
-      if (isBootstrap(value)) out.push([file, value]);
-      const data = (value as { kind?: unknown; data?: Record<string, unknown> } | null)?.data;
-      if ((value as { kind?: unknown } | null)?.kind !== 'ConfigMap' || !data) continue;
-      for (const [key, embedded] of Object.entries(data)) {
-        if (typeof embedded !== 'string') continue;
-        const inner: unknown = parse(embedded);
-        if (isBootstrap(inner)) out.push([`${file}#data.${key}`, inner]);
-      }
-    }
-  }
-  return out;
-}
 
 describe('every bootstrap in the repository validates', () => {
   const bootstraps = repositoryBootstraps(path.resolve(__dirname, '../../..'));

@@ -1,0 +1,158 @@
+/**
+ * Registry-shaped HTTP servers on loopback for tests of Envoy's behaviour around geosync: each
+ * records every request (headers, body, TLS server name) and answers with a scripted handler. Real
+ * registries are used wherever the registry itself is under test (test/support/registry.ts).
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
+
+export interface Recorded {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+  /** SNI the client sent (https only). */
+  readonly servername?: string;
+}
+
+export type Handler = (req: Recorded, res: http.ServerResponse) => void;
+
+export interface FakeServer {
+  readonly port: number;
+  readonly requests: Recorded[];
+  close(): Promise<void>;
+}
+
+export interface TlsFiles {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+/** `host` defaults to 127.0.0.1; `tls` serves https with that certificate. */
+export async function startFakeServer(
+  handler: Handler,
+  opts: { host?: string; tls?: TlsFiles } = {},
+): Promise<FakeServer> {
+  const requests: Recorded[] = [];
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const servername = (req.socket as Partial<TLSSocket>).servername;
+      const rec: Recorded = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        ...(typeof servername === 'string' ? { servername } : {}),
+      };
+      requests.push(rec);
+      handler(rec, res);
+    });
+  };
+  const server = opts.tls
+    ? https.createServer(
+        { cert: fs.readFileSync(opts.tls.certFile), key: fs.readFileSync(opts.tls.keyFile) },
+        onRequest,
+      )
+    : http.createServer(onRequest);
+  await new Promise<void>((resolve) => server.listen(0, opts.host ?? '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export const notFound: Handler = (_req, res) => {
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
+};
+
+/** 200 with `body` (HEAD: headers only); Range requests get the 206 a registry gives. */
+export const content =
+  (body: string, digest = 'sha256:fake'): Handler =>
+  (req, res) => {
+    const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+    const headers = { 'content-type': 'application/octet-stream', 'docker-content-digest': digest };
+    if (range) {
+      const start = Number(range[1]);
+      const end = range[2] ? Number(range[2]) : body.length - 1;
+      const part = body.slice(start, end + 1);
+      res.writeHead(206, {
+        ...headers,
+        'content-length': String(part.length),
+        'content-range': `bytes ${start}-${end}/${body.length}`,
+      });
+      res.end(req.method === 'HEAD' ? undefined : part);
+      return;
+    }
+    res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+/**
+ * A CA and a server certificate for `name` (DNS SAN), made with openssl into `dir`: enough for an
+ * Envoy cluster to verify a sibling by SNI and subject alternative name.
+ */
+export function makeTls(dir: string, name: string): TlsFiles {
+  fs.mkdirSync(dir, { recursive: true });
+  const f = (n: string) => path.join(dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 30_000 });
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=geosync test CA',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  );
+  ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    `/CN=${name}`,
+    '-keyout',
+    f('tls.key'),
+    '-out',
+    f('tls.csr'),
+  );
+  fs.writeFileSync(f('ext.cnf'), `subjectAltName=DNS:${name}\n`);
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('tls.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('ext.cnf'),
+    '-out',
+    f('tls.crt'),
+  );
+  return { caFile: f('ca.crt'), certFile: f('tls.crt'), keyFile: f('tls.key') };
+}
