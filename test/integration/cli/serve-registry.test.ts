@@ -57,7 +57,11 @@ async function decisionCount(outcome: string): Promise<number> {
 describe('geosync serve against a real registry (filesystem driver) in region A', () => {
   test('404 GET of the pushed manifest by tag → 307 to region A', async () => {
     const p = '/v2/team/app/manifests/v1';
-    expect((await decide('GET', p, 404)).set).toEqual({ ':status': '307', location: `${registryA.url}${p}` });
+    expect((await decide('GET', p, 404)).set).toEqual({
+      ':status': '307',
+      location: `${registryA.url}${p}`,
+      'x-geosync-redirect': '1',
+    });
   });
 
   test('the same for the manifest by digest and for each layer blob', async () => {
@@ -68,6 +72,7 @@ describe('geosync serve against a real registry (filesystem driver) in region A'
       expect((await decide('GET', blob, 404)).set).toEqual({
         ':status': '307',
         location: `${registryA.url}${blob}`,
+        'x-geosync-redirect': '1',
       });
     }
   });

@@ -95,6 +95,7 @@ describe('ext_proc server (real gRPC, filesystem locator)', () => {
       expect(setHeaders(r2)).toEqual({
         ':status': '307',
         location: 'http://127.0.0.1:5103/v2/team/app/manifests/v1',
+        'x-geosync-redirect': '1',
       });
       // Mutations are written only in raw_value: Envoy >= 1.27 ignores `value`.
       for (const h of r2.response_headers?.response?.header_mutation?.set_headers ?? []) {
@@ -115,6 +116,7 @@ describe('ext_proc server (real gRPC, filesystem locator)', () => {
     expect(setHeaders(r)).toEqual({
       ':status': '307',
       location: `http://127.0.0.1:5103/v2/team/app/manifests/sha256:${HEX}`,
+      'x-geosync-redirect': '1',
     });
     s.close();
   });
