@@ -5,7 +5,7 @@
  * - GET of /v2/<name>/blobs/<digest>
  *
  * Never a blob HEAD: `docker push` HEADs each blob and skips the upload on 200, so answering it
- * from a sibling makes the later manifest PUT fail with MANIFEST_BLOB_UNKNOWN (pitfall 1). Never
+ * from a sibling makes the later manifest PUT fail with MANIFEST_BLOB_UNKNOWN (Azure/acr#588). Never
  * uploads, mounts, deletes, tag lists or the catalog. Anything that does not parse exactly under the
  * OCI grammar (percent-encoding, dot segments, over-long names, unknown digest algorithms) is
  * ineligible and causes no storage call.
@@ -49,9 +49,9 @@ export interface PullRequestInfo {
 export interface PullPolicy {
   /**
    * HEAD of a manifest by digest is what containerd sends to resolve a pull by digest, and also
-   * what its pusher sends before each manifest PUT (it skips the PUT on 200, like blob HEADs,
-   * pitfall 1). Proxying it (the default) serves pinned-digest pulls; turning it off makes pushes
-   * of a manifest that only a sibling has safe, at the cost of those pulls.
+   * what its pusher sends before each manifest PUT (it skips the PUT on 200, as with blob
+   * HEADs). Proxying it (the default) serves pinned-digest pulls; turning it off makes pushes of a
+   * manifest that only a sibling has safe, at the cost of those pulls.
    */
   readonly proxyManifestHeadByDigest: boolean;
 }

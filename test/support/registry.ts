@@ -1,7 +1,7 @@
 /**
  * A real CNCF distribution registry (Debian `docker-registry`, 2.8.x) on a free loopback port,
  * on the filesystem driver or the s3 driver against Swift. Blob redirects to object storage are
- * disabled so every blob GET is answered by the registry itself (pitfall 10).
+ * disabled so every blob GET is answered by the registry itself.
  *
  * `AWS_CA_BUNDLE` is removed from its environment: distribution 2.8.2 panics at start with the s3
  * driver when it is set ("unable to load custom CA bundle").

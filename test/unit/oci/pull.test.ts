@@ -39,7 +39,7 @@ describe('classifyPull: eligible pulls', () => {
 
 describe('classifyPull: ineligible requests', () => {
   test.each([
-    // pitfall 1: a push HEADs blobs to decide whether to upload
+    // A push HEADs blobs to decide whether to upload (Azure/acr#588)
     ['HEAD', `/v2/a/blobs/sha256:${SHA256}`, 'blob_head'],
     ['PUT', '/v2/a/manifests/latest', 'method'],
     ['DELETE', `/v2/a/manifests/sha256:${SHA256}`, 'method'],
