@@ -7,7 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run --silent build
-npx eslint . && npx prettier --check . >/dev/null && npx buf lint && echo "lint: ok"
+
+# The lint gate. Each linter runs even when one before it failed, so one run lists every problem;
+# any failure stops here with a non-zero exit. (Not an `a && b && c` list: `set -e` ignores a
+# failure anywhere in such a list but its last command.)
+lint_failed=()
+npx eslint . || lint_failed+=(eslint)
+npx prettier --check --log-level warn . || lint_failed+=(prettier)
+npx buf lint || lint_failed+=(buf)
+if ((${#lint_failed[@]} > 0)); then
+  echo "lint failed: ${lint_failed[*]}" >&2
+  exit 1
+fi
+echo "lint: ok"
 
 results=$(mktemp)
 set +e
