@@ -30,6 +30,19 @@ jest.setTimeout(30_000);
 
 const HEX = 'd'.repeat(64);
 
+/** `promise`, or a failure naming `what` after `timeoutMs` (a hang, not a slow machine). */
+async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting until ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Waits until `condition()` holds; fails after `timeoutMs` (a hang, not a slow machine). */
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -187,7 +200,8 @@ describe('ext_proc server (real gRPC, filesystem locator)', () => {
       await s.exchange(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/team/app/manifests/v1' }));
       const r = await s.exchange(responseHeadersMessage(i % 2 ? 404 : 200));
       expect(r.response_headers).toBeTruthy();
-      await s.status;
+      // geosync ends the stream with OK; a stream left open would wait for a reset from Envoy.
+      expect((await within(s.status, 10_000, `stream ${i} ended by geosync`)).code).toBe(grpc.status.OK);
       s.close();
     }
   }, 60_000);
