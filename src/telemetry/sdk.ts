@@ -10,7 +10,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { AdminRoute } from '../admin/server';
 import type { TelemetryConfig } from '../config/schema';
 import { METER_NAME, TRACER_NAME } from './names';
@@ -36,7 +36,7 @@ export function startTelemetry(config: TelemetryConfig, region: string): Telemet
     autoDetectResources: false,
     metricReaders: [prometheus],
     spanProcessors: config.otlpEndpoint
-      ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: config.otlpEndpoint }))]
+      ? [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: config.otlpEndpoint }) })]
       : [],
     logRecordProcessors: [],
     instrumentations: [],

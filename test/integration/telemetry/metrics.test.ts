@@ -42,6 +42,17 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
+/** The sum of every sample of `name` whose labels include all of `labels` (all its series). */
+function total(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      sum += Number(line.split(' ').pop());
+  }
+  return sum;
+}
+
 test('decision counters, lookup histogram and staleness histogram count the traffic', async () => {
   const proxied = [
     '/v2/team/app/manifests/v1',
@@ -80,7 +91,13 @@ test('decision counters, lookup histogram and staleness histogram count the traf
   expect(
     sample(text, 'geosync_staleness_seconds_count', { geosync_source_region: 'a', geosync_region: 'b' }),
   ).toBe(3);
-  expect(sample(text, 'geosync_pulls_rescued_total', { geosync_source_region: 'a' })).toBeDefined();
+  // Three pulls rescued from a, one of each kind.
+  expect(total(text, 'geosync_pulls_rescued_total', { geosync_source_region: 'a' })).toBe(3);
+  for (const kind of ['manifest_by_tag', 'manifest_by_digest', 'blob']) {
+    expect(
+      sample(text, 'geosync_pulls_rescued_total', { geosync_source_region: 'a', geosync_kind: kind }),
+    ).toBe(1);
+  }
   expect(sample(text, 'geosync_extproc_messages_total', { geosync_phase: 'request_headers' })).toBe(7);
   expect(sample(text, 'geosync_extproc_messages_total', { geosync_phase: 'response_headers' })).toBe(5);
   // No repository name or digest is ever a label.

@@ -10,11 +10,7 @@ import { Writable } from 'node:stream';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { startGeosync, type Geosync } from '../../../src/app/geosync';
 import { loadConfigText } from '../../../src/config/load';
 import { createLogger } from '../../../src/log/logger';
@@ -55,7 +51,7 @@ regions:
   - { name: b, url: "http://127.0.0.1:5102", storage: { type: filesystem, root: ${tmp}/b } }
 `);
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
       logLines.push(...chunk.toString().split('\n').filter(Boolean));

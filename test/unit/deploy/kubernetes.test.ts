@@ -1,50 +1,199 @@
 /**
  * The Kubernetes manifests in deploy/ are checked against the Kubernetes API schemas
- * (kubernetes-models) and against geosync itself: ports, probe paths, environment overrides and
- * the drain period must match what the service really does.
+ * (kubernetes-models) and against what each container really does: the geosync configuration
+ * and the Envoy bootstrap in the manifest's ConfigMaps say where geosync and Envoy listen, and
+ * every probe, declared port and Service must reach one of those sockets from the pod network
+ * (pod-network.ts). The embedded bootstrap must be the one `geosync envoy-config` generates from
+ * the embedded configuration; after a deliberate generator change, regenerate it with
+ *   GEOSYNC_UPDATE_ENVOY_REFERENCE=1 npx jest test/unit/deploy
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { Service } from 'kubernetes-models/v1/Service';
-import { DEFAULTS } from '../../../src/config/defaults';
+import { parse, parseAllDocuments } from 'yaml';
+import { loadConfigText } from '../../../src/config/load';
 import { ENV_OVERRIDES } from '../../../src/config/env';
+import type { GeosyncConfig, ListenAddress } from '../../../src/config/schema';
+import { buildBootstrap } from '../../../src/envoy/bootstrap';
+import { renderBootstrap } from '../../../src/envoy/render';
+import {
+  isLoopback,
+  listenedInPod,
+  parseHostPort,
+  podProblems,
+  type Container,
+  type Listener,
+} from './pod-network';
 
 const dir = path.join(__dirname, '../../../deploy/kubernetes');
-const docs = readdirSync(dir)
+const MANIFEST = 'registry-with-geosync.yaml';
+/** Where the geosync container reads its configuration; the bootstrap header names it. */
+const GEOSYNC_CONFIG = '/etc/geosync/geosync.yaml';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are checked by schema below
+type Doc = any;
+const docs: { file: string; doc: Doc }[] = readdirSync(dir)
   .filter((f) => f.endsWith('.yaml'))
   .flatMap((f) =>
     parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => ({ file: f, doc: d.toJS() })),
   );
+const manifest = docs.filter((d) => d.file === MANIFEST).map((d) => d.doc);
+const pod = manifest.find((d) => d.kind === 'Deployment').spec.template.spec;
+const container = (name: string) => pod.containers.find((c: Container) => c.name === name);
 
-const MODELS: Record<string, new (data: never) => { validate(): void }> = {
-  'apps/v1/Deployment': Deployment as never,
-  'v1/Service': Service as never,
-};
+/** The content of `file` as container `c` sees it: a key of a ConfigMap mounted above it. */
+function fileInPod(c: Doc, file: string): string {
+  const mount = c.volumeMounts?.find((m: Doc) => file.startsWith(`${m.mountPath}/`));
+  if (!mount) throw new Error(`${c.name}: no volume is mounted above ${file}`);
+  const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
+  const cm = manifest.find((d) => d.kind === 'ConfigMap' && d.metadata.name === volume?.configMap?.name);
+  const text = cm?.data?.[path.relative(mount.mountPath, file)];
+  if (typeof text !== 'string') throw new Error(`${c.name}: ${file} is in no ConfigMap of ${MANIFEST}`);
+  return text;
+}
 
-test.each(docs.map((d) => [`${d.file}: ${d.doc.kind} ${d.doc.metadata?.name}`, d.doc]))(
+function argAfter(c: Doc, flag: string): string {
+  const i = c.args.indexOf(flag);
+  if (i < 0) throw new Error(`${c.name}: no ${flag} argument`);
+  return c.args[i + 1];
+}
+
+function geosyncConfig(): GeosyncConfig {
+  const c = container('geosync');
+  const env = Object.fromEntries((c.env ?? []).map((e: Doc) => [e.name, e.value]));
+  const loaded = loadConfigText(fileInPod(c, argAfter(c, '--config')), env);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+  return loaded.config;
+}
+
+function tcp(address: ListenAddress, what: string): Listener[] {
+  return address.kind === 'tcp' ? [{ host: address.host, port: address.port, tls: false, what }] : [];
+}
+
+function socketAddress(sa: Doc, what: string, tls = false): Listener {
+  return { host: sa.address, port: sa.port_value, tls, what };
+}
+
+/** What each container of the pod listens on, read from the configuration it really loads. */
+function podListeners(): Map<string, Listener[]> {
+  const config = geosyncConfig();
+  const bootstrap = parse(fileInPod(container('envoy'), argAfter(container('envoy'), '-c')));
+  const registryEnv = container('registry').env?.find((e: Doc) => e.name === 'REGISTRY_HTTP_ADDR');
+  return new Map([
+    // distribution's http.addr; the registry image's own config.yml sets ":5000".
+    ['registry', [parseHostPort(registryEnv?.value ?? ':5000', 'http.addr')]],
+    [
+      'envoy',
+      [
+        ...bootstrap.static_resources.listeners.map((l: Doc) =>
+          socketAddress(
+            l.address.socket_address,
+            `listener ${l.name}`,
+            l.filter_chains.some((fc: Doc) => fc.transport_socket),
+          ),
+        ),
+        socketAddress(bootstrap.admin.address.socket_address, 'admin'),
+      ],
+    ],
+    ['geosync', [...tcp(config.listen.grpc, 'listen.grpc'), ...tcp(config.listen.admin, 'listen.admin')]],
+  ]);
+}
+
+/** The Kubernetes API schema problem of each document ('' when valid), from validate-schemas.mjs. */
+let schemaProblems: string[] = [];
+beforeAll(() => {
+  // kubernetes-models is an ES module only; this suite is CommonJS: validate in a child Node.
+  const out = execFileSync(process.execPath, [path.join(__dirname, 'validate-schemas.mjs')], {
+    input: JSON.stringify(docs.map((d) => d.doc)),
+  });
+  schemaProblems = JSON.parse(out.toString()) as string[];
+});
+
+test.each(docs.map((d, i) => [`${d.file}: ${d.doc.kind} ${d.doc.metadata?.name}`, i]))(
   '%s is valid against the Kubernetes API schema',
-  (_name, doc) => {
-    const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
-    expect(Model).toBeDefined();
-    expect(() => new (Model as new (d: unknown) => { validate(): void })(doc).validate()).not.toThrow();
+  (_name, i) => {
+    expect(schemaProblems).toHaveLength(docs.length);
+    expect(schemaProblems[i]).toBe('');
   },
 );
 
-test('the geosync container matches the service: command, ports, probes, overrides, drain', () => {
-  const deployment = docs.find((d) => d.doc.kind === 'Deployment')?.doc;
-  const pod = deployment.spec.template.spec;
-  const geosync = pod.containers.find((c: { name: string }) => c.name === 'geosync');
-  expect(geosync.args).toEqual(['serve', '--config', '/etc/geosync/geosync.yaml']);
-  const ports = Object.fromEntries(
-    geosync.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]),
+test('every probe and declared port reaches a socket its container listens on at the pod IP', () => {
+  expect(podProblems(pod.containers, podListeners())).toEqual([]);
+});
+
+test("every Service's targetPort is a port that a container of the selected pod declares", () => {
+  const labels = manifest.find((d) => d.kind === 'Deployment').spec.template.metadata.labels;
+  const ports = pod.containers.flatMap((c: Doc) => c.ports ?? []);
+  for (const svc of manifest.filter((d) => d.kind === 'Service')) {
+    for (const [k, v] of Object.entries(svc.spec.selector)) expect(labels[k]).toBe(v);
+    for (const p of svc.spec.ports) {
+      const target = p.targetPort ?? p.port;
+      expect(ports.some((cp: Doc) => cp.name === target || cp.containerPort === target)).toBe(true);
+    }
+  }
+});
+
+test("Envoy's clusters on loopback reach a container of the pod (the registry, geosync)", () => {
+  const listens = podListeners();
+  const bootstrap = parse(fileInPod(container('envoy'), '/etc/envoy/envoy.yaml'));
+  const endpoints: Listener[] = bootstrap.static_resources.clusters.flatMap((cl: Doc) =>
+    cl.load_assignment.endpoints.flatMap((e: Doc) =>
+      e.lb_endpoints.map((lb: Doc) => socketAddress(lb.endpoint.address.socket_address, cl.name)),
+    ),
   );
-  expect(`127.0.0.1:${ports['ext-proc']}`).toBe(DEFAULTS.listen.grpc);
-  expect(`127.0.0.1:${ports['geosync-admin']}`).toBe(DEFAULTS.listen.admin);
+  const local = endpoints.filter((e) => isLoopback(e.host));
+  expect(local.map((e) => e.what).sort()).toEqual([
+    'geosync_ext_proc',
+    'local_registry',
+    'local_registry_direct',
+  ]);
+  for (const e of local) expect([e.what, listenedInPod(listens, e)]).toEqual([e.what, true]);
+});
+
+test('the embedded Envoy bootstrap is what geosync envoy-config generates, for the Envoy image used', () => {
+  const config = geosyncConfig();
+  expect(container('envoy').image).toBe(`envoyproxy/envoy:v${config.envoy.version}.0`);
+  const built = buildBootstrap(config);
+  if (!built.ok) throw new Error(built.problems.join('\n'));
+  const text = renderBootstrap(built.bootstrap, 'yaml', {
+    region: config.region,
+    envoyVersion: built.version,
+    mode: 'ext_proc',
+    source: GEOSYNC_CONFIG,
+  });
+  const file = path.join(dir, MANIFEST);
+  if (process.env.GEOSYNC_UPDATE_ENVOY_REFERENCE === '1') {
+    writeFileSync(file, replaceBlockScalar(readFileSync(file, 'utf8'), 'envoy.yaml', text));
+  }
+  // Read again: the update above must be what the file now holds.
+  const embedded = parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJS())
+    .find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'envoy-config');
+  expect(argAfter(container('envoy'), '-c')).toBe('/etc/envoy/envoy.yaml');
+  expect(embedded.data['envoy.yaml']).toBe(text);
+});
+
+test('the geosync container matches the service: command, probes, overrides, drain', () => {
+  const geosync = container('geosync');
+  expect(argAfter(geosync, '--config')).toBe(GEOSYNC_CONFIG);
+  expect(geosync.args[0]).toBe('serve');
   expect(geosync.readinessProbe.httpGet.path).toBe('/readyz');
   expect(geosync.livenessProbe.httpGet.path).toBe('/healthz');
   const known = new Set(ENV_OVERRIDES.map(([name]) => name));
-  for (const e of geosync.env) expect(known).toContain(e.name);
-  expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(DEFAULTS.drainMs);
+  for (const e of geosync.env ?? []) expect(known).toContain(e.name);
+  expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(geosyncConfig().drainMs);
 });
+
+/** Replaces the content of the block scalar `  key: |` (one level deep, 4-space content) in `text`. */
+function replaceBlockScalar(text: string, key: string, content: string): string {
+  const lines = text.split('\n');
+  const start = lines.indexOf(`  ${key}: |`);
+  if (start < 0) throw new Error(`no block scalar "${key}: |"`);
+  let end = start + 1;
+  while (end < lines.length && (lines[end] === '' || lines[end]?.startsWith('    '))) end++;
+  const body = content
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => (l === '' ? '' : `    ${l}`));
+  return [...lines.slice(0, start + 1), ...body, ...lines.slice(end)].join('\n');
+}
