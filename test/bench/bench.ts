@@ -15,11 +15,7 @@ import { metrics as noopMetrics, trace as noopTrace, context } from '@openteleme
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { startGeosync, type Geosync } from '../../src/app/geosync';
 import { loadConfigText } from '../../src/config/load';
 import { silentLogger } from '../../src/log/logger';
@@ -96,7 +92,7 @@ regions:
     meter: new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] }).getMeter(
       'geosync',
     ),
-    tracer: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer(
+    tracer: new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] }).getTracer(
       'geosync',
     ),
   });

@@ -224,6 +224,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         } catch (err) {
           throw new Error(
             `geosync ${p.name} did not become ready: ${(err as Error).message}\n${started.output()}`,
+            { cause: err },
           );
         }
       };
@@ -248,7 +249,11 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
     }
     if (opts.withGeosync ?? true) await Promise.all(regions.map((r) => r.startGeosync()));
   } catch (err) {
-    await stop();
+    // The start-up error is the one to report; processes stopped half-started (a geosync killed
+    // by SIGTERM before it installed its handler) are expected then, and only appended.
+    await stop().catch((stopErr: unknown) => {
+      (err as Error).message += `\n(while stopping after that: ${(stopErr as Error).message})`;
+    });
     throw err;
   }
 
