@@ -4,6 +4,7 @@
  * defaults.ts so that the documentation and the code cannot drift apart silently.
  */
 import type { EnvoyOptions } from '../envoy/options';
+import type { FreshnessConfig } from './freshness';
 
 export type ListenAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
@@ -112,6 +113,7 @@ export interface GeosyncConfig {
   readonly proxyManifestHeadByDigest: boolean;
   /** The `envoy:` section, read only by `geosync envoy-config` (src/envoy/options.ts). */
   readonly envoy: EnvoyOptions;
+  readonly freshness: FreshnessConfig;
 }
 
 export function formatListen(address: ListenAddress): string {

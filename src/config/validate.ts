@@ -2,6 +2,7 @@
  * Turns parsed YAML (after environment overrides) into a frozen GeosyncConfig, or the complete
  * list of problems. Section readers each own one part of the schema.
  */
+import { readFreshness } from './freshness';
 import { readEnvoyOptions } from '../envoy/options';
 import { DEFAULTS, LIMITS } from './defaults';
 import { join, Reader, type ConfigProblem, type Obj } from './reader';
@@ -31,6 +32,7 @@ const TOP_KEYS = [
   'telemetry',
   'envoy',
   'proxyManifestHeadByDigest',
+  'freshness',
 ] as const;
 
 /** Region names become Envoy cluster and route names and metric label values. */
@@ -68,6 +70,7 @@ export function validateConfig(raw: unknown): ValidationResult {
   const locate = readLocate(r, root);
   const telemetry = readTelemetry(r, root);
   const proxyManifestHeadByDigest = r.boolean(root, 'proxyManifestHeadByDigest', '', { default: true });
+  const freshness = readFreshness(r, root);
   const envoy = readEnvoyOptions(r, root.envoy, { lookupTimeoutMs, regions, region });
 
   if (r.problems.length > 0 || region === undefined || grpc === undefined || admin === undefined) {
@@ -86,6 +89,7 @@ export function validateConfig(raw: unknown): ValidationResult {
       telemetry,
       envoy,
       proxyManifestHeadByDigest,
+      freshness,
     }),
   };
 }

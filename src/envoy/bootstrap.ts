@@ -43,7 +43,11 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
   };
 
   const clusters = [
-    localRegistryCluster(NAMES.localRegistryCluster, opts, upstreamFilters(opts)),
+    localRegistryCluster(
+      NAMES.localRegistryCluster,
+      opts,
+      upstreamFilters(opts, { tagFreshness: config.freshness.tagMaxStalenessMs > 0 }),
+    ),
     localRegistryCluster(NAMES.localRegistryDirectCluster, opts),
     ...siblings.map((s) => siblingRegistryCluster(siblingCluster(s.name), s.url, s.tuning)),
     extProcCluster(config.listen.grpc, opts),

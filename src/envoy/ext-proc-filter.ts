@@ -12,26 +12,65 @@ import type { EnvoyOptions } from './options';
 
 type Json = Record<string, unknown>;
 
-/** The status geosync acts on; every other response skips the filter inside Envoy. */
+/** The status geosync rescues; every other response skips the filter inside Envoy. */
 const NOT_FOUND = '404';
+const OK = '200';
+
+/**
+ * A manifest by tag (a digest reference has a `:`), with or without a query. RE2, full match.
+ * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
+ */
+export const TAG_MANIFEST_PATH = '^/v2/.+/manifests/[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:\\?.*)?$';
+
+export interface UpstreamFilterOptions {
+  /** `freshness.tagMaxStalenessMs` > 0: local 200s of manifests by tag reach geosync too. */
+  readonly tagFreshness: boolean;
+}
 
 /** The cluster's upstream HTTP filter chain: ext_proc behind its matcher, then the codec. */
-export function upstreamFilters(opts: EnvoyOptions): Json[] {
+export function upstreamFilters(opts: EnvoyOptions, filter: UpstreamFilterOptions): Json[] {
   return [
-    { name: EXT.matchDelegate, typed_config: onlyOnNotFound(extProcConfig(opts)) },
+    { name: EXT.matchDelegate, typed_config: onlyWhenGeosyncActs(extProcConfig(opts), filter) },
     { name: EXT.upstreamCodec, typed_config: { '@type': TYPE.upstreamCodec } },
   ];
 }
 
+const status = (code: string): Json => ({
+  single_predicate: {
+    input: { name: 'status', typed_config: { '@type': TYPE.statusCodeInput } },
+    value_match: { exact: code },
+  },
+});
+
 /**
  * The match-delegate filter skips ext_proc (no gRPC stream at all) unless the registry answered
- * 404 to a request no other region has redirected yet. A local hit, the common case, costs no
- * round trip to geosync. The response status is unknown while the request goes out, so the
- * matcher cannot decide then and the wrapped filter's request path runs; with request headers
- * SKIP that opens no stream. The decision falls on the response headers.
+ * 404 to a request no other region has redirected yet (or, with tag freshness on, 200 to a GET or
+ * HEAD of a manifest by tag). A local hit, the common case, costs no round trip to geosync. The
+ * response status is unknown while the request goes out, so the matcher cannot decide then and
+ * the wrapped filter's request path runs; with request headers SKIP that opens no stream. The
+ * decision falls on the response headers.
  */
-function onlyOnNotFound(extProc: Json): Json {
+function onlyWhenGeosyncActs(extProc: Json, filter: UpstreamFilterOptions): Json {
   const skip = { name: 'skip', typed_config: { '@type': TYPE.skipFilter } };
+  const freshTag = {
+    and_matcher: {
+      predicate: [
+        status(OK),
+        {
+          single_predicate: {
+            input: {
+              name: 'path',
+              typed_config: { '@type': TYPE.requestHeaderInput, header_name: HEADER.path },
+            },
+            value_match: { safe_regex: { google_re2: {}, regex: TAG_MANIFEST_PATH } },
+          },
+        },
+      ],
+    },
+  };
+  const acts = filter.tagFreshness
+    ? { or_matcher: { predicate: [status(NOT_FOUND), freshTag] } }
+    : status(NOT_FOUND);
   return {
     '@type': TYPE.extensionWithMatcher,
     extension_config: { name: EXT.extProc, typed_config: extProc },
@@ -50,17 +89,7 @@ function onlyOnNotFound(extProc: Json): Json {
             },
             on_match: { action: skip },
           },
-          {
-            predicate: {
-              not_matcher: {
-                single_predicate: {
-                  input: { name: 'status', typed_config: { '@type': TYPE.statusCodeInput } },
-                  value_match: { exact: NOT_FOUND },
-                },
-              },
-            },
-            on_match: { action: skip },
-          },
+          { predicate: { not_matcher: acts }, on_match: { action: skip } },
         ],
       },
     },

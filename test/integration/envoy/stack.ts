@@ -45,6 +45,8 @@ export interface StackOptions {
   /** Extra `envoy:` options of the geosync configuration. */
   readonly envoy?: Record<string, unknown>;
   readonly lookupTimeoutMs?: number;
+  /** `freshness.tagMaxStalenessMs` of the geosync configuration (0: off). */
+  readonly tagMaxStalenessMs?: number;
 }
 
 export interface Stack {
@@ -98,6 +100,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       region: 'a',
       listen: { grpc: processor.address, admin: `127.0.0.1:${await freePort()}` },
       lookupTimeoutMs: opts.lookupTimeoutMs ?? 150,
+      ...(opts.tagMaxStalenessMs ? { freshness: { tagMaxStalenessMs: opts.tagMaxStalenessMs } } : {}),
       regions: [
         {
           name: 'a',
