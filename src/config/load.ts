@@ -30,7 +30,7 @@ export function loadConfigText(text: string, env: Env = {}): ValidationResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return fail('(root)', 'must be a mapping of configuration keys');
   }
-  return validateConfig(applyEnvOverrides(raw as Obj, env));
+  return validateConfig(applyEnvOverrides(raw as Obj, env), env);
 }
 
 export function formatProblems(problems: readonly ConfigProblem[]): string {

@@ -4,6 +4,8 @@
  */
 import { readEnvoyOptions } from '../envoy/options';
 import { DEFAULTS, LIMITS } from './defaults';
+import type { Env } from './env';
+import { readNotifications, readStaleness } from './notifications';
 import { join, Reader, type ConfigProblem, type Obj } from './reader';
 import type {
   CacheConfig,
@@ -31,12 +33,15 @@ const TOP_KEYS = [
   'telemetry',
   'envoy',
   'proxyManifestHeadByDigest',
+  'notifications',
+  'staleness',
 ] as const;
 
 /** Region names become Envoy cluster and route names and metric label values. */
 const REGION_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
-export function validateConfig(raw: unknown): ValidationResult {
+/** `env` supplies secrets the file names but must not hold (notifications.ts). */
+export function validateConfig(raw: unknown, env: Env = {}): ValidationResult {
   const r = new Reader();
   const root = r.object(raw, '', { required: true }) ?? {};
   r.noUnknownKeys(root, '', TOP_KEYS);
@@ -69,6 +74,8 @@ export function validateConfig(raw: unknown): ValidationResult {
   const telemetry = readTelemetry(r, root);
   const proxyManifestHeadByDigest = r.boolean(root, 'proxyManifestHeadByDigest', '', { default: true });
   const envoy = readEnvoyOptions(r, root.envoy, { lookupTimeoutMs, regions, region });
+  const notifications = readNotifications(r, root, env);
+  const staleness = readStaleness(r, root);
 
   if (r.problems.length > 0 || region === undefined || grpc === undefined || admin === undefined) {
     return { ok: false, problems: r.problems };
@@ -86,6 +93,8 @@ export function validateConfig(raw: unknown): ValidationResult {
       telemetry,
       envoy,
       proxyManifestHeadByDigest,
+      notifications,
+      staleness,
     }),
   };
 }
