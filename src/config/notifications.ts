@@ -16,7 +16,7 @@ const PATH = /^\/[A-Za-z0-9._~/-]*$/;
 /** Shorter secrets are guessable; a generated token (`openssl rand -hex 32`) is 64 characters. */
 export const MIN_SECRET_LENGTH = 16;
 
-export function readNotifications(r: Reader, root: Obj, env: Env): NotificationsConfig {
+export function readNotifications(r: Reader, root: Obj, env: Env, needSecret: boolean): NotificationsConfig {
   const d = DEFAULTS.notifications;
   const obj = r.object(root.notifications, 'notifications') ?? {};
   r.noUnknownKeys(obj, 'notifications', ['enabled', 'path', 'authHeader']);
@@ -46,7 +46,7 @@ export function readNotifications(r: Reader, root: Obj, env: Env): Notifications
   let value: string | undefined;
   if (!ENV_NAME.test(variable)) {
     r.problem('notifications.authHeader.valueFromEnv', `"${variable}" is not an environment variable name`);
-  } else if (enabled) {
+  } else if (enabled && needSecret) {
     value = env[variable];
     if (!value) {
       r.problem(

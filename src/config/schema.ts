@@ -138,6 +138,11 @@ export interface GeosyncConfig {
   readonly envoy: EnvoyOptions;
 }
 
+/** How a configuration is loaded: `secrets: false` for commands that never use them. */
+export interface LoadOptions {
+  readonly secrets?: boolean;
+}
+
 export function formatListen(address: ListenAddress): string {
   return address.kind === 'unix' ? `unix:${address.path}` : `${address.host}:${address.port}`;
 }

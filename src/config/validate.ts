@@ -6,6 +6,7 @@ import { readEnvoyOptions } from '../envoy/options';
 import { DEFAULTS, LIMITS } from './defaults';
 import type { Env } from './env';
 import { readNotifications, readStaleness } from './notifications';
+import type { LoadOptions } from './schema';
 import { join, Reader, type ConfigProblem, type Obj } from './reader';
 import type {
   CacheConfig,
@@ -40,8 +41,11 @@ const TOP_KEYS = [
 /** Region names become Envoy cluster and route names and metric label values. */
 const REGION_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
-/** `env` supplies secrets the file names but must not hold (notifications.ts). */
-export function validateConfig(raw: unknown, env: Env = {}): ValidationResult {
+/**
+ * `env` supplies secrets the file names but must not hold (notifications.ts). `secrets: false`
+ * (commands that never use them, like `envoy-config`) does not require them to be set.
+ */
+export function validateConfig(raw: unknown, env: Env = {}, opts: LoadOptions = {}): ValidationResult {
   const r = new Reader();
   const root = r.object(raw, '', { required: true }) ?? {};
   r.noUnknownKeys(root, '', TOP_KEYS);
@@ -74,7 +78,7 @@ export function validateConfig(raw: unknown, env: Env = {}): ValidationResult {
   const telemetry = readTelemetry(r, root);
   const proxyManifestHeadByDigest = r.boolean(root, 'proxyManifestHeadByDigest', '', { default: true });
   const envoy = readEnvoyOptions(r, root.envoy, { lookupTimeoutMs, regions, region });
-  const notifications = readNotifications(r, root, env);
+  const notifications = readNotifications(r, root, env, opts.secrets ?? true);
   const staleness = readStaleness(r, root);
 
   if (r.problems.length > 0 || region === undefined || grpc === undefined || admin === undefined) {

@@ -185,6 +185,17 @@ staleness: { windowMs: 600000, maxSamples: 500 }
     ]);
   });
 
+  test('commands that use no secret (envoy-config) load a configuration without it', () => {
+    const text = `${readFileSync(fixture('valid.yaml'), 'utf8')}\nnotifications: { enabled: true }\n`;
+    expect(loadConfigText(text, {}).ok).toBe(false);
+    const result = loadConfigText(text, {}, { secrets: false });
+    expect(result.ok && result.config.notifications).toEqual({
+      enabled: true,
+      path: '/notifications',
+      authHeaderName: 'authorization',
+    });
+  });
+
   test('notifications are off by default and need no secret then', async () => {
     const result = await loadConfigFile(fixture('valid.yaml'), {});
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
