@@ -152,10 +152,15 @@ describe('replication through the registry API, measured from the registries own
       .filter((e) => isManifestPush(e, repository));
     const measuredLag = (eventTime(bPush as SinkEvent) - eventTime(aPush)) / 1000;
 
+    // geosync gets each event on its own endpoint queue and works out origins afterwards: wait for
+    // the arrival and for every marker push made in B.
     await waitUntil(
-      'B reports the arrival',
-      async () => pair(await staleness(b), 'a').replicationLag.count > 0,
-      10_000,
+      "B's report has the arrival and the markers",
+      async () => {
+        const r = await staleness(b);
+        return pair(r, 'a').replicationLag.count > 0 && r.originPushes >= markers;
+      },
+      EVENT_TIMEOUT_MS,
     );
     const report = await staleness(b);
     const ab = pair(report, 'a');
@@ -175,6 +180,11 @@ describe('replication through the registry API, measured from the registries own
     expect(report.originPushes).toBe(markers);
     expect(JSON.stringify(report)).not.toContain(repository);
 
+    await waitUntil(
+      'A reports its push',
+      async () => (await staleness(a)).originPushes > 0,
+      EVENT_TIMEOUT_MS,
+    );
     const aReport = await staleness(a);
     expect(aReport.originPushes).toBe(1);
     expect(pair(aReport, 'b').replicationLag.count).toBe(0);
