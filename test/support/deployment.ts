@@ -122,7 +122,6 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       envoyPort: number;
       crossRegion: TcpProxy;
       url: string;
-      adminPort: number;
       sink?: NotificationSink;
     }[] = [];
     for (const [i, name] of opts.regions.entries()) {
@@ -134,39 +133,15 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         host: ip,
       });
       cleanups.push(() => crossRegion.close());
-      const adminPort = await freePort();
       let sink: NotificationSink | undefined;
       if (opts.notifications) {
         const started = await startNotificationSink();
         cleanups.push(() => started.close());
         sink = started;
       }
-      plans.push({
-        name,
-        ip,
-        envoyPort,
-        crossRegion,
-        url: crossRegion.url,
-        adminPort,
-        ...(sink ? { sink } : {}),
-      });
+      plans.push({ name, ip, envoyPort, crossRegion, url: crossRegion.url, ...(sink ? { sink } : {}) });
     }
-    /** The registry of a region sends every event to its geosync and to its sink. */
-    const notificationsOf = (p: (typeof plans)[number]) =>
-      p.sink
-        ? {
-            notifications: [
-              {
-                name: 'geosync',
-                url: `http://127.0.0.1:${p.adminPort}${NOTIFICATIONS_PATH}`,
-                headers: { Authorization: notificationSecret },
-              },
-              { name: 'sink', url: p.sink.url },
-            ],
-          }
-        : {};
     const storageOf = new Map<string, { yaml: string; bucket?: string; root?: string; proxy?: TcpProxy }>();
-    const registries = new Map<string, Registry>();
     for (const p of plans) {
       if (swift) {
         const bucket = `region-${p.name}`;
@@ -190,30 +165,49 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
             secretAccessKey: swift.secretAccessKey,
           }),
         });
-        const registry = await startRegistry({
-          storage: { type: 's3', s3: swift, bucket },
-          ...(opts.auth ? { auth: opts.auth } : {}),
-          ...notificationsOf(p),
-        });
-        cleanups.push(() => registry.stop());
-        registries.set(p.name, registry);
       } else {
         const root = path.join(dir, p.name, 'storage');
         mkdirSync(root, { recursive: true });
         storageOf.set(p.name, { root, yaml: JSON.stringify({ type: 'filesystem', root }) });
-        const registry = await startRegistry({
-          storage: { type: 'filesystem', root },
-          ...(opts.auth ? { auth: opts.auth } : {}),
-          ...notificationsOf(p),
-        });
-        cleanups.push(() => registry.stop());
-        registries.set(p.name, registry);
       }
+    }
+    // geosync's admin ports are named in the registries' configuration (their notifications), so
+    // they are chosen before the registries start; and after every listener above that took
+    // port 0, which could otherwise be handed a port chosen here.
+    const adminPorts = new Map<string, number>();
+    for (const p of plans) adminPorts.set(p.name, await freePort());
+    /** The registry of a region sends every event to its geosync and to its sink. */
+    const notificationsOf = (p: (typeof plans)[number]) =>
+      p.sink
+        ? {
+            notifications: [
+              {
+                name: 'geosync',
+                url: `http://127.0.0.1:${adminPorts.get(p.name)}${NOTIFICATIONS_PATH}`,
+                headers: { Authorization: notificationSecret },
+              },
+              { name: 'sink', url: p.sink.url },
+            ],
+          }
+        : {};
+    const registries = new Map<string, Registry>();
+    for (const p of plans) {
+      const storage = storageOf.get(p.name);
+      const registry = await startRegistry({
+        storage:
+          swift && storage?.bucket
+            ? { type: 's3', s3: swift, bucket: storage.bucket }
+            : { type: 'filesystem', root: storage?.root as string },
+        ...(opts.auth ? { auth: opts.auth } : {}),
+        ...notificationsOf(p),
+      });
+      cleanups.push(() => registry.stop());
+      registries.set(p.name, registry);
     }
 
     for (const p of plans) {
       const registry = registries.get(p.name) as Registry;
-      const adminPort = p.adminPort;
+      const adminPort = adminPorts.get(p.name) as number;
       const [grpcPort, envoyAdminPort] = [await freePort(), await freePort()];
       const configFile = path.join(dir, `geosync-${p.name}.yaml`);
       writeFileSync(
