@@ -1,11 +1,16 @@
 /**
  * The admin HTTP port: `/healthz` (liveness: the process answers), `/readyz` (ready: configuration
- * loaded, gRPC port bound, not draining) and routes added by other modules (`/metrics`).
- * Nothing here reveals which region holds what.
+ * loaded, gRPC port bound, not draining) and routes added by other modules (`/metrics`,
+ * `/staleness`), all GET/HEAD; and POST routes (the registry's notifications), which guard
+ * themselves (secret, body size). Nothing here reveals which region holds what.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config/schema';
+import { ADMIN_PATHS } from './paths';
+
+/** A slow or stalled client (headers or a POST body) is cut off after this long. */
+export const ADMIN_REQUEST_TIMEOUT_MS = 10_000;
 
 export type AdminRoute = (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
 
@@ -18,23 +23,28 @@ export async function startAdminServer(
   listen: ListenAddress,
   ready: () => boolean,
   routes: ReadonlyMap<string, AdminRoute> = new Map(),
+  postRoutes: ReadonlyMap<string, AdminRoute> = new Map(),
 ): Promise<AdminServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] as string;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed\n');
-    if (path === '/healthz') return text(res, 200, 'ok\n');
-    if (path === '/readyz') return ready() ? text(res, 200, 'ready\n') : text(res, 503, 'not ready\n');
-    const route = routes.get(path);
-    if (route) {
-      Promise.resolve(route(req, res)).catch(() => {
-        if (!res.headersSent) text(res, 500, 'internal error\n');
-        else res.destroy();
-      });
-      return;
+    const post = postRoutes.get(path);
+    if (post) {
+      if (req.method !== 'POST') return text(res, 405, 'method not allowed\n', { allow: 'POST' });
+      return run(post, req, res);
     }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return text(res, 405, 'method not allowed\n', { allow: 'GET, HEAD', connection: 'close' });
+    }
+    if (path === ADMIN_PATHS.healthz) return text(res, 200, 'ok\n');
+    if (path === ADMIN_PATHS.readyz)
+      return ready() ? text(res, 200, 'ready\n') : text(res, 503, 'not ready\n');
+    const route = routes.get(path);
+    if (route) return run(route, req, res);
     text(res, 404, 'not found\n');
   });
   server.keepAliveTimeout = 5_000;
+  server.headersTimeout = ADMIN_REQUEST_TIMEOUT_MS;
+  server.requestTimeout = ADMIN_REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     if (listen.kind === 'unix') server.listen(listen.path, resolve);
@@ -55,7 +65,25 @@ export async function startAdminServer(
   };
 }
 
-function text(res: http.ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+function run(route: AdminRoute, req: http.IncomingMessage, res: http.ServerResponse): void {
+  Promise.resolve()
+    .then(() => route(req, res))
+    .catch(() => {
+      if (!res.headersSent) text(res, 500, 'internal error\n');
+      else res.destroy();
+    });
+}
+
+function text(
+  res: http.ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(body);
 }

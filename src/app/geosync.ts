@@ -19,7 +19,8 @@ import { GeosyncMetrics } from '../telemetry/metrics';
 import { METER_NAME, TRACER_NAME } from '../telemetry/names';
 import { TracedProbe } from '../telemetry/probe';
 import { StreamTracing } from '../telemetry/tracing';
-import { buildLocator } from './locator-factory';
+import { buildLocator, siblingProbes } from './locator-factory';
+import { buildStaleness } from './staleness-factory';
 
 /** gRPC health service names: '' (the server) and the ext_proc service Envoy health-checks. */
 export const HEALTH_SERVICES = ['', 'envoy.service.ext_proc.v3.ExternalProcessor'];
@@ -56,10 +57,14 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   const log = deps.log;
   const meter = deps.meter ?? otelMetrics.getMeter(METER_NAME);
   const tracer = deps.tracer ?? otelTrace.getTracer(TRACER_NAME);
-  const metrics = new GeosyncMetrics(meter, config.region, () => clock.now());
-  const locator =
-    deps.locator ??
-    buildLocator(config, { clock, observer: metrics, wrapProbe: (p) => new TracedProbe(p, tracer) });
+  const metrics = new GeosyncMetrics(meter);
+  const siblings = siblingProbes(config, (p) => new TracedProbe(p, tracer));
+  const locator = deps.locator ?? buildLocator(config, { clock, observer: metrics, siblings });
+  // The locator closes the probes it uses; an injected locator leaves them to this function.
+  const closeProbes = async () => {
+    if (deps.locator) await Promise.all(siblings.map((s) => s.probe.close()));
+  };
+  const staleness = buildStaleness(config, { clock, log, meter, siblings });
   const tracing = new StreamTracing(tracer, { traceRepositoryNames: config.telemetry.traceRepositoryNames });
   const logDecision = decisionLogger(log, { traceRepositoryNames: config.telemetry.traceRepositoryNames });
   const streamHooks: StreamHooks = {
@@ -86,6 +91,11 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       regionUrls,
       onDecision: (record, meta) => {
         metrics.decided(record);
+        staleness.recorder.pullDecided(
+          record,
+          meta.method,
+          meta.target?.eligible ? meta.target.target : undefined,
+        );
         logDecision(record, meta);
         deps.onDecision?.(record, meta);
       },
@@ -103,16 +113,23 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   } catch (err) {
     // The locator already runs timers (health checks) and holds sockets: release them.
     await locator.close();
+    await closeProbes();
     throw err;
   }
   let draining = false;
   let ready = false;
   let admin: AdminServer;
   try {
-    admin = await startAdminServer(config.listen.admin, () => ready && !draining, deps.adminRoutes);
+    admin = await startAdminServer(
+      config.listen.admin,
+      () => ready && !draining,
+      new Map([...staleness.routes, ...(deps.adminRoutes ?? [])]),
+      staleness.postRoutes,
+    );
   } catch (err) {
     server.forceShutdown();
     await locator.close();
+    await closeProbes();
     throw err;
   }
   // Open the connections to every sibling's storage before reporting ready, so the first pull
@@ -127,7 +144,15 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     log.error({ sibling: p.region, problem: p.problem }, 'sibling storage looks misconfigured');
   for (const s of HEALTH_SERVICES) health.setStatus(s, 'SERVING');
   ready = true;
-  log.info({ grpc: grpcAddress, admin: admin.address, siblings: [...regionUrls.keys()] }, 'geosync serving');
+  log.info(
+    {
+      grpc: grpcAddress,
+      admin: admin.address,
+      siblings: [...regionUrls.keys()],
+      notifications: config.notifications.enabled ? config.notifications.path : 'off',
+    },
+    'geosync serving',
+  );
 
   const startDraining = () => {
     if (draining) return;
@@ -155,7 +180,10 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
         });
       });
       await admin.close();
+      // No notification arrives any more: abort the origin lookups still under way.
+      await staleness.recorder.close();
       await locator.close();
+      await closeProbes();
     },
   };
 }

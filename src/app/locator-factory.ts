@@ -5,7 +5,7 @@ import type { GeosyncConfig } from '../config/schema';
 import { RegistryHealth } from '../locate/health';
 import type { Locator } from '../locate/locator';
 import type { LocatorObserver } from '../locate/observer';
-import { ProbeLocator } from '../locate/probe-locator';
+import { ProbeLocator, type RegionProbe } from '../locate/probe-locator';
 import { probeFor } from '../storage/factory';
 import type { ObjectProbe } from '../storage/probe';
 
@@ -15,23 +15,38 @@ export interface LocatorDeps {
   readonly observer?: LocatorObserver;
   /** Decorates each region's probe (tracing, test instrumentation). */
   readonly wrapProbe?: (probe: ObjectProbe) => ObjectProbe;
+  /** Probes already built by siblingProbes (shared with other readers of sibling storage). */
+  readonly siblings?: readonly RegionProbe[];
 }
 
 /** How much earlier than `lookupTimeoutMs` the shared lookup settles on its best answer. */
 export const SHARED_DEADLINE_MARGIN_MS = 10;
 
-export function buildLocator(config: GeosyncConfig, deps: LocatorDeps = {}): Locator {
-  const clock = deps.clock ?? systemClock;
+/** Sibling regions' configurations in preference order (never this region). */
+function siblingConfigsOf(config: GeosyncConfig) {
   const byName = new Map(config.regions.map((r) => [r.name, r]));
-  const siblingConfigs = config.preference
+  return config.preference
     .filter((name) => name !== config.region)
     .map((name) => {
       const region = byName.get(name);
       if (!region) throw new Error(`preference names unknown region ${name}`);
       return region;
     });
-  const wrap = deps.wrapProbe ?? ((p: ObjectProbe) => p);
-  const siblings = siblingConfigs.map((region) => ({ region: region.name, probe: wrap(probeFor(region)) }));
+}
+
+/** One probe per sibling region's storage, in preference order. */
+export function siblingProbes(
+  config: GeosyncConfig,
+  wrap: (probe: ObjectProbe) => ObjectProbe = (p) => p,
+): RegionProbe[] {
+  return siblingConfigsOf(config).map((region) => ({ region: region.name, probe: wrap(probeFor(region)) }));
+}
+
+/** The locator closes the probes it is given (src/locate/region.ts). */
+export function buildLocator(config: GeosyncConfig, deps: LocatorDeps = {}): Locator {
+  const clock = deps.clock ?? systemClock;
+  const siblingConfigs = siblingConfigsOf(config);
+  const siblings = deps.siblings ?? siblingProbes(config, deps.wrapProbe);
 
   const { healthCheck, ...locate } = config.locate;
   let health: RegistryHealth | undefined;

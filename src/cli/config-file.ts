@@ -1,13 +1,13 @@
 /** Loading `--config FILE` for a command: the config, or every problem printed and exit code 2. */
 import { formatProblems, loadConfigFile } from '../config/load';
-import type { GeosyncConfig } from '../config/schema';
+import type { GeosyncConfig, LoadOptions } from '../config/schema';
 import { EXIT, parseFlags, type CliIo } from './command';
 
 export type Loaded = { readonly config: GeosyncConfig; readonly file: string } | { readonly exit: number };
 
 /** Loads and validates `file`; on problems prints them all (with key paths) and returns exit 2. */
-export async function loadOrReport(file: string, io: CliIo): Promise<Loaded> {
-  const result = await loadConfigFile(file);
+export async function loadOrReport(file: string, io: CliIo, opts: LoadOptions = {}): Promise<Loaded> {
+  const result = await loadConfigFile(file, undefined, opts);
   if (!result.ok) {
     io.stderr(`${file}: ${result.problems.length} problem(s):\n${formatProblems(result.problems)}\n`);
     return { exit: EXIT.usage };

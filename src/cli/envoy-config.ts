@@ -39,7 +39,8 @@ export const envoyConfigCommand: Command = {
 };
 
 async function generate(file: string, format: BootstrapFormat, io: CliIo): Promise<number> {
-  const loaded = await loadOrReport(file, io);
+  // The bootstrap holds no secret: generating it must not need geosync's (notifications).
+  const loaded = await loadOrReport(file, io, { secrets: false });
   if ('exit' in loaded) return loaded.exit;
   const bootstrap = buildBootstrap(loaded.config);
   // Never hand an operator a bootstrap Envoy would reject: a failure here is a geosync bug.

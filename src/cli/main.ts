@@ -3,9 +3,15 @@ import { checkConfigCommand } from './check-config';
 import { EXIT, type CliIo, type Command } from './command';
 import { envoyConfigCommand } from './envoy-config';
 import { serveCommand } from './serve';
+import { stalenessCommand } from './staleness';
 import { VERSION } from '../version';
 
-export const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, envoyConfigCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  checkConfigCommand,
+  envoyConfigCommand,
+  stalenessCommand,
+];
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;

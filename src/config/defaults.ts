@@ -21,6 +21,12 @@ export const DEFAULTS = {
     healthCheck: { enabled: false, intervalMs: 5_000, timeoutMs: 1_000, unhealthyThreshold: 2 },
   },
   telemetry: { serviceName: 'geosync', logLevel: 'info', traceRepositoryNames: false },
+  notifications: {
+    enabled: false,
+    path: '/notifications',
+    authHeader: { name: 'Authorization', valueFromEnv: 'GEOSYNC_NOTIFICATIONS_SECRET' },
+  },
+  staleness: { windowMs: 3_600_000, maxSamples: 10_000 },
 } as const;
 
 /** Upper bounds that keep a typo (an extra zero) from turning into an outage. */

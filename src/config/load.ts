@@ -3,19 +3,24 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { applyEnvOverrides, processEnv, type Env } from './env';
 import type { ConfigProblem, Obj } from './reader';
+import type { LoadOptions } from './schema';
 import { validateConfig, type ValidationResult } from './validate';
 
-export async function loadConfigFile(file: string, env: Env = processEnv()): Promise<ValidationResult> {
+export async function loadConfigFile(
+  file: string,
+  env: Env = processEnv(),
+  opts: LoadOptions = {},
+): Promise<ValidationResult> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     return fail('(file)', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  return loadConfigText(text, env);
+  return loadConfigText(text, env, opts);
 }
 
-export function loadConfigText(text: string, env: Env = {}): ValidationResult {
+export function loadConfigText(text: string, env: Env = {}, opts: LoadOptions = {}): ValidationResult {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
@@ -30,7 +35,7 @@ export function loadConfigText(text: string, env: Env = {}): ValidationResult {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return fail('(root)', 'must be a mapping of configuration keys');
   }
-  return validateConfig(applyEnvOverrides(raw as Obj, env));
+  return validateConfig(applyEnvOverrides(raw as Obj, env), env, opts);
 }
 
 export function formatProblems(problems: readonly ConfigProblem[]): string {

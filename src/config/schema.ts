@@ -96,6 +96,28 @@ export interface TelemetryConfig {
   readonly logLevel: LogLevel;
 }
 
+/**
+ * The admin route that receives the local registry's notifications (distribution's
+ * `notifications.endpoints`, https://distribution.github.io/distribution/about/notifications/).
+ */
+export interface NotificationsConfig {
+  readonly enabled: boolean;
+  /** Path on the admin port that the registry's endpoint `url` names. */
+  readonly path: string;
+  /** Header that carries the shared secret (lower-cased, as Node presents header names). */
+  readonly authHeaderName: string;
+  /** The exact header value a request must carry; from the environment, set whenever `enabled`. */
+  readonly authHeaderValue?: string;
+}
+
+/** The published staleness figures (src/staleness/): how far back, and how much memory. */
+export interface StalenessConfig {
+  /** Report figures of this long ago until now. */
+  readonly windowMs: number;
+  /** Samples kept per region pair and series; the oldest go first beyond it. */
+  readonly maxSamples: number;
+}
+
 export interface GeosyncConfig {
   /** This replica's region; one of `regions[].name`. */
   readonly region: string;
@@ -111,9 +133,16 @@ export interface GeosyncConfig {
   readonly telemetry: TelemetryConfig;
   /** Proxy HEAD of manifests by digest (pulls by digest) — see src/oci/pull.ts PullPolicy. */
   readonly proxyManifestHeadByDigest: boolean;
+  readonly notifications: NotificationsConfig;
+  readonly staleness: StalenessConfig;
   /** The `envoy:` section, read only by `geosync envoy-config` (src/envoy/options.ts). */
   readonly envoy: EnvoyOptions;
   readonly freshness: FreshnessConfig;
+}
+
+/** How a configuration is loaded: `secrets: false` for commands that never use them. */
+export interface LoadOptions {
+  readonly secrets?: boolean;
 }
 
 export function formatListen(address: ListenAddress): string {

@@ -5,6 +5,9 @@
 import { readFreshness } from './freshness';
 import { readEnvoyOptions } from '../envoy/options';
 import { DEFAULTS, LIMITS } from './defaults';
+import type { Env } from './env';
+import { readNotifications, readStaleness } from './notifications';
+import type { LoadOptions } from './schema';
 import { join, Reader, type ConfigProblem, type Obj } from './reader';
 import type {
   CacheConfig,
@@ -33,12 +36,18 @@ const TOP_KEYS = [
   'envoy',
   'proxyManifestHeadByDigest',
   'freshness',
+  'notifications',
+  'staleness',
 ] as const;
 
 /** Region names become Envoy cluster and route names and metric label values. */
 const REGION_NAME = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 
-export function validateConfig(raw: unknown): ValidationResult {
+/**
+ * `env` supplies secrets the file names but must not hold (notifications.ts). `secrets: false`
+ * (commands that never use them, like `envoy-config`) does not require them to be set.
+ */
+export function validateConfig(raw: unknown, env: Env = {}, opts: LoadOptions = {}): ValidationResult {
   const r = new Reader();
   const root = r.object(raw, '', { required: true }) ?? {};
   r.noUnknownKeys(root, '', TOP_KEYS);
@@ -72,6 +81,8 @@ export function validateConfig(raw: unknown): ValidationResult {
   const proxyManifestHeadByDigest = r.boolean(root, 'proxyManifestHeadByDigest', '', { default: true });
   const freshness = readFreshness(r, root);
   const envoy = readEnvoyOptions(r, root.envoy, { lookupTimeoutMs, regions, region });
+  const notifications = readNotifications(r, root, env, opts.secrets ?? true);
+  const staleness = readStaleness(r, root);
 
   if (r.problems.length > 0 || region === undefined || grpc === undefined || admin === undefined) {
     return { ok: false, problems: r.problems };
@@ -90,6 +101,8 @@ export function validateConfig(raw: unknown): ValidationResult {
       envoy,
       proxyManifestHeadByDigest,
       freshness,
+      notifications,
+      staleness,
     }),
   };
 }

@@ -49,6 +49,8 @@ export interface StreamTrace {
 }
 
 export interface RequestMeta {
+  /** The request's method, when known (a 404 of a GET is a pull; of a HEAD, a check). */
+  readonly method?: string;
   readonly requestId?: string;
   readonly traceparent?: string;
   readonly target?: Classification;
@@ -203,6 +205,7 @@ export class StreamProcessor {
     this.trace?.decided(record, this.classification);
     this.ctx.onDecision(record, {
       ...this.meta,
+      ...(this.request ? { method: this.request.method } : {}),
       ...(this.classification ? { target: this.classification } : {}),
     });
   }

@@ -7,7 +7,7 @@ import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@open
 import type { DecisionRecord } from '../decide/decision';
 import type { BreakerState } from '../locate/breaker';
 import type { CacheEvictionReason, LocatorObserver, RegionOutcome, SkipReason } from '../locate/observer';
-import { ATTR, LOOKUP_BUCKETS, METRICS, STALENESS_BUCKETS, type MetricSpec } from './names';
+import { ATTR, LOOKUP_BUCKETS, METRICS, type MetricSpec } from './names';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
@@ -24,17 +24,10 @@ export class GeosyncMetrics implements LocatorObserver {
   private readonly probes: Counter;
   private readonly probeDuration: Histogram;
   private readonly inflightByRegion = new Map<string, number>();
-  private readonly staleness: Histogram;
   private readonly rescued: Counter;
   private readonly breakerStates = new Map<string, number>();
 
-  constructor(
-    meter: Meter,
-    /** This region: the second label of the staleness figures. */
-    private readonly region: string,
-    now: () => number = Date.now,
-  ) {
-    this.now = now;
+  constructor(meter: Meter) {
     const counter = (s: MetricSpec) =>
       meter.createCounter(s.name, { unit: s.unit, description: s.description });
     const updown = (s: MetricSpec) =>
@@ -63,7 +56,6 @@ export class GeosyncMetrics implements LocatorObserver {
       .addCallback((result) => {
         for (const [region, n] of this.inflightByRegion) result.observe(n, { [ATTR.region]: region });
       });
-    this.staleness = histogram(METRICS.staleness, STALENESS_BUCKETS);
     this.rescued = counter(METRICS.rescued);
     meter
       .createObservableGauge(METRICS.breakerState.name, {
@@ -74,8 +66,6 @@ export class GeosyncMetrics implements LocatorObserver {
         for (const [region, value] of this.breakerStates) result.observe(value, { [ATTR.region]: region });
       });
   }
-
-  private readonly now: () => number;
 
   streamOpened(): void {
     this.streamsActive.add(1);
@@ -97,15 +87,8 @@ export class GeosyncMetrics implements LocatorObserver {
       this.lookupDuration.record(record.lookupMs / 1000, { [ATTR.outcome]: record.outcome });
     }
     if (record.outcome === 'proxied' && record.sourceRegion) {
+      // How long the content had been waiting for replication: src/staleness/ (time to pullable).
       this.rescued.add(1, { [ATTR.sourceRegion]: record.sourceRegion, [ATTR.kind]: record.kind ?? 'none' });
-      if (record.sourceLastModified) {
-        // S3 LastModified has one-second resolution; a clock skew that makes it future is 0, not negative.
-        const ageSeconds = Math.max(0, (this.now() - record.sourceLastModified.getTime()) / 1000);
-        this.staleness.record(ageSeconds, {
-          [ATTR.sourceRegion]: record.sourceRegion,
-          [ATTR.region]: this.region,
-        });
-      }
     }
   }
 

@@ -65,10 +65,40 @@ export const METRICS = {
     '{state}',
     'Circuit breaker per region: 0 closed, 1 half-open, 2 open',
   ),
-  staleness: m(
-    'geosync.staleness_seconds',
+  timeToPullable: m(
+    'geosync.time_to_pullable_seconds',
     's',
-    'For each proxied pull, the age of the content at the source region (now - LastModified): how long this region would have failed without geosync',
+    'First rescued GET of each manifest (per source region, within the staleness window): seconds from its push at the source region (LastModified there) until this region served it through geosync',
+  ),
+  replicationLag: m(
+    'geosync.replication.lag_seconds',
+    's',
+    'Manifest pushes in this region that a sibling held earlier: seconds from the push at the earliest such sibling (LastModified) to the push here (the registry event timestamp)',
+  ),
+  arrivals: m(
+    'geosync.replication.arrivals',
+    '{manifest}',
+    'Manifest pushes in this region that a sibling held earlier (arrivals by replication), by source region',
+  ),
+  originPushes: m(
+    'geosync.origin_pushes',
+    '{manifest}',
+    'Manifest pushes in this region that no sibling held earlier (content that starts here)',
+  ),
+  unreplicatedPulls: m(
+    'geosync.unreplicated_pulls',
+    '{pull}',
+    'Manifest GETs of content a sibling held and this region did not yet: rescued by geosync, or missed (answered 404; known once the manifest arrives)',
+  ),
+  notificationRequests: m(
+    'geosync.notifications.requests',
+    '{request}',
+    'Notification deliveries from the local registry, by result (accepted, unauthorized, unsupported_media_type, too_large, malformed, aborted)',
+  ),
+  notificationEvents: m(
+    'geosync.notifications.events',
+    '{event}',
+    'Notification events, by what they were: arrival, origin, unknown (a sibling storage did not answer), ignored (not a manifest push), duplicate (re-delivered), dropped (too many at once)',
   ),
   rescued: m(
     'geosync.pulls.rescued',
@@ -99,5 +129,7 @@ export const SPANS = {
 
 /** Histogram buckets (seconds): lookups live within Envoy's 200 ms message timeout. */
 export const LOOKUP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.5, 1];
-/** Staleness spans seconds (a fast pipeline) to hours (a stuck replication). */
-export const STALENESS_BUCKETS = [1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400];
+/** Staleness spans a fraction of a second (a rescue) to hours (a stuck replication). */
+export const STALENESS_BUCKETS = [
+  0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400,
+];

@@ -1,13 +1,19 @@
 /**
  * The README's first command (`npm run demo`): a local two-region deployment on the embedded
  * default (registries on the filesystem driver, no S3), an image pushed to region A and pulled from
- * region B at once, first without geosync, then with it. Prints a timeline and cleans up on exit.
+ * region B at once, first without geosync, then with it; then the reference replicator
+ * (deploy/replication/replicate.sh) brings it to B through B's registry API, and region B's
+ * staleness report is printed. Prints a timeline and cleans up on exit.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startDeployment, type Deployment } from '../support/deployment';
 import { envoyBinary, ENVOY_STAT } from '../support/envoy';
+import { isManifestPush } from '../support/notification-sink';
+import { runReplicator } from '../support/replicator';
+import type { StalenessReport } from '../../src/staleness/report';
+import { formatStalenessTable } from '../../src/staleness/table';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPull, skopeoPush } from '../support/skopeo';
 
@@ -34,7 +40,12 @@ async function main(): Promise<number> {
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
     say('starting region a and region b (registry + Envoy each; geosync not yet)');
-    deployment = await startDeployment({ regions: ['a', 'b'], storage: 'filesystem', withGeosync: false });
+    deployment = await startDeployment({
+      regions: ['a', 'b'],
+      storage: 'filesystem',
+      withGeosync: false,
+      notifications: true,
+    });
     const a = deployment.region('a');
     const b = deployment.region('b');
     say(`region a: ${a.url}   region b: ${b.url}`);
@@ -83,10 +94,34 @@ async function main(): Promise<number> {
     say(
       `Envoy b followed ${redirects} internal redirects to region a; geosync b rescued ${rescued} requests`,
     );
-    return pulled && !inB && redirects > 0 ? 0 : 1;
+
+    const [, replicateMs] = await timed(() => runReplicator(a.host, b.registry.host, [REPO]));
+    const pushes = await (b.sink as NonNullable<typeof b.sink>).waitFor(
+      (e) => isManifestPush(e, REPO),
+      1,
+      20_000,
+    );
+    say(
+      `replicated ${REPO} to region b in ${replicateMs} ms (skopeo sync through b's registry API, deploy/replication/replicate.sh); ` +
+        `b's webhooks saw ${pushes.length} manifest push`,
+    );
+    const report = await waitForArrival(b.adminUrl);
+    say(`staleness report of region b (geosync staleness --admin ${b.adminUrl}):\n`);
+    process.stdout.write(formatStalenessTable(report));
+    return pulled && !inB && redirects > 0 && report.pairs[0]?.replicationLag.count === 1 ? 0 : 1;
   } finally {
     say('cleaning up');
     await cleanup();
+  }
+}
+
+/** geosync works out an arrival's origin after the registry's delivery: poll until it is in. */
+async function waitForArrival(admin: string): Promise<StalenessReport> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const report = (await (await fetch(`${admin}/staleness`)).json()) as StalenessReport;
+    if (report.pairs.some((p) => p.replicationLag.count > 0) || Date.now() > deadline) return report;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -15,7 +15,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { startEnvoy, type EnvoyProcess, type EnvoyRelease } from './envoy';
+import { startNotificationSink, type NotificationSink } from './notification-sink';
 import { runCli, startServe, waitForStatus, type ServeProcess } from './geosync-cli';
 import { freePort } from './ports';
 import { startRegistry, type Registry } from './registry';
@@ -37,6 +39,11 @@ export interface DeploymentOptions {
   readonly healthCheck?: boolean;
   /** Also started with the deployment; default true. */
   readonly withGeosync?: boolean;
+  /**
+   * Each registry sends its events to its region's geosync (notifications enabled, shared secret
+   * from the environment) and to a sink that records every event (`RegionDeployment.sink`).
+   */
+  readonly notifications?: boolean;
 }
 
 export interface RegionDeployment {
@@ -56,6 +63,8 @@ export interface RegionDeployment {
   readonly envoy: EnvoyProcess;
   /** The region's S3 endpoint as other regions' geosync see it (s3 mode). */
   readonly s3Proxy?: TcpProxy;
+  /** Every event the region's registry sent (with `notifications`). */
+  readonly sink?: NotificationSink;
   geosync(): ServeProcess | undefined;
   startGeosync(): Promise<void>;
   /** SIGTERM, then wait for the exit; rejects unless geosync exits 0 within its drain period. */
@@ -75,6 +84,8 @@ const GEOSYNC_START_TIMEOUT_MS = 15_000;
 const WORKER = Number(process.env.JEST_WORKER_ID ?? 0) % 250;
 /** drainMs is 0 here: a geosync that has not exited this long after SIGTERM hangs. */
 const GEOSYNC_STOP_TIMEOUT_MS = 10_000;
+/** Where geosync takes the registries' notifications (its default path). */
+export const NOTIFICATIONS_PATH = '/notifications';
 
 export async function startDeployment(opts: DeploymentOptions): Promise<Deployment> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'geosync-deploy-'));
@@ -96,13 +107,23 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
     return stopped;
   };
 
+  // The secret every registry sends geosync, and geosync reads from its environment.
+  const notificationSecret = `Bearer ${randomBytes(24).toString('hex')}`;
+  const geosyncEnv = opts.notifications ? { GEOSYNC_NOTIFICATIONS_SECRET: notificationSecret } : {};
   try {
     if (opts.storage === 's3') {
       swift = await startSwift();
       cleanups.push(() => (swift as SwiftS3).stop());
     }
     // Everything a region's configuration names must be known before any geosync starts.
-    const plans = [];
+    const plans: {
+      name: string;
+      ip: string;
+      envoyPort: number;
+      crossRegion: TcpProxy;
+      url: string;
+      sink?: NotificationSink;
+    }[] = [];
     for (const [i, name] of opts.regions.entries()) {
       const ip = `127.10.${WORKER}.${i + 1}`;
       const envoyPort = await freePort(ip);
@@ -112,10 +133,15 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         host: ip,
       });
       cleanups.push(() => crossRegion.close());
-      plans.push({ name, ip, envoyPort, crossRegion, url: crossRegion.url });
+      let sink: NotificationSink | undefined;
+      if (opts.notifications) {
+        const started = await startNotificationSink();
+        cleanups.push(() => started.close());
+        sink = started;
+      }
+      plans.push({ name, ip, envoyPort, crossRegion, url: crossRegion.url, ...(sink ? { sink } : {}) });
     }
     const storageOf = new Map<string, { yaml: string; bucket?: string; root?: string; proxy?: TcpProxy }>();
-    const registries = new Map<string, Registry>();
     for (const p of plans) {
       if (swift) {
         const bucket = `region-${p.name}`;
@@ -139,28 +165,50 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
             secretAccessKey: swift.secretAccessKey,
           }),
         });
-        const registry = await startRegistry({
-          storage: { type: 's3', s3: swift, bucket },
-          ...(opts.auth ? { auth: opts.auth } : {}),
-        });
-        cleanups.push(() => registry.stop());
-        registries.set(p.name, registry);
       } else {
         const root = path.join(dir, p.name, 'storage');
         mkdirSync(root, { recursive: true });
         storageOf.set(p.name, { root, yaml: JSON.stringify({ type: 'filesystem', root }) });
-        const registry = await startRegistry({
-          storage: { type: 'filesystem', root },
-          ...(opts.auth ? { auth: opts.auth } : {}),
-        });
-        cleanups.push(() => registry.stop());
-        registries.set(p.name, registry);
       }
+    }
+    // geosync's admin ports are named in the registries' configuration (their notifications), so
+    // they are chosen before the registries start; and after every listener above that took
+    // port 0, which could otherwise be handed a port chosen here.
+    const adminPorts = new Map<string, number>();
+    for (const p of plans) adminPorts.set(p.name, await freePort());
+    /** The registry of a region sends every event to its geosync and to its sink. */
+    const notificationsOf = (p: (typeof plans)[number]) =>
+      p.sink
+        ? {
+            notifications: [
+              {
+                name: 'geosync',
+                url: `http://127.0.0.1:${adminPorts.get(p.name)}${NOTIFICATIONS_PATH}`,
+                headers: { Authorization: notificationSecret },
+              },
+              { name: 'sink', url: p.sink.url },
+            ],
+          }
+        : {};
+    const registries = new Map<string, Registry>();
+    for (const p of plans) {
+      const storage = storageOf.get(p.name);
+      const registry = await startRegistry({
+        storage:
+          swift && storage?.bucket
+            ? { type: 's3', s3: swift, bucket: storage.bucket }
+            : { type: 'filesystem', root: storage?.root as string },
+        ...(opts.auth ? { auth: opts.auth } : {}),
+        ...notificationsOf(p),
+      });
+      cleanups.push(() => registry.stop());
+      registries.set(p.name, registry);
     }
 
     for (const p of plans) {
       const registry = registries.get(p.name) as Registry;
-      const [grpcPort, adminPort, envoyAdminPort] = [await freePort(), await freePort(), await freePort()];
+      const adminPort = adminPorts.get(p.name) as number;
+      const [grpcPort, envoyAdminPort] = [await freePort(), await freePort()];
       const configFile = path.join(dir, `geosync-${p.name}.yaml`);
       writeFileSync(
         configFile,
@@ -176,6 +224,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           'locate:',
           `  healthCheck: { enabled: ${opts.healthCheck ?? false}, intervalMs: 200, timeoutMs: 500, unhealthyThreshold: 1 }`,
           'telemetry: { logLevel: info }',
+          `notifications: { enabled: ${opts.notifications ?? false}, path: ${NOTIFICATIONS_PATH} }`,
           'envoy:',
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,
           `  admin: { address: 127.0.0.1, port: ${envoyAdminPort} }`,
@@ -217,7 +266,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       };
       const startGeosync = async () => {
         if (serve) return;
-        const started = startServe(configFile);
+        const started = startServe(configFile, geosyncEnv);
         serve = started;
         try {
           await waitForStatus(`${adminUrl}/readyz`, 200, GEOSYNC_START_TIMEOUT_MS);
@@ -239,6 +288,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         ...(storage?.bucket ? { bucket: storage.bucket } : {}),
         ...(storage?.root ? { storageRoot: storage.root } : {}),
         ...(storage?.proxy ? { s3Proxy: storage.proxy } : {}),
+        ...(p.sink ? { sink: p.sink } : {}),
         configFile,
         adminUrl,
         envoy,

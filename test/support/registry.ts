@@ -23,6 +23,17 @@ export type RegistryStorage =
       readonly rootDirectory?: string;
     };
 
+/**
+ * One of the registry's `notifications.endpoints`
+ * (https://distribution.github.io/distribution/about/notifications/#configuration).
+ */
+export interface NotificationEndpoint {
+  readonly name: string;
+  readonly url: string;
+  /** Sent with every delivery (e.g. the shared secret geosync checks). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 export interface RegistryOptions {
   readonly storage: RegistryStorage;
   /** htpasswd basic auth (bcrypt, via apache2-utils' `htpasswd`). */
@@ -30,6 +41,8 @@ export interface RegistryOptions {
   /** Shared `http.secret` (needed when several instances serve one storage). */
   readonly secret?: string;
   readonly timeoutMs?: number;
+  /** Where the registry sends its events; none: no `notifications` section. */
+  readonly notifications?: readonly NotificationEndpoint[];
 }
 
 export interface Registry {
@@ -60,6 +73,25 @@ function storageYaml(storage: RegistryStorage): string {
   return `  s3: ${JSON.stringify(s3)}\n`;
 }
 
+/**
+ * A failed delivery is retried after `backoff` once `threshold` deliveries in a row failed; the
+ * tests' endpoints are on loopback, so a short backoff keeps a test that restarts one quick.
+ */
+function notificationsYaml(endpoints: readonly NotificationEndpoint[] | undefined): string {
+  if (!endpoints || endpoints.length === 0) return '';
+  const list = endpoints.map((e) => ({
+    name: e.name,
+    url: e.url,
+    ...(e.headers
+      ? { headers: Object.fromEntries(Object.entries(e.headers).map(([k, v]) => [k, [v]])) }
+      : {}),
+    timeout: '5s',
+    threshold: 3,
+    backoff: '250ms',
+  }));
+  return `notifications:\n  endpoints: ${JSON.stringify(list)}\n`;
+}
+
 export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-registry-'));
   const port = await freePort();
@@ -83,6 +115,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     '  cache: {blobdescriptor: inmemory}',
     `http: {addr: "${host}", secret: ${JSON.stringify(opts.secret ?? 'geosync-test')}}`,
     auth,
+    notificationsYaml(opts.notifications),
   ].join('\n');
   const configFile = path.join(dir, 'config.yml');
   fs.writeFileSync(configFile, config);

@@ -19,8 +19,15 @@ beforeAll(async () => {
   const root = path.join(tmp, 'storage');
   registry = await startRegistry({ storage: { type: 'filesystem', root } });
   const image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: [3000, 5000] });
+  const pushStartedAt = new Date();
   await skopeoPush(image.dir, 'v1', { host: registry.host, repository: 'team/app' });
-  fixture = { probe: new FsProbe('a', root), image, repository: 'team/app', pushedAt: new Date() };
+  fixture = {
+    probe: new FsProbe('a', root),
+    image,
+    repository: 'team/app',
+    pushStartedAt,
+    pushedAt: new Date(),
+  };
 });
 
 afterAll(async () => {

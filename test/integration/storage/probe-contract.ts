@@ -17,9 +17,16 @@ export interface ContractFixture {
   /** Pushed as `<repository>:<image.tag>` before the suite runs. */
   readonly image: OciImage;
   readonly repository: string;
-  /** When the push finished (bounds lastModified). */
+  /** When the push started and finished (they bound lastModified). */
+  readonly pushStartedAt: Date;
   readonly pushedAt: Date;
 }
+
+/**
+ * S3 LastModified has whole seconds (Swift's s3api rounds up: a link written at 12:00:00.4 is
+ * dated 12:00:01); a filesystem's mtime is finer.
+ */
+const RESOLUTION_MS = 1_000;
 
 const digest = (d: string) => parseDigest(d)!;
 /** A link holds the digest string: `sha256:` and 64 hex digits. */
@@ -49,6 +56,17 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
       expect(results.map((r) => [r.status, r.status === 'found' ? r.size : 0])).toEqual(
         keys.map(() => ['found', LINK_SIZE]),
       );
+    });
+
+    // What src/staleness/origin.ts relies on: a revision link is dated by the push that wrote it.
+    it("dates the manifest revision link within its push, to the storage's resolution", async () => {
+      const f = fixture();
+      const r = await f.probe.head(manifestRevisionLinkKey(f.repository, digest(f.image.manifestDigest)), {
+        signal: signal(),
+      });
+      if (r.status !== 'found') throw new Error(`revision link: ${JSON.stringify(r)}`);
+      expect(r.lastModified.getTime()).toBeGreaterThanOrEqual(f.pushStartedAt.getTime() - RESOLUTION_MS);
+      expect(r.lastModified.getTime()).toBeLessThanOrEqual(f.pushedAt.getTime() + RESOLUTION_MS);
     });
 
     it('finds blob data with the size of the blob', async () => {

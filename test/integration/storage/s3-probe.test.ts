@@ -29,12 +29,14 @@ beforeAll(async () => {
   stack = await startGeoStack({ regions: ['a'] });
   const a = stack.region('a');
   const image = createOciImage(path.join(tmp, 'layout'), { tag: 'v1', layerSizes: [3000, 5000] });
+  const pushStartedAt = new Date();
   await skopeoPush(image.dir, 'v1', { host: a.registry.host, repository: 'team/app' });
   // A generous timeout: the contract is about answers; the one-worker Swift here is slow under load.
   fixture = {
     probe: new S3Probe('a', { ...a.storage, requestTimeoutMs: 5_000 }),
     image,
     repository: 'team/app',
+    pushStartedAt,
     pushedAt: new Date(),
   };
 });

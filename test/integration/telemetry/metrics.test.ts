@@ -1,6 +1,6 @@
 /**
  * Scrapes `/metrics` of a real `geosync serve` after scripted traffic and checks the decision
- * counters, the lookup histogram and the staleness histogram against the traffic sent. Region A
+ * counters, the lookup histogram and the time-to-pullable histogram against the traffic sent. Region A
  * is a real registry (filesystem driver) with an image pushed by skopeo.
  */
 import type { OciImage } from '../../support/oci-image';
@@ -53,7 +53,7 @@ function total(text: string, name: string, labels: Record<string, string> = {}):
   return sum;
 }
 
-test('decision counters, lookup histogram and staleness histogram count the traffic', async () => {
+test('decision counters, lookup histogram and time-to-pullable histogram count the traffic', async () => {
   const proxied = [
     '/v2/team/app/manifests/v1',
     `/v2/team/app/manifests/${image.manifestDigest}`,
@@ -87,10 +87,12 @@ test('decision counters, lookup histogram and staleness histogram count the traf
   // Every 404 of an eligible pull was looked up: 3 proxied + 1 not found.
   expect(sample(text, 'geosync_lookup_duration_seconds_count', { geosync_outcome: 'proxied' })).toBe(3);
   expect(sample(text, 'geosync_lookup_duration_seconds_count', { geosync_outcome: 'not_found' })).toBe(1);
-  // One staleness observation per proxied pull, for the pair (a → b).
-  expect(
-    sample(text, 'geosync_staleness_seconds_count', { geosync_source_region: 'a', geosync_region: 'b' }),
-  ).toBe(3);
+  // Time to pullable: the first rescued GET of each manifest (by tag, by digest), for the pair
+  // (a → b); a blob follows its manifest and is no pull of its own.
+  const pair = { geosync_source_region: 'a', geosync_region: 'b' };
+  expect(sample(text, 'geosync_time_to_pullable_seconds_count', pair)).toBe(2);
+  expect(sample(text, 'geosync_unreplicated_pulls_total', { ...pair, geosync_result: 'rescued' })).toBe(2);
+  expect(text).not.toContain('geosync_staleness_seconds');
   // Three pulls rescued from a, one of each kind.
   expect(total(text, 'geosync_pulls_rescued_total', { geosync_source_region: 'a' })).toBe(3);
   for (const kind of ['manifest_by_tag', 'manifest_by_digest', 'blob']) {

@@ -23,7 +23,7 @@ describe('configuration: one fixture per error, exact message', () => {
     [
       'unknown-key.yaml',
       'lookupTimout',
-      'unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy, proxyManifestHeadByDigest)',
+      'unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy, proxyManifestHeadByDigest, freshness, notifications, staleness)',
     ],
     [
       'region-name-bad.yaml',
@@ -52,6 +52,22 @@ describe('configuration: one fixture per error, exact message', () => {
       'must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
     ],
     ['regions-empty.yaml', 'regions', 'must list at least one region'],
+    [
+      'notifications-secret-missing.yaml',
+      'notifications.authHeader.valueFromEnv',
+      'environment variable GEOSYNC_NOTIFICATIONS_SECRET is not set (the value registries send in the Authorization header)',
+    ],
+    [
+      'notifications-path-taken.yaml',
+      'notifications.path',
+      `"/metrics" is one of the admin port's own paths`,
+    ],
+    [
+      'notifications-header-bad.yaml',
+      'notifications.authHeader.name',
+      '"X Token" is not an HTTP header name',
+    ],
+    ['staleness-window-low.yaml', 'staleness.windowMs', 'must be >= 60000, got 1000'],
     ['not-a-mapping.yaml', '(root)', 'must be a mapping of configuration keys'],
   ])('%s → %s: %s', async (name, key, message) => {
     expect(await problems(name)).toEqual([{ path: key, message }]);
@@ -65,7 +81,7 @@ describe('configuration: one fixture per error, exact message', () => {
 
   test('every problem of a broken file is reported at once', async () => {
     expect((await problems('many-problems.yaml')).map((p) => `${p.path}: ${p.message}`)).toEqual([
-      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy, proxyManifestHeadByDigest)',
+      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, locate, telemetry, envoy, proxyManifestHeadByDigest, freshness, notifications, staleness)',
       `regions[0].name: "A" must be lower-case letters, digits and '-', at most 32 characters`,
       'regions[0].url: must be http or https, got "ftp"',
       'regions[0].storage.bucket: is required',
@@ -133,6 +149,67 @@ describe('configuration: valid file', () => {
       accessKeyId: 'from-env',
       secretAccessKey: 'secret-from-env',
     });
+  });
+
+  test('notifications take their secret from the variable valueFromEnv names, never from the file', () => {
+    const text = `${readFileSync(fixture('valid.yaml'), 'utf8')}
+notifications: { enabled: true, path: /events, authHeader: { name: X-Registry-Token, valueFromEnv: REGISTRY_HOOK } }
+staleness: { windowMs: 600000, maxSamples: 500 }
+`;
+    const result = loadConfigText(text, { REGISTRY_HOOK: 'a-long-enough-shared-secret' });
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.notifications).toEqual({
+      enabled: true,
+      path: '/events',
+      authHeaderName: 'x-registry-token',
+      authHeaderValue: 'a-long-enough-shared-secret',
+    });
+    expect(result.config.staleness).toEqual({ windowMs: 600_000, maxSamples: 500 });
+
+    const short = loadConfigText(text, { REGISTRY_HOOK: 'short' });
+    expect(short.ok ? [] : short.problems).toEqual([
+      {
+        path: 'notifications.authHeader.valueFromEnv',
+        message: 'the value of REGISTRY_HOOK must be at least 16 characters',
+      },
+    ]);
+    const inFile = loadConfigText(
+      text.replace('valueFromEnv: REGISTRY_HOOK', 'value: hunter2hunter2hunter2'),
+      {},
+    );
+    expect(inFile.ok ? [] : inFile.problems).toEqual([
+      {
+        path: 'notifications.authHeader.value',
+        message: 'secrets are not read from the file: set the environment variable that valueFromEnv names',
+      },
+      {
+        path: 'notifications.authHeader.valueFromEnv',
+        message:
+          'environment variable GEOSYNC_NOTIFICATIONS_SECRET is not set (the value registries send in the X-Registry-Token header)',
+      },
+    ]);
+  });
+
+  test('commands that use no secret (envoy-config) load a configuration without it', () => {
+    const text = `${readFileSync(fixture('valid.yaml'), 'utf8')}\nnotifications: { enabled: true }\n`;
+    expect(loadConfigText(text, {}).ok).toBe(false);
+    const result = loadConfigText(text, {}, { secrets: false });
+    expect(result.ok && result.config.notifications).toEqual({
+      enabled: true,
+      path: '/notifications',
+      authHeaderName: 'authorization',
+    });
+  });
+
+  test('notifications are off by default and need no secret then', async () => {
+    const result = await loadConfigFile(fixture('valid.yaml'), {});
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    expect(result.config.notifications).toEqual({
+      enabled: false,
+      path: '/notifications',
+      authHeaderName: 'authorization',
+    });
+    expect(result.config.staleness).toEqual({ windowMs: 3_600_000, maxSamples: 10_000 });
   });
 
   test('the shipped example configuration is valid', async () => {

@@ -194,3 +194,55 @@ function replaceBlockScalar(text: string, key: string, content: string): string 
     .map((l) => (l === '' ? '' : `    ${l}`));
   return [...lines.slice(0, start + 1), ...body, ...lines.slice(end)].join('\n');
 }
+
+const find = (kind: string, name?: string): Doc =>
+  docs.find((d) => d.doc.kind === kind && (name === undefined || d.doc.metadata?.name === name))?.doc;
+
+describe('replication.yaml: the reference replicator', () => {
+  const registryPod = find('Deployment').spec.template.spec;
+  const registry = registryPod.containers.find((c: { name: string }) => c.name === 'registry');
+  const cronJob = find('CronJob');
+  const jobPod = cronJob.spec.jobTemplate.spec.template;
+  const replicate = jobPod.spec.containers[0];
+
+  test('runs deploy/replication/replicate.sh, byte for byte', () => {
+    const shipped = readFileSync(path.join(__dirname, '../../../deploy/replication/replicate.sh'), 'utf8');
+    expect(find('ConfigMap', 'geosync-replicate').data['replicate.sh']).toBe(shipped);
+    const volume = jobPod.spec.volumes.find((v: { name: string }) => v.name === 'scripts');
+    expect(volume.configMap.name).toBe('geosync-replicate');
+    const mount = replicate.volumeMounts.find((m: { name: string }) => m.name === 'scripts');
+    expect(replicate.command).toEqual(['/bin/bash', `${mount.mountPath}/replicate.sh`]);
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+  });
+
+  test('writes to the registry itself, never through Envoy', () => {
+    const direct = find('Service', 'registry-direct');
+    const [, dest] = replicate.args;
+    const port = direct.spec.ports[0];
+    expect(dest).toBe(`registry-direct:${port.port}`);
+    const registryPort = registry.ports.find((p: { name: string }) => p.name === port.targetPort);
+    expect(registryPort.containerPort).toBe(5000);
+    // The registry listens where the Service reaches it, not on the pod's loopback only.
+    const addr = registry.env.find((e: { name: string }) => e.name === 'REGISTRY_HTTP_ADDR').value;
+    expect(addr).toBe(`0.0.0.0:${registryPort.containerPort}`);
+    // The replicator's pods are no registry pods: the registry's Services do not select them.
+    const registryLabels = find('Deployment').spec.selector.matchLabels;
+    for (const [k, v] of Object.entries(registryLabels)) expect(jobPod.metadata.labels[k]).not.toBe(v);
+  });
+
+  test('only the replicator reaches the registry port; the other ports stay open', () => {
+    const policy = find('NetworkPolicy');
+    expect(policy.spec.podSelector.matchLabels).toEqual(find('Deployment').spec.selector.matchLabels);
+    const [onlyReplicator, open] = policy.spec.ingress;
+    expect(onlyReplicator.from[0].podSelector.matchLabels).toEqual(jobPod.metadata.labels);
+    expect(onlyReplicator.ports).toEqual([{ port: 'registry' }]);
+    const named = registryPod.containers.flatMap((c: { ports?: { name: string }[] }) =>
+      (c.ports ?? []).map((p) => p.name),
+    );
+    expect(open.from).toBeUndefined();
+    // ext-proc is bound to the pod's loopback (listen.grpc default): no network reaches it anyway.
+    expect(open.ports.map((p: { port: string }) => p.port).sort()).toEqual(
+      named.filter((n: string) => n !== 'registry' && n !== 'ext-proc').sort(),
+    );
+  });
+});

@@ -1,0 +1,7 @@
+/** The admin port's own paths (README "Operator notes"); the notifications path must not take one. */
+export const ADMIN_PATHS = {
+  healthz: '/healthz',
+  readyz: '/readyz',
+  metrics: '/metrics',
+  staleness: '/staleness',
+} as const;
