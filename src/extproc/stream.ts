@@ -5,6 +5,7 @@
  * Protocol: envoy/service/ext_proc/v3/external_processor.proto; Envoy waits for one reply per
  * message within `message_timeout`, so every path below ends in a reply or a clean stream end.
  */
+import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
 import type { DecisionRecord } from '../decide/decision';
 import { classify, planResponse, recordFor, redirectLocation } from '../decide/decision';
@@ -20,6 +21,9 @@ import {
   responseContinueReply,
   type Phase,
 } from './replies';
+
+const TIMEOUT: LocateResult = { outcome: 'timeout' };
+const CANCELLED: LocateResult = { outcome: 'error', code: 'cancelled' };
 
 export interface StreamContext {
   readonly locator: Locator;
@@ -171,20 +175,17 @@ export class StreamProcessor {
     const onCancel = () => controller.abort();
     cancelled.addEventListener('abort', onCancel, { once: true });
     if (cancelled.aborted) controller.abort();
-    const aborted = new Promise<LocateResult>((resolve) => {
-      const done = () => resolve(timedOut ? { outcome: 'timeout' } : { outcome: 'error', code: 'cancelled' });
-      if (controller.signal.aborted) done();
-      else controller.signal.addEventListener('abort', done, { once: true });
-    });
     try {
-      const result = await Promise.race([
-        this.ctx.locator.locate(target, controller.signal).catch((err: unknown): LocateResult => ({
+      const located = this.ctx.locator
+        .locate(target, controller.signal)
+        .catch((err: unknown): LocateResult => ({
           outcome: 'error',
           code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
-        })),
-        aborted,
-      ]);
-      return timedOut && result.outcome !== 'found' ? { outcome: 'timeout' } : result;
+        }));
+      const result = await untilAborted(located, controller.signal, (): LocateResult =>
+        timedOut ? TIMEOUT : CANCELLED,
+      );
+      return timedOut && result.outcome !== 'found' ? TIMEOUT : result;
     } finally {
       stopTimer();
       cancelled.removeEventListener('abort', onCancel);

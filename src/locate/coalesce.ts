@@ -22,29 +22,3 @@ export class Coalescer<T> {
     return { promise, joined: false };
   }
 }
-
-/**
- * Waits for `work`, or answers `fallback()` as soon as `signal` aborts (or if the work fails); the
- * work itself goes on.
- */
-export function waitUnlessAborted<T, U>(
-  work: Promise<T>,
-  signal: AbortSignal,
-  fallback: () => U,
-): Promise<T | U> {
-  if (signal.aborted) return Promise.resolve(fallback());
-  return new Promise<T | U>((resolve) => {
-    const abort = (): void => resolve(fallback());
-    signal.addEventListener('abort', abort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      () => {
-        signal.removeEventListener('abort', abort);
-        resolve(fallback());
-      },
-    );
-  });
-}

@@ -15,7 +15,8 @@ import type { PullTarget } from '../oci/pull';
 import { keysFor } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
 import { TtlLruCache } from './cache';
-import { Coalescer, waitUnlessAborted } from './coalesce';
+import { untilAborted } from '../abort/until-aborted';
+import { Coalescer } from './coalesce';
 import { chooseRegion, type Choice } from './hedge';
 import type { LocateResult, Locator, StorageProblem } from './locator';
 import { guardObserver, type LocatorObserver } from './observer';
@@ -139,7 +140,7 @@ export class ProbeLocator implements Locator {
     const flightKey = `${asked.map((l) => l.name).join(',')}\n${cacheKey}`;
     const { promise, joined } = this.flights.run(flightKey, () => this.lookup(target, keys, cacheKey, asked));
     if (joined) this.observer.coalesced();
-    return waitUnlessAborted(promise, signal, () => TIMEOUT);
+    return untilAborted(promise, signal, () => TIMEOUT);
   }
 
   /** The shared work: probes `lanes`, decides, fills the cache. Never rejects. */

@@ -5,6 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { untilAborted } from '../abort/until-aborted';
 import { REGISTRY_V2_ROOT } from './keys';
 import { probeError, type ObjectProbe, type ProbeResult } from './probe';
 
@@ -26,16 +27,7 @@ export class FsProbe implements ObjectProbe {
     }
     // A stat on a hung network mount never returns: answer at the caller's abort anyway (the
     // contract), so the locator's slots and breaker trials are released.
-    let onAbort = (): void => {};
-    const aborted = new Promise<ProbeResult>((resolve) => {
-      onAbort = () => resolve(probeError('aborted', 'lookup cancelled'));
-      opts.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      return await Promise.race([this.stat(file), aborted]);
-    } finally {
-      opts.signal.removeEventListener('abort', onAbort);
-    }
+    return untilAborted(this.stat(file), opts.signal, () => probeError('aborted', 'lookup cancelled'));
   }
 
   private async stat(file: string): Promise<ProbeResult> {

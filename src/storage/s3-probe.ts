@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/schema';
+import { untilAborted } from '../abort/until-aborted';
 import { REGISTRY_V2_ROOT } from './keys';
 import { probeError, type ObjectProbe, type ProbeResult } from './probe';
 import { classifyS3Error } from './s3-errors';
@@ -57,22 +58,19 @@ export class S3Probe implements ObjectProbe {
 
   async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
     if (opts.signal.aborted) return probeError('aborted', 'aborted before the probe started');
+    // One controller stops the SDK request at the caller's abort or at the probe's own timeout.
     const controller = new AbortController();
     let timedOut = false;
-    let settle: (r: ProbeResult) => void = () => {};
-    // Resolves the moment the caller aborts or the probe's own timeout passes, whatever the SDK
-    // is still doing underneath (it is told to stop through the same controller).
-    const interrupted = new Promise<ProbeResult>((resolve) => (settle = resolve));
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-      settle(probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`));
     }, this.storage.requestTimeoutMs);
-    const onAbort = (): void => {
-      controller.abort();
-      settle(probeError('aborted', 'lookup cancelled'));
-    };
+    const onAbort = (): void => controller.abort();
     opts.signal.addEventListener('abort', onAbort, { once: true });
+    const interrupted = (): ProbeResult =>
+      timedOut
+        ? probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`)
+        : probeError('aborted', 'lookup cancelled');
 
     const request = this.client
       .send(
@@ -90,14 +88,11 @@ export class S3Probe implements ObjectProbe {
           size: out.ContentLength ?? 0,
           lastModified: out.LastModified ?? new Date(0),
         }),
-        (err: unknown): ProbeResult => {
-          if (timedOut) return probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`);
-          if (opts.signal.aborted) return probeError('aborted', 'lookup cancelled');
-          return classifyS3Error(err);
-        },
+        (err: unknown): ProbeResult => (controller.signal.aborted ? interrupted() : classifyS3Error(err)),
       );
     try {
-      return await Promise.race([request, interrupted]);
+      // Answers the moment the controller aborts, whatever the SDK is still doing underneath.
+      return await untilAborted(request, controller.signal, interrupted);
     } finally {
       clearTimeout(timer);
       opts.signal.removeEventListener('abort', onAbort);
