@@ -11,10 +11,6 @@ export class ConcurrencyGate {
     private readonly onChange: (n: number) => void = () => {},
   ) {}
 
-  get size(): number {
-    return this.inflight;
-  }
-
   tryAcquire(n: number): boolean {
     if (this.inflight + n > this.limit) return false;
     this.inflight += n;

@@ -84,10 +84,6 @@ export class RegionLane {
     return this.breaker.current() !== 'open';
   }
 
-  get inflight(): number {
-    return this.gate.size;
-  }
-
   /**
    * Probes every key. `signal` aborts at the shared lookup's deadline or once the answer was
    * decided elsewhere; `deadlinePassed()` tells which, since only silence until the deadline counts

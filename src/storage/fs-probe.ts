@@ -34,7 +34,7 @@ export class FsProbe implements ObjectProbe {
     try {
       const s = await stat(file);
       if (!s.isFile()) return { status: 'not_found' };
-      return { status: 'found', size: s.size, lastModified: s.mtime };
+      return { status: 'found', lastModified: s.mtime };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'not_found' };

@@ -83,11 +83,7 @@ export class S3Probe implements ObjectProbe {
         },
       )
       .then(
-        (out): ProbeResult => ({
-          status: 'found',
-          size: out.ContentLength ?? 0,
-          lastModified: out.LastModified ?? new Date(0),
-        }),
+        (out): ProbeResult => ({ status: 'found', lastModified: out.LastModified ?? new Date(0) }),
         (err: unknown): ProbeResult => (controller.signal.aborted ? interrupted() : classifyS3Error(err)),
       );
     try {
