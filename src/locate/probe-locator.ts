@@ -114,24 +114,24 @@ export class ProbeLocator implements Locator {
     if (signal.aborted) return TIMEOUT;
     const keys = keysFor(target, { probeBlobData: this.opts.probeBlobData });
     const cacheKey = keys.join('\n');
-    const eligible = this.lanes.filter((lane) => {
-      const up = this.deps.health?.isUp(lane.name) ?? true;
-      if (!up) this.observer.regionSkipped(lane.name, 'unhealthy');
-      return up;
-    });
-
     const cached = this.cache.get(cacheKey);
     if (cached?.outcome === 'not_found') {
       this.observer.cacheHit(false);
       return NOT_FOUND;
     }
-    if (cached?.outcome === 'found' && eligible.some((l) => l.name === cached.region)) {
+    if (cached?.outcome === 'found' && this.registryUp(cached.region)) {
       this.observer.cacheHit(true);
       return cached;
     }
     // A cached holder whose registry is down now is no answer: look again among the others.
     this.observer.cacheMiss();
 
+    // Only a lookup that would have asked a region counts it as skipped.
+    const eligible = this.lanes.filter((lane) => {
+      const up = this.registryUp(lane.name);
+      if (!up) this.observer.regionSkipped(lane.name, 'unhealthy');
+      return up;
+    });
     const asked = eligible.filter((lane) => {
       if (!lane.askable) this.observer.regionSkipped(lane.name, 'breaker_open');
       return lane.askable;
@@ -141,6 +141,10 @@ export class ProbeLocator implements Locator {
     const { promise, joined } = this.flights.run(flightKey, () => this.lookup(target, keys, cacheKey, asked));
     if (joined) this.observer.coalesced();
     return untilAborted(promise, signal, () => TIMEOUT);
+  }
+
+  private registryUp(region: string): boolean {
+    return this.deps.health?.isUp(region) ?? true;
   }
 
   /** The shared work: probes `lanes`, decides, fills the cache. Never rejects. */

@@ -211,6 +211,14 @@ describe('ProbeLocator', () => {
     expect(t.events).toContain('skipped:a:unhealthy');
   });
 
+  it('counts a region whose registry is down as skipped only when a lookup would have asked it', async () => {
+    const t = setup({ a: all(FOUND), b: all(FOUND) }, {}, new Set(['b']));
+    expect(await t.locate()).toMatchObject({ region: 'a' });
+    expect(await t.locate()).toMatchObject({ region: 'a' });
+    expect(await t.locate(TAG)).toMatchObject({ region: 'a' });
+    expect(t.events).toEqual(['miss', 'skipped:b:unhealthy', 'hit', 'miss', 'skipped:b:unhealthy']);
+  });
+
   it('close() closes every probe', async () => {
     const t = setup({ a: all(FOUND), b: all(FOUND) });
     await t.locator.close();
