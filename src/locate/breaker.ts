@@ -1,6 +1,6 @@
 /**
  * Per-region circuit breaker over probe outcomes: a region whose storage keeps failing or timing
- * out is skipped (pitfall 8: a down peer must not slow every lookup) and re-tried with exactly one
+ * out is skipped (a down peer must not slow every lookup) and re-tried with exactly one
  * trial probe after a cool-down. `found` and `not_found` are successes: the storage answered.
  */
 import type { Clock } from '../clock/clock';

@@ -1,5 +1,5 @@
 /**
- * Concurrent lookups of the same key share one piece of work (pitfall 2: a rollout pulls one new
+ * Concurrent lookups of the same key share one piece of work (a rollout pulls one new
  * image on hundreds of nodes in the same second; without this every node's 404 would cause its
  * own cross-region probes). The work is owned by the coalescer, not by any waiter: a waiter that
  * gives up (deadline, cancelled stream) leaves without cancelling it for the others.

@@ -190,14 +190,15 @@ export class ProbeLocator implements Locator {
       case 'found': {
         const lane = lanes[choice.index] as RegionLane;
         const answer = { outcome: 'found', region: lane.name, lastModified: choice.lastModified } as const;
-        // Content addressed by digest never changes; a tag may move at any time (pitfall 4).
+        // Content addressed by digest never changes; a tag may move at any time.
         const ttl =
           target.kind === 'manifest_by_tag' ? this.opts.cache.tagTtlMs : this.opts.cache.digestTtlMs;
         this.cache.set(cacheKey, answer, ttl);
         return answer;
       }
       case 'not_found':
-        // Only a miss every asked region confirmed is cached, and briefly (pitfall 3).
+        // Only a miss every asked region confirmed is cached, and briefly: a cached miss must not
+        // hide content that has just landed.
         if (choice.complete)
           this.cache.set(cacheKey, NOT_FOUND as CachedAnswer, this.opts.cache.negativeTtlMs);
         else this.cache.delete(cacheKey);

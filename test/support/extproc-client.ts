@@ -1,8 +1,8 @@
 /**
- * A gRPC ext_proc client that speaks like Envoy (envoy-semantics.md §1): one bidi stream per
- * upstream request, one message at a time, waiting for exactly one reply, header values in
- * `raw_value` (Envoy >= 1.27) or `value` (older), closing with a half-close followed at once by a
- * cancel. Used by integration tests to drive a real geosync server over a real port.
+ * A gRPC ext_proc client that speaks like Envoy (source/extensions/filters/http/ext_proc/ in
+ * Envoy's repository): one bidi stream per upstream request, one message at a time, waiting for
+ * exactly one reply, header values in `raw_value` (Envoy >= 1.27) or `value` (older), closing
+ * with a half-close followed at once by a cancel (client_impl.cc `close()`). Used by integration tests to drive a real geosync server over a real port.
  */
 import * as grpc from '@grpc/grpc-js';
 import { extProcPackage } from '../../src/extproc/protos';
