@@ -21,6 +21,7 @@ import { chooseRegion, type Choice } from './hedge';
 import type { LocateResult, Locator, StorageProblem } from './locator';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
+import { WARM_UP_KEY, warmUp } from './warm-up';
 
 export interface RegionProbe {
   readonly region: string;
@@ -39,12 +40,6 @@ export interface ProbeLocatorOptions {
   /** Re-warm every region's connection this often (0: only at start). */
   readonly keepWarmIntervalMs: number;
 }
-
-/**
- * A key distribution never writes (its layout has only `repositories/` and `blobs/`): a HEAD of it
- * opens and keeps the connection to a region's storage and answers 404.
- */
-export const WARM_UP_KEY = '_geosync/warm-up';
 
 /** Health of each region's registry (health.ts); the locator stops it on close. */
 export interface RegistryHealthView {
@@ -211,18 +206,14 @@ export class ProbeLocator implements Locator {
   }
 
   /**
-   * One HEAD of WARM_UP_KEY per region, outside lanes and breakers (a region that is down now must
-   * not be marked failed by a warm-up), then again every `keepWarmIntervalMs`: keep-alive sockets
-   * idle for long are closed by servers and load balancers, and the first S3 request of a process
-   * also pays the SDK's own set-up.
+   * Looks at every region's storage once (warm-up.ts), then HEADs WARM_UP_KEY again every
+   * `keepWarmIntervalMs`: keep-alive sockets idle for long are closed by servers and load
+   * balancers, and the first S3 request of a process also pays the SDK's own set-up.
    */
   async warm(signal: AbortSignal): Promise<readonly StorageProblem[]> {
     const once = (s: AbortSignal) => Promise.all(this.probes.map((p) => p.head(WARM_UP_KEY, { signal: s })));
-    const [, checks] = await Promise.all([
-      once(signal),
-      Promise.all(this.probes.map(async (p) => ({ region: p.region, problem: await p.check?.({ signal }) }))),
-    ]);
-    const problems = checks.filter((c): c is StorageProblem => c.problem !== undefined);
+    const found = await Promise.all(this.probes.map((p) => warmUp(p, signal)));
+    const problems = found.filter((p): p is StorageProblem => p !== undefined);
     const every = this.opts.keepWarmIntervalMs;
     if (every <= 0 || this.closing.signal.aborted) return problems;
     const schedule = (): void => {

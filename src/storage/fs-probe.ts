@@ -44,7 +44,12 @@ export class FsProbe implements ObjectProbe {
     }
   }
 
-  async check(): Promise<string | undefined> {
+  /** Undefined when the root is a readable directory, or when `stat` has not answered by the abort. */
+  check(opts: { signal: AbortSignal }): Promise<string | undefined> {
+    return untilAborted(this.checkRoot(), opts.signal, () => undefined);
+  }
+
+  private async checkRoot(): Promise<string | undefined> {
     try {
       const s = await stat(this.root);
       return s.isDirectory() ? undefined : `storage root ${this.root} is not a directory`;

@@ -1,4 +1,5 @@
-import { ProbeLocator, WARM_UP_KEY, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
+import { ProbeLocator, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
+import { WARM_UP_KEY } from '../../../src/locate/warm-up';
 import type { LocateResult } from '../../../src/locate/locator';
 import type { LocatorObserver } from '../../../src/locate/observer';
 import { parseDigest } from '../../../src/oci/reference';
@@ -267,7 +268,20 @@ describe('ProbeLocator.warm: storage checks', () => {
     const a = t.probe('a') as FakeProbe & { check?: () => Promise<string | undefined> };
     a.check = async () => 'bucket "typo" does not exist';
     expect(await t.locator.warm(new AbortController().signal)).toEqual([
-      { region: 'a', problem: 'bucket "typo" does not exist' },
+      { region: 'a', kind: 'misconfigured', problem: 'bucket "typo" does not exist' },
+    ]);
+  });
+
+  it('answers at its signal when a storage never answers, naming the region', async () => {
+    const t = setup({ a: all(MISSING), b: () => 'hang' }, { keepWarmIntervalMs: 0 });
+    const b = t.probe('b') as FakeProbe & { check?: () => Promise<string | undefined> };
+    b.check = () => new Promise(() => {});
+    const deadline = new AbortController();
+    const warming = t.locator.warm(deadline.signal);
+    await flush();
+    deadline.abort();
+    expect(await warming).toEqual([
+      { region: 'b', kind: 'unreachable', problem: 'its storage did not answer the warm-up in time' },
     ]);
   });
 });
