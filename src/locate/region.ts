@@ -8,15 +8,15 @@ import type { ObjectProbe, ProbeResult } from '../storage/probe';
 import { CircuitBreaker, type BreakerOptions } from './breaker';
 import { ConcurrencyGate } from './gate';
 import type { RegionAnswer } from './hedge';
-import type { guardObserver } from './observer';
+import type { guardObserver, RegionOutcome } from './observer';
 
 /** What a region that was asked answered. */
 export type ProbedAnswer = Exclude<RegionAnswer, { status: 'skipped' }>;
 
 /**
  * A region holds the target when every key is found; its age is that of the first key (the
- * repository's own link). Answers not_found as soon as one key is missing, without waiting for the
- * others.
+ * repository's own link). Answers not_found as soon as one key is missing or refused (403),
+ * without waiting for the others.
  */
 export function probeKeys(
   probe: ObjectProbe,
@@ -31,6 +31,10 @@ export function probeKeys(
       if (results.some((r) => r?.status === 'not_found')) {
         done = true;
         return resolve({ status: 'not_found' });
+      }
+      if (results.some((r) => r?.status === 'error' && r.kind === 'denied')) {
+        done = true;
+        return resolve({ status: 'not_found', denied: true });
       }
       if (results.some((r) => r === undefined)) return;
       done = true;
@@ -130,15 +134,17 @@ export class RegionLane {
     } else {
       this.breaker.success(permit);
     }
-    this.observer.probeFinished(
-      this.name,
-      answer.status === 'error' ? answer.kind : answer.status,
-      this.clock.now() - started,
-    );
+    this.observer.probeFinished(this.name, outcomeOf(answer), this.clock.now() - started);
     return answer;
   }
 
   close(): Promise<void> {
     return this.probe.close();
   }
+}
+
+function outcomeOf(answer: ProbedAnswer): RegionOutcome {
+  if (answer.status === 'error') return answer.kind;
+  if (answer.status === 'not_found' && answer.denied) return 'denied';
+  return answer.status;
 }

@@ -18,11 +18,23 @@ export async function warmUp(probe: ObjectProbe, signal: AbortSignal): Promise<S
   ]);
   if (problem !== undefined) return { region: probe.region, kind: 'misconfigured', problem };
   if (head.status !== 'error') return undefined;
-  const what =
-    head.kind === 'aborted'
-      ? 'its storage did not answer the warm-up in time'
-      : `its storage answered the warm-up with ${head.kind}: ${head.message}`;
-  return { region: probe.region, kind: 'unreachable', problem: what };
+  if (head.kind === 'denied') {
+    // The warm-up key never exists: a storage that refuses to say so refuses every missing key
+    // the same way, and lookups there can only ever answer "not there".
+    return {
+      region: probe.region,
+      kind: 'misconfigured',
+      problem: `its storage refuses to say whether a key exists (${head.message}); every miss there is refused the same way`,
+    };
+  }
+  return {
+    region: probe.region,
+    kind: 'unreachable',
+    problem:
+      head.kind === 'aborted'
+        ? 'its storage did not answer the warm-up in time'
+        : `its storage answered the warm-up with ${head.kind}: ${head.message}`,
+  };
 }
 
 function check(probe: ObjectProbe, signal: AbortSignal): Promise<string | undefined> {

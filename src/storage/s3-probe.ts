@@ -95,7 +95,12 @@ export class S3Probe implements ObjectProbe {
     }
   }
 
-  /** HeadBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html). */
+  /**
+   * HeadBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html), which needs
+   * s3:ListBucket: a 403 means wrong credentials or a policy without listing, and without listing
+   * S3 answers HeadObject of a missing key with 403 instead of 404
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, "Permissions").
+   */
   async check(opts: { signal: AbortSignal }): Promise<string | undefined> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.storage.bucket }), {
@@ -105,12 +110,20 @@ export class S3Probe implements ObjectProbe {
     } catch (err) {
       const result = classifyS3Error(err);
       if (result.status === 'not_found') return `bucket "${this.storage.bucket}" does not exist`;
-      if (result.status === 'error' && result.kind === 'denied') {
-        return `access to bucket "${this.storage.bucket}" is denied (${result.message})`;
-      }
+      if (result.status === 'error' && result.kind === 'denied') return this.deniedProblem(result.message);
       // Unreachable or slow now: the breaker and the metrics report that; not a configuration fault.
       return undefined;
     }
+  }
+
+  private deniedProblem(detail: string): string {
+    const bucket = this.storage.bucket;
+    return (
+      `access to bucket "${bucket}" is denied (${detail}): wrong credentials, or a policy without ` +
+      `s3:ListBucket, with which S3 answers 403 instead of 404 for every missing key (geosync then ` +
+      `counts it as not there). geosync needs s3:ListBucket on arn:aws:s3:::${bucket} and ` +
+      `s3:GetObject on arn:aws:s3:::${bucket}/*`
+    );
   }
 
   async close(): Promise<void> {

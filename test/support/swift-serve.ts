@@ -27,6 +27,8 @@ export interface StartOptions {
   /** Wait for /readyz 200 (default true). */
   readonly ready?: boolean;
   readonly storage?: Partial<Record<Sibling, SiblingStorage>>;
+  /** Default: geosync's own default (150 ms). */
+  readonly lookupTimeoutMs?: number;
 }
 
 export interface SwiftServe {
@@ -73,14 +75,14 @@ export async function startSwiftServe(): Promise<SwiftServe> {
       accessKeyId: "${o.accessKeyId ?? swift.accessKeyId}"
       secretAccessKey: "${o.secretAccessKey ?? swift.secretAccessKey}"
 `;
-    const writeConfig = (storage: StartOptions['storage'] = {}): string => {
+    const writeConfig = ({ storage = {}, lookupTimeoutMs }: StartOptions): string => {
       const file = path.join(tmp, 'geosync-b.yaml');
       writeFileSync(
         file,
         `region: b
 listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
 drainMs: 0
-telemetry: { logLevel: warn }
+${lookupTimeoutMs === undefined ? '' : `lookupTimeoutMs: ${lookupTimeoutMs}\n`}telemetry: { logLevel: warn }
 regions:
 ${sibling('a', storage.a)}  - { name: b, url: "http://registry-b.invalid:5000", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
 ${sibling('c', storage.c)}`,
@@ -107,7 +109,7 @@ ${sibling('c', storage.c)}`,
       },
       async start(opts = {}) {
         await stopServe();
-        serve = startServe(writeConfig(opts.storage));
+        serve = startServe(writeConfig(opts));
         if (opts.ready ?? true) await waitForStatus(`${admin}/readyz`, 200, 30_000);
       },
       logLines() {

@@ -38,6 +38,7 @@ function setup(
     coalesced: () => events.push('coalesced'),
     breakerState: (r, s) => events.push(`breaker:${r}:${s}`),
     regionSkipped: (r, why) => events.push(`skipped:${r}:${why}`),
+    probeFinished: (r, outcome) => events.push(`probe:${r}:${outcome}`),
   };
   const locator = new ProbeLocator(
     probes.map((p) => ({ region: p.region, probe: p })),
@@ -191,6 +192,18 @@ describe('ProbeLocator', () => {
     expect(t.events).toContain('breaker:a:open');
   });
 
+  it('counts a 403 (S3 without s3:ListBucket answers it for a missing key) as not there, never against the breaker', async () => {
+    const denied: Script = () => ({ status: 'error', kind: 'denied', message: 'HTTP 403' });
+    const t = setup({ a: denied, b: all(MISSING) }, { probeBlobData: false });
+    for (let i = 0; i < 5 * OPTIONS.breaker.failureThreshold; i++) {
+      expect(await t.locate({ ...TAG, tag: `miss-${i}` })).toEqual({ outcome: 'not_found' });
+    }
+    expect(t.events.filter((e) => e.startsWith('breaker:'))).toEqual([]);
+    expect(t.events).toContain('probe:a:denied');
+    t.probe('b').script = all(FOUND);
+    expect(await t.locate({ ...TAG, tag: 'held-by-b' })).toMatchObject({ outcome: 'found', region: 'b' });
+  });
+
   it('answers not found on overflow instead of queueing, and does not cache that miss', async () => {
     const t = setup({ a: () => 'manual' }, { maxConcurrentProbesPerRegion: 2 });
     const first = t.locate(BLOB);
@@ -217,7 +230,13 @@ describe('ProbeLocator', () => {
     expect(await t.locate()).toMatchObject({ region: 'a' });
     expect(await t.locate()).toMatchObject({ region: 'a' });
     expect(await t.locate(TAG)).toMatchObject({ region: 'a' });
-    expect(t.events).toEqual(['miss', 'skipped:b:unhealthy', 'hit', 'miss', 'skipped:b:unhealthy']);
+    expect(t.events.filter((e) => !e.startsWith('probe:'))).toEqual([
+      'miss',
+      'skipped:b:unhealthy',
+      'hit',
+      'miss',
+      'skipped:b:unhealthy',
+    ]);
   });
 
   it('close() closes every probe', async () => {
@@ -269,6 +288,20 @@ describe('ProbeLocator.warm: storage checks', () => {
     a.check = async () => 'bucket "typo" does not exist';
     expect(await t.locator.warm(new AbortController().signal)).toEqual([
       { region: 'a', kind: 'misconfigured', problem: 'bucket "typo" does not exist' },
+    ]);
+  });
+
+  it('reports a storage that refuses the warm-up key, which never exists (a 403 for every miss)', async () => {
+    const t = setup(
+      { a: () => ({ status: 'error', kind: 'denied', message: 'HTTP 403' }), b: all(MISSING) },
+      { keepWarmIntervalMs: 0 },
+    );
+    expect(await t.locator.warm(new AbortController().signal)).toEqual([
+      {
+        region: 'a',
+        kind: 'misconfigured',
+        problem: expect.stringContaining('refuses to say whether a key exists (HTTP 403)'),
+      },
     ]);
   });
 
