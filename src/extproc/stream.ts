@@ -7,6 +7,7 @@
  */
 import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
+import { setDeadline } from '../clock/deadline';
 import type { DecisionRecord } from '../decide/decision';
 import { classify, planResponse, recordFor, redirectLocation } from '../decide/decision';
 import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
@@ -168,10 +169,14 @@ export class StreamProcessor {
   ): Promise<LocateResult> {
     const controller = new AbortController();
     let timedOut = false;
-    const stopTimer = this.ctx.clock.setTimer(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.ctx.lookupTimeoutMs);
+    const stopTimer = setDeadline(
+      this.ctx.clock,
+      () => {
+        timedOut = true;
+        controller.abort();
+      },
+      this.ctx.lookupTimeoutMs,
+    );
     const onCancel = () => controller.abort();
     cancelled.addEventListener('abort', onCancel, { once: true });
     if (cancelled.aborted) controller.abort();

@@ -9,6 +9,7 @@
  * learns still fills the cache.
  */
 import { systemClock, type Clock } from '../clock/clock';
+import { setDeadline } from '../clock/deadline';
 import type { BreakerConfig, CacheConfig } from '../config/schema';
 import { DEFAULTS } from '../config/defaults';
 import type { PullTarget } from '../oci/pull';
@@ -151,10 +152,14 @@ export class ProbeLocator implements Locator {
   ): Promise<LocateResult> {
     const controller = new AbortController();
     let deadlinePassed = false;
-    const cancelDeadline = this.clock.setTimer(() => {
-      deadlinePassed = true;
-      controller.abort();
-    }, this.opts.lookupTimeoutMs);
+    const cancelDeadline = setDeadline(
+      this.clock,
+      () => {
+        deadlinePassed = true;
+        controller.abort();
+      },
+      this.opts.lookupTimeoutMs,
+    );
     const onClose = (): void => controller.abort();
     this.closing.signal.addEventListener('abort', onClose, { once: true });
 

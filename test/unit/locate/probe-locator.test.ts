@@ -128,6 +128,15 @@ describe('ProbeLocator', () => {
     expect(await t2.locate()).toMatchObject({ outcome: 'found', region: 'a' });
   });
 
+  it('an answer read in the same turn as the deadline timer still counts (a busy process reads sockets late)', async () => {
+    const t = setup({ a: () => 'manual' }, { probeBlobData: false });
+    const pending = t.locate(TAG);
+    await flush();
+    t.clock.advance(OPTIONS.lookupTimeoutMs);
+    t.probe('a').release(FOUND);
+    expect(await pending).toMatchObject({ outcome: 'found', region: 'a' });
+  });
+
   it('caches a digest answer for digestTtlMs and a tag answer for tagTtlMs', async () => {
     const t = setup({ a: all(FOUND) });
     await t.locate(BLOB);
