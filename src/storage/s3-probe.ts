@@ -11,9 +11,14 @@ import https from 'node:https';
 import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/schema';
 import { untilAborted } from '../abort/until-aborted';
+import { systemClock } from '../clock/clock';
+import { setDeadline } from '../clock/deadline';
 import { REGISTRY_V2_ROOT } from './keys';
 import { probeError, type ObjectProbe, type ProbeResult } from './probe';
 import { classifyS3Error } from './s3-errors';
+
+/** The SDK's own timeouts, as a multiple of requestTimeoutMs (see buildS3Client). */
+const SDK_TIMEOUT_FACTOR = 10;
 
 /** Sockets per region: above the per-region probe cap there is nothing to gain. */
 const MAX_SOCKETS = 256;
@@ -28,8 +33,11 @@ export function buildS3Client(storage: S3Storage): S3Client {
     ...(storage.credentials ? { credentials: { ...storage.credentials } } : {}),
     maxAttempts: 1,
     requestHandler: {
-      requestTimeout: storage.requestTimeoutMs,
-      connectionTimeout: storage.requestTimeoutMs,
+      // A backstop only: S3Probe.head ends a request at requestTimeoutMs itself, after reading an
+      // answer that has already arrived. The SDK's own timers have no such grace, and on a busy
+      // event loop they would fire first and turn an answer that is there into a timeout.
+      requestTimeout: storage.requestTimeoutMs * SDK_TIMEOUT_FACTOR,
+      connectionTimeout: storage.requestTimeoutMs * SDK_TIMEOUT_FACTOR,
       // Without it the SDK only logs a warning when the request timeout passes.
       throwOnRequestTimeout: true,
       httpAgent: new http.Agent(agentOptions),
@@ -58,13 +66,18 @@ export class S3Probe implements ObjectProbe {
 
   async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
     if (opts.signal.aborted) return probeError('aborted', 'aborted before the probe started');
-    // One controller stops the SDK request at the caller's abort or at the probe's own timeout.
+    // One controller stops the SDK request at the caller's abort or at the probe's own timeout,
+    // which, like the lookup's deadline, first lets an answer that has arrived be read.
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.storage.requestTimeoutMs);
+    const stopTimer = setDeadline(
+      systemClock,
+      () => {
+        timedOut = true;
+        controller.abort();
+      },
+      this.storage.requestTimeoutMs,
+    );
     const onAbort = (): void => controller.abort();
     opts.signal.addEventListener('abort', onAbort, { once: true });
     const interrupted = (): ProbeResult =>
@@ -90,7 +103,7 @@ export class S3Probe implements ObjectProbe {
       // Answers the moment the controller aborts, whatever the SDK is still doing underneath.
       return await untilAborted(request, controller.signal, interrupted);
     } finally {
-      clearTimeout(timer);
+      stopTimer();
       opts.signal.removeEventListener('abort', onAbort);
     }
   }
