@@ -9,7 +9,6 @@
  * learns still fills the cache.
  */
 import { systemClock, type Clock } from '../clock/clock';
-import { setDeadline } from '../clock/deadline';
 import type { BreakerConfig, CacheConfig } from '../config/schema';
 import { DEFAULTS } from '../config/defaults';
 import type { PullTarget } from '../oci/pull';
@@ -18,7 +17,8 @@ import type { ObjectProbe } from '../storage/probe';
 import { TtlLruCache } from './cache';
 import { untilAborted } from '../abort/until-aborted';
 import { Coalescer } from './coalesce';
-import { chooseRegion, type Choice } from './hedge';
+import type { Choice } from './hedge';
+import { probeLanes } from './lookup';
 import type { LocateResult, Locator, StorageProblem } from './locator';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
@@ -71,6 +71,8 @@ export class ProbeLocator implements Locator {
   /** Aborts every shared lookup on close. */
   private readonly closing = new AbortController();
   private readonly probes: readonly ObjectProbe[];
+  /** True from the start of warm() until its first round has answered. */
+  private warmingUp = false;
   private stopKeepWarm: () => void = () => {};
 
   constructor(
@@ -143,40 +145,20 @@ export class ProbeLocator implements Locator {
     return this.deps.health?.isUp(region) ?? true;
   }
 
-  /** The shared work: probes `lanes`, decides, fills the cache. Never rejects. */
+  /** The shared work: probes `lanes`, decides, fills the cache. */
   private async lookup(
     target: PullTarget,
     keys: readonly string[],
     cacheKey: string,
     lanes: readonly RegionLane[],
   ): Promise<LocateResult> {
-    const controller = new AbortController();
-    let deadlinePassed = false;
-    const cancelDeadline = setDeadline(
-      this.clock,
-      () => {
-        deadlinePassed = true;
-        controller.abort();
-      },
-      this.opts.lookupTimeoutMs,
-    );
-    const onClose = (): void => controller.abort();
-    this.closing.signal.addEventListener('abort', onClose, { once: true });
-
-    let choice: Choice;
-    try {
-      const answers = lanes.map((lane) => lane.ask(keys, controller.signal, () => deadlinePassed));
-      choice = await chooseRegion(answers, {
-        hedgeMs: this.opts.hedgeMs,
-        clock: this.clock,
-        signal: controller.signal,
-      });
-    } finally {
-      cancelDeadline();
-      this.closing.signal.removeEventListener('abort', onClose);
-      // The answer is decided: probes still running can only cost capacity now.
-      controller.abort();
-    }
+    const { choice } = await probeLanes(lanes, keys, {
+      deadlineMs: this.opts.lookupTimeoutMs,
+      hedgeMs: this.opts.hedgeMs,
+      clock: this.clock,
+      warmingUp: () => this.warmingUp,
+      closing: this.closing.signal,
+    });
     return this.remember(target, cacheKey, choice, lanes);
   }
 
@@ -217,7 +199,10 @@ export class ProbeLocator implements Locator {
    */
   async warm(signal: AbortSignal): Promise<readonly StorageProblem[]> {
     const once = (s: AbortSignal) => Promise.all(this.probes.map((p) => p.head(WARM_UP_KEY, { signal: s })));
-    const found = await Promise.all(this.probes.map((p) => warmUp(p, signal)));
+    this.warmingUp = true;
+    const found = await Promise.all(this.probes.map((p) => warmUp(p, signal))).finally(
+      () => (this.warmingUp = false),
+    );
     const problems = found.filter((p): p is StorageProblem => p !== undefined);
     const every = this.opts.keepWarmIntervalMs;
     if (every <= 0 || this.closing.signal.aborted) return problems;

@@ -10,7 +10,8 @@ import { FakeProbe, FOUND, MISSING, flush, type Script } from './fake-probe';
 const HEX = 'a'.repeat(64);
 const digest = parseDigest(`sha256:${HEX}`)!;
 const BLOB: PullTarget = { kind: 'blob', repository: 'team/app', digest };
-const TAG: PullTarget = { kind: 'manifest_by_tag', repository: 'team/app', tag: 'v1' };
+const tagged = (tag: string): PullTarget => ({ kind: 'manifest_by_tag', repository: 'team/app', tag });
+const TAG = tagged('v1');
 const LINK = `repositories/team/app/_layers/sha256/${HEX}/link`;
 const DATA = `blobs/sha256/aa/${HEX}/data`;
 
@@ -205,12 +206,12 @@ describe('ProbeLocator', () => {
     const denied: Script = () => ({ status: 'error', kind: 'denied', message: 'HTTP 403' });
     const t = setup({ a: denied, b: all(MISSING) }, { probeBlobData: false });
     for (let i = 0; i < 5 * OPTIONS.breaker.failureThreshold; i++) {
-      expect(await t.locate({ ...TAG, tag: `miss-${i}` })).toEqual({ outcome: 'not_found' });
+      expect(await t.locate(tagged(`miss-${i}`))).toEqual({ outcome: 'not_found' });
     }
     expect(t.events.filter((e) => e.startsWith('breaker:'))).toEqual([]);
     expect(t.events).toContain('probe:a:denied');
     t.probe('b').script = all(FOUND);
-    expect(await t.locate({ ...TAG, tag: 'held-by-b' })).toMatchObject({ outcome: 'found', region: 'b' });
+    expect(await t.locate(tagged('held-by-b'))).toMatchObject({ outcome: 'found', region: 'b' });
   });
 
   it('answers not found on overflow instead of queueing, and does not cache that miss', async () => {
@@ -325,5 +326,55 @@ describe('ProbeLocator.warm: storage checks', () => {
     expect(await warming).toEqual([
       { region: 'b', kind: 'unreachable', problem: 'its storage did not answer the warm-up in time' },
     ]);
+  });
+});
+
+describe('ProbeLocator: what a passed deadline counts against (a busy process is no evidence)', () => {
+  /** Runs `n` lookups of distinct tags to their deadline; `pass` moves the clock past it. */
+  async function toDeadline(
+    t: ReturnType<typeof setup>,
+    n: number,
+    pass: (ms: number) => void = (ms) => t.clock.advance(ms),
+  ) {
+    for (let i = 0; i < n; i++) {
+      const r = t.locate(tagged(`t-${i}`));
+      await flush();
+      pass(OPTIONS.lookupTimeoutMs);
+      expect(await r).toEqual({ outcome: 'timeout' });
+      await flush();
+    }
+  }
+  const breakers = (t: ReturnType<typeof setup>) => t.events.filter((e) => e.startsWith('breaker:'));
+
+  it('every asked region silent at the same deadline points at this side: no breaker counts it', async () => {
+    const t = setup({ a: () => 'hang', b: () => 'hang' }, { probeBlobData: false });
+    await toDeadline(t, 3 * OPTIONS.breaker.failureThreshold);
+    expect(breakers(t)).toEqual([]);
+    expect(t.events).toContain('probe:a:timeout');
+  });
+
+  it('a region silent while another answered in time is slow: its breaker opens', async () => {
+    const t = setup({ a: () => 'hang', b: all(MISSING) }, { probeBlobData: false });
+    await toDeadline(t, OPTIONS.breaker.failureThreshold);
+    expect(breakers(t)).toEqual(['breaker:a:open']);
+  });
+
+  it('the only region asked, silent, counts when the deadline timer ran on time', async () => {
+    const t = setup({ a: () => 'hang' }, { probeBlobData: false });
+    await toDeadline(t, OPTIONS.breaker.failureThreshold);
+    expect(breakers(t)).toEqual(['breaker:a:open']);
+  });
+
+  it('...and not when the deadline timer itself ran late (the event loop was busy)', async () => {
+    const t = setup({ a: () => 'hang' }, { probeBlobData: false });
+    await toDeadline(t, 3 * OPTIONS.breaker.failureThreshold, (ms) => t.clock.stall(ms * 2));
+    expect(breakers(t)).toEqual([]);
+  });
+
+  it('...and not while the storage warm-up has not finished', async () => {
+    const t = setup({ a: () => 'hang' }, { probeBlobData: false });
+    void t.locator.warm(new AbortController().signal);
+    await toDeadline(t, 3 * OPTIONS.breaker.failureThreshold);
+    expect(breakers(t)).toEqual([]);
   });
 });
