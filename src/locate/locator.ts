@@ -8,6 +8,8 @@ export type LocateResult =
   | { readonly outcome: 'found'; readonly region: string; readonly lastModified?: Date }
   | { readonly outcome: 'not_found' }
   | { readonly outcome: 'timeout' }
+  /** Not looked up: more lookups were running than finish within the deadline (load shedding). */
+  | { readonly outcome: 'shed' }
   | { readonly outcome: 'error'; readonly code: string };
 
 /**

@@ -6,7 +6,8 @@
  * concurrent lookups of the same key over the same regions share those probes. The holder is
  * picked by preference with a hedge window (hedge.ts) and the answer is returned the moment it is
  * decided. The shared work has its own deadline and is not cancelled when a waiter leaves; what it
- * learns still fills the cache.
+ * learns still fills the cache. A new shared lookup is not started when more are running than
+ * finish within the deadline (admission.ts): it answers `shed` at once.
  */
 import { systemClock, type Clock } from '../clock/clock';
 import type { BreakerConfig, CacheConfig } from '../config/schema';
@@ -16,6 +17,7 @@ import { keysFor } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
 import { TtlLruCache } from './cache';
 import { untilAborted } from '../abort/until-aborted';
+import { LookupAdmission, type AdmissionLimits } from './admission';
 import { Coalescer } from './coalesce';
 import type { Choice } from './hedge';
 import { probeLanes } from './lookup';
@@ -40,6 +42,17 @@ export interface ProbeLocatorOptions {
   readonly breaker: BreakerConfig;
   /** Re-warm every region's connection this often (0: only at start). */
   readonly keepWarmIntervalMs: number;
+  /** Distinct lookups running at once (admission.ts); default: see admissionFor. */
+  readonly admission?: AdmissionLimits;
+}
+
+/**
+ * The default admission limits: start at a quarter of what one region's probe cap allows, never
+ * below 4 running lookups (a herd of one key is one lookup), never above the probe cap.
+ */
+export function admissionFor(maxConcurrentProbesPerRegion: number): AdmissionLimits {
+  const max = Math.max(4, maxConcurrentProbesPerRegion);
+  return { initial: Math.max(4, Math.floor(max / 4)), min: 4, max };
 }
 
 /** Health of each region's registry (health.ts); the locator stops it on close. */
@@ -60,6 +73,7 @@ type CachedAnswer =
 
 const NOT_FOUND: LocateResult = { outcome: 'not_found' };
 const TIMEOUT: LocateResult = { outcome: 'timeout' };
+const SHED: LocateResult = { outcome: 'shed' };
 
 export class ProbeLocator implements Locator {
   private readonly opts: ProbeLocatorOptions;
@@ -71,6 +85,7 @@ export class ProbeLocator implements Locator {
   /** Aborts every shared lookup on close. */
   private readonly closing = new AbortController();
   private readonly probes: readonly ObjectProbe[];
+  private readonly admission: LookupAdmission;
   /** True from the start of warm() until its first round has answered. */
   private warmingUp = false;
   private stopKeepWarm: () => void = () => {};
@@ -99,6 +114,11 @@ export class ProbeLocator implements Locator {
     };
     this.lanes = siblings.map(
       (s) => new RegionLane(s.region, s.probe, laneOptions, this.clock, this.observer),
+    );
+    this.admission = new LookupAdmission(
+      this.opts.admission ?? admissionFor(this.opts.maxConcurrentProbesPerRegion),
+      this.opts.lookupTimeoutMs,
+      this.clock,
     );
     this.cache = new TtlLruCache<CachedAnswer>(
       this.opts.cache,
@@ -136,7 +156,7 @@ export class ProbeLocator implements Locator {
     });
     if (asked.length === 0) return NOT_FOUND;
     const flightKey = `${asked.map((l) => l.name).join(',')}\n${cacheKey}`;
-    const { promise, joined } = this.flights.run(flightKey, () => this.lookup(target, keys, cacheKey, asked));
+    const { promise, joined } = this.flights.run(flightKey, () => this.admit(target, keys, cacheKey, asked));
     if (joined) this.observer.coalesced();
     return untilAborted(promise, signal, () => TIMEOUT);
   }
@@ -145,20 +165,28 @@ export class ProbeLocator implements Locator {
     return this.deps.health?.isUp(region) ?? true;
   }
 
-  /** The shared work: probes `lanes`, decides, fills the cache. */
-  private async lookup(
+  /** Starts the shared work, or sheds it when more lookups run than finish in time. */
+  private async admit(
     target: PullTarget,
     keys: readonly string[],
     cacheKey: string,
     lanes: readonly RegionLane[],
   ): Promise<LocateResult> {
-    const { choice } = await probeLanes(lanes, keys, {
+    if (!this.admission.tryStart()) {
+      this.observer.lookupShed();
+      return SHED;
+    }
+    const { choice, blame } = await probeLanes(lanes, keys, {
       deadlineMs: this.opts.lookupTimeoutMs,
       hedgeMs: this.opts.hedgeMs,
       clock: this.clock,
       warmingUp: () => this.warmingUp,
       closing: this.closing.signal,
+    }).catch((err: unknown) => {
+      this.admission.release();
+      throw err;
     });
+    this.admission.finished(blame);
     return this.remember(target, cacheKey, choice, lanes);
   }
 

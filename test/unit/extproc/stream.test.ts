@@ -191,6 +191,19 @@ describe('StreamProcessor', () => {
     expect(decisions[0]).toMatchObject({ outcome: 'error', reason: 'locator_threw:TypeError' });
   });
 
+  test('a shed lookup → CONTINUE at once, recorded as pass with reason shed', async () => {
+    const { processor, decisions } = setup(async () => ({ outcome: 'shed' }));
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const r = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(decisions).toEqual([
+      expect.objectContaining({ outcome: 'pass', kind: 'manifest_by_tag', reason: 'shed' }),
+    ]);
+  });
+
   test('not found → CONTINUE (the 404 passes)', async () => {
     const { processor, decisions } = setup(async () => ({ outcome: 'not_found' }));
     await processor.step(

@@ -40,6 +40,7 @@ function setup(
     breakerState: (r, s) => events.push(`breaker:${r}:${s}`),
     regionSkipped: (r, why) => events.push(`skipped:${r}:${why}`),
     probeFinished: (r, outcome) => events.push(`probe:${r}:${outcome}`),
+    lookupShed: () => events.push('shed'),
   };
   const locator = new ProbeLocator(
     probes.map((p) => ({ region: p.region, probe: p })),
@@ -376,5 +377,46 @@ describe('ProbeLocator: what a passed deadline counts against (a busy process is
     void t.locator.warm(new AbortController().signal);
     await toDeadline(t, 3 * OPTIONS.breaker.failureThreshold);
     expect(breakers(t)).toEqual([]);
+  });
+});
+
+describe('ProbeLocator: load shedding', () => {
+  const limits = { initial: 2, min: 1, max: 4 };
+
+  it('over the admission limit a new lookup is not started: outcome shed at once, counted', async () => {
+    const t = setup({ a: () => 'manual' }, { probeBlobData: false, admission: limits });
+    const running = [t.locate(tagged('one')), t.locate(tagged('two'))];
+    await flush();
+    expect(await t.locate(tagged('three'))).toEqual({ outcome: 'shed' });
+    expect(t.events.filter((e) => e === 'shed')).toHaveLength(1);
+    expect(t.probe('a').total).toBe(2);
+    // Joining a lookup that runs costs nothing: never shed.
+    const joined = t.locate(tagged('one'));
+    t.probe('a').release(FOUND);
+    expect(await Promise.all([...running, joined])).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ outcome: 'found' })),
+    );
+    expect(t.events.filter((e) => e === 'shed')).toHaveLength(1);
+  });
+
+  it('a deadline that passed because of this side halves the limit; lookups decided in time raise it', async () => {
+    const t = setup({ a: () => 'manual', b: () => 'manual' }, { probeBlobData: false, admission: limits });
+    const late = [t.locate(tagged('one')), t.locate(tagged('two'))];
+    await flush();
+    t.clock.advance(OPTIONS.lookupTimeoutMs);
+    expect(await Promise.all(late)).toEqual([{ outcome: 'timeout' }, { outcome: 'timeout' }]);
+    // Limit 1 now: one lookup runs, the next is shed.
+    const three = t.locate(tagged('three'));
+    await flush();
+    expect(await t.locate(tagged('four'))).toEqual({ outcome: 'shed' });
+    t.probe('a').release(MISSING);
+    t.probe('b').release(MISSING);
+    expect(await three).toEqual({ outcome: 'not_found' });
+    // Decided in time with the limit in use: limit 2, so two lookups run at once again.
+    t.probe('a').script = all(MISSING);
+    t.probe('b').script = all(MISSING);
+    const both = [t.locate(tagged('five')), t.locate(tagged('six'))];
+    expect(await Promise.all(both)).toEqual([{ outcome: 'not_found' }, { outcome: 'not_found' }]);
+    expect(t.events.filter((e) => e === 'shed')).toHaveLength(1);
   });
 });
