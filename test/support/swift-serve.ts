@@ -7,7 +7,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { REGISTRY_V2_ROOT, tagCurrentLinkKey } from '../../src/storage/keys';
 import { startServe, waitForStatus, type ServeProcess } from './geosync-cli';
 import { freePorts } from './ports';
@@ -40,6 +40,11 @@ export interface SwiftServe {
   readonly admin: string;
   /** Puts a tag link for team/app:<tag> into sibling `region`'s bucket. */
   putTag(region: Sibling, tag: string): Promise<void>;
+  /**
+   * Waits until Swift answers one HEAD per sibling bucket: requests queued before (e.g. probes
+   * geosync gave up on at a deadline) have been worked off.
+   */
+  storageCaughtUp(): Promise<void>;
   /** Starts geosync b (stopping one that runs). */
   start(opts?: StartOptions): Promise<void>;
   /** geosync b's JSON log lines so far. */
@@ -106,6 +111,17 @@ ${sibling('c', storage.c)}`,
           }),
           { abortSignal: AbortSignal.timeout(10_000) },
         );
+      },
+      async storageCaughtUp() {
+        for (const r of SIBLINGS) {
+          await s3
+            .send(new HeadObjectCommand({ Bucket: `region-${r}`, Key: 'caught-up' }), {
+              abortSignal: AbortSignal.timeout(30_000),
+            })
+            .catch((err: { $metadata?: { httpStatusCode?: number } }) => {
+              if (err.$metadata?.httpStatusCode !== 404) throw err;
+            });
+        }
       },
       async start(opts = {}) {
         await stopServe();
