@@ -18,6 +18,15 @@ export interface AdmissionLimits {
   readonly max: number;
 }
 
+/**
+ * The default limits: start at a quarter of what one region's probe cap allows, never below 4
+ * running lookups (a herd of one key is one lookup), never above the probe cap.
+ */
+export function admissionFor(maxConcurrentProbesPerRegion: number): AdmissionLimits {
+  const max = Math.max(4, maxConcurrentProbesPerRegion);
+  return { initial: Math.max(4, Math.floor(max / 4)), min: 4, max };
+}
+
 export class LookupAdmission {
   private current: number;
   private running = 0;

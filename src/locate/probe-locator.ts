@@ -17,7 +17,7 @@ import { keysFor } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
 import { TtlLruCache } from './cache';
 import { untilAborted } from '../abort/until-aborted';
-import { LookupAdmission, type AdmissionLimits } from './admission';
+import { admissionFor, LookupAdmission, type AdmissionLimits } from './admission';
 import { Coalescer } from './coalesce';
 import type { Choice } from './hedge';
 import { probeLanes } from './lookup';
@@ -42,17 +42,8 @@ export interface ProbeLocatorOptions {
   readonly breaker: BreakerConfig;
   /** Re-warm every region's connection this often (0: only at start). */
   readonly keepWarmIntervalMs: number;
-  /** Distinct lookups running at once (admission.ts); default: see admissionFor. */
+  /** Distinct lookups running at once (admission.ts); default: admissionFor the probe cap. */
   readonly admission?: AdmissionLimits;
-}
-
-/**
- * The default admission limits: start at a quarter of what one region's probe cap allows, never
- * below 4 running lookups (a herd of one key is one lookup), never above the probe cap.
- */
-export function admissionFor(maxConcurrentProbesPerRegion: number): AdmissionLimits {
-  const max = Math.max(4, maxConcurrentProbesPerRegion);
-  return { initial: Math.max(4, Math.floor(max / 4)), min: 4, max };
 }
 
 /** Health of each region's registry (health.ts); the locator stops it on close. */
