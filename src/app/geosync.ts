@@ -21,12 +21,10 @@ import { TracedProbe } from '../telemetry/probe';
 import { StreamTracing } from '../telemetry/tracing';
 import { buildLocator, siblingProbes } from './locator-factory';
 import { buildStaleness } from './staleness-factory';
+import { WARM_UP_BUDGET_MS, warmBeforeReady } from './warm-up';
 
 /** gRPC health service names: '' (the server) and the ext_proc service Envoy health-checks. */
 export const HEALTH_SERVICES = ['', 'envoy.service.ext_proc.v3.ExternalProcessor'];
-
-/** At most this long is spent warming sibling storage connections before reporting ready. */
-export const WARM_UP_BUDGET_MS = 2_000;
 
 export interface GeosyncDeps {
   readonly log: Logger;
@@ -135,13 +133,18 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   // Open the connections to every sibling's storage before reporting ready, so the first pull
   // does not spend its lookup deadline on a handshake. Bounded: a region that is down must not
   // keep this one from serving (its lookups fail open like any other).
-  const warming = new AbortController();
-  const warmTimer = setTimeout(() => warming.abort(), WARM_UP_BUDGET_MS);
-  const problems = (await locator.warm?.(warming.signal).catch(() => [])) ?? [];
-  clearTimeout(warmTimer);
+  const warmed = await warmBeforeReady(locator, clock);
   // Logged, not fatal: the rest of the configuration may be right, and lookups fail open.
-  for (const p of problems)
-    log.error({ sibling: p.region, problem: p.problem }, 'sibling storage looks misconfigured');
+  for (const p of warmed.problems) {
+    if (p.kind === 'misconfigured')
+      log.error({ sibling: p.region, problem: p.problem }, 'sibling storage looks misconfigured');
+    else log.warn({ sibling: p.region, problem: p.problem }, 'sibling storage did not answer the warm-up');
+  }
+  if (!warmed.finished)
+    log.warn(
+      { budgetMs: WARM_UP_BUDGET_MS },
+      'storage warm-up did not finish within its budget; serving anyway',
+    );
   for (const s of HEALTH_SERVICES) health.setStatus(s, 'SERVING');
   ready = true;
   log.info(

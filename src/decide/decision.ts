@@ -13,7 +13,7 @@ export interface DecisionRecord {
   readonly outcome: Outcome;
   /** Absent for ineligible requests. */
   readonly kind?: PullKind;
-  /** Why a request was ineligible, or the error code. */
+  /** Why a request was ineligible, the error code, or `shed` (a 404 passed without a lookup, under load). */
   readonly reason?: string;
   /** The region the 404 was redirected to (proxied only). */
   readonly sourceRegion?: string;
@@ -70,6 +70,9 @@ export function recordFor(kind: PullKind, result: LocateResult, lookupMs: number
       return { outcome: 'not_found', kind, lookupMs };
     case 'timeout':
       return { outcome: 'timeout', kind, lookupMs };
+    case 'shed':
+      // Answered at once without a lookup, under load: the 404 passes, as for any other pass.
+      return { outcome: 'pass', kind, reason: 'shed', lookupMs };
     case 'error':
       return { outcome: 'error', kind, reason: result.code, lookupMs };
   }

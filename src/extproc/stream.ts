@@ -5,7 +5,9 @@
  * Protocol: envoy/service/ext_proc/v3/external_processor.proto; Envoy waits for one reply per
  * message within `message_timeout`, so every path below ends in a reply or a clean stream end.
  */
+import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
+import { setDeadline } from '../clock/deadline';
 import type { DecisionRecord } from '../decide/decision';
 import { classify, planResponse, recordFor, redirectLocation } from '../decide/decision';
 import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
@@ -20,6 +22,9 @@ import {
   responseContinueReply,
   type Phase,
 } from './replies';
+
+const TIMEOUT: LocateResult = { outcome: 'timeout' };
+const CANCELLED: LocateResult = { outcome: 'error', code: 'cancelled' };
 
 export interface StreamContext {
   readonly locator: Locator;
@@ -166,27 +171,28 @@ export class StreamProcessor {
   ): Promise<LocateResult> {
     const controller = new AbortController();
     let timedOut = false;
-    const stopTimer = this.ctx.clock.setTimer(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.ctx.lookupTimeoutMs);
+    const stopTimer = setDeadline(
+      this.ctx.clock,
+      () => {
+        timedOut = true;
+        controller.abort();
+      },
+      this.ctx.lookupTimeoutMs,
+    );
     const onCancel = () => controller.abort();
     cancelled.addEventListener('abort', onCancel, { once: true });
     if (cancelled.aborted) controller.abort();
-    const aborted = new Promise<LocateResult>((resolve) => {
-      const done = () => resolve(timedOut ? { outcome: 'timeout' } : { outcome: 'error', code: 'cancelled' });
-      if (controller.signal.aborted) done();
-      else controller.signal.addEventListener('abort', done, { once: true });
-    });
     try {
-      const result = await Promise.race([
-        this.ctx.locator.locate(target, controller.signal).catch((err: unknown): LocateResult => ({
+      const located = this.ctx.locator
+        .locate(target, controller.signal)
+        .catch((err: unknown): LocateResult => ({
           outcome: 'error',
           code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
-        })),
-        aborted,
-      ]);
-      return timedOut && result.outcome !== 'found' ? { outcome: 'timeout' } : result;
+        }));
+      const result = await untilAborted(located, controller.signal, (): LocateResult =>
+        timedOut ? TIMEOUT : CANCELLED,
+      );
+      return timedOut && result.outcome !== 'found' ? TIMEOUT : result;
     } finally {
       stopTimer();
       cancelled.removeEventListener('abort', onCancel);

@@ -1,7 +1,13 @@
 /**
  * Per-region circuit breaker over probe outcomes: a region whose storage keeps failing or timing
- * out is skipped (pitfall 8: a down peer must not slow every lookup) and re-tried with exactly one
- * trial probe after a cool-down. `found` and `not_found` are successes: the storage answered.
+ * out is skipped (a down peer must not slow every lookup) and re-tried with exactly one trial
+ * probe after a cool-down. What counts (decided by RegionLane, region.ts):
+ * - an answer from the storage is a success: found, not found, and a 403 (S3 without
+ *   s3:ListBucket answers 403 for a missing key);
+ * - an error the storage returns (refused, reset, 5xx, throttled) is a failure;
+ * - silence until the lookup's deadline is a failure only when it was the region's and not this
+ *   side's (blame.ts): a deadline passed because this process or machine was overloaded is no
+ *   evidence against a region.
  */
 import type { Clock } from '../clock/clock';
 

@@ -1,5 +1,5 @@
 /**
- * Concurrent lookups of the same key share one piece of work (pitfall 2: a rollout pulls one new
+ * Concurrent lookups of the same key share one piece of work (a rollout pulls one new
  * image on hundreds of nodes in the same second; without this every node's 404 would cause its
  * own cross-region probes). The work is owned by the coalescer, not by any waiter: a waiter that
  * gives up (deadline, cancelled stream) leaves without cancelling it for the others.
@@ -21,30 +21,4 @@ export class Coalescer<T> {
     this.inflight.set(key, promise);
     return { promise, joined: false };
   }
-}
-
-/**
- * Waits for `work`, or answers `fallback()` as soon as `signal` aborts (or if the work fails); the
- * work itself goes on.
- */
-export function waitUnlessAborted<T, U>(
-  work: Promise<T>,
-  signal: AbortSignal,
-  fallback: () => U,
-): Promise<T | U> {
-  if (signal.aborted) return Promise.resolve(fallback());
-  return new Promise<T | U>((resolve) => {
-    const abort = (): void => resolve(fallback());
-    signal.addEventListener('abort', abort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', abort);
-        resolve(value);
-      },
-      () => {
-        signal.removeEventListener('abort', abort);
-        resolve(fallback());
-      },
-    );
-  });
 }

@@ -1,7 +1,7 @@
 /**
  * A cap on HEAD requests in flight towards one region. Over the cap a probe is not queued (a
  * queued probe would answer after the lookup deadline anyway): the caller treats the region as
- * not holding the target, so the local 404 passes (issue 3, "bounded resources").
+ * not holding the target, so the local 404 passes and memory stays bounded.
  */
 export class ConcurrencyGate {
   private inflight = 0;
@@ -10,10 +10,6 @@ export class ConcurrencyGate {
     private readonly limit: number,
     private readonly onChange: (n: number) => void = () => {},
   ) {}
-
-  get size(): number {
-    return this.inflight;
-  }
 
   tryAcquire(n: number): boolean {
     if (this.inflight + n > this.limit) return false;

@@ -6,6 +6,7 @@
  * error, a timeout or a 5xx is a failure, and `unhealthyThreshold` failures in a row mark the region
  * down, so it is not chosen even when its storage still answers. One success marks it up again.
  */
+import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
 import type { HealthCheckConfig } from '../config/schema';
 
@@ -76,14 +77,9 @@ export class RegistryHealth {
   private async checkOne(region: RegionState): Promise<void> {
     const controller = new AbortController();
     this.inflight.add(controller);
-    let cancel: () => void = () => {};
-    const timedOut = new Promise<boolean>((resolve) => {
-      cancel = this.clock.setTimer(() => {
-        controller.abort();
-        resolve(false);
-      }, this.opts.timeoutMs);
-    });
-    const ok = await Promise.race([this.check(region.url, controller.signal), timedOut]);
+    const cancel = this.clock.setTimer(() => controller.abort(), this.opts.timeoutMs);
+    const check = this.check(region.url, controller.signal).catch(() => false);
+    const ok = await untilAborted(check, controller.signal, () => false);
     cancel();
     this.inflight.delete(controller);
     if (ok) {

@@ -12,7 +12,12 @@ import type { ProbeErrorKind } from '../storage/probe';
 
 export type RegionAnswer =
   | { readonly status: 'found'; readonly lastModified: Date }
-  | { readonly status: 'not_found' }
+  /**
+   * `denied`: the storage refused to say (HTTP 403). S3 answers 403 instead of 404 for a missing key
+   * when the caller may not list the bucket, so a 403 is an ordinary miss as far as a lookup can
+   * tell: nothing shows the region holds the target.
+   */
+  | { readonly status: 'not_found'; readonly denied?: true }
   /**
    * The region was not asked. `authoritative`: it is known to be unusable (breaker open, registry
    * down), so a miss elsewhere may be cached; false when it was over its concurrency cap and might

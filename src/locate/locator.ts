@@ -8,11 +8,18 @@ export type LocateResult =
   | { readonly outcome: 'found'; readonly region: string; readonly lastModified?: Date }
   | { readonly outcome: 'not_found' }
   | { readonly outcome: 'timeout' }
+  /** Not looked up: more lookups were running than finish within the deadline (load shedding). */
+  | { readonly outcome: 'shed' }
   | { readonly outcome: 'error'; readonly code: string };
 
-/** A sibling's storage that looks misconfigured at start (see ObjectProbe.check). */
+/**
+ * What the start-up look at a sibling's storage found: it looks misconfigured (ObjectProbe.check),
+ * or it could not be reached (no answer before the warm-up's deadline, refused, 5xx): lookups
+ * there fail open until it can.
+ */
 export interface StorageProblem {
   readonly region: string;
+  readonly kind: 'misconfigured' | 'unreachable';
   readonly problem: string;
 }
 

@@ -22,6 +22,8 @@ export interface LocatorObserver {
   cacheEviction?(reason: CacheEvictionReason): void;
   /** A lookup joined one already in flight for the same regions and key. */
   coalesced?(): void;
+  /** A lookup was not started: more were running than finish within the deadline. */
+  lookupShed?(): void;
   breakerState?(region: string, state: BreakerState): void;
   /** HEAD requests in flight towards `region` after a change. */
   inflight?(region: string, n: number): void;
@@ -50,6 +52,7 @@ export function guardObserver(observer: LocatorObserver | undefined): Callbacks 
     cacheMiss: call('cacheMiss'),
     cacheEviction: call('cacheEviction'),
     coalesced: call('coalesced'),
+    lookupShed: call('lookupShed'),
     breakerState: call('breakerState'),
     inflight: call('inflight'),
     regionHealth: call('regionHealth'),

@@ -6,7 +6,8 @@
  * concurrent lookups of the same key over the same regions share those probes. The holder is
  * picked by preference with a hedge window (hedge.ts) and the answer is returned the moment it is
  * decided. The shared work has its own deadline and is not cancelled when a waiter leaves; what it
- * learns still fills the cache.
+ * learns still fills the cache. A new shared lookup is not started when more are running than
+ * finish within the deadline (admission.ts): it answers `shed` at once.
  */
 import { systemClock, type Clock } from '../clock/clock';
 import type { BreakerConfig, CacheConfig } from '../config/schema';
@@ -15,11 +16,15 @@ import type { PullTarget } from '../oci/pull';
 import { keysFor } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
 import { TtlLruCache } from './cache';
-import { Coalescer, waitUnlessAborted } from './coalesce';
-import { chooseRegion, type Choice } from './hedge';
+import { untilAborted } from '../abort/until-aborted';
+import { admissionFor, LookupAdmission, type AdmissionLimits } from './admission';
+import { Coalescer } from './coalesce';
+import type { Choice } from './hedge';
+import { probeLanes } from './lookup';
 import type { LocateResult, Locator, StorageProblem } from './locator';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
+import { WARM_UP_KEY, warmUp } from './warm-up';
 
 export interface RegionProbe {
   readonly region: string;
@@ -37,13 +42,9 @@ export interface ProbeLocatorOptions {
   readonly breaker: BreakerConfig;
   /** Re-warm every region's connection this often (0: only at start). */
   readonly keepWarmIntervalMs: number;
+  /** Distinct lookups running at once (admission.ts); default: admissionFor the probe cap. */
+  readonly admission?: AdmissionLimits;
 }
-
-/**
- * A key distribution never writes (its layout has only `repositories/` and `blobs/`): a HEAD of it
- * opens and keeps the connection to a region's storage and answers 404.
- */
-export const WARM_UP_KEY = '_geosync/warm-up';
 
 /** Health of each region's registry (health.ts); the locator stops it on close. */
 export interface RegistryHealthView {
@@ -63,6 +64,7 @@ type CachedAnswer =
 
 const NOT_FOUND: LocateResult = { outcome: 'not_found' };
 const TIMEOUT: LocateResult = { outcome: 'timeout' };
+const SHED: LocateResult = { outcome: 'shed' };
 
 export class ProbeLocator implements Locator {
   private readonly opts: ProbeLocatorOptions;
@@ -74,6 +76,9 @@ export class ProbeLocator implements Locator {
   /** Aborts every shared lookup on close. */
   private readonly closing = new AbortController();
   private readonly probes: readonly ObjectProbe[];
+  private readonly admission: LookupAdmission;
+  /** True from the start of warm() until its first round has answered. */
+  private warmingUp = false;
   private stopKeepWarm: () => void = () => {};
 
   constructor(
@@ -101,6 +106,11 @@ export class ProbeLocator implements Locator {
     this.lanes = siblings.map(
       (s) => new RegionLane(s.region, s.probe, laneOptions, this.clock, this.observer),
     );
+    this.admission = new LookupAdmission(
+      this.opts.admission ?? admissionFor(this.opts.maxConcurrentProbesPerRegion),
+      this.opts.lookupTimeoutMs,
+      this.clock,
+    );
     this.cache = new TtlLruCache<CachedAnswer>(
       this.opts.cache,
       this.clock,
@@ -113,65 +123,61 @@ export class ProbeLocator implements Locator {
     if (signal.aborted) return TIMEOUT;
     const keys = keysFor(target, { probeBlobData: this.opts.probeBlobData });
     const cacheKey = keys.join('\n');
-    const eligible = this.lanes.filter((lane) => {
-      const up = this.deps.health?.isUp(lane.name) ?? true;
-      if (!up) this.observer.regionSkipped(lane.name, 'unhealthy');
-      return up;
-    });
-
     const cached = this.cache.get(cacheKey);
     if (cached?.outcome === 'not_found') {
       this.observer.cacheHit(false);
       return NOT_FOUND;
     }
-    if (cached?.outcome === 'found' && eligible.some((l) => l.name === cached.region)) {
+    if (cached?.outcome === 'found' && this.registryUp(cached.region)) {
       this.observer.cacheHit(true);
       return cached;
     }
     // A cached holder whose registry is down now is no answer: look again among the others.
     this.observer.cacheMiss();
 
+    // Only a lookup that would have asked a region counts it as skipped.
+    const eligible = this.lanes.filter((lane) => {
+      const up = this.registryUp(lane.name);
+      if (!up) this.observer.regionSkipped(lane.name, 'unhealthy');
+      return up;
+    });
     const asked = eligible.filter((lane) => {
       if (!lane.askable) this.observer.regionSkipped(lane.name, 'breaker_open');
       return lane.askable;
     });
     if (asked.length === 0) return NOT_FOUND;
     const flightKey = `${asked.map((l) => l.name).join(',')}\n${cacheKey}`;
-    const { promise, joined } = this.flights.run(flightKey, () => this.lookup(target, keys, cacheKey, asked));
+    const { promise, joined } = this.flights.run(flightKey, () => this.admit(target, keys, cacheKey, asked));
     if (joined) this.observer.coalesced();
-    return waitUnlessAborted(promise, signal, () => TIMEOUT);
+    return untilAborted(promise, signal, () => TIMEOUT);
   }
 
-  /** The shared work: probes `lanes`, decides, fills the cache. Never rejects. */
-  private async lookup(
+  private registryUp(region: string): boolean {
+    return this.deps.health?.isUp(region) ?? true;
+  }
+
+  /** Starts the shared work, or sheds it when more lookups run than finish in time. */
+  private async admit(
     target: PullTarget,
     keys: readonly string[],
     cacheKey: string,
     lanes: readonly RegionLane[],
   ): Promise<LocateResult> {
-    const controller = new AbortController();
-    let deadlinePassed = false;
-    const cancelDeadline = this.clock.setTimer(() => {
-      deadlinePassed = true;
-      controller.abort();
-    }, this.opts.lookupTimeoutMs);
-    const onClose = (): void => controller.abort();
-    this.closing.signal.addEventListener('abort', onClose, { once: true });
-
-    let choice: Choice;
-    try {
-      const answers = lanes.map((lane) => lane.ask(keys, controller.signal, () => deadlinePassed));
-      choice = await chooseRegion(answers, {
-        hedgeMs: this.opts.hedgeMs,
-        clock: this.clock,
-        signal: controller.signal,
-      });
-    } finally {
-      cancelDeadline();
-      this.closing.signal.removeEventListener('abort', onClose);
-      // The answer is decided: probes still running can only cost capacity now.
-      controller.abort();
+    if (!this.admission.tryStart()) {
+      this.observer.lookupShed();
+      return SHED;
     }
+    const { choice, blame } = await probeLanes(lanes, keys, {
+      deadlineMs: this.opts.lookupTimeoutMs,
+      hedgeMs: this.opts.hedgeMs,
+      clock: this.clock,
+      warmingUp: () => this.warmingUp,
+      closing: this.closing.signal,
+    }).catch((err: unknown) => {
+      this.admission.release();
+      throw err;
+    });
+    this.admission.finished(blame);
     return this.remember(target, cacheKey, choice, lanes);
   }
 
@@ -185,14 +191,15 @@ export class ProbeLocator implements Locator {
       case 'found': {
         const lane = lanes[choice.index] as RegionLane;
         const answer = { outcome: 'found', region: lane.name, lastModified: choice.lastModified } as const;
-        // Content addressed by digest never changes; a tag may move at any time (pitfall 4).
+        // Content addressed by digest never changes; a tag may move at any time.
         const ttl =
           target.kind === 'manifest_by_tag' ? this.opts.cache.tagTtlMs : this.opts.cache.digestTtlMs;
         this.cache.set(cacheKey, answer, ttl);
         return answer;
       }
       case 'not_found':
-        // Only a miss every asked region confirmed is cached, and briefly (pitfall 3).
+        // Only a miss every asked region confirmed is cached, and briefly: a cached miss must not
+        // hide content that has just landed.
         if (choice.complete)
           this.cache.set(cacheKey, NOT_FOUND as CachedAnswer, this.opts.cache.negativeTtlMs);
         else this.cache.delete(cacheKey);
@@ -205,18 +212,17 @@ export class ProbeLocator implements Locator {
   }
 
   /**
-   * One HEAD of WARM_UP_KEY per region, outside lanes and breakers (a region that is down now must
-   * not be marked failed by a warm-up), then again every `keepWarmIntervalMs`: keep-alive sockets
-   * idle for long are closed by servers and load balancers, and the first S3 request of a process
-   * also pays the SDK's own set-up.
+   * Looks at every region's storage once (warm-up.ts), then HEADs WARM_UP_KEY again every
+   * `keepWarmIntervalMs`: keep-alive sockets idle for long are closed by servers and load
+   * balancers, and the first S3 request of a process also pays the SDK's own set-up.
    */
   async warm(signal: AbortSignal): Promise<readonly StorageProblem[]> {
     const once = (s: AbortSignal) => Promise.all(this.probes.map((p) => p.head(WARM_UP_KEY, { signal: s })));
-    const [, checks] = await Promise.all([
-      once(signal),
-      Promise.all(this.probes.map(async (p) => ({ region: p.region, problem: await p.check?.({ signal }) }))),
-    ]);
-    const problems = checks.filter((c): c is StorageProblem => c.problem !== undefined);
+    this.warmingUp = true;
+    const found = await Promise.all(this.probes.map((p) => warmUp(p, signal))).finally(
+      () => (this.warmingUp = false),
+    );
+    const problems = found.filter((p): p is StorageProblem => p !== undefined);
     const every = this.opts.keepWarmIntervalMs;
     if (every <= 0 || this.closing.signal.aborted) return problems;
     const schedule = (): void => {

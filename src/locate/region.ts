@@ -5,18 +5,19 @@
  */
 import type { Clock } from '../clock/clock';
 import type { ObjectProbe, ProbeResult } from '../storage/probe';
+import type { Blame } from './blame';
 import { CircuitBreaker, type BreakerOptions } from './breaker';
 import { ConcurrencyGate } from './gate';
 import type { RegionAnswer } from './hedge';
-import type { guardObserver } from './observer';
+import type { guardObserver, RegionOutcome } from './observer';
 
 /** What a region that was asked answered. */
 export type ProbedAnswer = Exclude<RegionAnswer, { status: 'skipped' }>;
 
 /**
  * A region holds the target when every key is found; its age is that of the first key (the
- * repository's own link). Answers not_found as soon as one key is missing, without waiting for the
- * others.
+ * repository's own link). Answers not_found as soon as one key is missing or refused (403),
+ * without waiting for the others.
  */
 export function probeKeys(
   probe: ObjectProbe,
@@ -31,6 +32,10 @@ export function probeKeys(
       if (results.some((r) => r?.status === 'not_found')) {
         done = true;
         return resolve({ status: 'not_found' });
+      }
+      if (results.some((r) => r?.status === 'error' && r.kind === 'denied')) {
+        done = true;
+        return resolve({ status: 'not_found', denied: true });
       }
       if (results.some((r) => r === undefined)) return;
       done = true;
@@ -84,19 +89,16 @@ export class RegionLane {
     return this.breaker.current() !== 'open';
   }
 
-  get inflight(): number {
-    return this.gate.size;
-  }
-
   /**
    * Probes every key. `signal` aborts at the shared lookup's deadline or once the answer was
-   * decided elsewhere; `deadlinePassed()` tells which, since only silence until the deadline counts
-   * against the breaker.
+   * decided elsewhere. A region that was silent (aborted at the deadline, or its own timeout) is
+   * counted when the lookup has judged it (`verdict`, blame.ts): against its breaker only when the
+   * silence was the region's; a probe merely cut short (verdict undefined) counts for nothing.
    */
   async ask(
     keys: readonly string[],
     signal: AbortSignal,
-    deadlinePassed: () => boolean,
+    verdict: Promise<Blame | undefined>,
   ): Promise<RegionAnswer> {
     if (!this.askable) {
       this.observer.regionSkipped(this.name, 'breaker_open');
@@ -121,28 +123,36 @@ export class RegionLane {
     } finally {
       this.gate.release(keys.length);
     }
-    if (answer.status === 'error' && answer.kind === 'aborted') {
-      if (deadlinePassed()) {
-        // The shared lookup's deadline passed while this region was still silent.
-        answer = { status: 'error', kind: 'timeout' };
-        this.breaker.failure(permit);
-      } else {
-        this.breaker.abandon(permit);
-      }
-    } else if (answer.status === 'error') {
-      this.breaker.failure(permit);
-    } else {
-      this.breaker.success(permit);
+    const ms = this.clock.now() - started;
+    if (isSilence(answer)) {
+      const cutShort = answer.kind === 'aborted';
+      void verdict.then((why) => {
+        if (why === 'region') this.breaker.failure(permit);
+        else this.breaker.abandon(permit);
+        this.observer.probeFinished(this.name, why === undefined && cutShort ? 'aborted' : 'timeout', ms);
+      });
+      return cutShort ? answer : { status: 'error', kind: 'timeout' };
     }
-    this.observer.probeFinished(
-      this.name,
-      answer.status === 'error' ? answer.kind : answer.status,
-      this.clock.now() - started,
-    );
+    if (answer.status === 'error') this.breaker.failure(permit);
+    else this.breaker.success(permit);
+    this.observer.probeFinished(this.name, outcomeOf(answer), ms);
     return answer;
   }
 
   close(): Promise<void> {
     return this.probe.close();
   }
+}
+
+/** No answer: stopped at the caller's abort, or the probe's own timeout passed. */
+export function isSilence(
+  answer: ProbedAnswer,
+): answer is Extract<ProbedAnswer, { status: 'error' }> & { kind: 'aborted' | 'timeout' } {
+  return answer.status === 'error' && (answer.kind === 'aborted' || answer.kind === 'timeout');
+}
+
+function outcomeOf(answer: ProbedAnswer): RegionOutcome {
+  if (answer.status === 'error') return answer.kind;
+  if (answer.status === 'not_found' && answer.denied) return 'denied';
+  return answer.status;
 }

@@ -5,6 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { untilAborted } from '../abort/until-aborted';
 import { REGISTRY_V2_ROOT } from './keys';
 import { probeError, type ObjectProbe, type ProbeResult } from './probe';
 
@@ -26,23 +27,14 @@ export class FsProbe implements ObjectProbe {
     }
     // A stat on a hung network mount never returns: answer at the caller's abort anyway (the
     // contract), so the locator's slots and breaker trials are released.
-    let onAbort = (): void => {};
-    const aborted = new Promise<ProbeResult>((resolve) => {
-      onAbort = () => resolve(probeError('aborted', 'lookup cancelled'));
-      opts.signal.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      return await Promise.race([this.stat(file), aborted]);
-    } finally {
-      opts.signal.removeEventListener('abort', onAbort);
-    }
+    return untilAborted(this.stat(file), opts.signal, () => probeError('aborted', 'lookup cancelled'));
   }
 
   private async stat(file: string): Promise<ProbeResult> {
     try {
       const s = await stat(file);
       if (!s.isFile()) return { status: 'not_found' };
-      return { status: 'found', size: s.size, lastModified: s.mtime };
+      return { status: 'found', lastModified: s.mtime };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'not_found' };
@@ -52,7 +44,12 @@ export class FsProbe implements ObjectProbe {
     }
   }
 
-  async check(): Promise<string | undefined> {
+  /** Undefined when the root is a readable directory, or when `stat` has not answered by the abort. */
+  check(opts: { signal: AbortSignal }): Promise<string | undefined> {
+    return untilAborted(this.checkRoot(), opts.signal, () => undefined);
+  }
+
+  private async checkRoot(): Promise<string | undefined> {
     try {
       const s = await stat(this.root);
       return s.isDirectory() ? undefined : `storage root ${this.root} is not a directory`;

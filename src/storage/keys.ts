@@ -3,7 +3,7 @@
  * See distribution's registry/storage/paths.go: a repository serves a blob only if its `_layers`
  * link exists (even when another repository's push put the blob data in the global store), so the
  * link is what must be probed; the data object is probed too when configured, because replication
- * may copy a link before its data (pitfall 11).
+ * may copy a link before its data.
  */
 import type { Digest } from '../oci/reference';
 import type { PullTarget } from '../oci/pull';

@@ -7,7 +7,7 @@
 export type ProbeErrorKind = 'timeout' | 'throttled' | 'denied' | 'unavailable' | 'aborted' | 'internal';
 
 export type ProbeResult =
-  | { readonly status: 'found'; readonly size: number; readonly lastModified: Date }
+  | { readonly status: 'found'; readonly lastModified: Date }
   | { readonly status: 'not_found' }
   | { readonly status: 'error'; readonly kind: ProbeErrorKind; readonly message: string };
 

@@ -10,9 +10,15 @@ import http from 'node:http';
 import https from 'node:https';
 import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/schema';
+import { untilAborted } from '../abort/until-aborted';
+import { systemClock } from '../clock/clock';
+import { setDeadline } from '../clock/deadline';
 import { REGISTRY_V2_ROOT } from './keys';
 import { probeError, type ObjectProbe, type ProbeResult } from './probe';
 import { classifyS3Error } from './s3-errors';
+
+/** The SDK's own timeouts, as a multiple of requestTimeoutMs (see buildS3Client). */
+const SDK_TIMEOUT_FACTOR = 10;
 
 /** Sockets per region: above the per-region probe cap there is nothing to gain. */
 const MAX_SOCKETS = 256;
@@ -27,8 +33,11 @@ export function buildS3Client(storage: S3Storage): S3Client {
     ...(storage.credentials ? { credentials: { ...storage.credentials } } : {}),
     maxAttempts: 1,
     requestHandler: {
-      requestTimeout: storage.requestTimeoutMs,
-      connectionTimeout: storage.requestTimeoutMs,
+      // A backstop only: S3Probe.head ends a request at requestTimeoutMs itself, after reading an
+      // answer that has already arrived. The SDK's own timers have no such grace, and on a busy
+      // event loop they would fire first and turn an answer that is there into a timeout.
+      requestTimeout: storage.requestTimeoutMs * SDK_TIMEOUT_FACTOR,
+      connectionTimeout: storage.requestTimeoutMs * SDK_TIMEOUT_FACTOR,
       // Without it the SDK only logs a warning when the request timeout passes.
       throwOnRequestTimeout: true,
       httpAgent: new http.Agent(agentOptions),
@@ -57,22 +66,24 @@ export class S3Probe implements ObjectProbe {
 
   async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
     if (opts.signal.aborted) return probeError('aborted', 'aborted before the probe started');
+    // One controller stops the SDK request at the caller's abort or at the probe's own timeout,
+    // which, like the lookup's deadline, first lets an answer that has arrived be read.
     const controller = new AbortController();
     let timedOut = false;
-    let settle: (r: ProbeResult) => void = () => {};
-    // Resolves the moment the caller aborts or the probe's own timeout passes, whatever the SDK
-    // is still doing underneath (it is told to stop through the same controller).
-    const interrupted = new Promise<ProbeResult>((resolve) => (settle = resolve));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-      settle(probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`));
-    }, this.storage.requestTimeoutMs);
-    const onAbort = (): void => {
-      controller.abort();
-      settle(probeError('aborted', 'lookup cancelled'));
-    };
+    const stopTimer = setDeadline(
+      systemClock,
+      () => {
+        timedOut = true;
+        controller.abort();
+      },
+      this.storage.requestTimeoutMs,
+    );
+    const onAbort = (): void => controller.abort();
     opts.signal.addEventListener('abort', onAbort, { once: true });
+    const interrupted = (): ProbeResult =>
+      timedOut
+        ? probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`)
+        : probeError('aborted', 'lookup cancelled');
 
     const request = this.client
       .send(
@@ -85,26 +96,24 @@ export class S3Probe implements ObjectProbe {
         },
       )
       .then(
-        (out): ProbeResult => ({
-          status: 'found',
-          size: out.ContentLength ?? 0,
-          lastModified: out.LastModified ?? new Date(0),
-        }),
-        (err: unknown): ProbeResult => {
-          if (timedOut) return probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`);
-          if (opts.signal.aborted) return probeError('aborted', 'lookup cancelled');
-          return classifyS3Error(err);
-        },
+        (out): ProbeResult => ({ status: 'found', lastModified: out.LastModified ?? new Date(0) }),
+        (err: unknown): ProbeResult => (controller.signal.aborted ? interrupted() : classifyS3Error(err)),
       );
     try {
-      return await Promise.race([request, interrupted]);
+      // Answers the moment the controller aborts, whatever the SDK is still doing underneath.
+      return await untilAborted(request, controller.signal, interrupted);
     } finally {
-      clearTimeout(timer);
+      stopTimer();
       opts.signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** HeadBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html). */
+  /**
+   * HeadBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html), which needs
+   * s3:ListBucket: a 403 means wrong credentials or a policy without listing, and without listing
+   * S3 answers HeadObject of a missing key with 403 instead of 404
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, "Permissions").
+   */
   async check(opts: { signal: AbortSignal }): Promise<string | undefined> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.storage.bucket }), {
@@ -114,12 +123,20 @@ export class S3Probe implements ObjectProbe {
     } catch (err) {
       const result = classifyS3Error(err);
       if (result.status === 'not_found') return `bucket "${this.storage.bucket}" does not exist`;
-      if (result.status === 'error' && result.kind === 'denied') {
-        return `access to bucket "${this.storage.bucket}" is denied (${result.message})`;
-      }
+      if (result.status === 'error' && result.kind === 'denied') return this.deniedProblem(result.message);
       // Unreachable or slow now: the breaker and the metrics report that; not a configuration fault.
       return undefined;
     }
+  }
+
+  private deniedProblem(detail: string): string {
+    const bucket = this.storage.bucket;
+    return (
+      `access to bucket "${bucket}" is denied (${detail}): wrong credentials, or a policy without ` +
+      `s3:ListBucket, with which S3 answers 403 instead of 404 for every missing key (geosync then ` +
+      `counts it as not there). geosync needs s3:ListBucket on arn:aws:s3:::${bucket} and ` +
+      `s3:GetObject on arn:aws:s3:::${bucket}/*`
+    );
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,7 @@ export class GeosyncMetrics implements LocatorObserver {
   private readonly cacheLookups: Counter;
   private readonly cacheEvictions: Counter;
   private readonly coalescedWaiters: Counter;
+  private readonly shedLookups: Counter;
   private readonly probes: Counter;
   private readonly probeDuration: Histogram;
   private readonly inflightByRegion = new Map<string, number>();
@@ -46,6 +47,7 @@ export class GeosyncMetrics implements LocatorObserver {
     this.cacheLookups = counter(METRICS.cacheLookups);
     this.cacheEvictions = counter(METRICS.cacheEvictions);
     this.coalescedWaiters = counter(METRICS.coalesced);
+    this.shedLookups = counter(METRICS.shed);
     this.probes = counter(METRICS.probes);
     this.probeDuration = histogram(METRICS.probeDuration, LOOKUP_BUCKETS);
     meter
@@ -108,6 +110,10 @@ export class GeosyncMetrics implements LocatorObserver {
 
   coalesced(): void {
     this.coalescedWaiters.add(1);
+  }
+
+  lookupShed(): void {
+    this.shedLookups.add(1);
   }
 
   probeFinished(region: string, outcome: RegionOutcome, ms: number): void {

@@ -53,6 +53,11 @@ export const METRICS = {
     '{waiter}',
     'Lookups that joined an identical lookup already in flight',
   ),
+  shed: m(
+    'geosync.lookup.shed',
+    '{lookup}',
+    'Lookups not started because more were running than finish within the deadline; their 404s passed at once (decision outcome pass)',
+  ),
   probes: m(
     'geosync.probes',
     '{probe}',

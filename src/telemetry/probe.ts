@@ -36,6 +36,11 @@ export class TracedProbe implements ObjectProbe {
     }
   }
 
+  /** The start-up check is the inner probe's own (not traced: it runs once, before any stream). */
+  async check(opts: { signal: AbortSignal }): Promise<string | undefined> {
+    return this.inner.check?.(opts);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -30,10 +30,19 @@ export class ManualClock implements Clock {
       const due = this.timers[0];
       if (!due || due.at > end) break;
       this.timers.shift();
-      this.t = due.at;
+      this.t = Math.max(this.t, due.at);
       due.fn();
     }
     this.t = end;
+  }
+
+  /**
+   * A busy event loop: time jumps by `ms` first, then every timer due by then fires, late (each
+   * sees now() at the end of the stall).
+   */
+  stall(ms: number): void {
+    this.t += ms;
+    this.advance(0);
   }
 
   get pendingTimers(): number {

@@ -3,7 +3,8 @@
  * envoyproxy/envoy; test/integration/envoy/ pins that behaviour on the binary): one bidi stream
  * per upstream request, one message at a time, waiting for exactly one reply, header values in
  * `raw_value` (Envoy >= 1.27) or `value` (older), closing with a half-close followed at once by a
- * cancel. Used by integration tests to drive a real geosync server over a real port.
+ * cancel (client_impl.cc `close()`). Used by integration tests to drive a real geosync server
+ * over a real port.
  */
 import * as grpc from '@grpc/grpc-js';
 import { extProcPackage } from '../../src/extproc/protos';

@@ -29,6 +29,8 @@ export async function startServeFixture(opts: {
   layerSizes: number[];
   /** Adds a region "c" whose S3 endpoint accepts connections and never answers. */
   silentRegion?: boolean;
+  /** geosync's lookup deadline (default 150 ms, geosync's own default). */
+  lookupTimeoutMs?: number;
 }): Promise<ServeFixture> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-serve-'));
   const registryA = await startRegistry({ storage: { type: 'filesystem', root: path.join(tmp, 'a') } });
@@ -51,7 +53,7 @@ export async function startServeFixture(opts: {
     const [grpcPort, adminPort] = await freePorts(2);
     if (opts.silentRegion) blackhole = await startBlackhole();
     const silent = blackhole
-      ? `  - { name: c, url: "http://registry-c.invalid:5000", storage: { type: s3, bucket: c, endpoint: "${blackhole.url}", forcePathStyle: true, accessKeyId: k, secretAccessKey: s } }\n`
+      ? `  - { name: c, url: "http://registry-c.invalid:5000", storage: { type: s3, bucket: c, endpoint: "${blackhole.url}", forcePathStyle: true, accessKeyId: k, secretAccessKey: s, requestTimeoutMs: 60000 } }\n`
       : '';
     const admin = `http://127.0.0.1:${adminPort}`;
     const config = path.join(tmp, 'geosync-b.yaml');
@@ -59,7 +61,7 @@ export async function startServeFixture(opts: {
       config,
       `region: b
 listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
-lookupTimeoutMs: 150
+lookupTimeoutMs: ${opts.lookupTimeoutMs ?? 150}
 drainMs: ${opts.drainMs}
 regions:
   - { name: a, url: "${registryA.url}", storage: { type: filesystem, root: "${path.join(tmp, 'a')}" } }
@@ -67,7 +69,8 @@ regions:
 ${silent}`,
     );
     serve = startServe(config);
-    await waitForStatus(`${admin}/readyz`, 200, 10_000);
+    // A bound for a process that never becomes ready, not a speed requirement.
+    await waitForStatus(`${admin}/readyz`, 200, 60_000);
     client = new ExtProcTestClient(`127.0.0.1:${grpcPort}`);
     return { registryA, image, serve, client, admin, stop };
   } catch (err) {

@@ -90,6 +90,7 @@ location = us-east-1
 [filter:tempauth]
 use = egg:swift#tempauth
 user_test_tester = testing .admin
+user_test_reader = reading
 [filter:copy]
 use = egg:swift#copy
 [filter:slo]

@@ -3,6 +3,10 @@
  * an image is pushed to it with skopeo, and `geosync serve` (a real process) for region B answers
  * an Envoy-like ext_proc client with a 307 for a 404 pull of that content, and a plain CONTINUE
  * for everything it must leave alone. SIGTERM drains, then exits 0.
+ *
+ * The lookup deadline and the drain are generous: these tests are about what geosync answers, and
+ * a loaded machine must not turn a 307 into a timeout. Client-side waits are bounds for a hung
+ * process only.
  */
 import type { OciImage } from '../../support/oci-image';
 import type { Registry } from '../../support/registry';
@@ -15,7 +19,12 @@ import {
 } from '../../support/extproc-client';
 import { waitForStatus, type ServeProcess } from '../../support/geosync-cli';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
+
+const LOOKUP_TIMEOUT_MS = 2_000;
+const DRAIN_MS = 3_000;
+/** Longer than any lookup: the reply always comes from geosync, never from the client giving up. */
+const REPLY_WAIT_MS = 30_000;
 
 let fx: ServeFixture;
 let registryA: Registry;
@@ -25,7 +34,12 @@ let client: ExtProcTestClient;
 let admin: string;
 
 beforeAll(async () => {
-  fx = await startServeFixture({ drainMs: 300, layerSizes: [2048, 8192], silentRegion: true });
+  fx = await startServeFixture({
+    drainMs: DRAIN_MS,
+    layerSizes: [2048, 8192],
+    silentRegion: true,
+    lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
+  });
   ({ registryA, image, serve, client, admin } = fx);
 });
 
@@ -37,9 +51,14 @@ afterAll(() => fx?.stop());
  */
 async function decide(method: string, p: string, status: number, extra: Record<string, string> = {}) {
   const s = client.open();
-  const r1 = await s.exchange(requestHeadersMessage({ ':method': method, ':path': p, ...extra }));
+  const r1 = await s.exchange(
+    requestHeadersMessage({ ':method': method, ':path': p, ...extra }),
+    REPLY_WAIT_MS,
+  );
   const skip = r1.mode_override?.response_header_mode === 'SKIP';
-  const set = skip ? setHeaders(r1) : setHeaders(await s.exchange(responseHeadersMessage(status)));
+  const set = skip
+    ? setHeaders(r1)
+    : setHeaders(await s.exchange(responseHeadersMessage(status), REPLY_WAIT_MS));
   await s.status;
   s.close();
   return { skip, set };
@@ -129,10 +148,14 @@ describe('geosync serve against a real registry (filesystem driver) in region A'
 
   test('SIGTERM: /readyz turns 503 at once, open streams are answered, exit 0 after the drain', async () => {
     const s = client.open();
-    await s.exchange(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/team/app/manifests/v1' }));
+    await s.exchange(
+      requestHeadersMessage({ ':method': 'GET', ':path': '/v2/team/app/manifests/v1' }),
+      REPLY_WAIT_MS,
+    );
     serve.child.kill('SIGTERM');
-    await waitForStatus(`${admin}/readyz`, 503, 2_000);
-    expect(setHeaders(await s.exchange(responseHeadersMessage(404)))[':status']).toBe('307');
+    // Within the drain: the bound only ends a test whose geosync never turns NOT_SERVING.
+    await waitForStatus(`${admin}/readyz`, 503, DRAIN_MS);
+    expect(setHeaders(await s.exchange(responseHeadersMessage(404), REPLY_WAIT_MS))[':status']).toBe('307');
     s.close();
     expect(await serve.exited).toBe(0);
     expect(serve.output()).toContain('"msg":"stopped"');

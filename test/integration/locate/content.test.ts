@@ -2,6 +2,10 @@
  * The locator against real object storage: Swift S3 with one bucket per region, each written by a
  * real distribution registry (s3 driver) that skopeo pushed to. This region is `a`; its siblings
  * are b, c and d, preferred in that order.
+ *
+ * The locators run on an injected clock that only the test moves: hedge windows and deadlines
+ * never close on their own, so which region is chosen depends on preference and on what the
+ * storage holds, never on which real Swift answer happens to come first on a loaded machine.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +18,7 @@ import { parseDigest } from '../../../src/oci/reference';
 import { blobDataKey, REGISTRY_V2_ROOT } from '../../../src/storage/keys';
 import type { ObjectProbe } from '../../../src/storage/probe';
 import { buildS3Client, S3Probe } from '../../../src/storage/s3-probe';
+import { ManualClock } from '../../support/clock';
 import { startGeoStack, type GeoStack } from '../../support/geo-stack';
 import { createOciImage, type OciImage } from '../../support/oci-image';
 import { skopeoPush } from '../../support/skopeo';
@@ -45,13 +50,17 @@ afterAll(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function locator(order: readonly string[] = ['b', 'c', 'd'], opts: Partial<ProbeLocatorOptions> = {}) {
+function locator(
+  order: readonly string[] = ['b', 'c', 'd'],
+  opts: Partial<ProbeLocatorOptions> = {},
+  clock = new ManualClock(),
+) {
   const siblings = order.map((name) => {
     const probe = new S3Probe(name, stack!.region(name).storage);
     closers.push(probe);
     return { region: name, probe };
   });
-  return new ProbeLocator(siblings, { ...OPTIONS, ...opts });
+  return new ProbeLocator(siblings, { ...OPTIONS, ...opts }, { clock });
 }
 
 let n = 0;
@@ -74,8 +83,9 @@ const manifest = (image: OciImage): PullTarget => ({
   digest: d(image.manifestDigest),
 });
 const tag = (t: string): PullTarget => ({ kind: 'manifest_by_tag', repository: 'team/app', tag: t });
+/** A bound for a hung test only: the locators' own clocks never run out. */
 const locate = (l: ProbeLocator, target: PullTarget): Promise<LocateResult> =>
-  l.locate(target, AbortSignal.timeout(5_000));
+  l.locate(target, AbortSignal.timeout(60_000));
 
 describe('locating content in sibling regions (Swift S3 + distribution)', () => {
   it('finds a manifest and a blob held by one sibling only', async () => {
@@ -125,16 +135,16 @@ describe('locating content in sibling regions (Swift S3 + distribution)', () => 
   });
 
   it('a cached miss expires after negativeTtlMs and the content that arrived meanwhile is found', async () => {
-    // Longer than a push takes here (~2 s), so the arrival lands while the miss is cached.
-    const ttl = 6_000;
+    const ttl = 2_000;
+    const clock = new ManualClock();
     const image = createOciImage(path.join(tmp, 'late'), { tag: 'late' });
-    const l = locator(['b', 'c', 'd'], { cache: { ...OPTIONS.cache, negativeTtlMs: ttl } });
+    const l = locator(['b', 'c', 'd'], { cache: { ...OPTIONS.cache, negativeTtlMs: ttl } }, clock);
     expect(await locate(l, manifest(image))).toEqual({ outcome: 'not_found' });
-    const missCachedAt = Date.now();
+    // However long the push takes, it lands while the miss is cached (the clock has not moved).
     await skopeoPush(image.dir, 'late', { host: stack!.region('c').registry.host, repository: 'team/app' });
-    expect(Date.now() - missCachedAt).toBeLessThan(ttl - 500);
+    clock.advance(ttl - 1);
     expect(await locate(l, manifest(image))).toEqual({ outcome: 'not_found' });
-    await new Promise((resolve) => setTimeout(resolve, ttl - (Date.now() - missCachedAt) + 50));
+    clock.advance(1);
     expect(await locate(l, manifest(image))).toMatchObject({ outcome: 'found', region: 'c' });
   });
 
@@ -159,7 +169,7 @@ describe('locating content in sibling regions (Swift S3 + distribution)', () => 
       closers.push(probe);
       return { region: name, probe };
     });
-    const l = new ProbeLocator(siblings, OPTIONS);
+    const l = new ProbeLocator(siblings, OPTIONS, { clock: new ManualClock() });
     const results = await Promise.all(Array.from({ length: 1000 }, () => locate(l, blob(image))));
     expect(results.filter((r) => r.outcome === 'found' && r.region === 'd')).toHaveLength(1000);
     // Two keys per region (the repository's link and the blob data), each asked once.

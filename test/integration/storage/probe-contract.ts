@@ -29,17 +29,15 @@ export interface ContractFixture {
 const RESOLUTION_MS = 1_000;
 
 const digest = (d: string) => parseDigest(d)!;
-/** A link holds the digest string: `sha256:` and 64 hex digits. */
-const LINK_SIZE = 71;
 
 export function probeContract(name: string, fixture: () => ContractFixture): void {
   describe(`ObjectProbe contract: ${name}`, () => {
     const signal = () => new AbortController().signal;
 
-    it('finds the tag link, with its size and a recent lastModified', async () => {
+    it('finds the tag link, with a recent lastModified', async () => {
       const f = fixture();
       const r = await f.probe.head(tagCurrentLinkKey(f.repository, f.image.tag), { signal: signal() });
-      expect(r).toMatchObject({ status: 'found', size: LINK_SIZE });
+      expect(r).toMatchObject({ status: 'found' });
       if (r.status !== 'found') return;
       // S3 LastModified has one-second resolution.
       expect(r.lastModified.getTime()).toBeGreaterThan(f.pushedAt.getTime() - 120_000);
@@ -53,9 +51,7 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
         ...f.image.layerDigests.map((d) => layerLinkKey(f.repository, digest(d))),
       ];
       const results = await Promise.all(keys.map((k) => f.probe.head(k, { signal: signal() })));
-      expect(results.map((r) => [r.status, r.status === 'found' ? r.size : 0])).toEqual(
-        keys.map(() => ['found', LINK_SIZE]),
-      );
+      expect(results.map((r) => r.status)).toEqual(keys.map(() => 'found'));
     });
 
     // What src/staleness/origin.ts relies on: a revision link is dated by the push that wrote it.
@@ -69,10 +65,10 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
       expect(r.lastModified.getTime()).toBeLessThanOrEqual(f.pushedAt.getTime() + RESOLUTION_MS);
     });
 
-    it('finds blob data with the size of the blob', async () => {
+    it('finds blob data', async () => {
       const f = fixture();
       const r = await f.probe.head(blobDataKey(digest(f.image.layerDigests[0]!)), { signal: signal() });
-      expect(r).toMatchObject({ status: 'found', size: f.image.layerSizes[0] });
+      expect(r).toMatchObject({ status: 'found' });
     });
 
     it('answers not_found for a key that does not exist', async () => {

@@ -62,18 +62,19 @@ describe('S3Probe.check (start-up check of the storage itself)', () => {
 });
 
 describe('S3Probe failure modes', () => {
-  it('a closed port is unavailable, at once', async () => {
+  it('a closed port is unavailable (refused, not waited for until the timeout)', async () => {
     const port = await closedPort();
     const probe = new S3Probe(
       'x',
-      s3StorageFor(stack!.swift, 'region-a', { endpoint: `http://127.0.0.1:${port}` }),
+      s3StorageFor(stack!.swift, 'region-a', {
+        endpoint: `http://127.0.0.1:${port}`,
+        requestTimeoutMs: 60_000,
+      }),
     );
-    const started = Date.now();
     expect(await probe.head(KEY, { signal: signal() })).toMatchObject({
       status: 'error',
       kind: 'unavailable',
     });
-    expect(Date.now() - started).toBeLessThan(500);
     await probe.close();
   });
 
@@ -83,30 +84,33 @@ describe('S3Probe failure modes', () => {
       'x',
       s3StorageFor(stack!.swift, 'region-a', { endpoint: hole.url, requestTimeoutMs: 200 }),
     );
-    const started = Date.now();
+    const started = performance.now();
     expect(await probe.head(KEY, { signal: signal() })).toMatchObject({ status: 'error', kind: 'timeout' });
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(190);
-    expect(elapsed).toBeLessThan(400);
+    // Never before its timeout (timers do not fire early); how much later is the machine's business.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(199);
     expect(hole.connections).toBe(1);
     await probe.close();
     await hole.close();
   });
 
-  it('the caller’s signal ends a probe promptly with aborted', async () => {
+  it('the caller’s signal ends a probe with aborted, long before its own timeout', async () => {
     const hole = await startBlackhole();
+    // Its own timeout would answer "timeout", after a minute: "aborted" shows the signal ended it.
     const probe = new S3Probe(
       'x',
-      s3StorageFor(stack!.swift, 'region-a', { endpoint: hole.url, requestTimeoutMs: 5000 }),
+      s3StorageFor(stack!.swift, 'region-a', { endpoint: hole.url, requestTimeoutMs: 60_000 }),
     );
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const started = Date.now();
-    expect(await probe.head(KEY, { signal: controller.signal })).toMatchObject({
+    const answer = probe.head(KEY, { signal: controller.signal });
+    // Abort once the request is on the wire (or after 30 s, which fails the test below anyway).
+    for (const until = Date.now() + 30_000; hole.connections === 0 && Date.now() < until;)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(hole.connections).toBe(1);
+    controller.abort();
+    expect(await answer).toMatchObject({
       status: 'error',
       kind: 'aborted',
     });
-    expect(Date.now() - started).toBeLessThan(250);
     await probe.close();
     await hole.close();
   });

@@ -45,6 +45,9 @@ beforeAll(async () => {
   const result = loadConfigText(`
 region: b
 listen: { grpc: 127.0.0.1:0, admin: 127.0.0.1:0 }
+# Generous (the test is about spans, not speed); no keep-warm probes that would add spans.
+lookupTimeoutMs: 10000
+locate: { keepWarmIntervalMs: 0 }
 telemetry: { logLevel: debug }
 regions:
   - { name: a, url: "http://127.0.0.1:5101", storage: { type: filesystem, root: ${tmp}/a } }
@@ -73,9 +76,10 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The stream span ends when Envoy closes the stream, after the last reply: wait for it. */
+/** The stream span ends when Envoy closes the stream, after the last reply: wait for it (bounded). */
 async function waitForStreamSpan(): Promise<void> {
-  for (let i = 0; i < 200 && !exporter.getFinishedSpans().some((x) => x.name === SPANS.stream); i++) {
+  const until = Date.now() + 30_000;
+  while (!exporter.getFinishedSpans().some((x) => x.name === SPANS.stream) && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -92,8 +96,12 @@ test('one span per stream, joined to the client trace, with a lookup child; no c
       'x-request-id': 'req-123',
       traceparent: `00-${TRACE_ID}-${PARENT_SPAN}-01`,
     }),
+    30_000,
   );
-  const reply = await s.exchange(responseHeadersMessage(404, { headers: { 'www-authenticate': SECRET } }));
+  const reply = await s.exchange(
+    responseHeadersMessage(404, { headers: { 'www-authenticate': SECRET } }),
+    30_000,
+  );
   expect(setHeaders(reply)[':status']).toBe('307');
   s.close();
   await waitForStreamSpan();

@@ -164,6 +164,22 @@ describe('StreamProcessor', () => {
     ]);
   });
 
+  test('an answer the locator hands over in the same turn as the deadline timer → 307', async () => {
+    let answer: (r: LocateResult) => void = () => {};
+    const { processor, clock, decisions } = setup(() => new Promise((resolve) => (answer = resolve)));
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const pending = processor.step(asOutput(responseHeadersMessage(404)), never);
+    await Promise.resolve();
+    clock.advance(150);
+    answer({ outcome: 'found', region: 'a' });
+    const r = await pending;
+    expect('reply' in r && setHeaders(r.reply as never)[':status']).toBe('307');
+    expect(decisions).toEqual([expect.objectContaining({ outcome: 'proxied', sourceRegion: 'a' })]);
+  });
+
   test('a locator that throws → CONTINUE, outcome error', async () => {
     const { processor, decisions } = setup(async () => {
       throw new TypeError('boom');
@@ -175,6 +191,19 @@ describe('StreamProcessor', () => {
     const r = await processor.step(asOutput(responseHeadersMessage(404)), never);
     expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
     expect(decisions[0]).toMatchObject({ outcome: 'error', reason: 'locator_threw:TypeError' });
+  });
+
+  test('a shed lookup → CONTINUE at once, recorded as pass with reason shed', async () => {
+    const { processor, decisions } = setup(async () => ({ outcome: 'shed' }));
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': '/v2/app/manifests/v1' })),
+      never,
+    );
+    const r = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(decisions).toEqual([
+      expect.objectContaining({ outcome: 'pass', kind: 'manifest_by_tag', reason: 'shed' }),
+    ]);
   });
 
   test('not found → CONTINUE (the 404 passes)', async () => {

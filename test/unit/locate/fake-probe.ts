@@ -8,7 +8,6 @@ export type Script = (key: string) => ProbeResult | 'hang' | 'manual';
 
 export const FOUND: ProbeResult = {
   status: 'found',
-  size: 71,
   lastModified: new Date('2026-01-02T03:04:05Z'),
 };
 export const MISSING: ProbeResult = { status: 'not_found' };

@@ -59,10 +59,10 @@ describe('RegistryHealth', () => {
     const results: boolean[] = [];
     for (const s of [200, 401, 503]) {
       status = s;
-      results.push(await httpHealthCheck(url, AbortSignal.timeout(2000)));
+      results.push(await httpHealthCheck(url, AbortSignal.timeout(30_000)));
     }
     await new Promise((resolve) => server.close(resolve));
-    results.push(await httpHealthCheck(url, AbortSignal.timeout(2000)));
+    results.push(await httpHealthCheck(url, AbortSignal.timeout(30_000)));
     expect(results).toEqual([true, true, false, false]);
   });
 });

@@ -1,4 +1,5 @@
-import { ProbeLocator, WARM_UP_KEY, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
+import { ProbeLocator, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
+import { WARM_UP_KEY } from '../../../src/locate/warm-up';
 import type { LocateResult } from '../../../src/locate/locator';
 import type { LocatorObserver } from '../../../src/locate/observer';
 import { parseDigest } from '../../../src/oci/reference';
@@ -9,7 +10,8 @@ import { FakeProbe, FOUND, MISSING, flush, type Script } from './fake-probe';
 const HEX = 'a'.repeat(64);
 const digest = parseDigest(`sha256:${HEX}`)!;
 const BLOB: PullTarget = { kind: 'blob', repository: 'team/app', digest };
-const TAG: PullTarget = { kind: 'manifest_by_tag', repository: 'team/app', tag: 'v1' };
+const tagged = (tag: string): PullTarget => ({ kind: 'manifest_by_tag', repository: 'team/app', tag });
+const TAG = tagged('v1');
 const LINK = `repositories/team/app/_layers/sha256/${HEX}/link`;
 const DATA = `blobs/sha256/aa/${HEX}/data`;
 
@@ -37,6 +39,8 @@ function setup(
     coalesced: () => events.push('coalesced'),
     breakerState: (r, s) => events.push(`breaker:${r}:${s}`),
     regionSkipped: (r, why) => events.push(`skipped:${r}:${why}`),
+    probeFinished: (r, outcome) => events.push(`probe:${r}:${outcome}`),
+    lookupShed: () => events.push('shed'),
   };
   const locator = new ProbeLocator(
     probes.map((p) => ({ region: p.region, probe: p })),
@@ -126,6 +130,15 @@ describe('ProbeLocator', () => {
     expect(await t2.locate()).toMatchObject({ outcome: 'found', region: 'a' });
   });
 
+  it('an answer read in the same turn as the deadline timer still counts (a busy process reads sockets late)', async () => {
+    const t = setup({ a: () => 'manual' }, { probeBlobData: false });
+    const pending = t.locate(TAG);
+    await flush();
+    t.clock.advance(OPTIONS.lookupTimeoutMs);
+    t.probe('a').release(FOUND);
+    expect(await pending).toMatchObject({ outcome: 'found', region: 'a' });
+  });
+
   it('caches a digest answer for digestTtlMs and a tag answer for tagTtlMs', async () => {
     const t = setup({ a: all(FOUND) });
     await t.locate(BLOB);
@@ -190,6 +203,18 @@ describe('ProbeLocator', () => {
     expect(t.events).toContain('breaker:a:open');
   });
 
+  it('counts a 403 (S3 without s3:ListBucket answers it for a missing key) as not there, never against the breaker', async () => {
+    const denied: Script = () => ({ status: 'error', kind: 'denied', message: 'HTTP 403' });
+    const t = setup({ a: denied, b: all(MISSING) }, { probeBlobData: false });
+    for (let i = 0; i < 5 * OPTIONS.breaker.failureThreshold; i++) {
+      expect(await t.locate(tagged(`miss-${i}`))).toEqual({ outcome: 'not_found' });
+    }
+    expect(t.events.filter((e) => e.startsWith('breaker:'))).toEqual([]);
+    expect(t.events).toContain('probe:a:denied');
+    t.probe('b').script = all(FOUND);
+    expect(await t.locate(tagged('held-by-b'))).toMatchObject({ outcome: 'found', region: 'b' });
+  });
+
   it('answers not found on overflow instead of queueing, and does not cache that miss', async () => {
     const t = setup({ a: () => 'manual' }, { maxConcurrentProbesPerRegion: 2 });
     const first = t.locate(BLOB);
@@ -209,6 +234,20 @@ describe('ProbeLocator', () => {
     down.add('a');
     expect(await t.locate()).toMatchObject({ region: 'b' });
     expect(t.events).toContain('skipped:a:unhealthy');
+  });
+
+  it('counts a region whose registry is down as skipped only when a lookup would have asked it', async () => {
+    const t = setup({ a: all(FOUND), b: all(FOUND) }, {}, new Set(['b']));
+    expect(await t.locate()).toMatchObject({ region: 'a' });
+    expect(await t.locate()).toMatchObject({ region: 'a' });
+    expect(await t.locate(TAG)).toMatchObject({ region: 'a' });
+    expect(t.events.filter((e) => !e.startsWith('probe:'))).toEqual([
+      'miss',
+      'skipped:b:unhealthy',
+      'hit',
+      'miss',
+      'skipped:b:unhealthy',
+    ]);
   });
 
   it('close() closes every probe', async () => {
@@ -259,7 +298,125 @@ describe('ProbeLocator.warm: storage checks', () => {
     const a = t.probe('a') as FakeProbe & { check?: () => Promise<string | undefined> };
     a.check = async () => 'bucket "typo" does not exist';
     expect(await t.locator.warm(new AbortController().signal)).toEqual([
-      { region: 'a', problem: 'bucket "typo" does not exist' },
+      { region: 'a', kind: 'misconfigured', problem: 'bucket "typo" does not exist' },
     ]);
+  });
+
+  it('reports a storage that refuses the warm-up key, which never exists (a 403 for every miss)', async () => {
+    const t = setup(
+      { a: () => ({ status: 'error', kind: 'denied', message: 'HTTP 403' }), b: all(MISSING) },
+      { keepWarmIntervalMs: 0 },
+    );
+    expect(await t.locator.warm(new AbortController().signal)).toEqual([
+      {
+        region: 'a',
+        kind: 'misconfigured',
+        problem: expect.stringContaining('refuses to say whether a key exists (HTTP 403)'),
+      },
+    ]);
+  });
+
+  it('answers at its signal when a storage never answers, naming the region', async () => {
+    const t = setup({ a: all(MISSING), b: () => 'hang' }, { keepWarmIntervalMs: 0 });
+    const b = t.probe('b') as FakeProbe & { check?: () => Promise<string | undefined> };
+    b.check = () => new Promise(() => {});
+    const deadline = new AbortController();
+    const warming = t.locator.warm(deadline.signal);
+    await flush();
+    deadline.abort();
+    expect(await warming).toEqual([
+      { region: 'b', kind: 'unreachable', problem: 'its storage did not answer the warm-up in time' },
+    ]);
+  });
+});
+
+describe('ProbeLocator: what a passed deadline counts against (a busy process is no evidence)', () => {
+  /** Runs `n` lookups of distinct tags to their deadline; `pass` moves the clock past it. */
+  async function toDeadline(
+    t: ReturnType<typeof setup>,
+    n: number,
+    pass: (ms: number) => void = (ms) => t.clock.advance(ms),
+  ) {
+    for (let i = 0; i < n; i++) {
+      const r = t.locate(tagged(`t-${i}`));
+      await flush();
+      pass(OPTIONS.lookupTimeoutMs);
+      expect(await r).toEqual({ outcome: 'timeout' });
+      await flush();
+    }
+  }
+  const breakers = (t: ReturnType<typeof setup>) => t.events.filter((e) => e.startsWith('breaker:'));
+
+  it('every asked region silent at the same deadline points at this side: no breaker counts it', async () => {
+    const t = setup({ a: () => 'hang', b: () => 'hang' }, { probeBlobData: false });
+    await toDeadline(t, 3 * OPTIONS.breaker.failureThreshold);
+    expect(breakers(t)).toEqual([]);
+    expect(t.events).toContain('probe:a:timeout');
+  });
+
+  it('a region silent while another answered in time is slow: its breaker opens', async () => {
+    const t = setup({ a: () => 'hang', b: all(MISSING) }, { probeBlobData: false });
+    await toDeadline(t, OPTIONS.breaker.failureThreshold);
+    expect(breakers(t)).toEqual(['breaker:a:open']);
+  });
+
+  it('the only region asked, silent, counts when the deadline timer ran on time', async () => {
+    const t = setup({ a: () => 'hang' }, { probeBlobData: false });
+    await toDeadline(t, OPTIONS.breaker.failureThreshold);
+    expect(breakers(t)).toEqual(['breaker:a:open']);
+  });
+
+  it('...and not when the deadline timer itself ran late (the event loop was busy)', async () => {
+    const t = setup({ a: () => 'hang' }, { probeBlobData: false });
+    await toDeadline(t, 3 * OPTIONS.breaker.failureThreshold, (ms) => t.clock.stall(ms * 2));
+    expect(breakers(t)).toEqual([]);
+  });
+
+  it('...and not while the storage warm-up has not finished', async () => {
+    const t = setup({ a: () => 'hang' }, { probeBlobData: false });
+    void t.locator.warm(new AbortController().signal);
+    await toDeadline(t, 3 * OPTIONS.breaker.failureThreshold);
+    expect(breakers(t)).toEqual([]);
+  });
+});
+
+describe('ProbeLocator: load shedding', () => {
+  const limits = { initial: 2, min: 1, max: 4 };
+
+  it('over the admission limit a new lookup is not started: outcome shed at once, counted', async () => {
+    const t = setup({ a: () => 'manual' }, { probeBlobData: false, admission: limits });
+    const running = [t.locate(tagged('one')), t.locate(tagged('two'))];
+    await flush();
+    expect(await t.locate(tagged('three'))).toEqual({ outcome: 'shed' });
+    expect(t.events.filter((e) => e === 'shed')).toHaveLength(1);
+    expect(t.probe('a').total).toBe(2);
+    // Joining a lookup that runs costs nothing: never shed.
+    const joined = t.locate(tagged('one'));
+    t.probe('a').release(FOUND);
+    expect(await Promise.all([...running, joined])).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ outcome: 'found' })),
+    );
+    expect(t.events.filter((e) => e === 'shed')).toHaveLength(1);
+  });
+
+  it('a deadline that passed because of this side halves the limit; lookups decided in time raise it', async () => {
+    const t = setup({ a: () => 'manual', b: () => 'manual' }, { probeBlobData: false, admission: limits });
+    const late = [t.locate(tagged('one')), t.locate(tagged('two'))];
+    await flush();
+    t.clock.advance(OPTIONS.lookupTimeoutMs);
+    expect(await Promise.all(late)).toEqual([{ outcome: 'timeout' }, { outcome: 'timeout' }]);
+    // Limit 1 now: one lookup runs, the next is shed.
+    const three = t.locate(tagged('three'));
+    await flush();
+    expect(await t.locate(tagged('four'))).toEqual({ outcome: 'shed' });
+    t.probe('a').release(MISSING);
+    t.probe('b').release(MISSING);
+    expect(await three).toEqual({ outcome: 'not_found' });
+    // Decided in time with the limit in use: limit 2, so two lookups run at once again.
+    t.probe('a').script = all(MISSING);
+    t.probe('b').script = all(MISSING);
+    const both = [t.locate(tagged('five')), t.locate(tagged('six'))];
+    expect(await Promise.all(both)).toEqual([{ outcome: 'not_found' }, { outcome: 'not_found' }]);
+    expect(t.events.filter((e) => e === 'shed')).toHaveLength(1);
   });
 });

@@ -10,7 +10,6 @@ const KEY = manifestRevisionLinkKey('team/app', digest);
 const PUSHED_AT = Date.UTC(2026, 0, 1, 12, 0, 30);
 const found = (secondsBeforePush: number): ProbeResult => ({
   status: 'found',
-  size: 71,
   lastModified: new Date(PUSHED_AT - secondsBeforePush * 1000),
 });
 

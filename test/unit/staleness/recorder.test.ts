@@ -96,7 +96,7 @@ test('a rescued manifest GET: one rescue, and its time to pullable once per mani
 });
 
 test('a manifest push that a sibling held earlier: an arrival with its lag, and the misses it explains', async () => {
-  const { clock, ledger, recorder, calls } = setup({ status: 'found', size: 71, lastModified: new Date(T0) });
+  const { clock, ledger, recorder, calls } = setup({ status: 'found', lastModified: new Date(T0) });
   clock.advance(5_000);
   recorder.pullDecided(notFound, 'GET', BY_TAG); // after the push in a: missed
   recorder.pullDecided(notFound, 'GET', BY_DIGEST); // missed

@@ -7,10 +7,12 @@ test('FsProbe.check: quiet for a directory, names a missing or non-directory roo
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fs-check-'));
   const file = path.join(dir, 'file');
   writeFileSync(file, 'x');
-  expect(await new FsProbe('a', dir).check()).toBeUndefined();
-  expect(await new FsProbe('a', path.join(dir, 'missing')).check()).toBe(
-    `storage root ${path.join(dir, 'missing')} is not readable (ENOENT)`,
+  expect(await new FsProbe('a', dir).check({ signal: new AbortController().signal })).toBeUndefined();
+  expect(
+    await new FsProbe('a', path.join(dir, 'missing')).check({ signal: new AbortController().signal }),
+  ).toBe(`storage root ${path.join(dir, 'missing')} is not readable (ENOENT)`);
+  expect(await new FsProbe('a', file).check({ signal: new AbortController().signal })).toBe(
+    `storage root ${file} is not a directory`,
   );
-  expect(await new FsProbe('a', file).check()).toBe(`storage root ${file} is not a directory`);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -1,0 +1,109 @@
+/**
+ * Readiness cannot hang on the storage warm-up: startGeosync (real gRPC and admin servers) bounds
+ * the warm-up with its own deadline, reports what did not answer, and becomes ready anyway.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { trace } from '@opentelemetry/api';
+import { startGeosync, type Geosync } from '../../../src/app/geosync';
+import { WARM_UP_BUDGET_MS, WARM_UP_GRACE_MS } from '../../../src/app/warm-up';
+import { systemClock } from '../../../src/clock/clock';
+import { loadConfigText } from '../../../src/config/load';
+import type { GeosyncConfig } from '../../../src/config/schema';
+import type { Locator } from '../../../src/locate/locator';
+import { createLogger } from '../../../src/log/logger';
+import { ManualClock } from '../../support/clock';
+import { freePort } from '../../support/ports';
+import { startBlackhole, type Blackhole } from '../../support/tcp-blackhole';
+
+jest.setTimeout(60_000);
+
+let tmp: string;
+let hole: Blackhole;
+const apps: Geosync[] = [];
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-readiness-'));
+  hole = await startBlackhole();
+});
+
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close(0)));
+  await hole.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Region b; sibling a's S3 endpoint accepts connections and never answers. */
+async function config(): Promise<{ config: GeosyncConfig; admin: string }> {
+  const adminPort = await freePort();
+  const result = loadConfigText(`
+region: b
+listen: { grpc: 127.0.0.1:0, admin: 127.0.0.1:${adminPort} }
+regions:
+  - name: a
+    url: http://registry-a.invalid:5000
+    storage: { type: s3, bucket: a, endpoint: "${hole.url}", forcePathStyle: true, accessKeyId: k, secretAccessKey: s, requestTimeoutMs: 60000 }
+  - { name: b, url: "http://registry-b.invalid:5000", storage: { type: filesystem, root: ${tmp} } }
+`);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return { config: result.config, admin: `http://127.0.0.1:${adminPort}` };
+}
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      cb();
+    },
+  });
+  return { lines, log: createLogger({ level: 'warn', region: 'b', destination: sink }) };
+}
+
+const deps = (log: ReturnType<typeof createLogger>) => ({
+  log,
+  meter: new MeterProvider().getMeter('test'),
+  tracer: trace.getTracer('test'),
+});
+
+const readyz = async (admin: string) => (await fetch(`${admin}/readyz`)).status;
+
+test('a storage that accepts and never answers delays readiness by the warm-up budget, and is reported', async () => {
+  const { config: c, admin } = await config();
+  const { lines, log } = capture();
+  const app = await startGeosync(c, { ...deps(log), clock: systemClock });
+  apps.push(app);
+  expect(await readyz(admin)).toBe(200);
+  expect(lines.filter((l) => l.msg === 'sibling storage did not answer the warm-up')).toEqual([
+    expect.objectContaining({ sibling: 'a', problem: 'its storage did not answer the warm-up in time' }),
+  ]);
+});
+
+test('a warm-up that ignores its deadline is abandoned: ready anyway, and said so', async () => {
+  const { config: c, admin } = await config();
+  const { lines, log } = capture();
+  const clock = new ManualClock();
+  let warmStarted: () => void = () => {};
+  const started = new Promise<void>((resolve) => (warmStarted = resolve));
+  const hanging: Locator = {
+    locate: async () => ({ outcome: 'not_found' }),
+    warm: () => {
+      warmStarted();
+      return new Promise(() => {});
+    },
+    close: async () => {},
+  };
+  const starting = startGeosync(c, { ...deps(log), clock, locator: hanging });
+  await started;
+  expect(await readyz(admin)).toBe(503);
+  clock.advance(WARM_UP_BUDGET_MS + WARM_UP_GRACE_MS);
+  const app = await starting;
+  apps.push(app);
+  expect(await readyz(admin)).toBe(200);
+  expect(lines.map((l) => l.msg)).toContain(
+    'storage warm-up did not finish within its budget; serving anyway',
+  );
+});
