@@ -17,8 +17,10 @@ import { metrics as otelMetrics, trace as otelTrace, type Meter, type Tracer } f
 import { decisionLogger } from '../telemetry/decision-log';
 import { GeosyncMetrics } from '../telemetry/metrics';
 import { METER_NAME, TRACER_NAME } from '../telemetry/names';
+import type { ObjectProbe } from '../storage/probe';
 import { TracedProbe } from '../telemetry/probe';
 import { StreamTracing } from '../telemetry/tracing';
+import { buildFreshness } from './freshness-factory';
 import { buildLocator, siblingProbes } from './locator-factory';
 import { buildStaleness } from './staleness-factory';
 import { WARM_UP_BUDGET_MS, warmBeforeReady } from './warm-up';
@@ -55,11 +57,19 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   const log = deps.log;
   const meter = deps.meter ?? otelMetrics.getMeter(METER_NAME);
   const tracer = deps.tracer ?? otelTrace.getTracer(TRACER_NAME);
-  const metrics = new GeosyncMetrics(meter);
-  const siblings = siblingProbes(config, (p) => new TracedProbe(p, tracer));
+  const metrics = new GeosyncMetrics(meter, clock);
+  const traced = (p: ObjectProbe): ObjectProbe => new TracedProbe(p, tracer);
+  const siblings = siblingProbes(config, traced);
   const locator = deps.locator ?? buildLocator(config, { clock, observer: metrics, siblings });
   // The locator closes the probes it uses; an injected locator leaves them to this function.
+  const fresh = buildFreshness(config, {
+    clock,
+    siblings,
+    wrap: traced,
+    onStorageRound: () => metrics.tagStorageRound(),
+  });
   const closeProbes = async () => {
+    await fresh.close();
     if (deps.locator) await Promise.all(siblings.map((s) => s.probe.close()));
   };
   const staleness = buildStaleness(config, { clock, log, meter, siblings });
@@ -98,6 +108,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
         deps.onDecision?.(record, meta);
       },
       newStreamTrace: () => tracing.forStream(),
+      ...(fresh.freshness ? { freshness: fresh.freshness } : {}),
     },
     log,
     streamHooks,

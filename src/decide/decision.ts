@@ -3,11 +3,13 @@
  * feeds them what Envoy sent and turns their answers into exactly one reply per message.
  */
 import type { LocateResult } from '../locate/locator';
-import type { Classification, PullKind, PullPolicy, PullRequestInfo } from '../oci/pull';
+import type { Classification, PullKind, PullPolicy, PullRequestInfo, PullTarget } from '../oci/pull';
 import { classifyPull, DEFAULT_PULL_POLICY } from '../oci/pull';
+import { parseDigest } from '../oci/reference';
+import type { FreshnessResult } from '../fresh/tag-freshness';
 
 /** Stable outcome labels (geosync.v1.Outcome without its prefix); also metric and log values. */
-export type Outcome = 'ineligible' | 'pass' | 'proxied' | 'not_found' | 'timeout' | 'error';
+export type Outcome = 'ineligible' | 'pass' | 'proxied' | 'not_found' | 'timeout' | 'error' | 'fresher';
 
 export interface DecisionRecord {
   readonly outcome: Outcome;
@@ -15,20 +17,33 @@ export interface DecisionRecord {
   readonly kind?: PullKind;
   /** Why a request was ineligible, the error code, or `shed` (a 404 passed without a lookup, under load). */
   readonly reason?: string;
-  /** The region the 404 was redirected to (proxied only). */
+  /** The region the response was redirected to (proxied, fresher). */
   readonly sourceRegion?: string;
-  /** LastModified of the content in the source region (proxied only): dates the staleness window. */
+  /**
+   * LastModified of the content in the source region (proxied: dates the staleness window;
+   * fresher: when the sibling's tag moved, so how stale the local tag was).
+   */
   readonly sourceLastModified?: Date;
   readonly lookupMs?: number;
+  /** `freshness`: the record of a tag-freshness check of a local 200, not of a 404's lookup. */
+  readonly check?: 'freshness';
 }
 
 /** What to do with the upstream response headers. */
 export type ResponsePlan =
   | { readonly action: 'continue'; readonly record: DecisionRecord }
-  | { readonly action: 'lookup'; readonly classification: Extract<Classification, { eligible: true }> };
+  | { readonly action: 'lookup'; readonly classification: Extract<Classification, { eligible: true }> }
+  | {
+      readonly action: 'freshness';
+      readonly target: Extract<PullTarget, { kind: 'manifest_by_tag' }>;
+      /** The digest the local registry serves for the tag (its Docker-Content-Digest). */
+      readonly localDigest: string;
+    };
 
-/** The only status geosync acts on: the local registry does not have the content. */
+/** The status geosync rescues: the local registry does not have the content. */
 export const NOT_FOUND = '404';
+/** With tag freshness on, a 200 of a manifest by tag is checked against the siblings' tags. */
+export const OK = '200';
 
 export function classify(
   req: PullRequestInfo | undefined,
@@ -37,14 +52,26 @@ export function classify(
   return req ? classifyPull(req, policy) : { eligible: false, reason: 'missing_request' };
 }
 
-export function planResponse(classification: Classification, status: string | undefined): ResponsePlan {
+export interface ResponseFacts {
+  readonly status: string | undefined;
+  /** The response's Docker-Content-Digest, when it has one. */
+  readonly contentDigest?: string | undefined;
+  /** `freshness.tagMaxStalenessMs` > 0. */
+  readonly tagFreshness?: boolean;
+}
+
+export function planResponse(classification: Classification, facts: ResponseFacts): ResponsePlan {
   if (!classification.eligible) {
     return { action: 'continue', record: { outcome: 'ineligible', reason: classification.reason } };
   }
-  if (status !== NOT_FOUND) {
-    return { action: 'continue', record: { outcome: 'pass', kind: classification.target.kind } };
+  const target = classification.target;
+  if (facts.status === NOT_FOUND) return { action: 'lookup', classification };
+  if (facts.status === OK && facts.tagFreshness && target.kind === 'manifest_by_tag') {
+    const digest = facts.contentDigest !== undefined ? parseDigest(facts.contentDigest) : undefined;
+    // Without the registry's own digest there is nothing to compare: the 200 passes.
+    if (digest) return { action: 'freshness', target, localDigest: `${digest.algorithm}:${digest.hex}` };
   }
-  return { action: 'lookup', classification };
+  return { action: 'continue', record: { outcome: 'pass', kind: target.kind } };
 }
 
 /**
@@ -75,5 +102,27 @@ export function recordFor(kind: PullKind, result: LocateResult, lookupMs: number
       return { outcome: 'pass', kind, reason: 'shed', lookupMs };
     case 'error':
       return { outcome: 'error', kind, reason: result.code, lookupMs };
+  }
+}
+
+/** The record of a tag-freshness check: only a sibling that is provably ahead changes the answer. */
+export function freshnessRecord(result: FreshnessResult, lookupMs: number): DecisionRecord {
+  const base = { kind: 'manifest_by_tag' as const, lookupMs, check: 'freshness' as const };
+  switch (result.verdict) {
+    case 'newer':
+      return {
+        ...base,
+        outcome: 'fresher',
+        sourceRegion: result.region,
+        ...(result.modified ? { sourceLastModified: result.modified } : {}),
+      };
+    case 'fresh':
+      return { ...base, outcome: 'pass', reason: 'fresh' };
+    case 'conflict':
+      return { ...base, outcome: 'pass', reason: 'conflict' };
+    case 'timeout':
+      return { ...base, outcome: 'timeout' };
+    case 'error':
+      return { ...base, outcome: 'error', reason: result.code };
   }
 }

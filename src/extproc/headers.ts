@@ -14,6 +14,8 @@ export const HEADER = {
   method: ':method',
   path: ':path',
   location: 'location',
+  /** The registry's digest of what it answered (distribution spec, "Docker-Content-Digest"). */
+  contentDigest: 'docker-content-digest',
   requestId: 'x-request-id',
   traceparent: 'traceparent',
   /**

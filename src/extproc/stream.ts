@@ -9,9 +9,10 @@ import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
 import type { DecisionRecord } from '../decide/decision';
-import { classify, planResponse, recordFor, redirectLocation } from '../decide/decision';
+import { classify, freshnessRecord, planResponse, recordFor, redirectLocation } from '../decide/decision';
 import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
 import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/ProcessingResponse';
+import type { FreshnessResult, TagFreshness } from '../fresh/tag-freshness';
 import type { LocateResult, Locator } from '../locate/locator';
 import type { Classification, PullPolicy, PullRequestInfo } from '../oci/pull';
 import { ATTRIBUTE, HEADER, readAttributes, readHeaders } from './headers';
@@ -38,6 +39,8 @@ export interface StreamContext {
   readonly onDecision: (record: DecisionRecord, meta: RequestMeta) => void;
   /** Tracing of one stream; absent: no spans. */
   readonly newStreamTrace?: () => StreamTrace;
+  /** Tag freshness of local 200s (freshness.tagMaxStalenessMs > 0); absent: off. */
+  readonly freshness?: Pick<TagFreshness, 'check'>;
 }
 
 /**
@@ -136,11 +139,16 @@ export class StreamProcessor {
       }
       this.classification = classify(this.request, this.ctx.pullPolicy);
     }
-    const plan = planResponse(this.classification ?? classify(undefined), headers.get(HEADER.status));
+    const plan = planResponse(this.classification ?? classify(undefined), {
+      status: headers.get(HEADER.status),
+      contentDigest: headers.get(HEADER.contentDigest),
+      tagFreshness: this.ctx.freshness !== undefined,
+    });
     if (plan.action === 'continue') {
       this.decide(plan.record);
       return responseContinueReply(plan.record);
     }
+    if (plan.action === 'freshness') return this.checkFreshness(plan, cancelled);
 
     const target = plan.classification.target;
     const started = this.ctx.clock.now();
@@ -164,11 +172,69 @@ export class StreamProcessor {
     return responseContinueReply(record);
   }
 
+  /**
+   * A local 200 of a manifest by tag: serve a sibling's newer manifest instead, if the tag moved
+   * there (a 307 exactly like a rescued 404's); otherwise, and on any failure, the 200 stands.
+   */
+  private async checkFreshness(
+    plan: Extract<ReturnType<typeof planResponse>, { action: 'freshness' }>,
+    cancelled: AbortSignal,
+  ): Promise<ProcessingResponse> {
+    const freshness = this.ctx.freshness as NonNullable<StreamContext['freshness']>;
+    const { repository, tag } = plan.target;
+    const started = this.ctx.clock.now();
+    const run = () =>
+      this.bounded(
+        (signal) => freshness.check(repository, tag, plan.localDigest, signal).then((c) => c.result),
+        cancelled,
+        (timedOut): FreshnessResult =>
+          timedOut ? { verdict: 'timeout' } : { verdict: 'error', code: 'cancelled' },
+      );
+    const result = this.trace ? await this.trace.lookup(run) : await run();
+    const lookupMs = this.ctx.clock.now() - started;
+    if (cancelled.aborted)
+      return responseContinueReply({ outcome: 'pass', kind: 'manifest_by_tag', lookupMs });
+    const url = result.verdict === 'newer' ? this.ctx.regionUrls.get(result.region) : undefined;
+    const record = freshnessRecord(
+      result.verdict === 'newer' && url === undefined ? { verdict: 'error', code: 'no_region_url' } : result,
+      lookupMs,
+    );
+    this.decide(record);
+    if (url !== undefined && this.request)
+      return redirectReply(redirectLocation(url, this.request.path), record);
+    return responseContinueReply(record);
+  }
+
   /** The locator, bounded by the lookup deadline and by Envoy cancelling the stream. */
   private async lookup(
     target: Parameters<Locator['locate']>[0],
     cancelled: AbortSignal,
   ): Promise<LocateResult> {
+    let timedOut = false;
+    const result = await this.bounded(
+      (signal) =>
+        this.ctx.locator.locate(target, signal).catch((err: unknown): LocateResult => ({
+          outcome: 'error',
+          code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
+        })),
+      cancelled,
+      (late): LocateResult => {
+        timedOut = late;
+        return late ? TIMEOUT : CANCELLED;
+      },
+    );
+    return timedOut && result.outcome !== 'found' ? TIMEOUT : result;
+  }
+
+  /**
+   * `work` with the lookup deadline and Envoy's cancellation: resolves with its value, or with
+   * `interrupted(timedOut)` the moment either comes first. The signal given to `work` aborts then.
+   */
+  private async bounded<T>(
+    work: (signal: AbortSignal) => Promise<T>,
+    cancelled: AbortSignal,
+    interrupted: (timedOut: boolean) => T,
+  ): Promise<T> {
     const controller = new AbortController();
     let timedOut = false;
     const stopTimer = setDeadline(
@@ -183,16 +249,7 @@ export class StreamProcessor {
     cancelled.addEventListener('abort', onCancel, { once: true });
     if (cancelled.aborted) controller.abort();
     try {
-      const located = this.ctx.locator
-        .locate(target, controller.signal)
-        .catch((err: unknown): LocateResult => ({
-          outcome: 'error',
-          code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
-        }));
-      const result = await untilAborted(located, controller.signal, (): LocateResult =>
-        timedOut ? TIMEOUT : CANCELLED,
-      );
-      return timedOut && result.outcome !== 'found' ? TIMEOUT : result;
+      return await untilAborted(work(controller.signal), controller.signal, () => interrupted(timedOut));
     } finally {
       stopTimer();
       cancelled.removeEventListener('abort', onCancel);

@@ -50,7 +50,8 @@ export class StalenessRecorder {
 
   /** One decided request. Only manifest GETs count as pulls (HEADs check, blobs follow). */
   pullDecided(record: DecisionRecord, method: string | undefined, target: PullTarget | undefined): void {
-    if (method !== 'GET' || !target) return;
+    // A tag-freshness check is about a local 200, not about content that has not arrived.
+    if (method !== 'GET' || !target || record.check === 'freshness') return;
     const key = manifestPullKey(target);
     if (key === undefined) return;
     switch (record.outcome) {

@@ -3,11 +3,14 @@
  * Keys come from storage/keys.ts and the OCI grammar, so they cannot contain `..`; the traversal
  * guard below still refuses any key that resolves outside the root, as defense in depth.
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { untilAborted } from '../abort/until-aborted';
 import { REGISTRY_V2_ROOT } from './keys';
-import { probeError, type ObjectProbe, type ProbeResult } from './probe';
+import { probeError, type ObjectProbe, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
+
+/** A distribution link holds one digest; anything larger is not a link. */
+const MAX_LINK_BYTES = 4096;
 
 export class FsProbe implements ObjectProbe {
   private readonly base: string;
@@ -20,14 +23,47 @@ export class FsProbe implements ObjectProbe {
   }
 
   async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
-    if (opts.signal.aborted) return probeError('aborted', 'aborted before the probe started');
+    return this.bounded(key, opts.signal, (file) => this.stat(file));
+  }
+
+  async read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
+    return this.bounded(key, opts.signal, (file) => this.readLink(file));
+  }
+
+  private bounded<R extends ProbeResult | ReadResult>(
+    key: string,
+    signal: AbortSignal,
+    io: (file: string) => Promise<R>,
+  ): Promise<R | ProbeMiss> {
+    if (signal.aborted) return Promise.resolve(probeError('aborted', 'aborted before the probe started'));
     const file = path.resolve(this.base, key);
     if (!file.startsWith(this.base + path.sep) || key.includes('\0')) {
-      return probeError('denied', 'key resolves outside the storage root');
+      return Promise.resolve(probeError('denied', 'key resolves outside the storage root'));
     }
-    // A stat on a hung network mount never returns: answer at the caller's abort anyway (the
+    // I/O on a hung network mount never returns: answer at the caller's abort anyway (the
     // contract), so the locator's slots and breaker trials are released.
-    return untilAborted(this.stat(file), opts.signal, () => probeError('aborted', 'lookup cancelled'));
+    return untilAborted(io(file), signal, () => probeError('aborted', 'lookup cancelled'));
+  }
+
+  private async readLink(file: string): Promise<ReadResult> {
+    try {
+      const handle = await open(file, 'r');
+      try {
+        const s = await handle.stat();
+        if (!s.isFile()) return { status: 'not_found' };
+        const buffer = Buffer.alloc(Math.min(s.size, MAX_LINK_BYTES));
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+        return {
+          status: 'found',
+          text: buffer.subarray(0, bytesRead).toString('utf8'),
+          lastModified: s.mtime,
+        };
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      return this.failure(err);
+    }
   }
 
   private async stat(file: string): Promise<ProbeResult> {
@@ -36,12 +72,16 @@ export class FsProbe implements ObjectProbe {
       if (!s.isFile()) return { status: 'not_found' };
       return { status: 'found', lastModified: s.mtime };
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return { status: 'not_found' };
-      if (code === 'EACCES' || code === 'EPERM') return probeError('denied', code);
-      if (code === 'ENAMETOOLONG') return { status: 'not_found' };
-      return probeError('unavailable', code ?? String(err));
+      return this.failure(err);
     }
+  }
+
+  private failure(err: unknown): ProbeMiss {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return { status: 'not_found' };
+    if (code === 'EACCES' || code === 'EPERM') return probeError('denied', code);
+    if (code === 'ENAMETOOLONG') return { status: 'not_found' };
+    return probeError('unavailable', code ?? String(err));
   }
 
   /** Undefined when the root is a readable directory, or when `stat` has not answered by the abort. */

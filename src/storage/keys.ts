@@ -27,6 +27,12 @@ export function tagCurrentLinkKey(repository: string, tag: string): string {
   return `repositories/${repository}/_manifests/tags/${tag}/current/link`;
 }
 
+/** The tag's history: one link per digest the tag ever pointed at in this region. */
+export function tagIndexLinkKey(repository: string, tag: string, digest: string): string {
+  const [algorithm, hex] = digest.split(':') as [string, string];
+  return `repositories/${repository}/_manifests/tags/${tag}/index/${algorithm}/${hex}/link`;
+}
+
 /**
  * Every key that must exist for a region's registry to serve `target`. The first key is the
  * one whose LastModified dates the content (the repository's own link).

@@ -6,10 +6,20 @@
 
 export type ProbeErrorKind = 'timeout' | 'throttled' | 'denied' | 'unavailable' | 'aborted' | 'internal';
 
-export type ProbeResult =
-  | { readonly status: 'found'; readonly lastModified: Date }
-  | { readonly status: 'not_found' }
-  | { readonly status: 'error'; readonly kind: ProbeErrorKind; readonly message: string };
+export type ProbeFailure = {
+  readonly status: 'error';
+  readonly kind: ProbeErrorKind;
+  readonly message: string;
+};
+
+/** Every answer but "found": what a storage error or an interrupted request turns into. */
+export type ProbeMiss = { readonly status: 'not_found' } | ProbeFailure;
+
+export type ProbeResult = { readonly status: 'found'; readonly lastModified: Date } | ProbeMiss;
+
+/** A small object's content (a distribution link: one digest), for `read`. */
+export type ReadResult =
+  { readonly status: 'found'; readonly text: string; readonly lastModified: Date } | ProbeMiss;
 
 export interface ObjectProbe {
   /** Region this probe looks into (for logs and metrics). */
@@ -21,6 +31,11 @@ export interface ObjectProbe {
    */
   head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult>;
   /**
+   * Reads a small object (a distribution link, e.g. a tag's `current/link`), with the same
+   * promises as `head`. Reads at most a few KiB: links are one digest.
+   */
+  read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult>;
+  /**
    * A start-up check of the storage itself (the bucket or root exists and is readable). A wrong
    * bucket name otherwise looks exactly like content that is not there yet. Resolves to a problem
    * description, or undefined when the storage looks right or cannot be checked now.
@@ -29,6 +44,6 @@ export interface ObjectProbe {
   close(): Promise<void>;
 }
 
-export function probeError(kind: ProbeErrorKind, message: string): ProbeResult {
+export function probeError(kind: ProbeErrorKind, message: string): ProbeFailure {
   return { status: 'error', kind, message };
 }

@@ -5,7 +5,7 @@
  * 404 not found, 403 denied, 503 "Slow Down" (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html)
  * and 429 throttled; other 5xx and broken connections mean the storage is unavailable.
  */
-import { probeError, type ProbeResult } from './probe';
+import { probeError, type ProbeMiss } from './probe';
 
 const NOT_FOUND_NAMES = new Set(['NotFound', 'NoSuchKey', 'NoSuchBucket']);
 const THROTTLED_NAMES = new Set([
@@ -47,8 +47,8 @@ interface SdkLikeError {
   readonly cause?: unknown;
 }
 
-/** Classifies an error thrown by HeadObject. `not_found` is a value, not an error. */
-export function classifyS3Error(err: unknown): ProbeResult {
+/** Classifies an error thrown by HeadObject or GetObject. `not_found` is a value, not an error. */
+export function classifyS3Error(err: unknown): ProbeMiss {
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkLikeError;
   const name = e.name ?? '';
   const code = e.code ?? (e.cause as SdkLikeError | undefined)?.code ?? codeInMessage(e.message ?? '');

@@ -1,5 +1,6 @@
 /**
- * ObjectProbe over S3 (HeadObject, https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html)
+ * ObjectProbe over S3 (HeadObject, https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html,
+ * and GetObject of links, https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html)
  * for registries on distribution's s3 driver. One client per region with a keep-alive agent, so a
  * probe inside a 150 ms deadline does not pay for a TCP (or TLS) handshake. The SDK does not retry
  * (`maxAttempts: 1`): a retry would land after the lookup deadline; the locator's breaker and the
@@ -8,17 +9,20 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/schema';
 import { untilAborted } from '../abort/until-aborted';
 import { systemClock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
 import { REGISTRY_V2_ROOT } from './keys';
-import { probeError, type ObjectProbe, type ProbeResult } from './probe';
+import { probeError, type ObjectProbe, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
 import { classifyS3Error } from './s3-errors';
 
 /** The SDK's own timeouts, as a multiple of requestTimeoutMs (see buildS3Client). */
 const SDK_TIMEOUT_FACTOR = 10;
+
+/** A distribution link holds one digest (`sha256:` and 64 hex digits); anything larger is not a link. */
+const MAX_LINK_BYTES = 4096;
 
 /** Sockets per region: above the per-region probe cap there is nothing to gain. */
 const MAX_SOCKETS = 256;
@@ -64,10 +68,46 @@ export class S3Probe implements ObjectProbe {
     this.client = client ?? buildS3Client(storage);
   }
 
-  async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
-    if (opts.signal.aborted) return probeError('aborted', 'aborted before the probe started');
-    // One controller stops the SDK request at the caller's abort or at the probe's own timeout,
-    // which, like the lookup's deadline, first lets an answer that has arrived be read.
+  head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
+    return this.bounded(opts.signal, (signal) =>
+      this.client
+        .send(new HeadObjectCommand({ Bucket: this.storage.bucket, Key: this.objectKey(key) }), {
+          abortSignal: signal,
+        })
+        .then((out): ProbeResult => ({ status: 'found', lastModified: out.LastModified ?? new Date(0) })),
+    );
+  }
+
+  /** GetObject of a link; a body over MAX_LINK_BYTES is not a link and is refused. */
+  read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
+    return this.bounded(opts.signal, async (signal): Promise<ReadResult> => {
+      const out = await this.client.send(
+        new GetObjectCommand({
+          Bucket: this.storage.bucket,
+          Key: this.objectKey(key),
+          Range: `bytes=0-${MAX_LINK_BYTES - 1}`,
+        }),
+        { abortSignal: signal },
+      );
+      const text = (await out.Body?.transformToString('utf8')) ?? '';
+      return { status: 'found', text, lastModified: out.LastModified ?? new Date(0) };
+    });
+  }
+
+  private objectKey(key: string): string {
+    return objectKey(this.storage.rootDirectory, key);
+  }
+
+  /**
+   * One S3 request, bounded: one controller stops it at the caller's abort or at the probe's own
+   * timeout, which, like the lookup's deadline, first lets an answer that has arrived be read.
+   * Resolves with a value whatever happens underneath (an SDK error becomes a classified result).
+   */
+  private async bounded<R extends ProbeResult | ReadResult>(
+    signal: AbortSignal,
+    send: (signal: AbortSignal) => Promise<R>,
+  ): Promise<R | ProbeMiss> {
+    if (signal.aborted) return probeError('aborted', 'aborted before the probe started');
     const controller = new AbortController();
     let timedOut = false;
     const stopTimer = setDeadline(
@@ -79,32 +119,20 @@ export class S3Probe implements ObjectProbe {
       this.storage.requestTimeoutMs,
     );
     const onAbort = (): void => controller.abort();
-    opts.signal.addEventListener('abort', onAbort, { once: true });
-    const interrupted = (): ProbeResult =>
+    signal.addEventListener('abort', onAbort, { once: true });
+    const interrupted = (): ProbeMiss =>
       timedOut
         ? probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`)
         : probeError('aborted', 'lookup cancelled');
-
-    const request = this.client
-      .send(
-        new HeadObjectCommand({
-          Bucket: this.storage.bucket,
-          Key: objectKey(this.storage.rootDirectory, key),
-        }),
-        {
-          abortSignal: controller.signal,
-        },
-      )
-      .then(
-        (out): ProbeResult => ({ status: 'found', lastModified: out.LastModified ?? new Date(0) }),
-        (err: unknown): ProbeResult => (controller.signal.aborted ? interrupted() : classifyS3Error(err)),
-      );
+    const request = send(controller.signal).catch((err: unknown): ProbeMiss =>
+      controller.signal.aborted ? interrupted() : classifyS3Error(err),
+    );
     try {
       // Answers the moment the controller aborts, whatever the SDK is still doing underneath.
       return await untilAborted(request, controller.signal, interrupted);
     } finally {
       stopTimer();
-      opts.signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 

@@ -7,7 +7,8 @@ import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@open
 import type { DecisionRecord } from '../decide/decision';
 import type { BreakerState } from '../locate/breaker';
 import type { CacheEvictionReason, LocatorObserver, RegionOutcome, SkipReason } from '../locate/observer';
-import { ATTR, LOOKUP_BUCKETS, METRICS, type MetricSpec } from './names';
+import { systemClock, type Clock } from '../clock/clock';
+import { ATTR, LOOKUP_BUCKETS, METRICS, STALENESS_BUCKETS, type MetricSpec } from './names';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
@@ -26,9 +27,15 @@ export class GeosyncMetrics implements LocatorObserver {
   private readonly probeDuration: Histogram;
   private readonly inflightByRegion = new Map<string, number>();
   private readonly rescued: Counter;
+  private readonly tagChecks: Counter;
+  private readonly tagRounds: Counter;
+  private readonly tagStalenessCorrected: Histogram;
   private readonly breakerStates = new Map<string, number>();
 
-  constructor(meter: Meter) {
+  constructor(
+    meter: Meter,
+    private readonly clock: Clock = systemClock,
+  ) {
     const counter = (s: MetricSpec) =>
       meter.createCounter(s.name, { unit: s.unit, description: s.description });
     const updown = (s: MetricSpec) =>
@@ -59,6 +66,9 @@ export class GeosyncMetrics implements LocatorObserver {
         for (const [region, n] of this.inflightByRegion) result.observe(n, { [ATTR.region]: region });
       });
     this.rescued = counter(METRICS.rescued);
+    this.tagChecks = counter(METRICS.tagFreshness);
+    this.tagRounds = counter(METRICS.tagStorageRounds);
+    this.tagStalenessCorrected = histogram(METRICS.tagStalenessCorrected, STALENESS_BUCKETS);
     meter
       .createObservableGauge(METRICS.breakerState.name, {
         unit: METRICS.breakerState.unit,
@@ -91,6 +101,21 @@ export class GeosyncMetrics implements LocatorObserver {
     if (record.outcome === 'proxied' && record.sourceRegion) {
       // How long the content had been waiting for replication: src/staleness/ (time to pullable).
       this.rescued.add(1, { [ATTR.sourceRegion]: record.sourceRegion, [ATTR.kind]: record.kind ?? 'none' });
+    }
+    if (record.check === 'freshness') this.tagChecked(record);
+  }
+
+  tagStorageRound(): void {
+    this.tagRounds.add(1);
+  }
+
+  private tagChecked(record: DecisionRecord): void {
+    const result =
+      record.outcome === 'fresher' ? 'newer' : record.outcome === 'pass' ? record.reason : record.outcome;
+    this.tagChecks.add(1, { [ATTR.result]: result ?? 'fresh' });
+    if (record.outcome === 'fresher' && record.sourceRegion && record.sourceLastModified) {
+      const seconds = Math.max(0, (this.clock.now() - record.sourceLastModified.getTime()) / 1000);
+      this.tagStalenessCorrected.record(seconds, { [ATTR.sourceRegion]: record.sourceRegion });
     }
   }
 

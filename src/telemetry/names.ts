@@ -35,7 +35,22 @@ export const METRICS = {
   decisions: m(
     'geosync.decisions',
     '{decision}',
-    'Decisions by outcome (pass, proxied, not_found, timeout, error, ineligible) and kind',
+    'Decisions by outcome (pass, proxied, fresher, not_found, timeout, error, ineligible) and kind',
+  ),
+  tagFreshness: m(
+    'geosync.tag_freshness.checks',
+    '{check}',
+    'Tag-freshness checks of local 200s by result: fresh, newer (served from a sibling), conflict (both regions moved the tag; the local answer stood), timeout, error',
+  ),
+  tagStorageRounds: m(
+    'geosync.tag_freshness.storage_rounds',
+    '{round}',
+    'Tag-freshness checks that read storage (the others were answered from the cache, at most freshness.tagMaxStalenessMs old, or joined one in flight)',
+  ),
+  tagStalenessCorrected: m(
+    'geosync.tag_freshness.corrected_staleness_seconds',
+    's',
+    "Tags served fresher from a sibling: seconds since the sibling's tag moved (its current link's LastModified), i.e. how stale the local answer would have been",
   ),
   lookupDuration: m('geosync.lookup.duration_seconds', 's', 'Time to answer a lookup for a 404, by outcome'),
   cacheLookups: m(

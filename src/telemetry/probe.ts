@@ -4,7 +4,7 @@
  * and digests.
  */
 import { context, type Tracer } from '@opentelemetry/api';
-import type { ObjectProbe, ProbeResult } from '../storage/probe';
+import type { ObjectProbe, ProbeResult, ReadResult } from '../storage/probe';
 import { ATTR, SPANS } from './names';
 
 export class TracedProbe implements ObjectProbe {
@@ -17,15 +17,23 @@ export class TracedProbe implements ObjectProbe {
     return this.inner.region;
   }
 
-  async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
+  head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
+    return this.traced(() => this.inner.head(key, opts));
+  }
+
+  read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
+    return this.traced(() => this.inner.read(key, opts));
+  }
+
+  private async traced<R extends ProbeResult | ReadResult>(request: () => Promise<R>): Promise<R> {
     const span = this.tracer.startSpan(
       SPANS.probe,
       { attributes: { [ATTR.region]: this.region } },
       context.active(),
     );
-    let result: ProbeResult | undefined;
+    let result: R | undefined;
     try {
-      result = await this.inner.head(key, opts);
+      result = await request();
       return result;
     } finally {
       span.setAttribute(

@@ -39,6 +39,8 @@ export interface DeploymentOptions {
   readonly healthCheck?: boolean;
   /** Also started with the deployment; default true. */
   readonly withGeosync?: boolean;
+  /** `freshness.tagMaxStalenessMs` per region name (absent: off in that region). */
+  readonly tagMaxStalenessMs?: Readonly<Record<string, number>>;
   /**
    * Each registry sends its events to its region's geosync (notifications enabled, shared secret
    * from the environment) and to a sink that records every event (`RegionDeployment.sink`).
@@ -224,6 +226,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           'locate:',
           `  healthCheck: { enabled: ${opts.healthCheck ?? false}, intervalMs: 200, timeoutMs: 500, unhealthyThreshold: 1 }`,
           'telemetry: { logLevel: info }',
+          ...(opts.tagMaxStalenessMs?.[p.name]
+            ? [`freshness: { tagMaxStalenessMs: ${opts.tagMaxStalenessMs[p.name]} }`]
+            : []),
           `notifications: { enabled: ${opts.notifications ?? false}, path: ${NOTIFICATIONS_PATH} }`,
           'envoy:',
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,

@@ -9,6 +9,7 @@ import {
   layerLinkKey,
   manifestRevisionLinkKey,
   tagCurrentLinkKey,
+  tagIndexLinkKey,
 } from '../../../src/storage/keys';
 import type { ObjectProbe } from '../../../src/storage/probe';
 
@@ -82,6 +83,37 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
       ];
       const results = await Promise.all(keys.map((k) => f.probe.head(k, { signal: signal() })));
       expect(results).toEqual(keys.map(() => ({ status: 'not_found' })));
+    });
+
+    // What tag freshness (src/fresh/) reads: the digest a tag points at, and the tag's history.
+    it("reads the tag's current link: the manifest digest, dated like head()", async () => {
+      const f = fixture();
+      const key = tagCurrentLinkKey(f.repository, f.image.tag);
+      const [read, head] = await Promise.all([
+        f.probe.read(key, { signal: signal() }),
+        f.probe.head(key, { signal: signal() }),
+      ]);
+      if (read.status !== 'found' || head.status !== 'found') throw new Error(JSON.stringify({ read, head }));
+      expect(read.text.trim()).toBe(f.image.manifestDigest);
+      expect(read.lastModified.getTime()).toBe(head.lastModified.getTime());
+      const index = tagIndexLinkKey(f.repository, f.image.tag, f.image.manifestDigest);
+      expect(await f.probe.head(index, { signal: signal() })).toMatchObject({ status: 'found' });
+      const never = tagIndexLinkKey(f.repository, f.image.tag, `sha256:${'0'.repeat(64)}`);
+      expect(await f.probe.head(never, { signal: signal() })).toEqual({ status: 'not_found' });
+    });
+
+    it('reads not_found for a link that does not exist, and answers an aborted read at once', async () => {
+      const f = fixture();
+      const key = tagCurrentLinkKey(f.repository, 'no-such-tag');
+      expect(await f.probe.read(key, { signal: signal() })).toEqual({ status: 'not_found' });
+      const aborted = new AbortController();
+      aborted.abort();
+      expect(
+        await f.probe.read(tagCurrentLinkKey(f.repository, f.image.tag), { signal: aborted.signal }),
+      ).toMatchObject({
+        status: 'error',
+        kind: 'aborted',
+      });
     });
 
     it('answers error/aborted, without touching storage, when the signal has already aborted', async () => {

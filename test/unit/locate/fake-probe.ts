@@ -1,8 +1,9 @@
 /**
  * A scripted ObjectProbe for the locator's unit tests: each key answers what the script says,
- * now, or when the test releases it, or never (until aborted). Counts every head() per key.
+ * now, or when the test releases it, or never (until aborted). Counts every head() and read() per
+ * key; read() answers like head() with the text set in `texts` (default '').
  */
-import type { ObjectProbe, ProbeResult } from '../../../src/storage/probe';
+import type { ObjectProbe, ProbeResult, ReadResult } from '../../../src/storage/probe';
 
 export type Script = (key: string) => ProbeResult | 'hang' | 'manual';
 
@@ -14,6 +15,8 @@ export const MISSING: ProbeResult = { status: 'not_found' };
 
 export class FakeProbe implements ObjectProbe {
   readonly calls = new Map<string, number>();
+  /** What read() returns for a key the script finds. */
+  readonly texts = new Map<string, string>();
   private readonly pending: { key: string; resolve: (r: ProbeResult) => void }[] = [];
   closed = false;
 
@@ -38,6 +41,11 @@ export class FakeProbe implements ObjectProbe {
       opts.signal.addEventListener('abort', onAbort, { once: true });
       if (answer === 'manual') this.pending.push({ key, resolve });
     });
+  }
+
+  async read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
+    const r = await this.head(key, opts);
+    return r.status === 'found' ? { ...r, text: this.texts.get(key) ?? '' } : r;
   }
 
   /** Answers every probe waiting for release. */

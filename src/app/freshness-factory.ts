@@ -1,0 +1,44 @@
+/**
+ * Tag freshness for `geosync serve` (freshness.tagMaxStalenessMs > 0): the local region's storage,
+ * read for its tag index, beside the siblings' probes the locator already holds.
+ */
+import type { Clock } from '../clock/clock';
+import type { GeosyncConfig } from '../config/schema';
+import { TagFreshness } from '../fresh/tag-freshness';
+import type { RegionProbe } from '../locate/probe-locator';
+import { probeFor } from '../storage/factory';
+import type { ObjectProbe } from '../storage/probe';
+
+/** The shared work of one check may outlive its waiters' deadline by this factor, not more. */
+const WORK_TIMEOUT_FACTOR = 4;
+
+export interface FreshnessWiring {
+  readonly freshness?: TagFreshness;
+  /** Closes the local probe (the siblings' belong to the locator). */
+  close(): Promise<void>;
+}
+
+export function buildFreshness(
+  config: GeosyncConfig,
+  deps: {
+    clock: Clock;
+    siblings: readonly RegionProbe[];
+    wrap: (p: ObjectProbe) => ObjectProbe;
+    onStorageRound?: () => void;
+  },
+): FreshnessWiring {
+  const ttlMs = config.freshness.tagMaxStalenessMs;
+  if (ttlMs <= 0) return { close: async () => {} };
+  const localRegion = config.regions.find((r) => r.name === config.region);
+  if (!localRegion) throw new Error(`region ${config.region} is not in regions[]`);
+  const local = deps.wrap(probeFor(localRegion));
+  const freshness = new TagFreshness({
+    local,
+    siblings: deps.siblings.map((s) => s.probe),
+    clock: deps.clock,
+    ttlMs,
+    workTimeoutMs: config.lookupTimeoutMs * WORK_TIMEOUT_FACTOR,
+    ...(deps.onStorageRound ? { onStorageRound: deps.onStorageRound } : {}),
+  });
+  return { freshness, close: () => local.close() };
+}

@@ -1,0 +1,152 @@
+/**
+ * Tag freshness: when the local registry serves a manifest by tag, has a sibling moved that tag
+ * past the local digest? Reads, per check, each sibling's `current/link` (a few bytes: the digest
+ * the tag points at there), and only where a sibling differs, the local tag index entry of the
+ * sibling's digest and the sibling's index entry of the local digest. The verdict is
+ * src/decide/freshness.ts's rule, from tag history alone.
+ *
+ * A herd of pulls of one tag costs one storage round per `ttlMs` (the bound T): answers are cached
+ * for T per (repository, tag, local digest) (failed ones for at most FAILURE_TTL_MS), and
+ * concurrent checks share one piece of work, which no waiter's deadline cancels. A check that
+ * fails or runs out of time never redirects: the local 200 stands (fail open).
+ */
+import type { Clock } from '../clock/clock';
+import { setDeadline } from '../clock/deadline';
+import { judgeTag, needsLocalIndexCheck, type SiblingTagState, type TagVerdict } from '../decide/freshness';
+import { untilAborted } from '../abort/until-aborted';
+import { Coalescer } from '../locate/coalesce';
+import { TtlLruCache } from '../locate/cache';
+import { parseDigest } from '../oci/reference';
+import { tagCurrentLinkKey, tagIndexLinkKey } from '../storage/keys';
+import type { ObjectProbe, ProbeResult, ReadResult } from '../storage/probe';
+
+/**
+ * A failed check is reused this long at most: long enough that a storage outage costs about one
+ * round per second however many pulls arrive, short enough that freshness resumes soon after.
+ */
+export const FAILURE_TTL_MS = 1_000;
+
+export type FreshnessResult =
+  TagVerdict | { readonly verdict: 'timeout' } | { readonly verdict: 'error'; readonly code: string };
+
+/** The storage reads a check needs from one region. */
+export type TagStorage = Pick<ObjectProbe, 'region' | 'head' | 'read'>;
+
+export interface TagFreshnessOptions {
+  readonly local: TagStorage;
+  /** Sibling regions in preference order. */
+  readonly siblings: readonly TagStorage[];
+  readonly clock: Clock;
+  /** The bound T: how long one answer is reused. */
+  readonly ttlMs: number;
+  /** How long the shared work of one check may run, whatever its waiters' deadlines. */
+  readonly workTimeoutMs: number;
+  readonly maxEntries?: number;
+  /** Called for each check that goes to storage (not answered from the cache or a shared one). */
+  readonly onStorageRound?: () => void;
+}
+
+export interface FreshnessCheck {
+  readonly result: FreshnessResult;
+  /** Answered from the cache, or by joining a check in flight. */
+  readonly shared: 'cache' | 'joined' | 'own';
+}
+
+export class TagFreshness {
+  private readonly cache: TtlLruCache<FreshnessResult>;
+  private readonly inflight = new Coalescer<FreshnessResult>();
+
+  constructor(private readonly opts: TagFreshnessOptions) {
+    this.cache = new TtlLruCache<FreshnessResult>(
+      { maxEntries: opts.maxEntries ?? 10_000, maxBytes: Number.MAX_SAFE_INTEGER },
+      opts.clock,
+      () => 0,
+    );
+  }
+
+  /** Resolves (never rejects) with the verdict, or `timeout` as soon as `signal` aborts. */
+  async check(
+    repository: string,
+    tag: string,
+    localDigest: string,
+    signal: AbortSignal,
+  ): Promise<FreshnessCheck> {
+    const key = `${repository}:${tag}@${localDigest}`;
+    const cached = this.cache.get(key);
+    if (cached) return { result: cached, shared: 'cache' };
+    const { promise, joined } = this.inflight.run(key, async () => {
+      this.opts.onStorageRound?.();
+      const result = await this.work(repository, tag, localDigest);
+      const failed = result.verdict === 'timeout' || result.verdict === 'error';
+      this.cache.set(key, result, failed ? Math.min(this.opts.ttlMs, FAILURE_TTL_MS) : this.opts.ttlMs);
+      return result;
+    });
+    const result = await untilAborted(promise, signal, (): FreshnessResult => ({ verdict: 'timeout' }));
+    return { result, shared: joined ? 'joined' : 'own' };
+  }
+
+  private async work(repository: string, tag: string, localDigest: string): Promise<FreshnessResult> {
+    const controller = new AbortController();
+    const stop = setDeadline(this.opts.clock, () => controller.abort(), this.opts.workTimeoutMs);
+    try {
+      return await this.judge(repository, tag, localDigest, controller.signal);
+    } finally {
+      stop();
+    }
+  }
+
+  private async judge(
+    repository: string,
+    tag: string,
+    localDigest: string,
+    signal: AbortSignal,
+  ): Promise<FreshnessResult> {
+    const currentKey = tagCurrentLinkKey(repository, tag);
+    const currents = await Promise.all(this.opts.siblings.map((s) => s.read(currentKey, { signal })));
+    if (signal.aborted) return { verdict: 'timeout' };
+    const states = await Promise.all(
+      this.opts.siblings.map((sibling, i) =>
+        this.siblingState(sibling, currents[i] as ReadResult, repository, tag, localDigest, signal),
+      ),
+    );
+    if (signal.aborted) return { verdict: 'timeout' };
+    const failed = states.filter((s): s is { error: string } => 'error' in s);
+    const known = states.filter((s): s is SiblingTagState => !('error' in s));
+    const verdict = judgeTag(localDigest, known);
+    // A sibling that could not be read is never chosen; if it alone could have been ahead, say so.
+    if (verdict.verdict === 'fresh' && failed.length > 0) return { verdict: 'error', code: failed[0]!.error };
+    return verdict;
+  }
+
+  private async siblingState(
+    sibling: TagStorage,
+    current: ReadResult,
+    repository: string,
+    tag: string,
+    localDigest: string,
+    signal: AbortSignal,
+  ): Promise<SiblingTagState | { error: string }> {
+    if (current.status === 'not_found') return { region: sibling.region };
+    if (current.status === 'error') return { error: `${sibling.region}:${current.kind}` };
+    const digest = current.text.trim();
+    if (!parseDigest(digest)) return { error: `${sibling.region}:bad_link` };
+    const state: SiblingTagState = {
+      region: sibling.region,
+      current: { digest, modified: current.lastModified },
+    };
+    if (!needsLocalIndexCheck(localDigest, state)) return state;
+    // Both index reads at once: the second matters only when the first says "never seen", but
+    // one round trip fits the deadline better than two, and the tag rarely differs.
+    const [localHasIt, siblingHasLocal] = await Promise.all([
+      this.opts.local.head(tagIndexLinkKey(repository, tag, digest), { signal }),
+      sibling.head(tagIndexLinkKey(repository, tag, localDigest), { signal }),
+    ]);
+    return { ...state, localIndexHasCurrent: known(localHasIt), indexHasLocal: known(siblingHasLocal) };
+  }
+}
+
+function known(r: ProbeResult): boolean | undefined {
+  if (r.status === 'found') return true;
+  if (r.status === 'not_found') return false;
+  return undefined;
+}

@@ -1,0 +1,185 @@
+/**
+ * Bounded staleness for tags, end to end on real components: three regions on Swift S3, real
+ * registries, real Envoys from the generated bootstraps, skopeo. Region b runs with
+ * `freshness.tagMaxStalenessMs` = T, region c without: the same re-pointed tag is served fresh in
+ * b (within T plus one lookup) and stale in c until replication. Each scenario uses its own
+ * repository, so no cached answer of one scenario decides another.
+ */
+import path from 'node:path';
+import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
+import { createOciImage, type OciImage } from '../support/oci-image';
+import { skopeoPush } from '../support/skopeo';
+import { ENVOY_STAT } from '../support/envoy';
+import {
+  E2E_LOOKUP_TIMEOUT_MS,
+  TempDirs,
+  counters,
+  digestsOf,
+  expectPulledImage,
+  geosyncMetrics,
+  listKeys,
+  pullFrom,
+  registryRequest,
+  replicateS3,
+  repositoryPrefix,
+  sampleSum,
+  storageClient,
+} from './helpers';
+
+jest.setTimeout(300_000);
+
+/**
+ * The bound T of region b. Longer than a wave of 1,000 pulls takes on a loaded 2-core machine (all
+ * regions share one Swift here, so the wave slows the siblings' storage too, which in production
+ * it would not), so
+ * the wave is answered from one storage round (the bound on rounds is checked against the time
+ * the wave really took).
+ */
+const T = 300_000;
+let d: Deployment;
+let a: RegionDeployment;
+let b: RegionDeployment;
+let c: RegionDeployment;
+const tmp = new TempDirs();
+
+beforeAll(async () => {
+  d = await startDeployment({
+    regions: ['a', 'b', 'c'],
+    storage: 's3',
+    lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
+    tagMaxStalenessMs: { b: T },
+  });
+  [a, b, c] = [d.region('a'), d.region('b'), d.region('c')];
+});
+afterAll(async () => {
+  await d?.stop();
+  tmp.removeAll();
+});
+
+/** A new image (its own random layers), pushed as `<repository>:<tag>` to `region`. */
+async function push(region: RegionDeployment, repository: string, tag: string): Promise<OciImage> {
+  const image = createOciImage(path.join(tmp.make(`${region.name}-${tag}`), 'src'), {
+    tag,
+    layerSizes: [1500],
+  });
+  await skopeoPush(image.dir, tag, { host: region.host, repository });
+  return image;
+}
+
+async function manifestDigest(
+  region: RegionDeployment,
+  repository: string,
+  ref: string,
+): Promise<string | null> {
+  const res = await registryRequest(region, `/v2/${repository}/manifests/${ref}`);
+  expect(res.status).toBe(200);
+  return res.headers.get('docker-content-digest');
+}
+
+const freshness = async (region: RegionDeployment, result: string) =>
+  sampleSum(await geosyncMetrics(region), 'geosync_tag_freshness_checks_total', { geosync_result: result });
+
+test('a tag re-pointed in A: B (option on) serves the new manifest, C (option off) the old; digests are untouched', async () => {
+  const repository = 'team/prod';
+  const v1 = await push(a, repository, 'prod');
+  for (const r of [b, c]) await replicateS3(d, a, r, repository, digestsOf(v1));
+  const v2 = await push(a, repository, 'prod');
+  const bucketB = await listKeys(storageClient(d), b.bucket!, repositoryPrefix(repository));
+
+  // C, without the option: yesterday's code, until replication lands.
+  expect(await manifestDigest(c, repository, 'prod')).toBe(v1.manifestDigest);
+
+  // B: the whole image, by a real client, is v2, with every blob from A.
+  const before = await counters(b);
+  const out = path.join(tmp.make('fresh-pull'), 'out');
+  await pullFrom(b, { repository, reference: 'prod' }, out, { destTag: 'prod' });
+  await expectPulledImage(out, 'prod', v2);
+  const after = await counters(b);
+  expect(after.redirects - before.redirects).toBeGreaterThanOrEqual(3);
+  expect(
+    sampleSum(after.metrics, 'geosync_decisions_total', { geosync_outcome: 'fresher' }) -
+      sampleSum(before.metrics, 'geosync_decisions_total', { geosync_outcome: 'fresher' }),
+  ).toBeGreaterThanOrEqual(1);
+  expect(
+    sampleSum(after.metrics, 'geosync_tag_freshness_corrected_staleness_seconds_count', {
+      geosync_source_region: 'a',
+    }),
+  ).toBeGreaterThanOrEqual(1);
+
+  // By digest, v1 is still v1 in B: only tags are checked.
+  expect(await manifestDigest(b, repository, v1.manifestDigest)).toBe(v1.manifestDigest);
+  // B's storage is exactly what replication wrote: geosync wrote nothing.
+  expect(await listKeys(storageClient(d), b.bucket!, repositoryPrefix(repository))).toEqual(bucketB);
+});
+
+test('a herd of 1,000 resolutions (HEAD) of the tag in B: served fresh from one storage round per T; any stale answer is Envoy failing open', async () => {
+  const repository = 'team/herd';
+  const v1 = await push(a, repository, 'latest');
+  await replicateS3(d, a, b, repository, digestsOf(v1));
+  const v2 = await push(a, repository, 'latest');
+  const rounds = async () => sampleSum(await geosyncMetrics(b), 'geosync_tag_freshness_storage_rounds_total');
+  const roundsBefore = await rounds();
+  const redirectsBefore = (await counters(b)).redirects;
+  const allowedBefore = await b.envoy.stat(ENVOY_STAT.extProc('failure_mode_allowed'));
+  const started = Date.now();
+  // The first pull of the wave finds the tag moved; the wave then reuses that answer.
+  expect(await manifestDigest(b, repository, 'latest')).toBe(v2.manifestDigest);
+  const answers = await Promise.all(
+    Array.from({ length: 1000 }, () =>
+      // containerd resolves a tag with a HEAD of the manifest, then pulls by digest.
+      registryRequest(b, `/v2/${repository}/manifests/latest`, { method: 'HEAD', timeoutMs: 240_000 }).then(
+        (r) => `${r.status} ${r.headers.get('docker-content-digest')}`,
+      ),
+    ),
+  );
+  const elapsed = Date.now() - started;
+  const tally: Record<string, number> = {};
+  for (const answer of answers) tally[answer] = (tally[answer] ?? 0) + 1;
+  const fresh = tally[`200 ${v2.manifestDigest}`] ?? 0;
+  const stale = tally[`200 ${v1.manifestDigest}`] ?? 0;
+  expect(fresh + stale).toBe(1000);
+  // Every fresh answer is one internal redirect; every stale one is Envoy failing open because
+  // geosync's reply came after message_timeout on this busy machine, never geosync choosing v1.
+  expect((await counters(b)).redirects - redirectsBefore).toBe(1 + fresh);
+  expect((await b.envoy.stat(ENVOY_STAT.extProc('failure_mode_allowed'))) - allowedBefore).toBe(stale);
+  const used = (await rounds()) - roundsBefore;
+  expect(used).toBeGreaterThanOrEqual(1);
+  // One round per T at most, however long the wave took on this machine.
+  expect(used).toBeLessThanOrEqual(1 + Math.floor(elapsed / T));
+});
+
+test("A's storage unreachable: B serves its own tag (the local 200 stands), counted as an error", async () => {
+  const repository = 'team/down';
+  const v1 = await push(a, repository, 'prod');
+  await replicateS3(d, a, b, repository, digestsOf(v1));
+  await push(a, repository, 'prod');
+  const errorsBefore = await freshness(b, 'error');
+  await a.s3Proxy!.pause();
+  try {
+    expect(await manifestDigest(b, repository, 'prod')).toBe(v1.manifestDigest);
+  } finally {
+    await a.s3Proxy!.resume();
+  }
+  expect(await freshness(b, 'error')).toBe(errorsBefore + 1);
+});
+
+test('B re-pointed the tag itself (it is ahead of A): B keeps serving its own', async () => {
+  const repository = 'team/ahead';
+  const v1 = await push(a, repository, 'prod');
+  await replicateS3(d, a, b, repository, digestsOf(v1));
+  const mine = await push(b, repository, 'prod');
+  const freshBefore = await freshness(b, 'fresh');
+  expect(await manifestDigest(b, repository, 'prod')).toBe(mine.manifestDigest);
+  expect(await freshness(b, 'fresh')).toBe(freshBefore + 1);
+});
+
+test('both moved the tag independently (a conflict): the documented rule keeps the local answer, counted', async () => {
+  const repository = 'team/conflict';
+  const v1 = await push(a, repository, 'prod');
+  await replicateS3(d, a, b, repository, digestsOf(v1));
+  await push(a, repository, 'prod');
+  const mine = await push(b, repository, 'prod');
+  const conflictsBefore = await freshness(b, 'conflict');
+  expect(await manifestDigest(b, repository, 'prod')).toBe(mine.manifestDigest);
+  expect(await freshness(b, 'conflict')).toBe(conflictsBefore + 1);
+});
