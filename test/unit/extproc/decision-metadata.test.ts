@@ -18,7 +18,7 @@ const fields = (def['geosync.v1.Decision'] as unknown as Descriptor).type.field?
 const enumValues = (name: string) =>
   (def[name] as unknown as Descriptor).type.value?.map((v) => v.name) ?? [];
 
-const OUTCOMES: Outcome[] = ['ineligible', 'pass', 'proxied', 'not_found', 'timeout', 'error'];
+const OUTCOMES: Outcome[] = ['ineligible', 'pass', 'proxied', 'not_found', 'timeout', 'error', 'fresher'];
 const KINDS: PullKind[] = ['manifest_by_tag', 'manifest_by_digest', 'blob'];
 
 test.each(OUTCOMES)('outcome %s is a geosync.v1.Outcome', (o) => {

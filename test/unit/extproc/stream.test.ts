@@ -1,4 +1,5 @@
 import type { DecisionRecord } from '../../../src/decide/decision';
+import type { FreshnessResult } from '../../../src/fresh/tag-freshness';
 import { StreamProcessor, type StreamContext } from '../../../src/extproc/stream';
 import type { ProcessingRequest__Output } from '../../../src/generated/envoy/service/ext_proc/v3/ProcessingRequest';
 import type { LocateResult, Locator } from '../../../src/locate/locator';
@@ -280,3 +281,103 @@ test('the pull policy reaches the stream: with proxyManifestHeadByDigest off, a 
   });
   expect(decisions).toEqual([{ outcome: 'ineligible', reason: 'manifest_head_by_digest' }]);
 });
+
+describe('StreamProcessor with tag freshness', () => {
+  const V1 = `sha256:${'1'.repeat(64)}`;
+  const checks: { repository: string; tag: string; localDigest: string }[] = [];
+  const withFreshness = (result: FreshnessResult | 'hang') => {
+    const s = setup(async () => ({ outcome: 'not_found' }));
+    checks.length = 0;
+    const ctx: StreamContext = {
+      locator: s.locator,
+      clock: s.clock,
+      lookupTimeoutMs: 150,
+      regionUrls: new Map([['a', 'https://registry-a.example.com']]),
+      onDecision: (r) => s.decisions.push(r),
+      freshness: {
+        check: (repository, tag, localDigest, signal) => {
+          checks.push({ repository, tag, localDigest });
+          if (result !== 'hang') return Promise.resolve({ result, shared: 'own' as const });
+          return new Promise((resolve) =>
+            signal.addEventListener('abort', () =>
+              resolve({ result: { verdict: 'timeout' }, shared: 'own' }),
+            ),
+          );
+        },
+      },
+    };
+    return { ...s, processor: new StreamProcessor(ctx) };
+  };
+  const ok200 = (p: string, digest?: string, method = 'GET') =>
+    asOutput(
+      responseHeadersMessage(200, {
+        attributes: { 'request.path': p, 'request.method': method },
+        ...(digest ? { headers: { 'docker-content-digest': digest } } : {}),
+      }),
+    );
+
+  test('a sibling whose tag moved past the local digest: the 200 becomes a 307 there, outcome fresher', async () => {
+    const modified = new Date('2026-12-01T00:00:00Z');
+    const { processor, decisions } = withFreshness({
+      verdict: 'newer',
+      region: 'a',
+      digest: 'sha256:x',
+      modified,
+    });
+    const r = await processor.step(ok200('/v2/team/app/manifests/prod?x=1', V1, 'HEAD'), never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({
+      ':status': '307',
+      location: 'https://registry-a.example.com/v2/team/app/manifests/prod?x=1',
+      'x-geosync-redirect': '1',
+    });
+    expect(checks).toEqual([{ repository: 'team/app', tag: 'prod', localDigest: V1 }]);
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        outcome: 'fresher',
+        kind: 'manifest_by_tag',
+        sourceRegion: 'a',
+        sourceLastModified: modified,
+        check: 'freshness',
+      }),
+    ]);
+  });
+
+  test.each<[string, FreshnessResult, object]>([
+    ['fresh', { verdict: 'fresh' }, { outcome: 'pass', reason: 'fresh' }],
+    ['conflict', { verdict: 'conflict', regions: ['a'] }, { outcome: 'pass', reason: 'conflict' }],
+    ['error', { verdict: 'error', code: 'a:unavailable' }, { outcome: 'error', reason: 'a:unavailable' }],
+  ])('%s: the local 200 stands', async (_name, result, expected) => {
+    const { processor, decisions } = withFreshness(result);
+    const r = await processor.step(ok200('/v2/team/app/manifests/prod', V1), never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(decisions).toEqual([expect.objectContaining({ ...expected, check: 'freshness' })]);
+  });
+
+  test('a check that does not answer: the 200 stands at the lookup deadline (outcome timeout)', async () => {
+    const { processor, decisions, clock } = withFreshness('hang');
+    const pending = processor.step(ok200('/v2/team/app/manifests/prod', V1), never);
+    await flushPromises();
+    clock.advance(150);
+    const r = await pending;
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(decisions).toEqual([expect.objectContaining({ outcome: 'timeout', check: 'freshness' })]);
+  });
+
+  test.each([
+    ['a 200 without the digest header', ok200('/v2/team/app/manifests/prod')],
+    ['a 200 with a malformed digest header', ok200('/v2/team/app/manifests/prod', 'not-a-digest')],
+    ['a manifest by digest', ok200(`/v2/team/app/manifests/${DIGEST}`, DIGEST)],
+    ['a blob', ok200(`/v2/team/app/blobs/${DIGEST}`, DIGEST)],
+  ])('nothing to compare, or nothing to check: %s passes unchecked', async (_name, msg) => {
+    const { processor, decisions } = withFreshness({ verdict: 'newer', region: 'a', digest: 'sha256:x' });
+    const r = await processor.step(msg, never);
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(checks).toEqual([]);
+    expect(decisions).toEqual([expect.objectContaining({ outcome: 'pass' })]);
+    expect(decisions[0]?.check).toBeUndefined();
+  });
+});
+
+async function flushPromises(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
