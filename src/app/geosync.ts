@@ -11,7 +11,7 @@ import { formatListen, type GeosyncConfig, type ListenAddress } from '../config/
 import type { DecisionRecord } from '../decide/decision';
 import { addExtProcService, type StreamHooks } from '../extproc/server';
 import type { RequestMeta } from '../extproc/stream';
-import type { Locator } from '../locate/locator';
+import type { Locator, StorageProblem } from '../locate/locator';
 import type { Logger } from '../log/logger';
 import { metrics as otelMetrics, trace as otelTrace, type Meter, type Tracer } from '@opentelemetry/api';
 import { decisionLogger } from '../telemetry/decision-log';
@@ -23,7 +23,7 @@ import { StreamTracing } from '../telemetry/tracing';
 import { buildFreshness } from './freshness-factory';
 import { buildLocator, siblingProbes } from './locator-factory';
 import { buildStaleness } from './staleness-factory';
-import { WARM_UP_BUDGET_MS, warmBeforeReady } from './warm-up';
+import { STORAGE_CHECK_DEADLINE_MS, WARM_UP_BUDGET_MS, withinDeadline } from './warm-up';
 
 /** gRPC health service names: '' (the server) and the ext_proc service Envoy health-checks. */
 export const HEALTH_SERVICES = ['', 'envoy.service.ext_proc.v3.ExternalProcessor'];
@@ -144,13 +144,9 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   // Open the connections to every sibling's storage before reporting ready, so the first pull
   // does not spend its lookup deadline on a handshake. Bounded: a region that is down must not
   // keep this one from serving (its lookups fail open like any other).
-  const warmed = await warmBeforeReady(locator, clock);
+  const warmed = await withinDeadline(locator.warm?.bind(locator), clock, WARM_UP_BUDGET_MS);
   // Logged, not fatal: the rest of the configuration may be right, and lookups fail open.
-  for (const p of warmed.problems) {
-    if (p.kind === 'misconfigured')
-      log.error({ sibling: p.region, problem: p.problem }, 'sibling storage looks misconfigured');
-    else log.warn({ sibling: p.region, problem: p.problem }, 'sibling storage did not answer the warm-up');
-  }
+  logProblems(log, warmed.problems);
   if (!warmed.finished)
     log.warn(
       { budgetMs: WARM_UP_BUDGET_MS },
@@ -167,6 +163,17 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     },
     'geosync serving',
   );
+  const stopChecking = new AbortController();
+  void withinDeadline(
+    locator.checkStorage?.bind(locator),
+    clock,
+    STORAGE_CHECK_DEADLINE_MS,
+    stopChecking.signal,
+  ).then((checked) => {
+    if (stopChecking.signal.aborted) return;
+    logProblems(log, checked.problems);
+    log.info({ problems: checked.problems.length, finished: checked.finished }, 'sibling storage checked');
+  });
 
   const startDraining = () => {
     if (draining) return;
@@ -182,6 +189,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     },
     startDraining,
     async close(graceMs = 1000) {
+      stopChecking.abort();
       startDraining();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
@@ -200,6 +208,14 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       await closeProbes();
     },
   };
+}
+
+function logProblems(log: Logger, problems: readonly StorageProblem[]): void {
+  for (const p of problems) {
+    if (p.kind === 'misconfigured')
+      log.error({ sibling: p.region, problem: p.problem }, 'sibling storage looks misconfigured');
+    else log.warn({ sibling: p.region, problem: p.problem }, 'sibling storage did not answer the warm-up');
+  }
 }
 
 async function bind(server: grpc.Server, listen: ListenAddress): Promise<string> {

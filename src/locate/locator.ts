@@ -13,9 +13,9 @@ export type LocateResult =
   | { readonly outcome: 'error'; readonly code: string };
 
 /**
- * What the start-up look at a sibling's storage found: it looks misconfigured (ObjectProbe.check),
- * or it could not be reached (no answer before the warm-up's deadline, refused, 5xx): lookups
- * there fail open until it can.
+ * What the start-up look at a sibling's storage found: it looks misconfigured (ObjectProbe.check,
+ * or it refuses to say whether a key exists), or it could not be reached (no answer before the
+ * warm-up's deadline, refused, 5xx): lookups there fail open until it can.
  */
 export interface StorageProblem {
   readonly region: string;
@@ -31,9 +31,15 @@ export interface Locator {
   locate(target: PullTarget, signal: AbortSignal): Promise<LocateResult>;
   /**
    * Opens the connections lookups will use (and keeps them open), so the first pull after a start
-   * or a quiet spell does not spend its deadline on a handshake, and checks each sibling's storage.
-   * Resolves with the problems found, when done or at `signal`.
+   * or a quiet spell does not spend its deadline on a handshake. Resolves with the problems found,
+   * when done or at `signal`.
    */
   warm?(signal: AbortSignal): Promise<readonly StorageProblem[]>;
+  /**
+   * Checks each sibling's storage itself (a bucket that does not exist, credentials it refuses):
+   * what otherwise looks exactly like content that is not there yet. Resolves with the problems
+   * found, when done or at `signal`.
+   */
+  checkStorage?(signal: AbortSignal): Promise<readonly StorageProblem[]>;
   close(): Promise<void>;
 }

@@ -24,7 +24,7 @@ import { probeLanes } from './lookup';
 import type { LocateResult, Locator, StorageProblem } from './locator';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
-import { WARM_UP_KEY, warmUp } from './warm-up';
+import { checkStorage, WARM_UP_KEY, warmUp } from './warm-up';
 
 export interface RegionProbe {
   readonly region: string;
@@ -235,6 +235,11 @@ export class ProbeLocator implements Locator {
     this.stopKeepWarm();
     schedule();
     return problems;
+  }
+
+  async checkStorage(signal: AbortSignal): Promise<readonly StorageProblem[]> {
+    const found = await Promise.all(this.probes.map((p) => checkStorage(p, signal)));
+    return found.filter((p): p is StorageProblem => p !== undefined);
   }
 
   async close(): Promise<void> {

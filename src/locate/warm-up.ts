@@ -1,8 +1,9 @@
 /**
- * The start-up look at one sibling's storage: a HEAD of a key distribution never writes (its
- * layout has only `repositories/` and `blobs/`), which opens the connection lookups will use and
- * answers 404, together with the probe's own check of the storage (ObjectProbe.check). Outside
- * lanes and breakers: a region that is down at start must not be marked failed by it.
+ * The start-up look at one sibling's storage, outside lanes and breakers (a region that is down at
+ * start must not be marked failed by it):
+ * - warmUp: a HEAD of a key distribution never writes (its layout has only `repositories/` and
+ *   `blobs/`), which opens the connection lookups will use and answers 404;
+ * - checkStorage: the probe's own check of the storage (ObjectProbe.check).
  */
 import { untilAborted } from '../abort/until-aborted';
 import type { ObjectProbe } from '../storage/probe';
@@ -11,12 +12,7 @@ import type { StorageProblem } from './locator';
 export const WARM_UP_KEY = '_geosync/warm-up';
 
 export async function warmUp(probe: ObjectProbe, signal: AbortSignal): Promise<StorageProblem | undefined> {
-  const [head, problem] = await Promise.all([
-    probe.head(WARM_UP_KEY, { signal }),
-    // Bounded here too: a check that ignores its signal must not hold the warm-up.
-    check(probe, signal),
-  ]);
-  if (problem !== undefined) return { region: probe.region, kind: 'misconfigured', problem };
+  const head = await probe.head(WARM_UP_KEY, { signal });
   if (head.status !== 'error') return undefined;
   if (head.kind === 'denied') {
     // The warm-up key never exists: a storage that refuses to say so refuses every missing key
@@ -37,8 +33,13 @@ export async function warmUp(probe: ObjectProbe, signal: AbortSignal): Promise<S
   };
 }
 
-function check(probe: ObjectProbe, signal: AbortSignal): Promise<string | undefined> {
-  if (!probe.check) return Promise.resolve(undefined);
+/** Bounded by `signal` here too: a check that ignores its signal must not hold the caller. */
+export async function checkStorage(
+  probe: ObjectProbe,
+  signal: AbortSignal,
+): Promise<StorageProblem | undefined> {
+  if (!probe.check) return undefined;
   const checked = probe.check({ signal }).catch((err: unknown) => `storage check failed: ${String(err)}`);
-  return untilAborted(checked, signal, () => undefined);
+  const problem = await untilAborted(checked, signal, () => undefined);
+  return problem === undefined ? undefined : { region: probe.region, kind: 'misconfigured', problem };
 }

@@ -29,6 +29,8 @@ export interface StartOptions {
   readonly storage?: Partial<Record<Sibling, SiblingStorage>>;
   /** Default: geosync's own default (150 ms). */
   readonly lookupTimeoutMs?: number;
+  /** Default warn. */
+  readonly logLevel?: 'info' | 'warn';
 }
 
 export interface SwiftServe {
@@ -49,6 +51,8 @@ export interface SwiftServe {
   start(opts?: StartOptions): Promise<void>;
   /** geosync b's JSON log lines so far. */
   logLines(): Record<string, unknown>[];
+  /** Waits (at most `timeoutMs`) for a log line with message `msg`; needs logLevel info for info lines. */
+  logged(msg: string, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -80,20 +84,25 @@ export async function startSwiftServe(): Promise<SwiftServe> {
       accessKeyId: "${o.accessKeyId ?? swift.accessKeyId}"
       secretAccessKey: "${o.secretAccessKey ?? swift.secretAccessKey}"
 `;
-    const writeConfig = ({ storage = {}, lookupTimeoutMs }: StartOptions): string => {
+    const writeConfig = ({ storage = {}, lookupTimeoutMs, logLevel = 'warn' }: StartOptions): string => {
       const file = path.join(tmp, 'geosync-b.yaml');
       writeFileSync(
         file,
         `region: b
 listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
 drainMs: 0
-${lookupTimeoutMs === undefined ? '' : `lookupTimeoutMs: ${lookupTimeoutMs}\n`}telemetry: { logLevel: warn }
+${lookupTimeoutMs === undefined ? '' : `lookupTimeoutMs: ${lookupTimeoutMs}\n`}telemetry: { logLevel: ${logLevel} }
 regions:
 ${sibling('a', storage.a)}  - { name: b, url: "http://registry-b.invalid:5000", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
 ${sibling('c', storage.c)}`,
       );
       return file;
     };
+    const logLines = (): Record<string, unknown>[] =>
+      (serve?.output() ?? '')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     return {
       swift,
       get serve() {
@@ -128,11 +137,13 @@ ${sibling('c', storage.c)}`,
         serve = startServe(writeConfig(opts));
         if (opts.ready ?? true) await waitForStatus(`${admin}/readyz`, 200, 30_000);
       },
-      logLines() {
-        return (serve?.output() ?? '')
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as Record<string, unknown>);
+      logLines,
+      async logged(msg, timeoutMs = 60_000) {
+        const until = Date.now() + timeoutMs;
+        while (!logLines().some((l) => l.msg === msg)) {
+          if (Date.now() > until) throw new Error(`geosync b did not log "${msg}" within ${timeoutMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       },
       async stop() {
         await stopServe();

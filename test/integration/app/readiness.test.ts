@@ -1,6 +1,7 @@
 /**
- * Readiness cannot hang on the storage warm-up: startGeosync (real gRPC and admin servers) bounds
- * the warm-up with its own deadline, reports what did not answer, and becomes ready anyway.
+ * Readiness cannot hang on sibling storage: startGeosync (real gRPC and admin servers) bounds the
+ * warm-up with its own deadline, reports what did not answer, and becomes ready anyway; the
+ * storage check runs beside serving and reports when it has something to say.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +14,7 @@ import { WARM_UP_BUDGET_MS, WARM_UP_GRACE_MS } from '../../../src/app/warm-up';
 import { systemClock } from '../../../src/clock/clock';
 import { loadConfigText } from '../../../src/config/load';
 import type { GeosyncConfig } from '../../../src/config/schema';
-import type { Locator } from '../../../src/locate/locator';
+import type { Locator, StorageProblem } from '../../../src/locate/locator';
 import { createLogger } from '../../../src/log/logger';
 import { ManualClock } from '../../support/clock';
 import { freePort } from '../../support/ports';
@@ -106,4 +107,25 @@ test('a warm-up that ignores its deadline is abandoned: ready anyway, and said s
   expect(lines.map((l) => l.msg)).toContain(
     'storage warm-up did not finish within its budget; serving anyway',
   );
+});
+
+test('the storage check runs beside serving: ready at once, its findings logged when they come', async () => {
+  const { config: c, admin } = await config();
+  const { lines, log } = capture();
+  let report: (problems: readonly StorageProblem[]) => void = () => {};
+  const checking: Locator = {
+    locate: async () => ({ outcome: 'not_found' }),
+    warm: async () => [],
+    checkStorage: () => new Promise((resolve) => (report = resolve)),
+    close: async () => {},
+  };
+  const app = await startGeosync(c, { ...deps(log), clock: new ManualClock(), locator: checking });
+  apps.push(app);
+  expect(await readyz(admin)).toBe(200);
+  expect(lines.map((l) => l.msg)).not.toContain('sibling storage looks misconfigured');
+  report([{ region: 'a', kind: 'misconfigured', problem: 'bucket "typo" does not exist' }]);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(lines.filter((l) => l.msg === 'sibling storage looks misconfigured')).toEqual([
+    expect.objectContaining({ sibling: 'a', problem: 'bucket "typo" does not exist' }),
+  ]);
 });

@@ -7,7 +7,7 @@
  */
 import { herd } from '../../support/herd';
 import { scrape, sum } from '../../support/prometheus';
-import { startSwiftServe, type SwiftServe } from '../../support/swift-serve';
+import { startSwiftServe, type StartOptions, type SwiftServe } from '../../support/swift-serve';
 
 jest.setTimeout(120_000);
 
@@ -20,40 +20,52 @@ beforeAll(async () => {
 afterAll(() => fx?.stop());
 
 const MISCONFIGURED = 'sibling storage looks misconfigured';
+
+/** Starts geosync b and waits until its storage check (which runs beside serving) has reported. */
+async function startChecked(opts: StartOptions = {}): Promise<void> {
+  await fx.start({ ...opts, logLevel: 'info' });
+  await fx.logged('sibling storage checked');
+}
 const problems = () =>
   fx
     .logLines()
     .filter((l) => l.msg === MISCONFIGURED)
     .map((l) => ({ sibling: l.sibling, problem: l.problem }));
 
-test('a bucket typo and wrong credentials are reported at start-up, once per sibling', async () => {
-  await fx.start({ storage: { a: { secretAccessKey: 'wrong-secret' }, c: { bucket: 'region-cc' } } });
+test('a bucket typo and wrong credentials are reported at start-up', async () => {
+  await startChecked({ storage: { a: { secretAccessKey: 'wrong-secret' }, c: { bucket: 'region-cc' } } });
   expect(problems()).toEqual(
     expect.arrayContaining([
       { sibling: 'c', problem: 'bucket "region-cc" does not exist' },
       { sibling: 'a', problem: expect.stringMatching(/^access to bucket "region-a" is denied/) },
     ]),
   );
-  expect(problems()).toHaveLength(2);
+  // a may also be reported by the warm-up (a 403 for a key that never exists); c only for its typo.
+  expect(problems().filter((p) => p.sibling === 'c')).toHaveLength(1);
 });
 
 test('nothing is reported when the storage is right', async () => {
-  await fx.start();
+  await startChecked();
   expect(problems()).toEqual([]);
 });
 
 test('a storage that answers 403 (a Swift user without read rights): reported with the IAM actions; misses there never open its breaker', async () => {
   await fx.putTag('c', 'held-by-c');
   const reader = { accessKeyId: 'test:reader', secretAccessKey: 'reading' };
-  await fx.start({ storage: { a: reader }, lookupTimeoutMs: 2_000 });
-  expect(problems()).toEqual([
-    {
-      sibling: 'a',
-      problem: expect.stringContaining(
-        's3:ListBucket on arn:aws:s3:::region-a and s3:GetObject on arn:aws:s3:::region-a/*',
-      ),
-    },
-  ]);
+  await startChecked({ storage: { a: reader }, lookupTimeoutMs: 2_000 });
+  // From the check (HeadBucket answered 403) and, when the warm-up got its answer in time, from
+  // the warm-up key that never exists; nothing about c.
+  expect(problems()).toEqual(
+    expect.arrayContaining([
+      {
+        sibling: 'a',
+        problem: expect.stringContaining(
+          's3:ListBucket on arn:aws:s3:::region-a and s3:GetObject on arn:aws:s3:::region-a/*',
+        ),
+      },
+    ]),
+  );
+  expect(problems().filter((p) => p.sibling !== 'a')).toEqual([]);
   // Twice the default failureThreshold, one lookup at a time.
   for (let i = 0; i < 10; i++) {
     expect(await herd(fx.grpc, [`/v2/team/app/manifests/missing-${i}`])).toEqual({

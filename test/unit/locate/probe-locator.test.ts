@@ -292,17 +292,28 @@ describe('ProbeLocator.warm', () => {
   });
 });
 
-describe('ProbeLocator.warm: storage checks', () => {
-  it('returns each sibling storage problem its probe reports', async () => {
+describe('ProbeLocator: start-up problems', () => {
+  type Checked = FakeProbe & { check?: () => Promise<string | undefined> };
+
+  it('checkStorage returns each sibling storage problem its probe reports', async () => {
     const t = setup({ a: all(MISSING), b: all(MISSING) }, { keepWarmIntervalMs: 0 });
-    const a = t.probe('a') as FakeProbe & { check?: () => Promise<string | undefined> };
-    a.check = async () => 'bucket "typo" does not exist';
-    expect(await t.locator.warm(new AbortController().signal)).toEqual([
+    (t.probe('a') as Checked).check = async () => 'bucket "typo" does not exist';
+    expect(await t.locator.checkStorage(new AbortController().signal)).toEqual([
       { region: 'a', kind: 'misconfigured', problem: 'bucket "typo" does not exist' },
     ]);
   });
 
-  it('reports a storage that refuses the warm-up key, which never exists (a 403 for every miss)', async () => {
+  it('checkStorage answers at its signal even when a check ignores it', async () => {
+    const t = setup({ a: all(MISSING) }, { keepWarmIntervalMs: 0 });
+    (t.probe('a') as Checked).check = () => new Promise(() => {});
+    const deadline = new AbortController();
+    const checking = t.locator.checkStorage(deadline.signal);
+    await flush();
+    deadline.abort();
+    expect(await checking).toEqual([]);
+  });
+
+  it('warm reports a storage that refuses the warm-up key, which never exists (a 403 for every miss)', async () => {
     const t = setup(
       { a: () => ({ status: 'error', kind: 'denied', message: 'HTTP 403' }), b: all(MISSING) },
       { keepWarmIntervalMs: 0 },
@@ -316,10 +327,8 @@ describe('ProbeLocator.warm: storage checks', () => {
     ]);
   });
 
-  it('answers at its signal when a storage never answers, naming the region', async () => {
+  it('warm answers at its signal when a storage never answers, naming the region', async () => {
     const t = setup({ a: all(MISSING), b: () => 'hang' }, { keepWarmIntervalMs: 0 });
-    const b = t.probe('b') as FakeProbe & { check?: () => Promise<string | undefined> };
-    b.check = () => new Promise(() => {});
     const deadline = new AbortController();
     const warming = t.locator.warm(deadline.signal);
     await flush();
