@@ -37,6 +37,17 @@ export interface DeploymentOptions {
   readonly healthCheck?: boolean;
   /** Also started with the deployment; default true. */
   readonly withGeosync?: boolean;
+  /** s3 mode: Swift sends its access log to this UDP port (startSwift's `accessLogUdpPort`). */
+  readonly swiftAccessLogUdpPort?: number;
+  /**
+   * `circuitBreakers` of every generated cluster to a registry (`envoy.localRegistry` and
+   * `envoy.siblingDefaults`, envoy/README.md); default: the generator's (Envoy's own 1024s).
+   */
+  readonly circuitBreakers?: {
+    readonly maxConnections: number;
+    readonly maxPendingRequests: number;
+    readonly maxRequests: number;
+  };
 }
 
 export interface RegionDeployment {
@@ -52,6 +63,8 @@ export interface RegionDeployment {
   readonly bucket?: string;
   readonly storageRoot?: string;
   readonly configFile: string;
+  /** The bootstrap `geosync envoy-config` generated for this region, which `envoy` runs. */
+  readonly bootstrap: string;
   readonly adminUrl: string;
   readonly envoy: EnvoyProcess;
   /** The region's S3 endpoint as other regions' geosync see it (s3 mode). */
@@ -98,7 +111,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
 
   try {
     if (opts.storage === 's3') {
-      swift = await startSwift();
+      swift = await startSwift(
+        opts.swiftAccessLogUdpPort === undefined ? {} : { accessLogUdpPort: opts.swiftAccessLogUdpPort },
+      );
       cleanups.push(() => (swift as SwiftS3).stop());
     }
     // Everything a region's configuration names must be known before any geosync starts.
@@ -158,6 +173,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       }
     }
 
+    const breakers = opts.circuitBreakers ? `circuitBreakers: ${JSON.stringify(opts.circuitBreakers)}` : '';
     for (const p of plans) {
       const registry = registries.get(p.name) as Registry;
       const [grpcPort, adminPort, envoyAdminPort] = [await freePort(), await freePort(), await freePort()];
@@ -180,7 +196,8 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,
           `  admin: { address: 127.0.0.1, port: ${envoyAdminPort} }`,
           '  ignorePortInHostMatching: true',
-          `  localRegistry: { address: 127.0.0.1, port: ${registry.port} }`,
+          `  localRegistry: { address: 127.0.0.1, port: ${registry.port}${breakers ? `, ${breakers}` : ''} }`,
+          ...(breakers ? [`  siblingDefaults: { ${breakers} }`] : []),
           "  accessLogPath: ''",
           '',
         ].join('\n'),
@@ -239,6 +256,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         ...(storage?.root ? { storageRoot: storage.root } : {}),
         ...(storage?.proxy ? { s3Proxy: storage.proxy } : {}),
         configFile,
+        bootstrap: generated.stdout,
         adminUrl,
         envoy,
         geosync: () => serve,
