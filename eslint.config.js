@@ -2,7 +2,8 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/', 'src/generated/', 'node_modules/', 'coverage/'] },
+  // build/ holds the compiled demo and benchmark (npm run demo, npm run bench); .bench/ their tools.
+  { ignores: ['dist/', 'build/', '.bench/', 'src/generated/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
