@@ -65,6 +65,8 @@ export interface Machine {
   readonly envoy: string;
   readonly vegeta: string;
   readonly kernel: string;
+  /** 1-minute load average when the run started and when it ended (the machine is shared). */
+  readonly loadAverage: { readonly start: number; readonly end: number };
 }
 
 export interface BenchRun {

@@ -33,7 +33,7 @@ export interface RunOptions {
   readonly log?: (line: string) => void;
 }
 
-function machine(vegeta: string): Machine {
+function machine(vegeta: string, loadAtStart: number): Machine {
   const cpuinfo = fs.readFileSync('/proc/cpuinfo', 'utf8');
   const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim();
   return {
@@ -45,6 +45,7 @@ function machine(vegeta: string): Machine {
     // scripts/bench-tools.sh installs into .bench/vegeta/<version>/.
     vegeta: /\/vegeta\/(v[^/]+)\/vegeta$/.exec(vegeta)?.[1] ?? vegeta,
     kernel: os.release(),
+    loadAverage: { start: loadAtStart, end: os.loadavg()[0] as number },
   };
 }
 
@@ -55,6 +56,7 @@ export async function runBench(
   const wanted = new Set(opts.parts ?? ALL_PARTS);
   const started = performance.now();
   const date = new Date().toISOString();
+  const loadAtStart = os.loadavg()[0] as number;
   const bin = await vegetaBinary();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-bench-'));
   const ctx: BenchContext = { scale: opts.scale, vegeta: new Vegeta(bin, tmp), tmp, log };
@@ -109,7 +111,7 @@ export async function runBench(
   const run: BenchRun = {
     date,
     scale: opts.scale.name,
-    machine: machine(bin),
+    machine: machine(bin, loadAtStart),
     totalSeconds: (performance.now() - started) / 1000,
     parts: parts.sort((a, b) => a.part - b.part),
   };

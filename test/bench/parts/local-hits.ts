@@ -16,6 +16,7 @@ import { skopeoPush } from '../../support/skopeo';
 import { MANIFEST_ACCEPT, elapsedSeconds, type BenchContext } from '../context';
 import { ms, num, times, timesRange, type PartResult, type QuantileSeries, type Target } from '../results';
 import { startEnvoyAlone, type EnvoyAlone } from '../stack/envoy-alone';
+import { cpuSeconds } from '../tools/process-memory';
 import { distribution, median, pairedRatio, summarize, type PairedRatio } from '../tools/stats';
 import type { AttackResult, HttpTarget } from '../tools/vegeta';
 
@@ -28,12 +29,20 @@ export interface Side {
   readonly throughputs: number[];
   readonly p50s: number[];
   readonly p99s: number[];
+  /** Envoy's own CPU time per request (µs), from /proc: steadier than wall-clock figures on a busy machine. */
+  readonly cpuUsPerRequest: number[];
   readonly requests: number;
   readonly failures: number;
   readonly latenciesMs: number[];
 }
 
-function side(runs: readonly AttackResult[]): Side {
+interface Run {
+  readonly result: AttackResult;
+  readonly envoyCpuSeconds: number;
+}
+
+function side(measured: readonly Run[]): Side {
+  const runs = measured.map((m) => m.result);
   const summaries = runs.map((r) => summarize(r.results.map((x) => x.latencyMs)));
   return {
     throughputs: runs.map((r) => r.throughput),
@@ -42,6 +51,7 @@ function side(runs: readonly AttackResult[]): Side {
     requests: runs.reduce((n, r) => n + r.requests, 0),
     failures: runs.reduce((n, r) => n + r.requests - r.successes, 0),
     latenciesMs: runs.flatMap((r) => r.results.map((x) => x.latencyMs)),
+    cpuUsPerRequest: measured.map((m) => (m.envoyCpuSeconds * 1e6) / Math.max(1, m.result.requests)),
   };
 }
 
@@ -54,6 +64,7 @@ export async function localHits(ctx: BenchContext): Promise<PartResult> {
     const a = d.region('a');
     alone = await startEnvoyAlone(a, d.dir);
     const aloneUrl = alone.url;
+    const alonePid = alone.envoy.pid;
     const image = createOciImage(path.join(ctx.tmp, 'local-hits'), { tag: 'v1', layerSizes: [s.blobBytes] });
     await skopeoPush(image.dir, 'v1', { host: a.host, repository: REPOSITORY });
     const kinds = [
@@ -68,23 +79,27 @@ export async function localHits(ctx: BenchContext): Promise<PartResult> {
       concurrency: number;
       geosync: Side;
       alone: Side;
-      ratios: Record<'throughput' | 'p50' | 'p99', PairedRatio>;
+      ratios: Record<'throughput' | 'p50' | 'p99' | 'cpu', PairedRatio>;
     }[] = [];
     for (const k of kinds) {
       for (const c of s.concurrencies) {
         const target = (base: string): HttpTarget[] => [
           { method: 'GET', url: base + k.path, headers: k.headers },
         ];
-        const attack = (base: string, sec: number) => ctx.vegeta.closedLoop(target(base), c, sec);
-        await attack(a.url, s.warmupSeconds);
-        await attack(aloneUrl, s.warmupSeconds);
-        const withGeosync: AttackResult[] = [];
-        const envoyAlone: AttackResult[] = [];
+        const attack = async (base: string, sec: number, pid: number): Promise<Run> => {
+          const cpu = cpuSeconds(pid);
+          const result = await ctx.vegeta.closedLoop(target(base), c, sec);
+          return { result, envoyCpuSeconds: cpuSeconds(pid) - cpu };
+        };
+        await attack(a.url, s.warmupSeconds, a.envoy.pid);
+        await attack(aloneUrl, s.warmupSeconds, alonePid);
+        const withGeosync: Run[] = [];
+        const envoyAlone: Run[] = [];
         for (let round = 0; round < s.rounds; round++) {
           const order = round % 2 === 0 ? ['geosync', 'alone'] : ['alone', 'geosync'];
           for (const who of order) {
-            if (who === 'geosync') withGeosync.push(await attack(a.url, s.seconds));
-            else envoyAlone.push(await attack(aloneUrl, s.seconds));
+            if (who === 'geosync') withGeosync.push(await attack(a.url, s.seconds, a.envoy.pid));
+            else envoyAlone.push(await attack(aloneUrl, s.seconds, alonePid));
           }
         }
         const x = { kind: k.kind, concurrency: c, geosync: side(withGeosync), alone: side(envoyAlone) };
@@ -92,6 +107,7 @@ export async function localHits(ctx: BenchContext): Promise<PartResult> {
           throughput: pairedRatio(x.geosync.throughputs, x.alone.throughputs),
           p50: pairedRatio(x.geosync.p50s, x.alone.p50s),
           p99: pairedRatio(x.geosync.p99s, x.alone.p99s),
+          cpu: pairedRatio(x.geosync.cpuUsPerRequest, x.alone.cpuUsPerRequest),
         };
         ctx.log(
           `  ${k.kind} c=${c}: ${num(median(x.geosync.throughputs))} vs ${num(median(x.alone.throughputs))} req/s ` +
@@ -155,7 +171,8 @@ export async function localHits(ctx: BenchContext): Promise<PartResult> {
         'removed from the `local_registry` cluster, on the same machine, address and registry. Per ' +
         `case ${s.rounds} pairs of ${s.seconds} s runs, the two sides alternating (A B, B A, …) after ` +
         `${s.warmupSeconds} s of warm-up each; figures are medians over the runs, ratios the median of ` +
-        'the per-pair ratios with their range in brackets.',
+        "the per-pair ratios with their range in brackets. Envoy CPU per request: the Envoy process's " +
+        'user + system time during a run (/proc) over the requests it served.',
       table: {
         header: [
           'GET',
@@ -168,6 +185,9 @@ export async function localHits(ctx: BenchContext): Promise<PartResult> {
           'ratio',
           'p99 geosync',
           'p99 alone',
+          'ratio',
+          'Envoy CPU per request, geosync',
+          'alone',
           'ratio',
           'failed',
         ],
@@ -183,6 +203,9 @@ export async function localHits(ctx: BenchContext): Promise<PartResult> {
           ms(median(x.geosync.p99s)),
           ms(median(x.alone.p99s)),
           timesRange(x.ratios.p99),
+          `${num(median(x.geosync.cpuUsPerRequest))} µs`,
+          `${num(median(x.alone.cpuUsPerRequest))} µs`,
+          timesRange(x.ratios.cpu),
           String(x.geosync.failures + x.alone.failures),
         ]),
       },

@@ -16,7 +16,8 @@ export function machineLine(run: BenchRun): string {
   return (
     `${run.date}, ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Linux ${m.kernel}, ` +
     `Node ${m.node}, Envoy ${m.envoy}, vegeta ${m.vegeta}; scale \`${run.scale}\`, ` +
-    `${Math.round(run.totalSeconds)} s in all`
+    `${Math.round(run.totalSeconds)} s in all; load average ${m.loadAverage.start.toFixed(1)} at the start, ` +
+    `${m.loadAverage.end.toFixed(1)} at the end`
   );
 }
 
@@ -35,7 +36,7 @@ function part(p: PartResult): string {
   ].join('\n');
 }
 
-/** The whole run; `headingLevel` 2 for a standalone file. */
+/** The whole run. */
 export function markdown(run: BenchRun): string {
   return [
     '## geosync benchmark results',

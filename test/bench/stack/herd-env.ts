@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDeployment, type Deployment, type RegionDeployment } from '../../support/deployment';
+import { num } from '../results';
 import { geosyncSnapshot, replicateS3 } from '../tools/observe';
 import type { S3Stack } from './s3-stack';
 
@@ -102,7 +103,7 @@ export async function startFsHerdEnv(sizes: readonly number[]): Promise<HerdEnv>
           const probes = (after.probes[r] ?? 0) - (before.probes[r] ?? 0);
           return {
             worst: probes / targets,
-            text: `${probes / targets} per target (${probes} for ${targets} targets)`,
+            text: `${num(probes / targets)} per target (${probes} for ${targets} targets)`,
           };
         };
         return { a: count('a'), c: count('c') };

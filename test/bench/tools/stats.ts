@@ -50,8 +50,12 @@ export function distribution(latenciesMs: readonly number[]): Distribution {
   return DISTRIBUTION_QUANTILES.map((q) => [q, q === 0 ? (s[0] ?? NaN) : quantile(s, q)] as const);
 }
 
+/** The middle value, or the mean of the two middle ones. */
 export function median(xs: readonly number[]): number {
-  return quantile(sortedCopy(xs), 0.5);
+  const s = sortedCopy(xs);
+  const mid = Math.floor(s.length / 2);
+  if (s.length === 0) return NaN;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** value / baseline; NaN when the baseline is 0 or missing (printed as "n/a"). */
