@@ -178,6 +178,7 @@ export function herdPart(ctx: BenchContext, rows: readonly HerdRow[], secondsTak
         'geosync RSS peak',
         'idle',
         'ratio',
+        'geosync CPU (share of one core)',
       ],
       rows: rows.map((r) => [
         r.storage,
