@@ -115,7 +115,7 @@ export function herdPart(ctx: BenchContext, rows: readonly HerdRow[], secondsTak
       met: multi.length === 0,
       ...(multi.length
         ? {
-            note: `more in ${multi.map((r) => `${name(r)} (a ${r.storageRequests.a.worst}, c ${r.storageRequests.c.worst})`).join(', ')}`,
+            note: `more in ${multi.map((r) => `${name(r)} (a ${num(r.storageRequests.a.worst)}, c ${num(r.storageRequests.c.worst)})`).join(', ')}`,
           }
         : {}),
     },
@@ -203,21 +203,30 @@ export function herdPart(ctx: BenchContext, rows: readonly HerdRow[], secondsTak
       ]),
     },
     targets,
-    notes: rows.map((r) => {
-      const e = r.envoy;
-      const failOpen = e.failureModeAllowed
-        ? ` Envoy let ${e.failureModeAllowed} 404s through unanswered (failure_mode_allow): ` +
-          `${e.messageTimeouts} because geosync's reply came after the ext_proc message_timeout, ` +
-          `${Math.max(0, (e.failureModeAllowed ?? 0) - (e.messageTimeouts ?? 0))} for other reasons ` +
-          '(the ext_proc stream could not be opened or failed).'
-        : '';
-      return (
-        `${name(r)}: geosync decided ${JSON.stringify(r.geosync.decisions)} in ${r.geosync.lookups} lookups, ` +
-        `${r.geosync.coalesced} of which joined one in flight; Envoy B: ${JSON.stringify(e)}.${failOpen}`
-      );
-    }),
+    notes: [
+      "A rescued herd's latencies include its failed requests, which come back fast (the local 404, " +
+        "at most Envoy's ext_proc message_timeout after the registry's answer).",
+      ...herdNotes(rows),
+    ],
     data: { rows: withoutSamples },
     panels: [{ kind: 'quantiles', title: '3 · herd from B: every request, rescued vs local', series }],
     seconds: secondsTaken,
   };
+}
+
+function herdNotes(rows: readonly HerdRow[]): string[] {
+  const name = (r: HerdRow) => `${r.n} on ${r.storage}`;
+  return rows.map((r) => {
+    const e = r.envoy;
+    const failOpen = e.failureModeAllowed
+      ? ` Envoy let ${e.failureModeAllowed} 404s through unanswered (failure_mode_allow): ` +
+        `${e.messageTimeouts} because geosync's reply came after the ext_proc message_timeout, ` +
+        `${Math.max(0, (e.failureModeAllowed ?? 0) - (e.messageTimeouts ?? 0))} for other reasons ` +
+        '(the ext_proc stream could not be opened or failed).'
+      : '';
+    return (
+      `${name(r)}: geosync decided ${JSON.stringify(r.geosync.decisions)} in ${r.geosync.lookups} lookups, ` +
+      `${r.geosync.coalesced} of which joined one in flight; Envoy B: ${JSON.stringify(e)}.${failOpen}`
+    );
+  });
 }

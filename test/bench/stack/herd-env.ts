@@ -8,7 +8,8 @@
  *   smallest herd runs here.
  * - Filesystem: the same three regions with the registries on the filesystem driver (geosync
  *   probes the sibling's directory), where storage keeps up with the herd and what is measured is
- *   geosync and Envoy. geosync's own probe counter (geosync_probes_total) counts its storage
+ *   geosync and Envoy, every geosync setting at its default (lookupTimeoutMs 150 ms, so Envoy's
+ *   ext_proc message_timeout is 200 ms). geosync's own probe counter (geosync_probes_total) counts its storage
  *   requests, per lookup target (a manifest or a blob, whose keys one probe covers). Its Envoys'
  *   registry clusters have the circuit breakers raised as envoy/README.md advises for herds
  *   ("Tunables"): Envoy's default 1024 pending requests would answer most of a 5,000-client herd
