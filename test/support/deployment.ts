@@ -46,6 +46,17 @@ export interface DeploymentOptions {
    * from the environment) and to a sink that records every event (`RegionDeployment.sink`).
    */
   readonly notifications?: boolean;
+  /** s3 mode: Swift sends its access log to this UDP port (startSwift's `accessLogUdpPort`). */
+  readonly swiftAccessLogUdpPort?: number;
+  /**
+   * `circuitBreakers` of every generated cluster to a registry (`envoy.localRegistry` and
+   * `envoy.siblingDefaults`, envoy/README.md); default: the generator's (Envoy's own 1024s).
+   */
+  readonly circuitBreakers?: {
+    readonly maxConnections: number;
+    readonly maxPendingRequests: number;
+    readonly maxRequests: number;
+  };
 }
 
 export interface RegionDeployment {
@@ -61,6 +72,8 @@ export interface RegionDeployment {
   readonly bucket?: string;
   readonly storageRoot?: string;
   readonly configFile: string;
+  /** The bootstrap `geosync envoy-config` generated for this region, which `envoy` runs. */
+  readonly bootstrap: string;
   readonly adminUrl: string;
   readonly envoy: EnvoyProcess;
   /** The region's S3 endpoint as other regions' geosync see it (s3 mode). */
@@ -114,7 +127,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
   const geosyncEnv = opts.notifications ? { GEOSYNC_NOTIFICATIONS_SECRET: notificationSecret } : {};
   try {
     if (opts.storage === 's3') {
-      swift = await startSwift();
+      swift = await startSwift(
+        opts.swiftAccessLogUdpPort === undefined ? {} : { accessLogUdpPort: opts.swiftAccessLogUdpPort },
+      );
       cleanups.push(() => (swift as SwiftS3).stop());
     }
     // Everything a region's configuration names must be known before any geosync starts.
@@ -207,6 +222,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       registries.set(p.name, registry);
     }
 
+    const breakers = opts.circuitBreakers ? `circuitBreakers: ${JSON.stringify(opts.circuitBreakers)}` : '';
     for (const p of plans) {
       const registry = registries.get(p.name) as Registry;
       const adminPort = adminPorts.get(p.name) as number;
@@ -234,7 +250,8 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,
           `  admin: { address: 127.0.0.1, port: ${envoyAdminPort} }`,
           '  ignorePortInHostMatching: true',
-          `  localRegistry: { address: 127.0.0.1, port: ${registry.port} }`,
+          `  localRegistry: { address: 127.0.0.1, port: ${registry.port}${breakers ? `, ${breakers}` : ''} }`,
+          ...(breakers ? [`  siblingDefaults: { ${breakers} }`] : []),
           "  accessLogPath: ''",
           '',
         ].join('\n'),
@@ -295,6 +312,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         ...(storage?.proxy ? { s3Proxy: storage.proxy } : {}),
         ...(p.sink ? { sink: p.sink } : {}),
         configFile,
+        bootstrap: generated.stdout,
         adminUrl,
         envoy,
         geosync: () => serve,

@@ -78,6 +78,8 @@ export function envoyBinary(release: EnvoyRelease = 'newest', env = process.env)
 
 export interface EnvoyProcess {
   readonly binary: EnvoyBinary;
+  /** Its process id (the benchmark reads its CPU time from /proc). */
+  readonly pid: number;
   readonly adminUrl: string;
   /** The listeners by name, as `http://host:port` Envoy actually bound. */
   readonly listeners: ReadonlyMap<string, string>;
@@ -120,6 +122,7 @@ export async function startEnvoy(bootstrap: string, opts: StartEnvoyOptions): Pr
     const stats = () => readStats(adminUrl);
     return {
       binary,
+      pid: proc.pid,
       adminUrl,
       listeners,
       logFile: proc.logFile,

@@ -38,6 +38,11 @@ export interface RegistryOptions {
   readonly storage: RegistryStorage;
   /** htpasswd basic auth (bcrypt, via apache2-utils' `htpasswd`). */
   readonly auth?: { readonly username: string; readonly password: string };
+  /**
+   * Run as a pull-through cache of the registry at this URL (distribution's `proxy.remoteurl`):
+   * pulls of content it lacks are fetched from there and stored, pushes are refused.
+   */
+  readonly proxyRemoteUrl?: string;
   /** Shared `http.secret` (needed when several instances serve one storage). */
   readonly secret?: string;
   readonly timeoutMs?: number;
@@ -116,6 +121,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     `http: {addr: "${host}", secret: ${JSON.stringify(opts.secret ?? 'geosync-test')}}`,
     auth,
     notificationsYaml(opts.notifications),
+    opts.proxyRemoteUrl ? `proxy: {remoteurl: ${JSON.stringify(opts.proxyRemoteUrl)}}\n` : '',
   ].join('\n');
   const configFile = path.join(dir, 'config.yml');
   fs.writeFileSync(configFile, config);

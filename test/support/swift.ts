@@ -58,7 +58,23 @@ use = egg:swift#${kind}
 `;
 }
 
-function proxyConf(port: number, memcachedPort: number, dir: string): string {
+/**
+ * The proxy's access log (one line per S3 request as Swift saw it), sent as syslog datagrams to a
+ * UDP port on loopback (proxy_logging's `access_log_udp_host`/`_port`), in the format of
+ * `SWIFT_ACCESS_LOG_FIELDS`: what a benchmark counts storage requests from.
+ */
+export const SWIFT_ACCESS_LOG_FIELDS = ['method', 'path', 'status', 'user_agent'] as const;
+
+function accessLogConf(udpPort: number | undefined): string {
+  if (udpPort === undefined) return '';
+  return `access_log_udp_host = 127.0.0.1
+access_log_udp_port = ${udpPort}
+access_log_level = INFO
+log_msg_template = {method} {path} {status_int} {user_agent}
+`;
+}
+
+function proxyConf(port: number, memcachedPort: number, dir: string, accessLogUdpPort?: number): string {
   return `[DEFAULT]
 bind_ip = 127.0.0.1
 bind_port = ${port}
@@ -77,7 +93,7 @@ use = egg:swift#catch_errors
 use = egg:swift#gatekeeper
 [filter:proxy-logging]
 use = egg:swift#proxy_logging
-[filter:cache]
+${accessLogConf(accessLogUdpPort)}[filter:cache]
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:${memcachedPort}
 [filter:listing_formats]
@@ -113,7 +129,9 @@ async function buildRings(etc: string, ports: { object: number; container: numbe
   }
 }
 
-export async function startSwift(opts: { timeoutMs?: number } = {}): Promise<SwiftS3> {
+export async function startSwift(
+  opts: { timeoutMs?: number; /** see SWIFT_ACCESS_LOG_FIELDS */ accessLogUdpPort?: number } = {},
+): Promise<SwiftS3> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   if (!fs.existsSync('/etc/swift/swift.conf')) {
     fs.mkdirSync('/etc/swift', { recursive: true });
@@ -170,7 +188,10 @@ export async function startSwift(opts: { timeoutMs?: number } = {}): Promise<Swi
     ] as const) {
       fs.writeFileSync(path.join(etc, `${kind}-server.conf`), serverConf(kind, port, dir));
     }
-    fs.writeFileSync(path.join(etc, 'proxy-server.conf'), proxyConf(proxy, memcached, dir));
+    fs.writeFileSync(
+      path.join(etc, 'proxy-server.conf'),
+      proxyConf(proxy, memcached, dir, opts.accessLogUdpPort),
+    );
 
     procs.push(
       spawnManaged('memcached', 'memcached', ['-u', 'root', '-l', '127.0.0.1', '-p', String(memcached)], {

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The benchmark from a fresh clone: installs what it needs (scripts/bench-tools.sh), builds
+# geosync and the test tooling, then runs test/bench/bench.ts (README "Benchmarks"). Results go to
+# test/bench/results/ (BENCH_OUT overrides).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bench-tools.sh
+npm run --silent build
+npx tsc -p tsconfig.demo.json
+node --expose-gc build/test/bench/bench.js

@@ -1,0 +1,137 @@
+/**
+ * Where part 3's herds run, and how each place counts geosync's storage requests and replicates.
+ *
+ * - Swift S3 (the stack of parts 2-4): requests counted per key in Swift's access log. One Swift
+ *   proxy worker serves all three regions' buckets on the same 2 cores as everything else; it
+ *   answers a few hundred requests a second, and a herd's own registry traffic (each request a 404
+ *   in B's bucket, then a read in A's) saturates it beyond about a hundred clients, so only the
+ *   smallest herd runs here.
+ * - Filesystem: the same three regions with the registries on the filesystem driver (geosync
+ *   probes the sibling's directory), where storage keeps up with the herd and what is measured is
+ *   geosync and Envoy, every geosync setting at its default (lookupTimeoutMs 150 ms, so Envoy's
+ *   ext_proc message_timeout is 200 ms). geosync's own probe counter (geosync_probes_total) counts its storage
+ *   requests, per lookup target (a manifest or a blob, whose keys one probe covers). Its Envoys'
+ *   registry clusters have the circuit breakers raised as envoy/README.md advises for herds
+ *   ("Tunables"): Envoy's default 1024 pending requests would answer most of a 5,000-client herd
+ *   503 before geosync is involved.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDeployment, type Deployment, type RegionDeployment } from '../../support/deployment';
+import { num } from '../results';
+import { geosyncSnapshot, replicateS3 } from '../tools/observe';
+import type { S3Stack } from './s3-stack';
+
+const V2 = 'docker/registry/v2';
+
+export interface StorageCount {
+  /** The most requests one key (S3) or the mean per target (filesystem) got; the target is 1. */
+  readonly worst: number;
+  readonly text: string;
+}
+
+export interface HerdEnv {
+  readonly storage: 'Swift S3' | 'filesystem';
+  readonly d: Deployment;
+  readonly a: RegionDeployment;
+  readonly b: RegionDeployment;
+  readonly sizes: readonly number[];
+  /** The generated clusters' circuit breakers, as the table states them. */
+  readonly breakers: string;
+  setRttMs(ms: number): void;
+  /** Starts counting; the result reads geosync B's storage requests per sibling since then. */
+  countStorage(targets: number): Promise<() => Promise<Record<'a' | 'c', StorageCount>>>;
+  replicate(repository: string, digests: readonly string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function s3HerdEnv(stack: S3Stack, sizes: readonly number[]): HerdEnv {
+  return {
+    storage: 'Swift S3',
+    d: stack.d,
+    a: stack.a,
+    b: stack.b,
+    sizes,
+    breakers: 'Envoy defaults (1024)',
+    setRttMs: (ms) => stack.setRttMs(ms),
+    async countStorage() {
+      stack.storageLog.reset();
+      return async () => {
+        const count = (bucket: string): StorageCount => {
+          const p = stack.storageLog.probesOf(bucket);
+          const drops = stack.storageLog.drops();
+          return {
+            worst: p.maxPerKey,
+            text:
+              `${p.maxPerKey} per key at most (${p.requests} for ${p.keys} keys)` +
+              (drops ? `, ${drops} log datagrams lost` : ''),
+          };
+        };
+        return { a: count('region-a'), c: count('region-c') };
+      };
+    },
+    replicate: async (repository, digests) => {
+      await replicateS3(stack.d, stack.s3, stack.a, stack.b, repository, digests);
+    },
+    stop: async () => {}, // the stack belongs to run.ts
+  };
+}
+
+export const HERD_BREAKERS = { maxConnections: 10_000, maxPendingRequests: 10_000, maxRequests: 10_000 };
+
+export async function startFsHerdEnv(sizes: readonly number[]): Promise<HerdEnv> {
+  const d = await startDeployment({
+    regions: ['a', 'b', 'c'],
+    storage: 'filesystem',
+    circuitBreakers: HERD_BREAKERS,
+  });
+  const [a, b] = [d.region('a'), d.region('b')];
+  return {
+    storage: 'filesystem',
+    d,
+    a,
+    b,
+    sizes,
+    breakers: `raised to ${HERD_BREAKERS.maxPendingRequests}`,
+    setRttMs(ms) {
+      for (const r of d.regions) r.crossRegion.setDelayMs(ms / 2);
+    },
+    async countStorage(targets) {
+      const before = await geosyncSnapshot(b, ['a', 'c']);
+      return async () => {
+        const after = await geosyncSnapshot(b, ['a', 'c']);
+        const count = (r: 'a' | 'c'): StorageCount => {
+          const probes = (after.probes[r] ?? 0) - (before.probes[r] ?? 0);
+          return {
+            worst: probes / targets,
+            text: `${num(probes / targets)} per target (${probes} for ${targets} targets)`,
+          };
+        };
+        return { a: count('a'), c: count('c') };
+      };
+    },
+    replicate: async (repository, digests) => replicateFs(a, b, repository, digests),
+    stop: () => d.stop(),
+  };
+}
+
+/** Replication between two filesystem regions: blob data first, then the repository's links. */
+function replicateFs(
+  from: RegionDeployment,
+  to: RegionDeployment,
+  repository: string,
+  digests: readonly string[],
+) {
+  if (!from.storageRoot || !to.storageRoot) throw new Error('replicateFs needs two filesystem regions');
+  const copy = (rel: string) => {
+    const src = path.join(from.storageRoot as string, rel);
+    const dst = path.join(to.storageRoot as string, rel);
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.cpSync(src, dst, { recursive: true });
+  };
+  for (const digest of digests) {
+    const hex = digest.split(':')[1] as string;
+    copy(`${V2}/blobs/sha256/${hex.slice(0, 2)}/${hex}`);
+  }
+  copy(`${V2}/repositories/${repository}`);
+}

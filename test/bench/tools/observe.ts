@@ -1,0 +1,162 @@
+/**
+ * What the benchmark reads off the running deployment: geosync's `/metrics`, Envoy's admin stats,
+ * and a region's bucket. (test/e2e/helpers.ts has the same readers; they use jest's `expect`
+ * elsewhere in that file, which the bench's build does not have, hence these.)
+ */
+import {
+  CopyObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Deployment, RegionDeployment } from '../../support/deployment';
+import { ENVOY_STAT } from '../../support/envoy';
+
+const V2 = 'docker/registry/v2';
+const S3_TIMEOUT_MS = 30_000;
+
+/** The sum of the samples of `name` whose labels include all of `labels` (Prometheus text). */
+export function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+      total += Number(line.split(' ').pop());
+    }
+  }
+  return total;
+}
+
+export async function geosyncMetrics(region: RegionDeployment): Promise<string> {
+  const res = await fetch(`${region.adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`${region.adminUrl}/metrics answered ${res.status}`);
+  return res.text();
+}
+
+/** geosync's decisions by outcome, and its lookups' count and total time, at one moment. */
+export interface GeosyncSnapshot {
+  readonly decisions: Readonly<Record<string, number>>;
+  readonly lookups: number;
+  readonly lookupSeconds: number;
+  readonly probes: Readonly<Record<string, number>>;
+  readonly coalesced: number;
+}
+
+const OUTCOMES = ['proxied', 'not_found', 'timeout', 'error', 'pass', 'ineligible'];
+
+export async function geosyncSnapshot(
+  region: RegionDeployment,
+  regions: readonly string[],
+): Promise<GeosyncSnapshot> {
+  const text = await geosyncMetrics(region);
+  return {
+    decisions: Object.fromEntries(
+      OUTCOMES.map((o) => [o, sampleSum(text, 'geosync_decisions_total', { geosync_outcome: o })]),
+    ),
+    lookups: sampleSum(text, 'geosync_lookup_duration_seconds_count'),
+    lookupSeconds: sampleSum(text, 'geosync_lookup_duration_seconds_sum'),
+    probes: Object.fromEntries(
+      regions.map((r) => [r, sampleSum(text, 'geosync_probes_total', { geosync_region: r })]),
+    ),
+    coalesced: sampleSum(text, 'geosync_lookup_coalesced_total'),
+  };
+}
+
+/** after − before, field by field. */
+export function snapshotDelta(before: GeosyncSnapshot, after: GeosyncSnapshot): GeosyncSnapshot {
+  const sub = (x: Readonly<Record<string, number>>, y: Readonly<Record<string, number>>) =>
+    Object.fromEntries(Object.entries(y).map(([k, v]) => [k, v - (x[k] ?? 0)]));
+  return {
+    decisions: sub(before.decisions, after.decisions),
+    lookups: after.lookups - before.lookups,
+    lookupSeconds: after.lookupSeconds - before.lookupSeconds,
+    probes: sub(before.probes, after.probes),
+    coalesced: after.coalesced - before.coalesced,
+  };
+}
+
+/** Envoy's counters a part reports (ENVOY_STAT names), at one moment. */
+export async function envoyCounters(region: { envoy: RegionDeployment['envoy'] }) {
+  const stats = await region.envoy.stats();
+  const sum = (re: RegExp) => [...stats].filter(([k]) => re.test(k)).reduce((s, [, v]) => s + v, 0);
+  return {
+    redirects: stats.get(ENVOY_STAT.redirectsFollowed) ?? 0,
+    redirectsFailed: stats.get(ENVOY_STAT.redirectsFailed) ?? 0,
+    extProcStreams: sum(ENVOY_STAT.extProc('streams_started')),
+    messageTimeouts: sum(ENVOY_STAT.extProc('message_timeouts')),
+    failureModeAllowed: sum(ENVOY_STAT.extProc('failure_mode_allowed')),
+    pendingOverflow: sum(/^cluster\.[a-z_]+\.upstream_rq_pending_overflow$/),
+    extProcPendingOverflow: stats.get('cluster.geosync_ext_proc.upstream_rq_pending_overflow') ?? 0,
+    extProcStreamsFailed: sum(ENVOY_STAT.extProc('streams_failed')),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A region's bucket
+
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix = '',
+): Promise<{ key: string; size: number }[]> {
+  const out: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page: ListObjectsV2CommandOutput = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+      { abortSignal: AbortSignal.timeout(S3_TIMEOUT_MS) },
+    );
+    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+/** Total bytes stored in a bucket. */
+export async function bucketBytes(client: S3Client, bucket: string): Promise<number> {
+  return (await listObjects(client, bucket)).reduce((s, o) => s + o.size, 0);
+}
+
+export function blobDataKey(digest: string): string {
+  const [algorithm, hex] = digest.split(':') as [string, string];
+  return `${V2}/blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
+}
+
+/**
+ * Replication as a pipeline would do it with the S3 API (as test/e2e/helpers.ts replicateS3):
+ * the data of each blob first, then every key of the repository (links, tags), so the
+ * destination never has a link without its data. Returns the bytes copied.
+ */
+export async function replicateS3(
+  d: Deployment,
+  client: S3Client,
+  from: RegionDeployment,
+  to: RegionDeployment,
+  repository: string,
+  digests: readonly string[],
+): Promise<number> {
+  if (!from.bucket || !to.bucket || !d.swift) throw new Error('replicateS3 needs two S3 regions');
+  const links = (await listObjects(client, from.bucket, `${V2}/repositories/${repository}/`)).filter(
+    (o) => !o.key.includes('/_uploads/'),
+  );
+  const blobs = await Promise.all(
+    digests.map(async (digest) => {
+      const key = blobDataKey(digest);
+      const found = await listObjects(client, from.bucket as string, key);
+      return { key, size: found.find((o) => o.key === key)?.size ?? 0 };
+    }),
+  );
+  let copied = 0;
+  for (const o of [...blobs, ...links]) {
+    await client.send(
+      new CopyObjectCommand({
+        Bucket: to.bucket,
+        Key: o.key,
+        CopySource: `${from.bucket}/${o.key.split('/').map(encodeURIComponent).join('/')}`,
+      }),
+      { abortSignal: AbortSignal.timeout(S3_TIMEOUT_MS) },
+    );
+    copied += o.size;
+  }
+  return copied;
+}
