@@ -33,15 +33,21 @@ export type KeyDoc = {
 /** Normalises what YAML (or an environment variable) gave before `inner` checks it. */
 function fromYaml(inner: z.ZodType, keepEmpty = false): (value: unknown) => unknown {
   const type = inner._zod.def.type;
-  // An empty integer or boolean stays an error: must be an integer, got "".
-  const emptyIsValue = keepEmpty || type === 'number' || type === 'boolean';
+  // Only where text is expected: an empty integer, list or mapping stays an error.
+  const emptyIsUnset = !keepEmpty && takesText(inner);
   return (value) => {
-    if (value === null || (value === '' && !emptyIsValue)) return undefined;
+    if (value === null || (value === '' && emptyIsUnset)) return undefined;
     if (typeof value !== 'string') return value;
     if (type === 'number' && /^-?\d+$/.test(value.trim())) return Number(value);
     if (type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
     return value;
   };
+}
+
+function takesText(schema: z.core.$ZodType): boolean {
+  const def = schema._zod.def as z.core.$ZodTypeDef & { in?: z.core.$ZodType };
+  if (def.type === 'pipe' && def.in) return takesText(def.in);
+  return def.type === 'string' || def.type === 'enum' || def.type === 'literal';
 }
 
 export function required<T extends z.ZodType>(inner: T, doc: KeyDoc) {

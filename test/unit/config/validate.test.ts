@@ -244,10 +244,20 @@ describe('configuration: how values are written', () => {
     expect(result.config.telemetry).toMatchObject({ serviceName: 'geosync', logLevel: 'info' });
   });
 
-  test("an empty integer is an error, but '' turns the Envoy access log off", () => {
-    expect(problemsOf(`${valid()}\ndrainMs: ''\n`)).toEqual(['drainMs: must be an integer, got ""']);
+  test("'' is not set only where text is expected; it turns the Envoy access log off", () => {
+    expect(problemsOf(`${valid()}\ndrainMs: ''\nlocate: ''\npreference: ''\n`)).toEqual([
+      'drainMs: must be an integer, got ""',
+      'preference: must be a list, got ""',
+      'locate: must be a mapping, got ""',
+    ]);
     const result = loadConfigText(`${valid()}\nenvoy: { accessLogPath: '' }\n`);
     expect(result.ok && result.config.envoy.accessLogPath).toBe('');
+  });
+
+  test('a value of the wrong type is a problem, not an exception', () => {
+    expect(problemsOf(`${valid()}\nenvoy: { localRegistry: { healthCheck: { path: 1.5 } } }\n`)).toEqual([
+      'envoy.localRegistry.healthCheck.path: must be a string, got number 1.5',
+    ]);
   });
 
   test('a bad key does not hide a rule broken elsewhere in its section', () => {
