@@ -1,6 +1,7 @@
 /** `geosync` command line: dispatches to one command and returns its exit code. */
 import { checkConfigCommand } from './check-config';
 import { EXIT, type CliIo, type Command } from './command';
+import { configSchemaCommand } from './config-schema';
 import { envoyConfigCommand } from './envoy-config';
 import { serveCommand } from './serve';
 import { stalenessCommand } from './staleness';
@@ -9,6 +10,7 @@ import { VERSION } from '../version';
 export const COMMANDS: readonly Command[] = [
   serveCommand,
   checkConfigCommand,
+  configSchemaCommand,
   envoyConfigCommand,
   stalenessCommand,
 ];

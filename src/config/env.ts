@@ -1,61 +1,57 @@
 /**
- * Environment variables that override documented keys. This is the only module that reads
- * process.env; everything else receives the merged, validated configuration.
+ * Environment variables that override keys of the file: the keys declared with `env` (file.ts and
+ * sections/), read off the JSON Schema. This is the only module that reads process.env; everything
+ * else receives the merged, validated configuration.
  */
-import type { Obj } from './reader';
-
-/** Top-level overrides: variable name → dotted key. */
-export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['GEOSYNC_REGION', ['region']],
-  ['GEOSYNC_LISTEN_GRPC', ['listen', 'grpc']],
-  ['GEOSYNC_LISTEN_ADMIN', ['listen', 'admin']],
-  ['GEOSYNC_LOOKUP_TIMEOUT_MS', ['lookupTimeoutMs']],
-  ['GEOSYNC_DRAIN_MS', ['drainMs']],
-  ['GEOSYNC_LOG_LEVEL', ['telemetry', 'logLevel']],
-  ['GEOSYNC_OTLP_ENDPOINT', ['telemetry', 'otlpEndpoint']],
-];
-
-/** `GEOSYNC_S3_<REGION>_ACCESS_KEY_ID` etc.: keeps secrets out of the YAML (e.g. from a Kubernetes Secret). */
-export function regionCredentialVariable(
-  region: string,
-  field: 'ACCESS_KEY_ID' | 'SECRET_ACCESS_KEY' | 'SESSION_TOKEN',
-): string {
-  return `GEOSYNC_S3_${region.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${field}`;
-}
+import { envVariables } from './reference/env-variables';
 
 export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Variables that override one key of the file: name → key path. */
+export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[]]> = envVariables()
+  .filter((v) => !v.path.includes('[]'))
+  .map((v) => [v.name, v.path] as const);
+
+/** Variables that set a key of each region's storage (`<REGION>`: the name upper-cased, `-` → `_`). */
+const REGION_VARIABLES = envVariables().filter((v) => v.path[0] === 'regions' && v.path[1] === '[]');
 
 export function processEnv(): Env {
   return process.env;
 }
 
+export function regionVariable(pattern: string, region: string): string {
+  return pattern.replace('<REGION>', region.toUpperCase().replace(/[^A-Z0-9]/g, '_'));
+}
+
 /** Returns a copy of `raw` with the overrides applied (the input is not modified). */
-export function applyEnvOverrides(raw: Obj, env: Env): Obj {
+export function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
   const merged = structuredClone(raw);
   for (const [name, path] of ENV_OVERRIDES) {
     const value = env[name];
-    if (value === undefined || value === '') continue;
-    let node: Obj = merged;
-    for (const key of path.slice(0, -1)) {
-      const next = node[key];
-      if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
-      node = node[key] as Obj;
-    }
-    node[path[path.length - 1] as string] = value;
+    if (value !== undefined && value !== '') setIn(merged, path, value);
   }
   const regions = merged.regions;
-  if (Array.isArray(regions)) {
-    for (const region of regions) {
-      if (typeof region !== 'object' || region === null || typeof region.name !== 'string') continue;
-      const storage = region.storage;
-      if (typeof storage !== 'object' || storage === null || storage.type !== 's3') continue;
-      const id = env[regionCredentialVariable(region.name, 'ACCESS_KEY_ID')];
-      const secret = env[regionCredentialVariable(region.name, 'SECRET_ACCESS_KEY')];
-      const token = env[regionCredentialVariable(region.name, 'SESSION_TOKEN')];
-      if (id) storage.accessKeyId = id;
-      if (secret) storage.secretAccessKey = secret;
-      if (token) storage.sessionToken = token;
+  if (!Array.isArray(regions)) return merged;
+  for (const region of regions) {
+    if (!isMapping(region) || typeof region.name !== 'string' || !isMapping(region.storage)) continue;
+    for (const v of REGION_VARIABLES) {
+      const value = env[regionVariable(v.name, region.name)];
+      // Credentials only for the storage kind that has them (a stray variable changes nothing).
+      if (value && region.storage.type === v.storageType) setIn(region, v.path.slice(2), value);
     }
   }
   return merged;
+}
+
+function setIn(target: Record<string, unknown>, path: readonly string[], value: string): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (!isMapping(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

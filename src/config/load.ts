@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { applyEnvOverrides, processEnv, type Env } from './env';
-import type { ConfigProblem, Obj } from './reader';
+import { problem, type ConfigProblem } from './problems';
 import type { LoadOptions } from './schema';
 import { validateConfig, type ValidationResult } from './validate';
 
@@ -32,10 +32,8 @@ export function loadConfigText(text: string, env: Env = {}, opts: LoadOptions = 
     };
   }
   const raw: unknown = doc.toJS();
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return fail('(root)', 'must be a mapping of configuration keys');
-  }
-  return validateConfig(applyEnvOverrides(raw as Obj, env), env, opts);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return validateConfig(raw, env, opts);
+  return validateConfig(applyEnvOverrides(raw as Record<string, unknown>, env), env, opts);
 }
 
 export function formatProblems(problems: readonly ConfigProblem[]): string {
@@ -43,5 +41,5 @@ export function formatProblems(problems: readonly ConfigProblem[]): string {
 }
 
 function fail(path: string, message: string): ValidationResult {
-  return { ok: false, problems: [{ path, message }] };
+  return { ok: false, problems: [problem(path, message)] };
 }

@@ -4,10 +4,8 @@
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto
  */
 import { isIP } from 'node:net';
-import type { ListenAddress } from '../config/schema';
-import type { ClusterTuning } from './cluster-options';
+import type { ClusterTuning, EnvoyOptions, ListenAddress } from '../config/schema';
 import { duration, EXT, NAMES, TYPE } from './names';
-import type { EnvoyOptions } from './options';
 
 type Json = Record<string, unknown>;
 

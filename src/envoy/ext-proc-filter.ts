@@ -8,7 +8,7 @@
 import { ATTRIBUTE, HEADER } from '../extproc/headers';
 import { METADATA_NAMESPACE } from '../extproc/replies';
 import { duration, EXT, NAMES, TYPE } from './names';
-import type { EnvoyOptions } from './options';
+import type { EnvoyOptions } from '../config/schema';
 
 type Json = Record<string, unknown>;
 

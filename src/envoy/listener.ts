@@ -4,7 +4,7 @@
  */
 import { HEADER } from '../extproc/headers';
 import { EXT, NAMES, TYPE } from './names';
-import type { EnvoyOptions } from './options';
+import type { EnvoyOptions } from '../config/schema';
 
 type Json = Record<string, unknown>;
 

@@ -6,9 +6,8 @@
  * (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_connection_management#internal-redirects).
  */
 import { HEADER } from '../extproc/headers';
-import type { ClusterTuning } from './cluster-options';
+import type { ClusterTuning, EnvoyOptions } from '../config/schema';
 import { duration, EXT, NAMES, siblingCluster, siblingRoute, siblingVirtualHost, TYPE } from './names';
-import type { EnvoyOptions } from './options';
 
 type Json = Record<string, unknown>;
 

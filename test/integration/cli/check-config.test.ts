@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, runCli } from '../../support/geosync-cli';
 
@@ -12,6 +13,18 @@ describe('geosync CLI', () => {
     expect(r.stderr).toContain('  regions[1].storage.root: must be an absolute path, got "rel/path"');
     expect(r.stderr).toContain('  lookupTimeoutMs: must be >= 1, got -1');
     expect(r.stderr.trim().split('\n')).toHaveLength(10);
+  });
+
+  test('check-config suggests the key a typo meant', async () => {
+    const r = await runCli(['check-config', '--config', path.join(fixtures, 'unknown-key.yaml')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('  lookupTimout: unknown key (did you mean lookupTimeoutMs?)');
+  });
+
+  test('config-schema prints the published JSON Schema', async () => {
+    const r = await runCli(['config-schema']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toBe(readFileSync(path.join(ROOT, 'deploy/config/geosync.schema.json'), 'utf8'));
   });
 
   test('check-config on a valid file exits 0', async () => {

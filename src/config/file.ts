@@ -1,0 +1,53 @@
+/**
+ * The configuration file of one geosync instance (one region), declared once: every key's type,
+ * default, bounds and description. The JSON Schema (json-schema.ts), the README tables
+ * (reference/), the environment overrides (env.ts) and the TypeScript types (schema.ts) are all
+ * derived from it. Rules that relate keys to each other are in rules/.
+ */
+import { z } from 'zod';
+import { defaulted, integer, optional, required } from './keys';
+import { envoySection } from './sections/envoy';
+import { freshnessSection } from './sections/freshness';
+import { listenSection } from './sections/listen';
+import { locateSection } from './sections/locate';
+import { notificationsSection } from './sections/notifications';
+import { regionsSchema } from './sections/regions';
+import { stalenessSection } from './sections/staleness';
+import { telemetrySection } from './sections/telemetry';
+
+export const configFile = z.strictObject({
+  region: required(z.string(), {
+    description: "this replica's region; one of `regions[].name`",
+    env: 'GEOSYNC_REGION',
+  }),
+  listen: listenSection,
+  // Envoy's ext_proc `message_timeout` defaults to 200 ms; the lookup must finish well before it.
+  lookupTimeoutMs: defaulted(integer(1, 10_000), 150, {
+    description:
+      "deadline of one lookup; must stay below Envoy's ext_proc `message_timeout` (default 200 ms)",
+    env: 'GEOSYNC_LOOKUP_TIMEOUT_MS',
+  }),
+  drainMs: defaulted(integer(0, 600_000), 5000, {
+    description: 'after SIGTERM: NOT_SERVING at once, open streams answered this long, then exit 0',
+    env: 'GEOSYNC_DRAIN_MS',
+  }),
+  regions: regionsSchema,
+  preference: optional(z.array(z.string({ error: 'must be a region name' })), {
+    description:
+      'sibling regions in the order they are preferred as a source (unlisted siblings follow, in `regions` order)',
+    defaultText: '`regions` order',
+  }),
+  proxyManifestHeadByDigest: defaulted(z.boolean(), true, {
+    description:
+      'proxy `HEAD /v2/<name>/manifests/<digest>`. containerd resolves pulls by digest (pinned images) with it, but its pusher also HEADs each manifest before the PUT and skips the PUT on 200; set `false` if you push manifests that may already exist in a sibling but not locally (retags, reproducible builds) before replication',
+  }),
+  freshness: freshnessSection,
+  locate: locateSection,
+  telemetry: telemetrySection,
+  notifications: notificationsSection,
+  staleness: stalenessSection,
+  envoy: envoySection,
+});
+
+/** The file after parsing: defaults applied and single values normalised, before rules/ relate them. */
+export type ConfigFile = z.output<typeof configFile>;

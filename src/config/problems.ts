@@ -1,0 +1,101 @@
+/**
+ * Problems of a configuration, each with the path of the offending key, in the words the
+ * reference uses: the schema library's issues are translated here, the rules in rules/ write
+ * theirs directly.
+ */
+import type { z } from 'zod';
+import { closestKey } from './suggest';
+
+export interface ConfigProblem {
+  /** Dotted path of the offending key, e.g. `regions[1].storage.bucket`; `(root)` for the file. */
+  readonly path: string;
+  readonly message: string;
+}
+
+type Path = readonly PropertyKey[];
+
+export function problem(path: Path | string, message: string): ConfigProblem {
+  return { path: typeof path === 'string' ? path : formatPath(path), message };
+}
+
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || '(root)';
+}
+
+export function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `"${value}"`;
+  return `${typeof value} ${String(value)}`;
+}
+
+const EXPECTED: Record<string, string> = {
+  object: 'must be a mapping',
+  record: 'must be a mapping',
+  array: 'must be a list',
+  string: 'must be a string',
+  number: 'must be an integer',
+  int: 'must be an integer',
+  boolean: 'must be true or false',
+};
+
+/**
+ * Translates the schema's issues. Keys the schema does not know are one problem each, with the
+ * closest known key when one is close (a typo must not silently fall back to a default).
+ */
+export function issueProblems(issues: readonly z.core.$ZodIssue[], knownKeys: KnownKeys): ConfigProblem[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'unrecognized_keys') return [problem(issue.path, issue.message)];
+    const known = knownKeys.get(formatPath(issue.path)) ?? [];
+    return issue.keys.map((key) => problem([...issue.path, key], unknownKey(key, known)));
+  });
+}
+
+function unknownKey(key: string, known: readonly string[]): string {
+  const near = closestKey(key, known);
+  return near ? `unknown key (did you mean ${near}?)` : `unknown key (known keys: ${known.join(', ')})`;
+}
+
+/** The keys an object declares, by the path of the object, for the unknown-key messages. */
+export type KnownKeys = Map<string, readonly string[]>;
+
+/**
+ * The message of an issue the schema did not word itself. Called once per issue with the
+ * schema that raised it; records the keys of objects that met unknown keys in `knownKeys`.
+ */
+export function issueMessage(knownKeys: KnownKeys) {
+  return (issue: z.core.$ZodRawIssue): string | undefined => {
+    const got = describe(issue.input);
+    switch (issue.code) {
+      case 'invalid_type':
+        if (issue.input === undefined) return 'is required';
+        return `${EXPECTED[issue.expected] ?? `must be ${issue.expected}`}, got ${got}`;
+      case 'too_small':
+        return `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}, got ${got.replace(/^number /, '')}`;
+      case 'too_big':
+        return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}, got ${got.replace(/^number /, '')}`;
+      case 'invalid_value':
+        return `must be one of ${issue.values.map(String).join(', ')}, got ${got}`;
+      case 'invalid_union': {
+        // A discriminated union (regions[].storage) reports at the discriminator's path.
+        if (!('discriminator' in issue) || typeof issue.discriminator !== 'string') return undefined;
+        const value = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
+        if (value === undefined || value === null || value === '') return 'is required';
+        return `must be one of ${(issue.options as unknown[]).map(String).join(', ')}, got ${describe(value)}`;
+      }
+      case 'unrecognized_keys': {
+        const shape = (issue.inst?._zod.def as { shape?: object } | undefined)?.shape;
+        knownKeys.set(formatPath(issue.path ?? []), Object.keys(shape ?? {}));
+        return 'unknown key';
+      }
+      default:
+        return undefined;
+    }
+  };
+}

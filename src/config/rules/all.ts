@@ -1,0 +1,31 @@
+/** Every cross-field rule, in the order their problems are listed (after the schema's own). */
+import type { Rule } from './context';
+import {
+  envoyAdminApart,
+  healthCheckTimeoutBelowInterval,
+  hostMatchingFitsRegions,
+  messageTimeoutExceedsLookup,
+  siblingsAreRegions,
+} from './envoy';
+import { listenersDiffer } from './listen';
+import { notificationsSecretSet } from './notifications';
+import {
+  preferenceNamesSiblings,
+  regionIsDeclared,
+  regionsAreDistinct,
+  s3CredentialsPaired,
+} from './regions';
+
+export const RULES: readonly Rule[] = [
+  regionsAreDistinct,
+  s3CredentialsPaired,
+  regionIsDeclared,
+  listenersDiffer,
+  preferenceNamesSiblings,
+  notificationsSecretSet,
+  envoyAdminApart,
+  hostMatchingFitsRegions,
+  messageTimeoutExceedsLookup,
+  siblingsAreRegions,
+  healthCheckTimeoutBelowInterval,
+];

@@ -1,0 +1,90 @@
+/** Rules between `envoy:` and the rest of the file, and between the levels of cluster tuning. */
+import { defaultMessageTimeoutMs, localTuning, mergeTuning, sharedHost, siblingBase } from '../envoy-options';
+import { problem, type ConfigProblem } from '../problems';
+import type { Salvaged } from '../salvage';
+import type { ClusterTuning, ClusterTuningOverrides } from '../sections/cluster-tuning';
+import { namedRegions, type Rule } from './context';
+
+// Envoy stops waiting at message_timeout and (failure_mode_allow) passes the 404 on: a lookup
+// allowed to run longer would always lose the race and its answer would be thrown away.
+// https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/ext_proc.proto
+export const messageTimeoutExceedsLookup: Rule = (ctx) => {
+  const lookup = ctx.file.lookupTimeoutMs;
+  if (lookup === undefined) return [];
+  const timeout = ctx.file.envoy?.extProc?.messageTimeoutMs ?? defaultMessageTimeoutMs(lookup);
+  if (timeout > lookup) return [];
+  return [
+    problem('envoy.extProc.messageTimeoutMs', `must exceed lookupTimeoutMs (${lookup}), got ${timeout}`),
+  ];
+};
+
+export const envoyAdminApart: Rule = (ctx) => {
+  const { listener, admin } = ctx.file.envoy ?? {};
+  if (admin?.port === undefined || admin.port === 0) return [];
+  if (admin.port !== listener?.port || admin.address !== listener.address) return [];
+  return [problem('envoy.admin.port', 'must differ from envoy.listener.port')];
+};
+
+/**
+ * Without a port in host matching, regions sharing a host name (loopback test stacks) would have
+ * the same virtual host domains: the default is then false, and an explicit true is an error.
+ */
+export const hostMatchingFitsRegions: Rule = (ctx) => {
+  if (ctx.file.envoy?.ignorePortInHostMatching !== true) return [];
+  const clash = sharedHost(namedUrls(ctx));
+  if (clash === undefined) return [];
+  return [
+    problem(
+      'envoy.ignorePortInHostMatching',
+      `must be false: ${clash}, so virtual hosts must match host:port`,
+    ),
+  ];
+};
+
+export const siblingsAreRegions: Rule = (ctx) => {
+  const names = namedRegions(ctx).map(({ region }) => region.name);
+  const raw = (ctx.raw.envoy as { siblings?: unknown } | undefined)?.siblings;
+  const keys = raw && typeof raw === 'object' ? Object.keys(raw) : [];
+  return keys.flatMap((name) => {
+    const path = ['envoy', 'siblings', name];
+    if (name === ctx.file.region) return [problem(path, 'is this region; tune it under envoy.localRegistry')];
+    if (!names.includes(name)) return [problem(path, 'is not one of regions[].name')];
+    return [];
+  });
+};
+
+/** A health check's timeout is below its interval, at every level that sets either. */
+export const healthCheckTimeoutBelowInterval: Rule = (ctx) => {
+  const envoy = ctx.file.envoy;
+  const base = siblingBase(envoy);
+  const levels: [string[], Salvaged<ClusterTuningOverrides> | undefined, ClusterTuning][] = [
+    [['envoy', 'siblingDefaults'], envoy?.siblingDefaults, base],
+    [['envoy', 'localRegistry'], envoy?.localRegistry, localTuning(envoy)],
+    ...Object.entries(envoy?.siblings ?? {}).map(
+      ([name, own]): [string[], Salvaged<ClusterTuningOverrides> | undefined, ClusterTuning] => [
+        ['envoy', 'siblings', name],
+        own,
+        mergeTuning(base, own),
+      ],
+    ),
+  ];
+  const out: ConfigProblem[] = [];
+  for (const [path, own, tuning] of levels) {
+    // Inherited values were checked where they were written; only this level's keys count here.
+    if (own?.healthCheck?.timeoutMs === undefined && own?.healthCheck?.intervalMs === undefined) continue;
+    if (tuning.healthCheck.timeoutMs < tuning.healthCheck.intervalMs) continue;
+    out.push(
+      problem(
+        [...path, 'healthCheck', 'timeoutMs'],
+        `must be below intervalMs (${tuning.healthCheck.intervalMs})`,
+      ),
+    );
+  }
+  return out;
+};
+
+function namedUrls(ctx: Parameters<Rule>[0]): { name: string; url: string }[] {
+  return namedRegions(ctx).flatMap(({ region }) =>
+    region.url ? [{ name: region.name, url: region.url }] : [],
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * `envoy:`: everything `geosync envoy-config` needs beyond the regions themselves
+ * (src/envoy/bootstrap.ts). Declared with the rest of the file so that a typo is reported with its
+ * key path together with every other problem; envoy/README.md ("Tunables") documents it.
+ */
+import { z } from 'zod';
+import { absolutePath, defaulted, integer, optional, required, section } from '../keys';
+import {
+  clusterTuningOverrides,
+  clusterTuningShape,
+  CLUSTER_DEFAULTS,
+  LOCAL_CLUSTER_DEFAULTS,
+} from './cluster-tuning';
+
+/** Envoy's ext_proc `message_timeout` defaults to 200 ms; geosync's must exceed lookupTimeoutMs. */
+export const MESSAGE_TIMEOUT = { minMs: 200, marginMs: 50 } as const;
+
+const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, {
+  error: (iss) => `must be an IP address or host name, got "${String(iss.input)}"`,
+});
+
+const offOrAbsolutePath = z.string().refine((v) => v === '' || v.startsWith('/'), {
+  error: (iss) => `must be an absolute path, got "${String(iss.input)}"`,
+});
+
+function socket(what: string, address: string, port: number) {
+  return {
+    address: defaulted(host, address, { description: `${what}: IP address or host name` }),
+    port: defaulted(integer(0, 65535), port, { description: `${what}: port` }),
+  };
+}
+
+const listener = section(
+  {
+    ...socket('where clients connect', '0.0.0.0', 8080),
+    tls: optional(
+      z.strictObject({
+        certChain: required(absolutePath(), { description: 'PEM certificate chain' }),
+        privateKey: required(absolutePath(), { description: 'PEM private key' }),
+      }),
+      {
+        description:
+          'terminate TLS in Envoy (ALPN h2, http/1.1). Leave unset when a load balancer terminates TLS',
+        defaultText: 'none (plain HTTP)',
+      },
+    ),
+  },
+  { description: "Envoy's listener for registry clients." },
+);
+
+const admin = section(
+  socket("Envoy's admin interface (keep it on loopback: it can change Envoy's state)", '127.0.0.1', 9901),
+  {
+    description: "Envoy's admin interface.",
+  },
+);
+
+const localRegistry = section(
+  {
+    ...socket(
+      'the registry next to this Envoy (a host name uses `LOGICAL_DNS`, an IP address `STATIC`)',
+      '127.0.0.1',
+      5000,
+    ),
+    tls: defaulted(z.boolean(), false, {
+      description: 'the registry speaks https; its certificate is verified against `caFile` and `sni`',
+    }),
+    sni: optional(z.string(), {
+      description: 'SNI and certificate name of an https local registry',
+      defaultText: '`address`',
+    }),
+    ...clusterTuningShape(LOCAL_CLUSTER_DEFAULTS),
+  },
+  {
+    description:
+      'The local registry and the tuning of its two clusters (`local_registry`, `local_registry_direct`).',
+  },
+);
+
+const extProc = section(
+  {
+    messageTimeoutMs: optional(integer(1, 60_000), {
+      description:
+        "ext_proc `message_timeout`: how long Envoy waits for geosync's reply. **It must exceed `lookupTimeoutMs`**; otherwise Envoy gives up first, and a found sibling is thrown away. Raise `lookupTimeoutMs` and this together for far regions",
+      defaultText: `\`max(${MESSAGE_TIMEOUT.minMs}, lookupTimeoutMs + ${MESSAGE_TIMEOUT.marginMs})\``,
+    }),
+    connectTimeoutMs: defaulted(integer(1, 60_000), 250, {
+      description:
+        'connect timeout to geosync. Short on purpose: geosync is local, and a dead geosync must fail open fast',
+    }),
+    // Below 1000: Node's HTTP/2 server (nghttp2) sends GOAWAY after a burst of ~1000 stream
+    // resets on one connection, and Envoy resets every ext_proc stream it closes first.
+    maxStreamsPerConnection: defaulted(integer(1, 900), 500, {
+      description:
+        '`max_requests_per_connection` of the `geosync_ext_proc` cluster. Envoy closes an ext_proc stream it is done with by a half-close and an RST_STREAM; Node\'s HTTP/2 server (nghttp2\'s rapid-reset protection) answers a burst of about 1000 resets on one connection with GOAWAY, which would fail every stream in flight (and pass their 404s). geosync ends streams itself whenever it can, so Envoy usually sends no reset; this cap keeps any one connection below the burst even when every stream is reset (e.g. a herd of proxied pulls). Only 404s open streams at all. Lower it if you see `geosync_extproc_streams_total{geosync_how="cancelled"}` grow with `cluster.geosync_ext_proc.upstream_cx_destroy_remote`',
+    }),
+  },
+  { description: 'The ext_proc filter and its `geosync_ext_proc` cluster.' },
+);
+
+export const envoySection = section(
+  {
+    listener,
+    admin,
+    // Route configuration `ignore_port_in_host_matching`, chosen over the HCM's
+    // strip_any_host_port (see the description).
+    ignorePortInHostMatching: optional(z.boolean(), {
+      description:
+        "Route configuration `ignore_port_in_host_matching`: `registry-c.example.com:8443` matches the domain `registry-c.example.com`, for client requests and for the router's lookup of an internal-redirect target (which sees the Location's `host:port`). geosync does not use the HCM's `strip_any_host_port`: it is not applied to that lookup (a sibling on a non-default port would get its 307 sent to the client) and it strips the port from the Host header the registry sees, which breaks the upload URLs distribution builds from it. It must be `false` when regions differ only by port (loopback test stacks): the domains are then `host:port`",
+      defaultText: '`true`, or `false` when two regions share a host name',
+    }),
+    localRegistry,
+    extProc,
+    siblingDefaults: section(clusterTuningShape(CLUSTER_DEFAULTS), {
+      description: 'Cluster tuning for every sibling region (the cluster tuning keys)',
+      defaultText: 'see below',
+    }),
+    siblings: optional(z.record(z.string(), clusterTuningOverrides), {
+      description:
+        'Overrides for one sibling, by region name: the cluster tuning keys, over `siblingDefaults`. Example: a longer connect timeout for the farthest region',
+      defaultText: '`siblingDefaults`',
+    }),
+    accessLogPath: defaulted(
+      offOrAbsolutePath,
+      '/dev/stdout',
+      { description: "file access log of the HCM; `''` turns it off" },
+      true,
+    ),
+  },
+  { description: 'What `geosync envoy-config` needs beyond the regions.', docs: 'envoy/README.md' },
+);

@@ -1,0 +1,17 @@
+/**
+ * `freshness:`: the bounded-staleness check of tags the local registry serves (a tag re-pointed in
+ * a sibling is served fresh within `tagMaxStalenessMs`; src/decide/freshness.ts, README
+ * "Staleness bound").
+ */
+import { defaulted, integer, section } from '../keys';
+
+export const freshnessSection = section(
+  {
+    // One hour at most: a longer bound is replication's own lag, not a freshness promise.
+    tagMaxStalenessMs: defaulted(integer(0, 3_600_000), 0, {
+      description:
+        'tag freshness: a local 200 to a manifest by tag is served from a sibling whose tag moved past the local digest, with answers reused for at most this long (T); 0 = off. Regenerate the Envoy bootstrap after changing 0 ↔ non-zero (its matcher then lets those 200s through). See README "Staleness bound"',
+    }),
+  },
+  { description: 'Tag freshness.' },
+);

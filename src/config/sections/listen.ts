@@ -1,0 +1,46 @@
+/** `listen:`: where geosync itself listens. */
+import { z } from 'zod';
+import { defaulted, section } from '../keys';
+
+export type ListenAddress =
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
+  | { readonly kind: 'unix'; readonly path: string };
+
+export function parseListen(value: string): ListenAddress | undefined {
+  if (value.startsWith('unix:')) {
+    const path = value.slice('unix:'.length);
+    return path.startsWith('/') ? { kind: 'unix', path } : undefined;
+  }
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port > 65535) return undefined;
+  return { kind: 'tcp', host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+export function formatListen(address: ListenAddress): string {
+  return address.kind === 'unix' ? `unix:${address.path}` : `${address.host}:${address.port}`;
+}
+
+/** `host:port` (IPv6 in brackets) or `unix:/absolute/path`, parsed to a ListenAddress. */
+const address = z
+  .string()
+  .refine((v) => parseListen(v) !== undefined, {
+    error: (iss) => `must be host:port or unix:PATH, got "${String(iss.input)}"`,
+  })
+  .transform((v) => parseListen(v) as ListenAddress);
+
+export const listenSection = section(
+  {
+    grpc: defaulted(address, '127.0.0.1:9002', {
+      description: 'ext_proc + `grpc.health.v1` (`host:port` or `unix:/path`)',
+      env: 'GEOSYNC_LISTEN_GRPC',
+    }),
+    admin: defaulted(address, '127.0.0.1:9003', {
+      description:
+        'HTTP `/healthz`, `/readyz`, `/metrics`, `/staleness`, and `POST notifications.path` when enabled',
+      env: 'GEOSYNC_LISTEN_ADMIN',
+    }),
+  },
+  { description: 'Where geosync listens.' },
+);

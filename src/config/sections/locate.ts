@@ -1,0 +1,71 @@
+/** `locate:`: how geosync looks for content in the sibling regions' storage (src/locate/). */
+import { z } from 'zod';
+import { defaulted, integer, section } from '../keys';
+
+const cache = section(
+  {
+    maxEntries: defaulted(integer(0), 100_000, { description: 'entries of the lookup cache at most' }),
+    maxBytes: defaulted(integer(0), 32 * 1024 * 1024, { description: 'bytes of the lookup cache at most' }),
+    digestTtlMs: defaulted(integer(0), 10 * 60_000, {
+      description: 'positive entries for digests (content-addressed, immutable)',
+    }),
+    tagTtlMs: defaulted(integer(0, 300_000), 5_000, { description: 'positive entries for tags (tags move)' }),
+    negativeTtlMs: defaulted(integer(0, 10_000), 2_000, {
+      description: '"nowhere" entries; short, so that a miss never hides content that has just landed',
+    }),
+  },
+  { description: 'the lookup cache' },
+);
+
+const breaker = section(
+  {
+    failureThreshold: defaulted(integer(1), 5, {
+      description: "consecutive probe errors/timeouts that open a region's circuit breaker",
+    }),
+    coolDownMs: defaulted(integer(1), 10_000, {
+      description: 'an open region is skipped this long, then one trial probe',
+    }),
+  },
+  { description: "each region's circuit breaker" },
+);
+
+const healthCheck = section(
+  {
+    enabled: defaulted(z.boolean(), false, {
+      description:
+        'periodically `GET <url>/v2/` of each sibling; a region whose registry is down is not chosen',
+    }),
+    intervalMs: defaulted(integer(100), 5_000, { description: 'time between two checks of a region' }),
+    timeoutMs: defaulted(integer(1), 1_000, { description: 'timeout of one check' }),
+    unhealthyThreshold: defaulted(integer(1), 2, {
+      description: "consecutive failed checks before a region's registry counts as down",
+    }),
+  },
+  { description: "health checks of the sibling regions' registries" },
+);
+
+export const locateSection = section(
+  {
+    hedgeMs: defaulted(integer(0, 1000), 10, {
+      description: 'after a less preferred region answers "found", wait this long for a more preferred one',
+    }),
+    probeBlobData: defaulted(z.boolean(), true, {
+      description: 'also require the blob `data` object (replication can copy a link before its data)',
+    }),
+    // A lookup takes one slot per key (link and blob data: 2), so fewer than 2 would turn every
+    // blob lookup into an overflow; more than the S3 agent's sockets per region (256,
+    // src/storage/s3-probe.ts) would queue probes in the agent instead of answering overflow.
+    maxConcurrentProbesPerRegion: defaulted(integer(2, 256), 256, {
+      description:
+        'in-flight storage requests per region (a blob lookup takes 2); overflow answers "not found" instead of queueing past the deadline',
+    }),
+    keepWarmIntervalMs: defaulted(integer(0, 3_600_000), 15_000, {
+      description:
+        "geosync opens each sibling's storage connection before it reports ready, and re-opens it this often (a HEAD of a key distribution never writes), so a first pull does not spend its deadline on a TCP/TLS handshake; 0 = only at start",
+    }),
+    cache,
+    breaker,
+    healthCheck,
+  },
+  { description: 'How geosync finds content in the sibling regions.' },
+);
