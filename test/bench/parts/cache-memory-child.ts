@@ -10,6 +10,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { buildLocator } from '../../../src/app/locator-factory';
+import { admissionFor } from '../../../src/locate/admission';
 import { loadConfigText } from '../../../src/config/load';
 import { parseDigest, type Digest } from '../../../src/oci/reference';
 import type { ObjectProbe, ProbeResult } from '../../../src/storage/probe';
@@ -34,9 +35,6 @@ export interface CacheMemoryResult extends CacheMemoryInput {
   readonly msBeforeFull: number;
   readonly gc: boolean;
 }
-
-/** Lookups in flight at once: 2 storage requests each stay under maxConcurrentProbesPerRegion (256). */
-const BATCH = 100;
 
 /** A probe that finds every key at once, without I/O. */
 const instantProbe: ObjectProbe = {
@@ -65,6 +63,9 @@ regions:
   - { name: b, url: "http://127.0.0.1:5102", storage: { type: filesystem, root: /nonexistent/b } }
 `);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  // Lookups in flight at once: no more than load shedding admits before it has learnt anything
+  // (src/locate/admission.ts), so every lookup is done and cached, none answered `shed`.
+  const batchSize = admissionFor(parsed.config.locate.maxConcurrentProbesPerRegion).initial;
   const evictions: Record<string, number> = { expired: 0, entries: 0, bytes: 0 };
   const locator = buildLocator(parsed.config, {
     wrapProbe: () => instantProbe,
@@ -76,12 +77,12 @@ regions:
   const before = memory();
   const started = performance.now();
   let beforeFull: { lookups: number; ms: number } | undefined;
-  for (let i = 0; i < input.lookups; i += BATCH) {
+  for (let i = 0; i < input.lookups; i += batchSize) {
     if (!beforeFull && Object.values(evictions).some((n) => n > 0)) {
       beforeFull = { lookups: i, ms: performance.now() - started };
     }
     const batch = [];
-    for (let j = i; j < Math.min(input.lookups, i + BATCH); j++) {
+    for (let j = i; j < Math.min(input.lookups, i + batchSize); j++) {
       batch.push(locator.locate({ kind: 'blob', repository: 'team/app', digest: digest(j) }, signal));
     }
     for (const r of await Promise.all(batch)) {
