@@ -7,7 +7,7 @@
  * Environment: BENCH_OUT (output directory, default test/bench/results), BENCH_PARTS (e.g. "1,3"),
  * BENCH_SCALE=smoke (every piece at a tiny size: proves the code runs, measures nothing),
  * BENCH_REPLICATION_LAG_S and BENCH_RETRY_SLEEP_S (part 4), BENCH_LOOKUP_TIMEOUT_MS (geosync's
- * lookupTimeoutMs in parts 2-4, stack/s3-stack.ts), VEGETA_BIN, ENVOY_BIN.
+ * lookupTimeoutMs in parts 2-4 and 7, stack/s3-stack.ts), VEGETA_BIN, ENVOY_BIN.
  */
 import path from 'node:path';
 import { ROOT } from '../support/geosync-cli';

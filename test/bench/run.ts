@@ -1,7 +1,8 @@
 /**
- * One run of the benchmark: the six parts of issue 14 in an order that shares what can be
- * shared (the in-process parts first, then the filesystem deployment of part 1, then one S3
- * deployment for parts 2-4), then the results written as JSON, Markdown and SVG.
+ * One run of the benchmark: the six parts of issue 14 and part 7 (issue 12: what tag freshness
+ * costs) in an order that shares what can be shared (the in-process parts first, then the
+ * filesystem deployment of part 1, then one S3 deployment for parts 2-4, then part 7's own), then
+ * the results written as JSON, Markdown and SVG.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ import { extprocOverhead } from './parts/extproc-overhead';
 import { herdPart, herdRows, type HerdRow } from './parts/herd';
 import { localHits } from './parts/local-hits';
 import { rescuedPulls } from './parts/rescued-pulls';
+import { startFreshnessStack, tagFreshness } from './parts/tag-freshness';
 import { writeRun } from './report/write';
 import type { BenchRun, Machine, PartResult } from './results';
 import type { BenchScale } from './scale';
@@ -22,13 +24,13 @@ import { s3HerdEnv, startFsHerdEnv } from './stack/herd-env';
 import { startS3Stack, type S3Stack } from './stack/s3-stack';
 import { Vegeta, vegetaBinary } from './tools/vegeta';
 
-export const ALL_PARTS = [1, 2, 3, 4, 5, 6] as const;
+export const ALL_PARTS = [1, 2, 3, 4, 5, 6, 7] as const;
 
 export interface RunOptions {
   readonly scale: BenchScale;
   readonly outDir: string;
   readonly parts?: readonly number[];
-  /** geosync's lookupTimeoutMs in parts 2-4 (default: stack/s3-stack.ts LOOKUP_TIMEOUT_MS). */
+  /** geosync's lookupTimeoutMs in parts 2-4 and 7 (default: stack/s3-stack.ts LOOKUP_TIMEOUT_MS). */
   readonly lookupTimeoutMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -91,6 +93,15 @@ export async function runBench(
           log('part 3: herd on Swift S3');
           await herdIn(() => herdRows(ctx, s3HerdEnv(stack, opts.scale.herd.s3Sizes)));
         }
+      } finally {
+        await stack.stop();
+      }
+    }
+    if (wanted.has(7)) {
+      log('starting three regions on Swift S3, tag freshness on in b');
+      const stack = await startFreshnessStack(opts.lookupTimeoutMs);
+      try {
+        await step(7, 'a tag GET with tag freshness on vs off', () => tagFreshness(ctx, stack));
       } finally {
         await stack.stop();
       }

@@ -49,6 +49,14 @@ export interface BenchScale {
     readonly concurrency: number;
     readonly heapStreams: number;
   };
+  readonly freshness: {
+    /** GETs of a tag never checked before (each a cache miss), after `warmup` of them. */
+    readonly misses: number;
+    /** GETs of one tag within T (each a cache hit). */
+    readonly hits: number;
+    readonly warmup: number;
+    readonly rttMs: number;
+  };
   readonly memory: {
     /** Entry caps, each asked a few more distinct lookups than it holds. */
     readonly caps: readonly number[];
@@ -74,6 +82,7 @@ export const FULL: BenchScale = {
   herd: { s3Sizes: [100], fsSizes: [100, 1000, 5000], layerSizes: [64 * KiB], rttMs: 20 },
   alternatives: { lagSeconds: 10, retrySleepSeconds: 5, rttMs: 20, layerSizes: [4 * MiB, 1 * MiB] },
   extproc: { streams: 1500, rounds: 5, concurrency: 64, heapStreams: 10_000 },
+  freshness: { misses: 200, hits: 200, warmup: 10, rttMs: 20 },
   memory: { caps: [10_000, 100_000, 1_000_000], defaultsLookups: 200_000, isolate: true },
 };
 
@@ -84,6 +93,7 @@ export const SMOKE: BenchScale = {
   herd: { s3Sizes: [3], fsSizes: [5], layerSizes: [1 * KiB], rttMs: 2 },
   alternatives: { lagSeconds: 1, retrySleepSeconds: 0.5, rttMs: 2, layerSizes: [1 * KiB] },
   extproc: { streams: 40, rounds: 1, concurrency: 4, heapStreams: 40 },
+  freshness: { misses: 3, hits: 3, warmup: 1, rttMs: 2 },
   memory: { caps: [1000], defaultsLookups: 2000, isolate: false },
 };
 

@@ -1,7 +1,8 @@
 /**
  * The deployment parts 2-4 share: three regions (a, b, c) on Swift S3 (one bucket each), each
  * with its registry, `geosync serve` and Envoy from the generated bootstrap, every setting at its
- * default but `lookupTimeoutMs` (LOOKUP_TIMEOUT_MS). Cross-region links are the delaying proxies of
+ * default but `lookupTimeoutMs` (LOOKUP_TIMEOUT_MS) (part 7 starts its own, with tag freshness on in
+ * region b). Cross-region links are the delaying proxies of
  * test/support/deployment.ts; `setRttMs` changes all of them at once between measurements.
  * Swift's access log is collected (tools/storage-requests.ts) to count storage requests per key.
  */
@@ -34,7 +35,7 @@ export interface S3Stack {
 }
 
 export async function startS3Stack(
-  opts: Pick<DeploymentOptions, 'circuitBreakers' | 'lookupTimeoutMs'> = {},
+  opts: Pick<DeploymentOptions, 'circuitBreakers' | 'lookupTimeoutMs' | 'tagMaxStalenessMs'> = {},
 ): Promise<S3Stack> {
   const storageLog = await StorageRequestLog.start();
   let d: Deployment;
