@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Deployment, RegionDeployment } from '../support/deployment';
 import { ENVOY_STAT } from '../support/envoy';
+import { scrape, sum } from '../support/prometheus';
 import { skopeoPull } from '../support/skopeo';
 import type { OciImage, OciIndex } from '../support/oci-image';
 
@@ -257,22 +258,11 @@ export async function replicateS3(
 // Counters
 
 /** The sum of the samples of `name` whose labels include all of `labels`, from Prometheus text. */
-export function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
-      total += Number(line.split(' ').pop());
-    }
-  }
-  return total;
-}
+export const sampleSum = sum;
 
 /** geosync's `/metrics` of a region. */
-export async function geosyncMetrics(region: RegionDeployment): Promise<string> {
-  const res = await fetch(`${region.adminUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
-  if (res.status !== 200) throw new Error(`${region.adminUrl}/metrics answered ${res.status}`);
-  return res.text();
+export function geosyncMetrics(region: RegionDeployment): Promise<string> {
+  return scrape(region.adminUrl);
 }
 
 /** `geosync_decisions_total` for `outcome` (and `kind`), summed over the other labels. */

@@ -1,7 +1,7 @@
 /**
  * What the benchmark reads off the running deployment: geosync's `/metrics`, Envoy's admin stats,
- * and a region's bucket. (test/e2e/helpers.ts has the same readers; they use jest's `expect`
- * elsewhere in that file, which the bench's build does not have, hence these.)
+ * and a region's bucket. (test/e2e/helpers.ts has readers like these; it uses jest's `expect`,
+ * which the bench's build does not have, hence these, on test/support's.)
  */
 import {
   CopyObjectCommand,
@@ -11,26 +11,15 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Deployment, RegionDeployment } from '../../support/deployment';
 import { ENVOY_STAT } from '../../support/envoy';
+import { scrape, sum as sampleSum } from '../../support/prometheus';
 
 const V2 = 'docker/registry/v2';
 const S3_TIMEOUT_MS = 30_000;
 
-/** The sum of the samples of `name` whose labels include all of `labels` (Prometheus text). */
-export function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
-      total += Number(line.split(' ').pop());
-    }
-  }
-  return total;
-}
+export { sampleSum };
 
-export async function geosyncMetrics(region: RegionDeployment): Promise<string> {
-  const res = await fetch(`${region.adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  if (res.status !== 200) throw new Error(`${region.adminUrl}/metrics answered ${res.status}`);
-  return res.text();
+export function geosyncMetrics(region: RegionDeployment): Promise<string> {
+  return scrape(region.adminUrl);
 }
 
 /** geosync's decisions by outcome, and its lookups' count and total time, at one moment. */

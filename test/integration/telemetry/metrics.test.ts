@@ -4,6 +4,7 @@
  * is a real registry (filesystem driver) with an image pushed by skopeo.
  */
 import type { OciImage } from '../../support/oci-image';
+import { sum } from '../../support/prometheus';
 import { startServeFixture, type ServeFixture } from '../../support/serve-fixture';
 import {
   ExtProcTestClient,
@@ -40,17 +41,6 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
       return Number(line.split(' ').pop());
   }
   return undefined;
-}
-
-/** The sum of every sample of `name` whose labels include all of `labels` (all its series). */
-function total(text: string, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      sum += Number(line.split(' ').pop());
-  }
-  return sum;
 }
 
 test('decision counters, lookup histogram and time-to-pullable histogram count the traffic', async () => {
@@ -94,7 +84,7 @@ test('decision counters, lookup histogram and time-to-pullable histogram count t
   expect(sample(text, 'geosync_unreplicated_pulls_total', { ...pair, geosync_result: 'rescued' })).toBe(2);
   expect(text).not.toContain('geosync_staleness_seconds');
   // Three pulls rescued from a, one of each kind.
-  expect(total(text, 'geosync_pulls_rescued_total', { geosync_source_region: 'a' })).toBe(3);
+  expect(sum(text, 'geosync_pulls_rescued_total', { geosync_source_region: 'a' })).toBe(3);
   for (const kind of ['manifest_by_tag', 'manifest_by_digest', 'blob']) {
     expect(
       sample(text, 'geosync_pulls_rescued_total', { geosync_source_region: 'a', geosync_kind: kind }),
