@@ -95,7 +95,7 @@ export async function cacheMemory(ctx: BenchContext): Promise<PartResult> {
     title: 'Memory of the lookup cache',
     method:
       'The locator `geosync serve` builds, with its storage probe replaced by one that finds everything ' +
-      'at once, asked distinct blob lookups (`team/app`, one digest each, 100 in flight): ' +
+      'at once, asked distinct blob lookups (`team/app`, one digest each, 64 in flight: as many as load shedding first admits): ' +
       `${num(OVERFLOW)} more than each explicit cap (maxBytes out of the way), ` +
       `${num(s.defaultsLookups)} with the default bounds. Memory after a full GC, each size in a fresh ` +
       'Node process; baseline: that process before the first lookup. Time per lookup: before the first ' +
