@@ -210,20 +210,15 @@ export class StreamProcessor {
     target: Parameters<Locator['locate']>[0],
     cancelled: AbortSignal,
   ): Promise<LocateResult> {
-    let timedOut = false;
-    const result = await this.bounded(
+    return this.bounded(
       (signal) =>
         this.ctx.locator.locate(target, signal).catch((err: unknown): LocateResult => ({
           outcome: 'error',
           code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
         })),
       cancelled,
-      (late): LocateResult => {
-        timedOut = late;
-        return late ? TIMEOUT : CANCELLED;
-      },
+      (timedOut) => (timedOut ? TIMEOUT : CANCELLED),
     );
-    return timedOut && result.outcome !== 'found' ? TIMEOUT : result;
   }
 
   /**

@@ -90,6 +90,9 @@ export class TagFreshness {
     const stop = setDeadline(this.opts.clock, () => controller.abort(), this.opts.workTimeoutMs);
     try {
       return await this.judge(repository, tag, localDigest, controller.signal);
+    } catch (err) {
+      // A probe that throws instead of answering: fail open like any other storage error.
+      return { verdict: 'error', code: `threw:${(err as Error)?.name ?? 'unknown'}` };
     } finally {
       stop();
     }
