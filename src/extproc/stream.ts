@@ -5,9 +5,8 @@
  * Protocol: envoy/service/ext_proc/v3/external_processor.proto; Envoy waits for one reply per
  * message within `message_timeout`, so every path below ends in a reply or a clean stream end.
  */
-import { untilAborted } from '../abort/until-aborted';
+import { bounded } from '../abort/bounded';
 import type { Clock } from '../clock/clock';
-import { setDeadline } from '../clock/deadline';
 import type { DecisionRecord } from '../decide/decision';
 import { classify, freshnessRecord, planResponse, recordFor, redirectLocation } from '../decide/decision';
 import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
@@ -39,8 +38,11 @@ export interface StreamContext {
   readonly onDecision: (record: DecisionRecord, meta: RequestMeta) => void;
   /** Tracing of one stream; absent: no spans. */
   readonly newStreamTrace?: () => StreamTrace;
-  /** Tag freshness of local 200s (freshness.tagMaxStalenessMs > 0); absent: off. */
-  readonly freshness?: Pick<TagFreshness, 'check'>;
+  /**
+   * Tag freshness of local 200s (freshness.tagMaxStalenessMs > 0); absent: off. `cached`, when
+   * given, answers a check reused within T without the deadline's machinery.
+   */
+  readonly freshness?: Pick<TagFreshness, 'check'> & Partial<Pick<TagFreshness, 'cached'>>;
 }
 
 /**
@@ -151,25 +153,16 @@ export class StreamProcessor {
     if (plan.action === 'freshness') return this.checkFreshness(plan, cancelled);
 
     const target = plan.classification.target;
-    const started = this.ctx.clock.now();
-    const result = this.trace
-      ? await this.trace.lookup(() => this.lookup(target, cancelled))
-      : await this.lookup(target, cancelled);
-    const lookupMs = this.ctx.clock.now() - started;
+    const { value: result, lookupMs } = await this.timed(() => this.lookup(target, cancelled));
     // Envoy cancelled the stream: nothing will be sent, and a client that went away is no error.
     if (cancelled.aborted) return responseContinueReply({ outcome: 'pass', kind: target.kind, lookupMs });
     const url = result.outcome === 'found' ? this.ctx.regionUrls.get(result.region) : undefined;
-    if (result.outcome === 'found' && (url === undefined || !this.request)) {
-      // The locator named a region this instance has no URL for: a wiring bug, and the 404 passes.
-      const record = recordFor(target.kind, { outcome: 'error', code: 'no_region_url' }, lookupMs);
-      this.decide(record);
-      return responseContinueReply(record);
-    }
-    const record = recordFor(target.kind, result, lookupMs);
-    this.decide(record);
-    if (url !== undefined && this.request)
-      return redirectReply(redirectLocation(url, this.request.path), record);
-    return responseContinueReply(record);
+    // A region this instance has no URL for is a wiring bug: the 404 passes.
+    const found = result.outcome !== 'found' || url !== undefined;
+    return this.answer(
+      recordFor(target.kind, found ? result : { outcome: 'error', code: 'no_region_url' }, lookupMs),
+      url,
+    );
   }
 
   /**
@@ -182,23 +175,37 @@ export class StreamProcessor {
   ): Promise<ProcessingResponse> {
     const freshness = this.ctx.freshness as NonNullable<StreamContext['freshness']>;
     const { repository, tag } = plan.target;
-    const started = this.ctx.clock.now();
-    const run = () =>
-      this.bounded(
-        (signal) => freshness.check(repository, tag, plan.localDigest, signal).then((c) => c.result),
-        cancelled,
-        (timedOut): FreshnessResult =>
-          timedOut ? { verdict: 'timeout' } : { verdict: 'error', code: 'cancelled' },
-      );
-    const result = this.trace ? await this.trace.lookup(run) : await run();
-    const lookupMs = this.ctx.clock.now() - started;
+    // The common case of a herd: the answer is reused within T, so no deadline is needed.
+    const reused = freshness.cached?.(repository, tag, plan.localDigest);
+    const { value: result, lookupMs } = reused
+      ? { value: reused, lookupMs: 0 }
+      : await this.timed(() =>
+          this.bounded(
+            (signal) => freshness.check(repository, tag, plan.localDigest, signal).then((c) => c.result),
+            cancelled,
+            (timedOut): FreshnessResult =>
+              timedOut ? { verdict: 'timeout' } : { verdict: 'error', code: 'cancelled' },
+          ),
+        );
     if (cancelled.aborted)
       return responseContinueReply({ outcome: 'pass', kind: 'manifest_by_tag', lookupMs });
     const url = result.verdict === 'newer' ? this.ctx.regionUrls.get(result.region) : undefined;
-    const record = freshnessRecord(
-      result.verdict === 'newer' && url === undefined ? { verdict: 'error', code: 'no_region_url' } : result,
-      lookupMs,
+    const known = result.verdict !== 'newer' || url !== undefined;
+    return this.answer(
+      freshnessRecord(known ? result : { verdict: 'error', code: 'no_region_url' }, lookupMs),
+      url,
     );
+  }
+
+  /** `run`, traced as the stream's lookup, and how long it took. */
+  private async timed<T>(run: () => Promise<T>): Promise<{ value: T; lookupMs: number }> {
+    const started = this.ctx.clock.now();
+    const value = this.trace ? await this.trace.lookup(run) : await run();
+    return { value, lookupMs: this.ctx.clock.now() - started };
+  }
+
+  /** Records the decision and replies: a 307 to `url` when there is one, else the response as is. */
+  private answer(record: DecisionRecord, url: string | undefined): ProcessingResponse {
     this.decide(record);
     if (url !== undefined && this.request)
       return redirectReply(redirectLocation(url, this.request.path), record);
@@ -221,35 +228,13 @@ export class StreamProcessor {
     );
   }
 
-  /**
-   * `work` with the lookup deadline and Envoy's cancellation: resolves with its value, or with
-   * `interrupted(timedOut)` the moment either comes first. The signal given to `work` aborts then.
-   */
-  private async bounded<T>(
+  /** `work` within the lookup deadline and until Envoy cancels the stream (src/abort/bounded.ts). */
+  private bounded<T>(
     work: (signal: AbortSignal) => Promise<T>,
     cancelled: AbortSignal,
     interrupted: (timedOut: boolean) => T,
   ): Promise<T> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const stopTimer = setDeadline(
-      this.ctx.clock,
-      () => {
-        timedOut = true;
-        controller.abort();
-      },
-      this.ctx.lookupTimeoutMs,
-    );
-    const onCancel = () => controller.abort();
-    cancelled.addEventListener('abort', onCancel, { once: true });
-    if (cancelled.aborted) controller.abort();
-    try {
-      return await untilAborted(work(controller.signal), controller.signal, () => interrupted(timedOut));
-    } finally {
-      stopTimer();
-      cancelled.removeEventListener('abort', onCancel);
-      controller.abort();
-    }
+    return bounded(this.ctx.clock, this.ctx.lookupTimeoutMs, cancelled, work, interrupted);
   }
 
   private captureMeta(requestId: string | undefined, traceparent: string | undefined): void {

@@ -57,11 +57,12 @@ export class TagFreshness {
   private readonly inflight = new Coalescer<FreshnessResult>();
 
   constructor(private readonly opts: TagFreshnessOptions) {
-    this.cache = new TtlLruCache<FreshnessResult>(
-      { maxEntries: opts.maxEntries ?? 10_000, maxBytes: Number.MAX_SAFE_INTEGER },
-      opts.clock,
-      () => 0,
-    );
+    this.cache = TtlLruCache.byCount<FreshnessResult>(opts.maxEntries ?? 10_000, opts.clock);
+  }
+
+  /** The answer reused for this tag and local digest, if one is (no storage, no waiting). */
+  cached(repository: string, tag: string, localDigest: string): FreshnessResult | undefined {
+    return this.cache.get(cacheKey(repository, tag, localDigest));
   }
 
   /** Resolves (never rejects) with the verdict, or `timeout` as soon as `signal` aborts. */
@@ -71,7 +72,7 @@ export class TagFreshness {
     localDigest: string,
     signal: AbortSignal,
   ): Promise<FreshnessCheck> {
-    const key = `${repository}:${tag}@${localDigest}`;
+    const key = cacheKey(repository, tag, localDigest);
     const cached = this.cache.get(key);
     if (cached) return { result: cached, shared: 'cache' };
     const { promise, joined } = this.inflight.run(key, async () => {
@@ -146,6 +147,10 @@ export class TagFreshness {
     ]);
     return { ...state, localIndexHasCurrent: known(localHasIt), indexHasLocal: known(siblingHasLocal) };
   }
+}
+
+function cacheKey(repository: string, tag: string, localDigest: string): string {
+  return `${repository}:${tag}@${localDigest}`;
 }
 
 function known(r: ProbeResult): boolean | undefined {

@@ -9,24 +9,20 @@
  * has whole seconds, a filesystem's mtime milliseconds.
  */
 import type { Clock } from '../clock/clock';
+import { setDeadline } from '../clock/deadline';
+import type { RegionProbe } from '../locate/probe-locator';
 import type { Digest } from '../oci/reference';
 import { manifestRevisionLinkKey } from '../storage/keys';
-import type { ObjectProbe } from '../storage/probe';
 
 export type Origin =
   | { readonly kind: 'arrival'; readonly sourceRegion: string; readonly originAt: number }
   | { readonly kind: 'origin' }
   | { readonly kind: 'unknown'; readonly reason: string };
 
-export interface SiblingProbe {
-  readonly region: string;
-  readonly probe: ObjectProbe;
-}
-
 export class OriginFinder {
   constructor(
     /** Sibling regions (never this one). */
-    private readonly siblings: readonly SiblingProbe[],
+    private readonly siblings: readonly RegionProbe[],
     private readonly timeoutMs: number,
     private readonly clock: Clock,
   ) {}
@@ -35,7 +31,7 @@ export class OriginFinder {
   async find(repository: string, digest: Digest, pushedAt: number, signal: AbortSignal): Promise<Origin> {
     const key = manifestRevisionLinkKey(repository, digest);
     const controller = new AbortController();
-    const stopTimer = this.clock.setTimer(() => controller.abort(), this.timeoutMs);
+    const stopTimer = setDeadline(this.clock, () => controller.abort(), this.timeoutMs);
     const onAbort = () => controller.abort();
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) controller.abort();

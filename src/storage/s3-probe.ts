@@ -11,18 +11,21 @@ import http from 'node:http';
 import https from 'node:https';
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/schema';
-import { untilAborted } from '../abort/until-aborted';
+import { bounded } from '../abort/bounded';
 import { systemClock } from '../clock/clock';
-import { setDeadline } from '../clock/deadline';
 import { REGISTRY_V2_ROOT } from './keys';
-import { probeError, type ObjectProbe, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
+import {
+  MAX_LINK_BYTES,
+  probeError,
+  type ObjectProbe,
+  type ProbeMiss,
+  type ProbeResult,
+  type ReadResult,
+} from './probe';
 import { classifyS3Error } from './s3-errors';
 
 /** The SDK's own timeouts, as a multiple of requestTimeoutMs (see buildS3Client). */
 const SDK_TIMEOUT_FACTOR = 10;
-
-/** A distribution link holds one digest (`sha256:` and 64 hex digits); anything larger is not a link. */
-const MAX_LINK_BYTES = 4096;
 
 /** Sockets per region: above the per-region probe cap there is nothing to gain. */
 const MAX_SOCKETS = 256;
@@ -78,7 +81,7 @@ export class S3Probe implements ObjectProbe {
     );
   }
 
-  /** GetObject of a link; a body over MAX_LINK_BYTES is not a link and is refused. */
+  /** GetObject of a link: its first MAX_LINK_BYTES at most (a Range request). */
   read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
     return this.bounded(opts.signal, async (signal): Promise<ReadResult> => {
       const out = await this.client.send(
@@ -99,41 +102,26 @@ export class S3Probe implements ObjectProbe {
   }
 
   /**
-   * One S3 request, bounded: one controller stops it at the caller's abort or at the probe's own
-   * timeout, which, like the lookup's deadline, first lets an answer that has arrived be read.
+   * One S3 request, bounded: stopped at the caller's abort or at the probe's own timeout, which,
+   * like the lookup's deadline, first lets an answer that has arrived be read (src/abort/bounded.ts).
    * Resolves with a value whatever happens underneath (an SDK error becomes a classified result).
    */
-  private async bounded<R extends ProbeResult | ReadResult>(
+  private bounded<R extends ProbeResult | ReadResult>(
     signal: AbortSignal,
     send: (signal: AbortSignal) => Promise<R>,
   ): Promise<R | ProbeMiss> {
-    if (signal.aborted) return probeError('aborted', 'aborted before the probe started');
-    const controller = new AbortController();
-    let timedOut = false;
-    const stopTimer = setDeadline(
+    if (signal.aborted) return Promise.resolve(probeError('aborted', 'aborted before the probe started'));
+    const timeoutMs = this.storage.requestTimeoutMs;
+    return bounded<R | ProbeMiss>(
       systemClock,
-      () => {
-        timedOut = true;
-        controller.abort();
-      },
-      this.storage.requestTimeoutMs,
+      timeoutMs,
+      signal,
+      (s) => send(s).catch(classifyS3Error),
+      (timedOut) =>
+        timedOut
+          ? probeError('timeout', `no answer within ${timeoutMs} ms`)
+          : probeError('aborted', 'lookup cancelled'),
     );
-    const onAbort = (): void => controller.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const interrupted = (): ProbeMiss =>
-      timedOut
-        ? probeError('timeout', `no answer within ${this.storage.requestTimeoutMs} ms`)
-        : probeError('aborted', 'lookup cancelled');
-    const request = send(controller.signal).catch((err: unknown): ProbeMiss =>
-      controller.signal.aborted ? interrupted() : classifyS3Error(err),
-    );
-    try {
-      // Answers the moment the controller aborts, whatever the SDK is still doing underneath.
-      return await untilAborted(request, controller.signal, interrupted);
-    } finally {
-      stopTimer();
-      signal.removeEventListener('abort', onAbort);
-    }
   }
 
   /**
