@@ -54,7 +54,7 @@ export async function probeLanes(
     const answers = lanes.map((lane, i) => {
       const verdict = new Promise<Blame | undefined>((resolve) => verdicts.push(resolve));
       return lane.ask(keys, controller.signal, verdict).then((answer) => {
-        heard[i] ??= answer.status === 'skipped' ? 'skipped' : isSilence(answer) ? 'silent' : 'answered';
+        heard[i] = answer.status === 'skipped' ? 'skipped' : isSilence(answer) ? 'silent' : 'answered';
         return answer;
       });
     });

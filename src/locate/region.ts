@@ -29,11 +29,16 @@ export function probeKeys(
     let done = false;
     const settle = (): void => {
       if (done) return;
-      if (results.some((r) => r?.status === 'not_found')) {
-        done = true;
-        return resolve({ status: 'not_found' });
+      // Any key not there decides; a plain "not there" wins over a 403 (S3 without ListBucket).
+      let denied = false;
+      for (const r of results) {
+        if (r?.status === 'not_found') {
+          done = true;
+          return resolve({ status: 'not_found' });
+        }
+        if (r?.status === 'error' && r.kind === 'denied') denied = true;
       }
-      if (results.some((r) => r?.status === 'error' && r.kind === 'denied')) {
+      if (denied) {
         done = true;
         return resolve({ status: 'not_found', denied: true });
       }

@@ -7,10 +7,14 @@ import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { untilAborted } from '../abort/until-aborted';
 import { REGISTRY_V2_ROOT } from './keys';
-import { probeError, type ObjectProbe, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
-
-/** A distribution link holds one digest; anything larger is not a link. */
-const MAX_LINK_BYTES = 4096;
+import {
+  MAX_LINK_BYTES,
+  probeError,
+  type ObjectProbe,
+  type ProbeMiss,
+  type ProbeResult,
+  type ReadResult,
+} from './probe';
 
 export class FsProbe implements ObjectProbe {
   private readonly base: string;
@@ -22,11 +26,11 @@ export class FsProbe implements ObjectProbe {
     this.base = path.resolve(root, REGISTRY_V2_ROOT);
   }
 
-  async head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
+  head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
     return this.bounded(key, opts.signal, (file) => this.stat(file));
   }
 
-  async read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
+  read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
     return this.bounded(key, opts.signal, (file) => this.readLink(file));
   }
 
@@ -78,9 +82,10 @@ export class FsProbe implements ObjectProbe {
 
   private failure(err: unknown): ProbeMiss {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return { status: 'not_found' };
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENAMETOOLONG') {
+      return { status: 'not_found' };
+    }
     if (code === 'EACCES' || code === 'EPERM') return probeError('denied', code);
-    if (code === 'ENAMETOOLONG') return { status: 'not_found' };
     return probeError('unavailable', code ?? String(err));
   }
 

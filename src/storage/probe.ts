@@ -17,6 +17,12 @@ export type ProbeMiss = { readonly status: 'not_found' } | ProbeFailure;
 
 export type ProbeResult = { readonly status: 'found'; readonly lastModified: Date } | ProbeMiss;
 
+/**
+ * How much of an object `read` returns at most: a distribution link holds one digest (`sha256:`
+ * and 64 hex digits); a larger object is not a link, and what is read of it fails to parse.
+ */
+export const MAX_LINK_BYTES = 4096;
+
 /** A small object's content (a distribution link: one digest), for `read`. */
 export type ReadResult =
   { readonly status: 'found'; readonly text: string; readonly lastModified: Date } | ProbeMiss;
@@ -32,7 +38,7 @@ export interface ObjectProbe {
   head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult>;
   /**
    * Reads a small object (a distribution link, e.g. a tag's `current/link`), with the same
-   * promises as `head`. Reads at most a few KiB: links are one digest.
+   * promises as `head`. Reads at most MAX_LINK_BYTES: links are one digest.
    */
   read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult>;
   /**
