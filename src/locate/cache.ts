@@ -33,6 +33,11 @@ export class TtlLruCache<V> {
     private readonly onEvict: (reason: CacheEvictionReason) => void = () => {},
   ) {}
 
+  /** A cache bounded by its number of entries alone (values too small to weigh). */
+  static byCount<V>(maxEntries: number, clock: Clock): TtlLruCache<V> {
+    return new TtlLruCache<V>({ maxEntries, maxBytes: Number.MAX_SAFE_INTEGER }, clock, () => 0);
+  }
+
   get size(): number {
     return this.entries.size;
   }

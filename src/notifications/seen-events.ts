@@ -17,11 +17,7 @@ export class SeenEvents {
     private readonly opts: { readonly maxEntries: number; readonly ttlMs: number } = SEEN_EVENTS_DEFAULTS,
   ) {
     // Ids are short (UUIDs): the entry bound is the one that matters.
-    this.ids = new TtlLruCache<true>(
-      { maxEntries: opts.maxEntries, maxBytes: Number.MAX_SAFE_INTEGER },
-      clock,
-      () => 0,
-    );
+    this.ids = TtlLruCache.byCount<true>(opts.maxEntries, clock);
   }
 
   /** True the first time `id` is seen (within the TTL), false for a re-delivery. */

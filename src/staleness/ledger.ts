@@ -31,11 +31,7 @@ export class StalenessLedger {
     const w = () => new SampleWindow(clock, bounds);
     for (const s of siblings) this.pairs.set(s, { lag: w(), pullable: w(), rescued: w(), missed: w() });
     this.originPushes = w();
-    this.firstRescues = new TtlLruCache<true>(
-      { maxEntries: bounds.maxSamples, maxBytes: Number.MAX_SAFE_INTEGER },
-      clock,
-      () => 0,
-    );
+    this.firstRescues = TtlLruCache.byCount<true>(bounds.maxSamples, clock);
   }
 
   arrival(source: string, lagSeconds: number): void {

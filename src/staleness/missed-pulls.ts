@@ -19,11 +19,7 @@ export class MissedPulls {
     private readonly clock: Clock,
     private readonly bounds: WindowBounds,
   ) {
-    this.pending = new TtlLruCache<number[]>(
-      { maxEntries: bounds.maxSamples, maxBytes: Number.MAX_SAFE_INTEGER },
-      clock,
-      () => 0,
-    );
+    this.pending = TtlLruCache.byCount<number[]>(bounds.maxSamples, clock);
   }
 
   /** A manifest pull of `key` failed here now. */
