@@ -2,6 +2,7 @@
  * `geosync staleness --admin URL [--json]`: fetches a running geosync's `/staleness` report and
  * prints it as a table (or the JSON as served).
  */
+import { ADMIN_PATHS } from '../admin/paths';
 import type { StalenessReport } from '../staleness/report';
 import { formatStalenessTable } from '../staleness/table';
 import { EXIT, parseFlags, type Command } from './command';
@@ -24,7 +25,7 @@ export const stalenessCommand: Command = {
       io.stderr(`${errors.join('\n')}\nusage: ${this.usage}\n`);
       return EXIT.usage;
     }
-    const url = `${(admin as string).replace(/\/$/, '')}/staleness`;
+    const url = `${(admin as string).replace(/\/$/, '')}${ADMIN_PATHS.staleness}`;
     let text: string;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });

@@ -39,8 +39,6 @@ export type BreakerConfig = LocateConfig['breaker'];
 export type HealthCheckConfig = LocateConfig['healthCheck'];
 export type TelemetryConfig = DeepReadonly<ConfigFile['telemetry']>;
 export type LogLevel = TelemetryConfig['logLevel'];
-export type StalenessConfig = DeepReadonly<ConfigFile['staleness']>;
-export type FreshnessConfig = DeepReadonly<ConfigFile['freshness']>;
 
 export interface NotificationsConfig {
   readonly enabled: boolean;

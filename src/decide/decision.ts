@@ -67,9 +67,11 @@ export function planResponse(classification: Classification, facts: ResponseFact
   const target = classification.target;
   if (facts.status === NOT_FOUND) return { action: 'lookup', classification };
   if (facts.status === OK && facts.tagFreshness && target.kind === 'manifest_by_tag') {
-    const digest = facts.contentDigest !== undefined ? parseDigest(facts.contentDigest) : undefined;
-    // Without the registry's own digest there is nothing to compare: the 200 passes.
-    if (digest) return { action: 'freshness', target, localDigest: `${digest.algorithm}:${digest.hex}` };
+    // Without the registry's own digest there is nothing to compare: the 200 passes. parseDigest
+    // accepts only the canonical form, so the header's text is the digest as storage writes it.
+    if (facts.contentDigest !== undefined && parseDigest(facts.contentDigest)) {
+      return { action: 'freshness', target, localDigest: facts.contentDigest };
+    }
   }
   return { action: 'continue', record: { outcome: 'pass', kind: target.kind } };
 }

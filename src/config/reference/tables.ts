@@ -76,10 +76,7 @@ function listed({ schema }: SchemaKey): boolean {
 }
 
 function keyRow(key: SchemaKey, path: readonly string[]): Row {
-  const name = path
-    .join('.')
-    .replace(/\.\[\]/g, '[]')
-    .replace(/\.<name>/g, '.<name>');
+  const name = path.join('.').replace(/\.\[\]/g, '[]');
   const shown = key.schema.docs !== undefined ? `${name}.*` : name;
   const description = key.schema.description ?? '';
   const env = key.schema.env !== undefined ? `; environment: ${code(key.schema.env)}` : '';

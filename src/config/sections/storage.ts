@@ -64,5 +64,3 @@ const filesystem = z.strictObject({
 export const storageSchema = required(z.discriminatedUnion('type', [s3, filesystem]), {
   description: "where this region's registry stores its content",
 });
-
-export type ParsedS3Storage = z.output<typeof s3>;
