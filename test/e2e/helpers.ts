@@ -14,7 +14,7 @@ import {
   type S3Client,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import type { Deployment, RegionDeployment } from '../support/deployment';
+import { LOADED_LOOKUP_TIMEOUT_MS, type Deployment, type RegionDeployment } from '../support/deployment';
 import { ENVOY_STAT } from '../support/envoy';
 import { scrape, sum } from '../support/prometheus';
 import { skopeoPull } from '../support/skopeo';
@@ -22,17 +22,8 @@ import type { OciImage, OciIndex } from '../support/oci-image';
 
 const V2 = 'docker/registry/v2';
 
-/**
- * geosync's lookup deadline in these deployments (the default is 150 ms). Here two test files run
- * at once on 2 cores, each with its registries, geosyncs and Envoys, and Swift is one
- * Python proxy worker shared by every bucket: a HeadObject that takes 10-30 ms when idle takes
- * 150-400 ms while another file pushes layers, and the first probe of a fresh geosync process pays
- * the AWS SDK's lazy initialisation (~40 ms idle, several times that under load). With 150 ms,
- * first pulls failed now and then (a 404 after a lookup `timeout`) for reasons that belong to the
- * test machine. A lookup still returns as soon as it has its answer; only a region that never
- * answers costs the deadline, and the scenarios check lookups end well before it.
- */
-export const E2E_LOOKUP_TIMEOUT_MS = 1000;
+/** geosync's lookup deadline in the end-to-end deployments (test/support/deployment.ts says why). */
+export const E2E_LOOKUP_TIMEOUT_MS = LOADED_LOOKUP_TIMEOUT_MS;
 const S3_TIMEOUT_MS = 10_000;
 
 /** Temporary directories of one test file, removed by `removeAll()` in afterAll. */

@@ -8,18 +8,11 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Deployment, DeploymentOptions, RegionDeployment } from '../../support/deployment';
-import { startDeployment } from '../../support/deployment';
+import { LOADED_LOOKUP_TIMEOUT_MS, startDeployment } from '../../support/deployment';
 import { StorageRequestLog } from '../tools/storage-requests';
 
-/**
- * geosync's lookup deadline here, as in the end-to-end tests (test/e2e/helpers.ts
- * E2E_LOOKUP_TIMEOUT_MS, which explains it at length): the default 150 ms assumes storage that
- * answers a HeadObject in tens of milliseconds, while here one Swift proxy worker serves every
- * region's bucket on the same 2 cores as everything else, and takes 150-400 ms while a herd or a
- * push keeps it busy. With 150 ms, first pulls fail now and then for the machine's sake. A lookup
- * still returns the moment it has its answer; the parts report how long lookups really took.
- */
-export const LOOKUP_TIMEOUT_MS = 1000;
+/** geosync's lookup deadline here, as in the end-to-end tests (test/support/deployment.ts says why). */
+export const LOOKUP_TIMEOUT_MS = LOADED_LOOKUP_TIMEOUT_MS;
 
 export interface S3Stack {
   readonly d: Deployment;

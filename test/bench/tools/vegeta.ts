@@ -15,7 +15,6 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { run } from '../../support/process';
@@ -183,9 +182,4 @@ interface EncodedResult {
   readonly latency: number;
   readonly error: string;
   readonly headers: Record<string, string[]> | null;
-}
-
-/** A scratch directory for results files, removed by the caller. */
-export function vegetaWorkDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-bench-vegeta-'));
 }
