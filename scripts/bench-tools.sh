@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what `npm run bench` needs: the tests' own dependencies (scripts/install-deps.sh:
-# registries, Swift, skopeo, Envoy) and the HTTP load generator vegeta
+# Installs what `npm run bench` needs beyond the tests' own dependencies (scripts/install-deps.sh,
+# which scripts/bench.sh runs first): the HTTP load generator vegeta
 # (https://github.com/tsenart/vegeta), built from source with `go install` from the Go module proxy
 # into .bench/vegeta/<version>/ (git-ignored). Idempotent: what is already there is left alone.
 # Says what it installs.
@@ -17,7 +17,6 @@ if [[ ${1:-} == --print-path ]]; then
   exit 0
 fi
 
-bash scripts/install-deps.sh
 if [[ -x $bin ]] && "$bin" -version >/dev/null 2>&1; then
   echo "bench-tools: vegeta $VEGETA_VERSION present ($bin)"
   exit 0

@@ -11,15 +11,11 @@
  */
 import path from 'node:path';
 import { ROOT } from '../support/geosync-cli';
-import { run } from '../support/process';
 import { markdown } from './report/markdown';
 import { ALL_PARTS, runBench } from './run';
 import { SMOKE, scaleFromEnv } from './scale';
 
 async function main(): Promise<void> {
-  // Idempotent: installs only what is missing (Debian packages, npm packages, Envoy, vegeta).
-  const setup = await run('bash', [path.join(ROOT, 'scripts/bench-tools.sh')], { timeoutMs: 900_000 });
-  process.stderr.write(setup.stdout);
   const parts = process.env.BENCH_PARTS?.split(',').map(Number) ?? [...ALL_PARTS];
   if (parts.some((p) => !ALL_PARTS.includes(p as (typeof ALL_PARTS)[number]))) {
     throw new Error(`BENCH_PARTS: parts are ${ALL_PARTS.join(', ')}`);
