@@ -8,23 +8,16 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  CopyObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-  type ListObjectsV2CommandOutput,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { LOADED_LOOKUP_TIMEOUT_MS, type Deployment, type RegionDeployment } from '../support/deployment';
 import { ENVOY_STAT } from '../support/envoy';
 import { scrape, sum } from '../support/prometheus';
+import { blobDataKey, listObjects, replicateBucket, repositoryPrefix } from '../support/s3-layout';
 import { skopeoPull } from '../support/skopeo';
 import type { OciImage, OciIndex } from '../support/oci-image';
 
-const V2 = 'docker/registry/v2';
-
 /** geosync's lookup deadline in the end-to-end deployments (test/support/deployment.ts says why). */
 export const E2E_LOOKUP_TIMEOUT_MS = LOADED_LOOKUP_TIMEOUT_MS;
-const S3_TIMEOUT_MS = 10_000;
 
 /** Temporary directories of one test file, removed by `removeAll()` in afterAll. */
 export class TempDirs {
@@ -133,17 +126,7 @@ export function digestsOf(x: OciImage | OciIndex): string[] {
 
 /** Every key under `prefix` in `bucket` (paginated). */
 export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page: ListObjectsV2CommandOutput = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      { abortSignal: AbortSignal.timeout(S3_TIMEOUT_MS) },
-    );
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
+  return (await listObjects(client, bucket, prefix)).map((o) => o.key);
 }
 
 function listFiles(root: string, rel: string): string[] {
@@ -185,14 +168,7 @@ export function storageClient(d: Deployment): S3Client {
   return c;
 }
 
-export function blobDataKey(digest: string): string {
-  const [algorithm, hex] = digest.split(':') as [string, string];
-  return `${V2}/blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
-}
-
-export function repositoryPrefix(repository: string): string {
-  return `${V2}/repositories/${repository}/`;
-}
+export { blobDataKey, repositoryPrefix };
 
 /**
  * What a region's storage holds of `repository` and of the blobs `digests`: the repository's keys
@@ -214,11 +190,7 @@ export async function storedContent(
   return { repositoryKeys, blobKeys };
 }
 
-/**
- * Replication as a pipeline would do it, with the S3 API: copies every key of `repository` (links,
- * tags, revisions) and the data of each blob in `digests` from one region's bucket to another's.
- * Blobs first, links last, so the destination never has a link without its data.
- */
+/** Replication as a pipeline would do it (test/support/s3-layout.ts); returns the keys copied. */
 export async function replicateS3(
   d: Deployment,
   from: RegionDeployment,
@@ -227,22 +199,7 @@ export async function replicateS3(
   digests: readonly string[],
 ): Promise<string[]> {
   if (!from.bucket || !to.bucket) throw new Error('replicateS3 needs two S3 regions');
-  const client = storageClient(d);
-  const links = (await listKeys(client, from.bucket, repositoryPrefix(repository))).filter(
-    (k) => !k.includes('/_uploads/'),
-  );
-  const keys = [...digests.map(blobDataKey), ...links];
-  for (const key of keys) {
-    await client.send(
-      new CopyObjectCommand({
-        Bucket: to.bucket,
-        Key: key,
-        CopySource: `${from.bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
-      }),
-      { abortSignal: AbortSignal.timeout(S3_TIMEOUT_MS) },
-    );
-  }
-  return keys;
+  return (await replicateBucket(storageClient(d), from.bucket, to.bucket, repository, digests)).keys;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ export async function alternatives(ctx: BenchContext, stack: S3Stack): Promise<P
       await sleep(Math.max(0, s.lagSeconds * 1000 - (performance.now() - t0)));
       const bucketBefore = await bucketBytes(s3, b.bucket as string);
       const at = performance.now() - t0;
-      const copied = await replicateS3(d, s3, a, b, REPOSITORY, [
+      const copied = await replicateS3(s3, a, b, REPOSITORY, [
         image.manifestDigest,
         image.configDigest,
         ...image.layerDigests,

@@ -34,6 +34,7 @@ import {
 } from '../results';
 import { startNullExtProc } from '../stack/null-extproc';
 import { distribution, median, pairedRatio, summarize } from '../tools/stats';
+import { REGISTRY_V2_ROOT } from '../../../src/storage/keys';
 
 const HEX = 'f'.repeat(64);
 const THROUGHPUT_TARGET = 0.9;
@@ -118,7 +119,7 @@ function layout(root: string): void {
     `repositories/team/app/_manifests/revisions/sha256/${HEX}/link`,
     `blobs/sha256/${HEX.slice(0, 2)}/${HEX}/data`,
   ]) {
-    const file = path.join(root, 'docker/registry/v2', f);
+    const file = path.join(root, REGISTRY_V2_ROOT, f);
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, `sha256:${HEX}`);
   }

@@ -91,7 +91,7 @@ export async function tagFreshness(ctx: BenchContext, stack: S3Stack): Promise<P
   const missTags = Array.from({ length: s.misses + s.warmup }, (_, i) => `t${i + 1}`);
   for (const tag of missTags) await tagAgain(a, 't0', tag);
   const digests = [image.manifestDigest, image.configDigest, ...image.layerDigests];
-  for (const to of [b, c]) await replicateS3(stack.d, stack.s3, a, to, REPOSITORY, digests);
+  for (const to of [b, c]) await replicateS3(stack.s3, a, to, REPOSITORY, digests);
 
   const metrics = async () => {
     const text = await geosyncMetrics(b);

@@ -21,8 +21,7 @@ import { startDeployment, type Deployment, type RegionDeployment } from '../../s
 import { num } from '../results';
 import { geosyncSnapshot, replicateS3 } from '../tools/observe';
 import type { S3Stack } from './s3-stack';
-
-const V2 = 'docker/registry/v2';
+import { REGISTRY_V2_ROOT } from '../../../src/storage/keys';
 
 export interface StorageCount {
   /** The most requests one key (S3) or the mean per target (filesystem) got; the target is 1. */
@@ -71,7 +70,7 @@ export function s3HerdEnv(stack: S3Stack, sizes: readonly number[]): HerdEnv {
       };
     },
     replicate: async (repository, digests) => {
-      await replicateS3(stack.d, stack.s3, stack.a, stack.b, repository, digests);
+      await replicateS3(stack.s3, stack.a, stack.b, repository, digests);
     },
     stop: async () => {}, // the stack belongs to run.ts
   };
@@ -131,7 +130,7 @@ function replicateFs(
   };
   for (const digest of digests) {
     const hex = digest.split(':')[1] as string;
-    copy(`${V2}/blobs/sha256/${hex.slice(0, 2)}/${hex}`);
+    copy(`${REGISTRY_V2_ROOT}/blobs/sha256/${hex.slice(0, 2)}/${hex}`);
   }
-  copy(`${V2}/repositories/${repository}`);
+  copy(`${REGISTRY_V2_ROOT}/repositories/${repository}`);
 }

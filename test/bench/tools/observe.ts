@@ -3,18 +3,11 @@
  * and a region's bucket. (test/e2e/helpers.ts has readers like these; it uses jest's `expect`,
  * which the bench's build does not have, hence these, on test/support's.)
  */
-import {
-  CopyObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import type { Deployment, RegionDeployment } from '../../support/deployment';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { RegionDeployment } from '../../support/deployment';
 import { ENVOY_STAT } from '../../support/envoy';
 import { scrape, sum as sampleSum } from '../../support/prometheus';
-
-const V2 = 'docker/registry/v2';
-const S3_TIMEOUT_MS = 30_000;
+import { listObjects, replicateBucket } from '../../support/s3-layout';
 
 export { sampleSum };
 
@@ -83,69 +76,19 @@ export async function envoyCounters(region: { envoy: RegionDeployment['envoy'] }
 // ---------------------------------------------------------------------------------------------
 // A region's bucket
 
-export async function listObjects(
-  client: S3Client,
-  bucket: string,
-  prefix = '',
-): Promise<{ key: string; size: number }[]> {
-  const out: { key: string; size: number }[] = [];
-  let token: string | undefined;
-  do {
-    const page: ListObjectsV2CommandOutput = await client.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-      { abortSignal: AbortSignal.timeout(S3_TIMEOUT_MS) },
-    );
-    for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
-
 /** Total bytes stored in a bucket. */
 export async function bucketBytes(client: S3Client, bucket: string): Promise<number> {
   return (await listObjects(client, bucket)).reduce((s, o) => s + o.size, 0);
 }
 
-export function blobDataKey(digest: string): string {
-  const [algorithm, hex] = digest.split(':') as [string, string];
-  return `${V2}/blobs/${algorithm}/${hex.slice(0, 2)}/${hex}/data`;
-}
-
-/**
- * Replication as a pipeline would do it with the S3 API (as test/e2e/helpers.ts replicateS3):
- * the data of each blob first, then every key of the repository (links, tags), so the
- * destination never has a link without its data. Returns the bytes copied.
- */
+/** Replication as a pipeline would do it (test/support/s3-layout.ts); returns the bytes copied. */
 export async function replicateS3(
-  d: Deployment,
   client: S3Client,
   from: RegionDeployment,
   to: RegionDeployment,
   repository: string,
   digests: readonly string[],
 ): Promise<number> {
-  if (!from.bucket || !to.bucket || !d.swift) throw new Error('replicateS3 needs two S3 regions');
-  const links = (await listObjects(client, from.bucket, `${V2}/repositories/${repository}/`)).filter(
-    (o) => !o.key.includes('/_uploads/'),
-  );
-  const blobs = await Promise.all(
-    digests.map(async (digest) => {
-      const key = blobDataKey(digest);
-      const found = await listObjects(client, from.bucket as string, key);
-      return { key, size: found.find((o) => o.key === key)?.size ?? 0 };
-    }),
-  );
-  let copied = 0;
-  for (const o of [...blobs, ...links]) {
-    await client.send(
-      new CopyObjectCommand({
-        Bucket: to.bucket,
-        Key: o.key,
-        CopySource: `${from.bucket}/${o.key.split('/').map(encodeURIComponent).join('/')}`,
-      }),
-      { abortSignal: AbortSignal.timeout(S3_TIMEOUT_MS) },
-    );
-    copied += o.size;
-  }
-  return copied;
+  if (!from.bucket || !to.bucket) throw new Error('replicateS3 needs two S3 regions');
+  return (await replicateBucket(client, from.bucket, to.bucket, repository, digests)).bytes;
 }
