@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { LOADED_LOOKUP_TIMEOUT_MS, type Deployment, type RegionDeployment } from '../support/deployment';
-import { ENVOY_STAT } from '../support/envoy';
+import { ENVOY_STAT, statValue } from '../support/envoy';
 import { scrape, sum } from '../support/prometheus';
 import { blobDataKey, listObjects, replicateBucket, repositoryPrefix } from '../support/s3-layout';
 import { skopeoPull } from '../support/skopeo';
@@ -238,10 +238,7 @@ export interface Counters {
 export async function counters(region: RegionDeployment): Promise<Counters> {
   const metrics = await geosyncMetrics(region);
   const stats = await region.envoy.stats();
-  const stat = (name: string | RegExp) =>
-    typeof name === 'string'
-      ? (stats.get(name) ?? 0)
-      : [...stats].filter(([k]) => name.test(k)).reduce((sum, [, v]) => sum + v, 0);
+  const stat = (name: string | RegExp) => statValue(stats, name);
   return {
     redirects: stat(ENVOY_STAT.redirectsFollowed),
     extProcStreams: stat(ENVOY_STAT.extProc('streams_started')),

@@ -101,6 +101,14 @@ export interface StartEnvoyOptions {
   readonly readyTimeoutMs?: number;
 }
 
+/** One counter of a stats snapshot (0 when absent), or the sum of those whose names match. */
+export function statValue(stats: ReadonlyMap<string, number>, pattern: string | RegExp): number {
+  if (typeof pattern === 'string') return stats.get(pattern) ?? 0;
+  let sum = 0;
+  for (const [k, v] of stats) if (pattern.test(k)) sum += v;
+  return sum;
+}
+
 /** Starts Envoy on a bootstrap (YAML text, unchanged) and waits until its admin says it is live. */
 export async function startEnvoy(bootstrap: string, opts: StartEnvoyOptions): Promise<EnvoyProcess> {
   const binary = envoyBinary(opts.release ?? 'newest');
@@ -127,13 +135,7 @@ export async function startEnvoy(bootstrap: string, opts: StartEnvoyOptions): Pr
       listeners,
       logFile: proc.logFile,
       stats,
-      async stat(pattern) {
-        const all = await stats();
-        if (typeof pattern === 'string') return all.get(pattern) ?? 0;
-        let sum = 0;
-        for (const [k, v] of all) if (pattern.test(k)) sum += v;
-        return sum;
-      },
+      stat: async (pattern) => statValue(await stats(), pattern),
       close: () => stopEnvoy(proc),
     };
   } catch (err) {

@@ -5,7 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RegionDeployment } from '../../support/deployment';
-import { ENVOY_STAT } from '../../support/envoy';
+import { ENVOY_STAT, statValue } from '../../support/envoy';
 import { scrape, sum as sampleSum } from '../../support/prometheus';
 import { listObjects, replicateBucket } from '../../support/s3-layout';
 
@@ -60,7 +60,7 @@ export function snapshotDelta(before: GeosyncSnapshot, after: GeosyncSnapshot): 
 /** Envoy's counters a part reports (ENVOY_STAT names), at one moment. */
 export async function envoyCounters(region: { envoy: RegionDeployment['envoy'] }) {
   const stats = await region.envoy.stats();
-  const sum = (re: RegExp) => [...stats].filter(([k]) => re.test(k)).reduce((s, [, v]) => s + v, 0);
+  const sum = (re: RegExp) => statValue(stats, re);
   return {
     redirects: stats.get(ENVOY_STAT.redirectsFollowed) ?? 0,
     redirectsFailed: stats.get(ENVOY_STAT.redirectsFailed) ?? 0,
