@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './geosync-cli';
 import { logTail, sleep, spawnManaged, type ManagedProcess } from './process';
+import { locateEnvoy, parseEnvoyVersion } from '../../src/envoy/binary';
 
 export type EnvoyRelease = 'newest' | 'oldest';
 
@@ -35,7 +36,7 @@ export function pinnedVersions(): Record<EnvoyRelease, string> {
 
 function versionOf(binary: string): string | undefined {
   const r = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  return /version: [0-9a-f]+\/(\d+\.\d+\.\d+)/.exec(`${r.stdout}${r.stderr}`)?.[1];
+  return parseEnvoyVersion(`${r.stdout}${r.stderr}`);
 }
 
 function minor(version: string): number {
@@ -56,7 +57,7 @@ export function envoyBinary(release: EnvoyRelease = 'newest', env = process.env)
   const candidates: string[] = [];
   if (release === 'newest') {
     if (env.ENVOY_BIN) candidates.push(env.ENVOY_BIN);
-    const onPath = spawnSync('sh', ['-c', 'command -v envoy'], { encoding: 'utf8' }).stdout.trim();
+    const onPath = locateEnvoy({ PATH: env.PATH });
     if (onPath && !env.ENVOY_BIN) candidates.push(onPath);
   }
   candidates.push(path.join(ROOT, '.envoy', pinned[release], 'bin', 'envoy'));
