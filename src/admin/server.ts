@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config/schema';
 import { ADMIN_PATHS } from './paths';
+import { reply } from './reply';
 
 /** A slow or stalled client (headers or a POST body) is cut off after this long. */
 export const ADMIN_REQUEST_TIMEOUT_MS = 10_000;
@@ -29,18 +30,21 @@ export async function startAdminServer(
     const path = (req.url ?? '/').split('?')[0] as string;
     const post = postRoutes.get(path);
     if (post) {
-      if (req.method !== 'POST') return text(res, 405, 'method not allowed\n', { allow: 'POST' });
+      if (req.method !== 'POST')
+        return reply(res, 405, 'method not allowed\n', { headers: { allow: 'POST' } });
       return run(post, req, res);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return text(res, 405, 'method not allowed\n', { allow: 'GET, HEAD', connection: 'close' });
+      return reply(res, 405, 'method not allowed\n', {
+        headers: { allow: 'GET, HEAD', connection: 'close' },
+      });
     }
-    if (path === ADMIN_PATHS.healthz) return text(res, 200, 'ok\n');
+    if (path === ADMIN_PATHS.healthz) return reply(res, 200, 'ok\n');
     if (path === ADMIN_PATHS.readyz)
-      return ready() ? text(res, 200, 'ready\n') : text(res, 503, 'not ready\n');
+      return ready() ? reply(res, 200, 'ready\n') : reply(res, 503, 'not ready\n');
     const route = routes.get(path);
     if (route) return run(route, req, res);
-    text(res, 404, 'not found\n');
+    reply(res, 404, 'not found\n');
   });
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = ADMIN_REQUEST_TIMEOUT_MS;
@@ -69,21 +73,7 @@ function run(route: AdminRoute, req: http.IncomingMessage, res: http.ServerRespo
   Promise.resolve()
     .then(() => route(req, res))
     .catch(() => {
-      if (!res.headersSent) text(res, 500, 'internal error\n');
+      if (!res.headersSent) reply(res, 500, 'internal error\n');
       else res.destroy();
     });
-}
-
-function text(
-  res: http.ServerResponse,
-  status: number,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(body);
 }

@@ -13,6 +13,7 @@ import { readBoundedBody } from './bounded-body';
 import { EVENTS_MEDIA_TYPE, parseEnvelope, type RegistryEvent } from './envelope';
 import type { SeenEvents } from './seen-events';
 import type { SharedSecret } from './shared-secret';
+import { reply } from '../admin/reply';
 
 /** Far above one envelope (distribution sends about 1 KiB per event). */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -36,7 +37,8 @@ export function notificationsEndpoint(opts: NotificationsEndpointOptions): Admin
   const finish = (res: http.ServerResponse, result: NotificationResult, status: number, body: string) => {
     opts.onRequest?.(result, 0);
     if (result !== 'aborted') opts.log.debug({ result, status }, 'notification refused');
-    reply(res, status, body, { close: true });
+    // A refused request's body may still be on its way: close instead of reading it.
+    reply(res, status, body, { headers: { connection: 'close' } });
   };
   return async (req, res) => {
     if (!opts.secret.matches(req.headers)) return finish(res, 'unauthorized', 401, 'unauthorized\n');
@@ -58,20 +60,4 @@ export function notificationsEndpoint(opts: NotificationsEndpointOptions): Admin
     reply(res, 202, JSON.stringify({ accepted: fresh.length, duplicates }) + '\n', { json: true });
     if (fresh.length > 0) opts.onEvents(fresh);
   };
-}
-
-function reply(
-  res: http.ServerResponse,
-  status: number,
-  body: string,
-  opts: { close?: boolean; json?: boolean } = {},
-): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, {
-    'content-type': opts.json ? 'application/json' : 'text/plain; charset=utf-8',
-    'cache-control': 'no-store',
-    // A refused request's body may still be on its way: close instead of reading it.
-    ...(opts.close ? { connection: 'close' } : {}),
-  });
-  res.end(body);
 }
