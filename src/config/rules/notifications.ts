@@ -5,11 +5,9 @@
 import type { Env } from '../env';
 import type { ConfigFile } from '../file';
 import { problem } from '../problems';
+import { MIN_SECRET_LENGTH } from '../sections/notifications';
 import type { Salvaged } from '../salvage';
 import type { Rule } from './context';
-
-/** Shorter secrets are guessable; a generated token (`openssl rand -hex 32`) is 64 characters. */
-export const MIN_SECRET_LENGTH = 16;
 
 const KEY = 'notifications.authHeader.valueFromEnv';
 

@@ -12,6 +12,8 @@ import { defaulted, section } from '../keys';
 /** A header field name is an RFC 9110 token (https://www.rfc-editor.org/rfc/rfc9110#name-tokens). */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Shorter secrets are guessable; a generated token (`openssl rand -hex 32`) is 64 characters. */
+export const MIN_SECRET_LENGTH = 16;
 const PATH = /^\/[A-Za-z0-9._~/-]*$/;
 
 const path = z
@@ -36,8 +38,7 @@ const authHeader = section(
       }),
       'GEOSYNC_NOTIFICATIONS_SECRET',
       {
-        description:
-          "the environment variable holding the header's exact value (at least 16 characters); required when enabled, except by `envoy-config`",
+        description: `the environment variable holding the header's exact value (at least ${MIN_SECRET_LENGTH} characters); required when enabled, except by \`envoy-config\``,
         namesSecretVariable: true,
       },
     ),
