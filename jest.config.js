@@ -7,6 +7,9 @@ const base = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // Only a guard against a hang: tests assert outcomes, never speed, and on a loaded 2-core
+  // machine starting one Node process (the CLI) can take seconds. Files that wait longer set more.
+  testTimeout: 60_000,
 };
 module.exports = {
   projects: [
