@@ -1,7 +1,7 @@
 /** Reads a YAML file, applies environment overrides and validates: the only way a config is made. */
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { applyEnvOverrides, processEnv, type Env } from './env';
+import { processEnv, type Env } from './env';
 import { problem, type ConfigProblem } from './problems';
 import type { LoadOptions } from './schema';
 import { validateConfig, type ValidationResult } from './validate';
@@ -31,9 +31,7 @@ export function loadConfigText(text: string, env: Env = {}, opts: LoadOptions = 
       })),
     };
   }
-  const raw: unknown = doc.toJS();
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return validateConfig(raw, env, opts);
-  return validateConfig(applyEnvOverrides(raw as Record<string, unknown>, env), env, opts);
+  return validateConfig(doc.toJS(), env, opts);
 }
 
 export function formatProblems(problems: readonly ConfigProblem[]): string {

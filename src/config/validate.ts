@@ -3,7 +3,7 @@
  * list of problems: the schema's (file.ts) first, then the cross-field rules' (rules/), which run
  * on every part of the file that parsed, so one mistake does not hide another.
  */
-import type { Env } from './env';
+import { applyEnvOverrides, type Env } from './env';
 import { configFile } from './file';
 import { issueMessage, issueProblems, problem, type ConfigProblem, type KnownKeys } from './problems';
 import { resolveConfig } from './resolve';
@@ -17,18 +17,20 @@ export type ValidationResult =
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
 /**
- * `env` supplies secrets the file names but must not hold (rules/notifications.ts). `secrets:
+ * `env` overrides keys declared with an environment variable (env.ts) and supplies secrets the
+ * file names but must not hold (rules/notifications.ts). `secrets:
  * false` (commands that never use them, like `envoy-config`) does not require them to be set.
  */
-export function validateConfig(raw: unknown, env: Env = {}, opts: LoadOptions = {}): ValidationResult {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+export function validateConfig(doc: unknown, env: Env = {}, opts: LoadOptions = {}): ValidationResult {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     return { ok: false, problems: [problem('(root)', 'must be a mapping of configuration keys')] };
   }
+  const raw = applyEnvOverrides(doc as Record<string, unknown>, env);
   const knownKeys: KnownKeys = new Map();
   const parsed = configFile.safeParse(raw, { error: issueMessage(knownKeys), reportInput: true });
   const problems = parsed.success ? [] : issueProblems(parsed.error.issues, knownKeys);
   const file = (parsed.success ? parsed.data : salvage(configFile, raw)) as Salvaged<ConfigFile>;
-  const ctx = { file, raw: raw as Record<string, unknown>, env, secrets: opts.secrets ?? true };
+  const ctx = { file, raw, env, secrets: opts.secrets ?? true };
   problems.push(...RULES.flatMap((rule) => rule(ctx)));
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
   return { ok: true, config: deepFreeze(resolveConfig(parsed.data, env, opts)) };
