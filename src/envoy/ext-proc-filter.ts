@@ -5,22 +5,20 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/ext_proc.proto
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/match_delegate_filter
  */
+import { NOT_FOUND, OK } from '../decide/decision';
 import { ATTRIBUTE, HEADER } from '../extproc/headers';
+import { TAG_PATTERN } from '../oci/reference';
 import { METADATA_NAMESPACE } from '../extproc/replies';
 import { duration, EXT, NAMES, TYPE } from './names';
 import type { EnvoyOptions } from '../config/schema';
 
 type Json = Record<string, unknown>;
 
-/** The status geosync rescues; every other response skips the filter inside Envoy. */
-const NOT_FOUND = '404';
-const OK = '200';
-
 /**
  * A manifest by tag (a digest reference has a `:`), with or without a query. RE2, full match.
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
  */
-export const TAG_MANIFEST_PATH = '^/v2/.+/manifests/[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(?:\\?.*)?$';
+const TAG_MANIFEST_PATH = `^/v2/.+/manifests/${TAG_PATTERN}(?:\\?.*)?$`;
 
 export interface UpstreamFilterOptions {
   /** `freshness.tagMaxStalenessMs` > 0: local 200s of manifests by tag reach geosync too. */
@@ -35,10 +33,19 @@ export function upstreamFilters(opts: EnvoyOptions, filter: UpstreamFilterOption
   ];
 }
 
-const status = (code: string): Json => ({
+/** The geosync statuses: 404 rescued; 200 checked for tag freshness. Every other skips the filter. */
+const status = (code: typeof NOT_FOUND | typeof OK): Json => ({
   single_predicate: {
     input: { name: 'status', typed_config: { '@type': TYPE.statusCodeInput } },
     value_match: { exact: code },
+  },
+});
+
+/** A request header whose value matches `regex` (RE2, full match). */
+const requestHeader = (name: string, header: string, regex: string): Json => ({
+  single_predicate: {
+    input: { name, typed_config: { '@type': TYPE.requestHeaderInput, header_name: header } },
+    value_match: { safe_regex: { google_re2: {}, regex } },
   },
 });
 
@@ -54,18 +61,7 @@ function onlyWhenGeosyncActs(extProc: Json, filter: UpstreamFilterOptions): Json
   const skip = { name: 'skip', typed_config: { '@type': TYPE.skipFilter } };
   const freshTag = {
     and_matcher: {
-      predicate: [
-        status(OK),
-        {
-          single_predicate: {
-            input: {
-              name: 'path',
-              typed_config: { '@type': TYPE.requestHeaderInput, header_name: HEADER.path },
-            },
-            value_match: { safe_regex: { google_re2: {}, regex: TAG_MANIFEST_PATH } },
-          },
-        },
-      ],
+      predicate: [status(OK), requestHeader('path', HEADER.path, TAG_MANIFEST_PATH)],
     },
   };
   const acts = filter.tagFreshness
@@ -77,18 +73,7 @@ function onlyWhenGeosyncActs(extProc: Json, filter: UpstreamFilterOptions): Json
     xds_matcher: {
       matcher_list: {
         matchers: [
-          {
-            predicate: {
-              single_predicate: {
-                input: {
-                  name: 'forwarded_by',
-                  typed_config: { '@type': TYPE.requestHeaderInput, header_name: HEADER.forwardedBy },
-                },
-                value_match: { safe_regex: { google_re2: {}, regex: '.*' } },
-              },
-            },
-            on_match: { action: skip },
-          },
+          { predicate: requestHeader('forwarded_by', HEADER.forwardedBy, '.*'), on_match: { action: skip } },
           { predicate: { not_matcher: acts }, on_match: { action: skip } },
         ],
       },

@@ -10,7 +10,9 @@ const alphanumeric = '[a-z0-9]+';
 const separator = '(?:[._]|__|[-]+)';
 const pathComponent = `${alphanumeric}(?:${separator}${alphanumeric})*`;
 const name = `${pathComponent}(?:/${pathComponent})*`;
-const tag = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
+/** A tag (distribution/reference `tag`); also the RE2 pattern of Envoy's tag matcher (src/envoy). */
+export const TAG_PATTERN = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
+const tag = TAG_PATTERN;
 
 const NAME = new RegExp(`^${name}$`);
 const TAG = new RegExp(`^${tag}$`);
