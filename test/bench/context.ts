@@ -1,5 +1,5 @@
 /** What every part of the benchmark is given: its scale, the load generator, scratch space, a log. */
-import { MEDIA_TYPES } from '../support/oci-image';
+import { MANIFEST_ACCEPT as CLIENT_MANIFEST_ACCEPT } from '../support/oci-image';
 import type { BenchScale } from './scale';
 import type { Vegeta } from './tools/vegeta';
 
@@ -13,7 +13,7 @@ export interface BenchContext {
 }
 
 /** What OCI clients send with a manifest GET. */
-export const MANIFEST_ACCEPT = { accept: [MEDIA_TYPES.manifest, MEDIA_TYPES.index].join(', ') };
+export const MANIFEST_ACCEPT = { accept: CLIENT_MANIFEST_ACCEPT };
 
 export function elapsedSeconds(startedMs: number): number {
   return (performance.now() - startedMs) / 1000;

@@ -14,7 +14,7 @@ import { ENVOY_STAT, statValue } from '../support/envoy';
 import { scrape, sum } from '../support/prometheus';
 import { blobDataKey, listObjects, replicateBucket, repositoryPrefix } from '../support/s3-layout';
 import { skopeoPull } from '../support/skopeo';
-import type { OciImage, OciIndex } from '../support/oci-image';
+import { MANIFEST_ACCEPT, type OciImage, type OciIndex } from '../support/oci-image';
 
 /** geosync's lookup deadline in the end-to-end deployments (test/support/deployment.ts says why). */
 export const E2E_LOOKUP_TIMEOUT_MS = LOADED_LOOKUP_TIMEOUT_MS;
@@ -286,12 +286,7 @@ export async function waitUntil(
   }
 }
 
-export const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-].join(', ');
+export { MANIFEST_ACCEPT };
 
 /** A request through a region's Envoy, as an OCI client makes it; the body is read (or dropped). */
 export async function registryRequest(

@@ -16,6 +16,14 @@ export const MEDIA_TYPES = {
   layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
 } as const;
 
+/** The `accept` of a manifest GET as OCI clients send it (OCI and Docker manifests and indexes). */
+export const MANIFEST_ACCEPT = [
+  MEDIA_TYPES.manifest,
+  MEDIA_TYPES.index,
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+].join(', ');
+
 export interface Descriptor {
   readonly mediaType: string;
   readonly digest: string;
