@@ -201,8 +201,8 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       }
     }
     // geosync's admin ports are named in the registries' configuration (their notifications), so
-    // they are chosen before the registries start; and after every listener above that took
-    // port 0, which could otherwise be handed a port chosen here.
+    // they are chosen before the registries start (ports.ts hands out ports below the ephemeral
+    // range, so no port-0 listener can take one meanwhile).
     const adminPorts = new Map<string, number>();
     for (const p of plans) adminPorts.set(p.name, await freePort());
     /** The registry of a region sends every event to its geosync and to its sink. */
