@@ -19,7 +19,7 @@ type Envoy = ConfigFile['envoy'];
 type Overrides = Salvaged<ClusterTuningOverrides> | undefined;
 
 export function defaultMessageTimeoutMs(lookupTimeoutMs: number): number {
-  return Math.max(MESSAGE_TIMEOUT.minMs, lookupTimeoutMs + MESSAGE_TIMEOUT.marginMs);
+  return Math.max(MESSAGE_TIMEOUT.defaultMs, lookupTimeoutMs + MESSAGE_TIMEOUT.marginMs);
 }
 
 /** "regions a and b share host h" for the first two regions whose URLs share a host name. */

@@ -24,7 +24,7 @@ export const configFile = z.strictObject({
   // Envoy's ext_proc `message_timeout` defaults to 200 ms; the lookup must finish well before it.
   lookupTimeoutMs: defaulted(integer(1, 10_000), 150, {
     description:
-      "deadline of one lookup; must stay below Envoy's ext_proc `message_timeout` (default 200 ms)",
+      "deadline of one lookup in the siblings' storage (a miss then passes as the local 404); must stay below `envoy.extProc.messageTimeoutMs`",
     env: 'GEOSYNC_LOOKUP_TIMEOUT_MS',
   }),
   drainMs: defaulted(integer(0, 600_000), 5000, {

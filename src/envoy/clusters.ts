@@ -40,7 +40,19 @@ export function extProcCluster(listen: ListenAddress, opts: EnvoyOptions): Json 
         explicit_http_config: { http2_protocol_options: {} },
       },
     },
+    // Every 404 of a herd is one ext_proc stream, and on HTTP/2 `max_requests` counts streams:
+    // Envoy's default of 1024 failed the streams of a 5,000-client herd beyond it (their 404s
+    // passed). A stream lives while its upstream request to the local registry does, so the local
+    // cluster's breakers bound the streams in flight; this cluster's must never be the lower limit.
+    circuit_breakers: { thresholds: [{ priority: 'DEFAULT', ...extProcLimits(opts) }] },
   };
+}
+
+/** Every request the local registry cluster can have in flight, as streams to geosync. */
+function extProcLimits(opts: EnvoyOptions): Json {
+  const local = opts.localRegistry.tuning.circuitBreakers;
+  const streams = Math.max(local.maxConnections, local.maxRequests);
+  return { max_connections: local.maxConnections, max_pending_requests: streams, max_requests: streams };
 }
 
 /** The local registry; `upstreamFilters` (ext_proc + upstream_codec) only on the pull cluster. */

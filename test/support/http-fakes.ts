@@ -62,7 +62,11 @@ export async function startFakeServer(
         onRequest,
       )
     : http.createServer(onRequest);
-  await new Promise<void>((resolve) => server.listen(0, opts.host ?? '127.0.0.1', resolve));
+  // A deep accept queue, like a real registry's (Go listens with the system's somaxconn): Node's
+  // default of 511 drops the SYNs of a herd, and Envoy then counts connect failures.
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: opts.host ?? '127.0.0.1', backlog: 4096 }, resolve),
+  );
   return {
     port: (server.address() as AddressInfo).port,
     requests,

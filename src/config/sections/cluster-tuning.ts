@@ -19,8 +19,13 @@ export const CLUSTER_DEFAULTS = {
   connectionIdleTimeoutMs: 60_000,
   dnsLookupFamily: 'V4_PREFERRED' as DnsLookupFamily,
   caFile: '/etc/ssl/certs/ca-certificates.crt',
-  // Envoy's own defaults (1024/1024/1024/3), written out so operators see and tune them.
-  circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
+  // A herd (every node of a deploy pulling one new image at once) must queue, not fail: Envoy's
+  // own 1024 pending requests answered most of a 5,000-client herd 503 even once the image was
+  // replicated (README "Benchmarks", part 3). Connections stay at Envoy's 1024, which bounds what
+  // one Envoy asks of a registry; what exceeds them waits in the pending queue, sized so that a
+  // herd of tens of thousands of requests in flight fits. Requests: HTTP/1.1 carries one per
+  // connection, so max_requests only matters for HTTP/2 upstreams, where it bounds streams.
+  circuitBreakers: { maxConnections: 1024, maxPendingRequests: 65_536, maxRequests: 65_536, maxRetries: 3 },
   outlierDetection: {
     enabled: true,
     consecutive5xx: 5,
@@ -94,7 +99,7 @@ export function clusterTuningShape(base: ClusterTuning | undefined) {
         maxRequests: key(count(1), cb?.maxRequests, '`max_requests`.'),
         maxRetries: key(count(0), cb?.maxRetries, '`max_retries`.'),
       },
-      "Cluster `circuit_breakers` (Envoy's own defaults, written out). Raise them when a deploy pulls one image on hundreds of nodes at once through one region, and `upstream_rq_pending_overflow` shows in `/stats`.",
+      "Cluster `circuit_breakers`. Connections are Envoy's default; the pending queue holds a herd (a deploy pulling one image on thousands of nodes at once) instead of answering 503. Raise `maxPendingRequests` if `upstream_rq_pending_overflow` shows in `/stats`.",
     ),
     outlierDetection: nested(
       {

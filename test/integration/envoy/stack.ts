@@ -112,10 +112,15 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       envoy: {
         listener: { address: ip, port },
         admin: { address: '127.0.0.1', port: 0 },
-        localRegistry: { address: '127.0.0.1', port: registry.port },
         accessLogPath: path.join(dir, 'access.log'),
         ...(tls ? { siblings: { b: { caFile: tls.caFile } } } : {}),
         ...opts.envoy,
+        // The fake registry's address, beside any tuning of its cluster the test asks for.
+        localRegistry: {
+          ...(opts.envoy?.localRegistry as object | undefined),
+          address: '127.0.0.1',
+          port: registry.port,
+        },
       },
     };
     const loaded = loadConfigText(stringify(config));

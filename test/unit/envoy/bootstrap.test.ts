@@ -81,7 +81,7 @@ describe('ext_proc filter', () => {
     expect(extProc(b)).toMatchObject({
       grpc_service: { envoy_grpc: { cluster_name: 'geosync_ext_proc' } },
       failure_mode_allow: true,
-      message_timeout: '0.2s',
+      message_timeout: '2s',
       metadata_options: { receiving_namespaces: { untyped: ['geosync'] } },
     });
     expect(extProc(b).allow_mode_override).toBeUndefined();
@@ -141,6 +141,32 @@ describe('ext_proc filter', () => {
     const unix = cluster(build({ regions: 2, grpc: 'unix:/run/g.sock' }), 'geosync_ext_proc');
     expect(at(unix, 'load_assignment.endpoints[0].lb_endpoints[0].endpoint.address')).toEqual({
       pipe: { path: '/run/g.sock' },
+    });
+  });
+});
+
+describe('circuit breakers sized for a herd', () => {
+  const thresholds = (c: Json) => at(c, 'circuit_breakers.thresholds[0]');
+
+  test('registry clusters queue a herd: 1024 connections, 65,536 pending and requests', () => {
+    const b = build({ regions: 3 });
+    for (const name of ['local_registry', 'local_registry_direct', 'sibling_b', 'sibling_c']) {
+      expect(thresholds(cluster(b, name))).toEqual({
+        priority: 'DEFAULT',
+        max_connections: 1024,
+        max_pending_requests: 65_536,
+        max_requests: 65_536,
+        max_retries: 3,
+      });
+    }
+  });
+
+  test("the ext_proc cluster never limits below the local registry cluster's requests", () => {
+    expect(thresholds(cluster(build({ regions: 2 }), 'geosync_ext_proc'))).toEqual({
+      priority: 'DEFAULT',
+      max_connections: 1024,
+      max_pending_requests: 65_536,
+      max_requests: 65_536,
     });
   });
 });

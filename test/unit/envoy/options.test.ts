@@ -14,15 +14,23 @@ describe('envoy options: defaults', () => {
     expect(e.listener).toEqual({ address: '0.0.0.0', port: 8080 });
     expect(e.admin).toEqual({ address: '127.0.0.1', port: 9901 });
     expect(e.localRegistry).toMatchObject({ address: '127.0.0.1', port: 5000, tls: false, sni: '127.0.0.1' });
-    expect(e.extProc).toEqual({ messageTimeoutMs: 200, connectTimeoutMs: 250, maxStreamsPerConnection: 500 });
+    expect(e.extProc).toEqual({
+      messageTimeoutMs: 2000,
+      connectTimeoutMs: 250,
+      maxStreamsPerConnection: 500,
+    });
     expect(e.ignorePortInHostMatching).toBe(true);
     expect(e.accessLogPath).toBe('/dev/stdout');
     expect(Object.keys(e.siblings)).toEqual(['b', 'c']);
     expect(e.siblings.b).toMatchObject({ connectTimeoutMs: 2000, streamIdleTimeoutMs: 300_000 });
   });
 
-  test('message timeout follows a longer lookup timeout', () => {
-    expect(makeConfig({ regions: 2, lookupTimeoutMs: 400 }).envoy.extProc.messageTimeoutMs).toBe(450);
+  test('message timeout: its own default, not derived from a usual lookup timeout', () => {
+    expect(makeConfig({ regions: 2, lookupTimeoutMs: 400 }).envoy.extProc.messageTimeoutMs).toBe(2000);
+  });
+
+  test('message timeout follows a lookup timeout that would reach it', () => {
+    expect(makeConfig({ regions: 2, lookupTimeoutMs: 5000 }).envoy.extProc.messageTimeoutMs).toBe(5250);
   });
 
   test('regions sharing a host: ports are not stripped', () => {
