@@ -5,6 +5,7 @@
  */
 import type { ProbeErrorKind } from '../storage/probe';
 import type { BreakerState } from './breaker';
+import type { ContentsOutcome } from './manifest-contents';
 
 /** One region's answer to one lookup (all keys of the target). */
 export type RegionOutcome = 'found' | 'not_found' | ProbeErrorKind;
@@ -28,6 +29,8 @@ export interface LocatorObserver {
   /** HEAD requests in flight towards `region` after a change. */
   inflight?(region: string, n: number): void;
   regionHealth?(region: string, up: boolean): void;
+  /** A manifest found in `region` was read for the targets it names (manifest-contents.ts). */
+  manifestContents?(region: string, outcome: ContentsOutcome): void;
 }
 
 type Callbacks = Required<LocatorObserver>;
@@ -56,5 +59,6 @@ export function guardObserver(observer: LocatorObserver | undefined): Callbacks 
     breakerState: call('breakerState'),
     inflight: call('inflight'),
     regionHealth: call('regionHealth'),
+    manifestContents: call('manifestContents'),
   };
 }

@@ -17,11 +17,13 @@ import { keysFor } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
 import { TtlLruCache } from './cache';
 import { untilAborted } from '../abort/until-aborted';
+import { bounded } from '../abort/bounded';
 import { admissionFor, LookupAdmission, type AdmissionLimits } from './admission';
 import { Coalescer } from './coalesce';
 import type { Choice } from './hedge';
 import { probeLanes } from './lookup';
 import type { LocateResult, Locator, StorageProblem } from './locator';
+import { readManifestContents, type ContentsResult } from './manifest-contents';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
 import { checkStorage, WARM_UP_KEY, warmUp } from './warm-up';
@@ -44,7 +46,19 @@ export interface ProbeLocatorOptions {
   readonly keepWarmIntervalMs: number;
   /** Distinct lookups running at once (admission.ts); default: admissionFor the probe cap. */
   readonly admission?: AdmissionLimits;
+  /**
+   * Read a manifest found in a sibling once and answer the lookups of the blobs and child
+   * manifests it names from the cache (manifest-contents.ts).
+   */
+  readonly manifestContents: boolean;
 }
+
+/**
+ * How long reading a found manifest's contents may take (a tag link, then the manifest). Off the
+ * pull's critical path: the manifest's own answer is already on its way; lookups that follow
+ * wait for the read only within their own deadline.
+ */
+export const CONTENTS_DEADLINE_MS = 2000;
 
 /** Health of each region's registry (health.ts); the locator stops it on close. */
 export interface RegistryHealthView {
@@ -59,7 +73,13 @@ export interface ProbeLocatorDeps {
 }
 
 type CachedAnswer =
-  | { readonly outcome: 'found'; readonly region: string; readonly lastModified: Date }
+  | {
+      readonly outcome: 'found';
+      readonly region: string;
+      readonly lastModified: Date;
+      /** A child manifest learnt from its index: its own contents are read when it is asked for. */
+      readonly unread?: true;
+    }
   | { readonly outcome: 'not_found' };
 
 const NOT_FOUND: LocateResult = { outcome: 'not_found' };
@@ -76,6 +96,12 @@ export class ProbeLocator implements Locator {
   /** Aborts every shared lookup on close. */
   private readonly closing = new AbortController();
   private readonly probes: readonly ObjectProbe[];
+  private readonly probeOf: ReadonlyMap<string, ObjectProbe>;
+  /**
+   * Reads of found manifests under way, by the manifest's cache key (each settles within
+   * CONTENTS_DEADLINE_MS and never rejects).
+   */
+  private readonly reading = new Map<string, { readonly repository: string; readonly done: Promise<void> }>();
   private readonly admission: LookupAdmission;
   /** True from the start of warm() until its first round has answered. */
   private warmingUp = false;
@@ -94,9 +120,11 @@ export class ProbeLocator implements Locator {
       cache: DEFAULTS.locate.cache,
       breaker: DEFAULTS.locate.breaker,
       keepWarmIntervalMs: DEFAULTS.locate.keepWarmIntervalMs,
+      manifestContents: DEFAULTS.locate.manifestContents,
       ...opts,
     };
     this.probes = siblings.map((s) => s.probe);
+    this.probeOf = new Map(siblings.map((s) => [s.region, s.probe]));
     this.clock = deps.clock ?? systemClock;
     this.observer = guardObserver(deps.observer);
     const laneOptions = {
@@ -123,6 +151,14 @@ export class ProbeLocator implements Locator {
     if (signal.aborted) return TIMEOUT;
     const keys = keysFor(target, { probeBlobData: this.opts.probeBlobData });
     const cacheKey = keys.join('\n');
+    // The manifest that names this target may be being read: its answer saves a storage request.
+    if (target.kind !== 'manifest_by_tag' && !this.cache.get(cacheKey)) {
+      const reads = [...this.reading.values()].filter((r) => r.repository === target.repository);
+      if (reads.length > 0) {
+        await untilAborted(Promise.all(reads.map((r) => r.done)), signal, () => undefined);
+        if (signal.aborted) return TIMEOUT;
+      }
+    }
     const cached = this.cache.get(cacheKey);
     if (cached?.outcome === 'not_found') {
       this.observer.cacheHit(false);
@@ -130,7 +166,9 @@ export class ProbeLocator implements Locator {
     }
     if (cached?.outcome === 'found' && this.registryUp(cached.region)) {
       this.observer.cacheHit(true);
-      return cached;
+      const answer = { outcome: 'found', region: cached.region, lastModified: cached.lastModified } as const;
+      if (cached.unread && target.kind !== 'blob') this.readContents(target, cacheKey, answer);
+      return answer;
     }
     // A cached holder whose registry is down now is no answer: look again among the others.
     this.observer.cacheMiss();
@@ -191,10 +229,8 @@ export class ProbeLocator implements Locator {
       case 'found': {
         const lane = lanes[choice.index] as RegionLane;
         const answer = { outcome: 'found', region: lane.name, lastModified: choice.lastModified } as const;
-        // Content addressed by digest never changes; a tag may move at any time.
-        const ttl =
-          target.kind === 'manifest_by_tag' ? this.opts.cache.tagTtlMs : this.opts.cache.digestTtlMs;
-        this.cache.set(cacheKey, answer, ttl);
+        this.cache.set(cacheKey, answer, this.ttlOf(target));
+        if (target.kind !== 'blob') this.readContents(target, cacheKey, answer);
         return answer;
       }
       case 'not_found':
@@ -209,6 +245,48 @@ export class ProbeLocator implements Locator {
       case 'timeout':
         return TIMEOUT;
     }
+  }
+
+  /** Content addressed by digest never changes; a tag may move at any time. */
+  private ttlOf(target: PullTarget): number {
+    return target.kind === 'manifest_by_tag' ? this.opts.cache.tagTtlMs : this.opts.cache.digestTtlMs;
+  }
+
+  /**
+   * Reads the manifest `target` in the region that holds it, then caches each target it names as
+   * held there too (manifest-contents.ts): a miss or a negative entry is replaced, a holder already
+   * known is kept. One read per repository at a time; bounded by CONTENTS_DEADLINE_MS and close.
+   */
+  private readContents(
+    target: Exclude<PullTarget, { kind: 'blob' }>,
+    cacheKey: string,
+    holder: { readonly outcome: 'found'; readonly region: string; readonly lastModified: Date },
+  ): void {
+    const probe = this.probeOf.get(holder.region);
+    if (!this.opts.manifestContents || !probe || this.reading.has(cacheKey)) return;
+    const read = bounded(
+      this.clock,
+      CONTENTS_DEADLINE_MS,
+      this.closing.signal,
+      (signal) => readManifestContents(probe, target, signal),
+      (): ContentsResult => ({ outcome: 'timeout' }),
+    ).then((result) => {
+      this.observer.manifestContents(holder.region, result.outcome);
+      if (result.outcome !== 'learnt' || this.closing.signal.aborted) return;
+      // A child manifest learnt from its index is read now: a later hit on it reads nothing again.
+      const own = this.cache.get(cacheKey);
+      if (own?.outcome === 'found' && own.unread)
+        this.cache.set(cacheKey, holder, this.opts.cache.digestTtlMs);
+      for (const next of result.next) {
+        const key = keysFor(next, { probeBlobData: this.opts.probeBlobData }).join('\n');
+        const answer = next.kind === 'blob' ? holder : { ...holder, unread: true as const };
+        if (this.cache.get(key)?.outcome !== 'found')
+          this.cache.set(key, answer, this.opts.cache.digestTtlMs);
+      }
+    });
+    // Never rejects for its waiters, and leaves the map however it ends.
+    const done = read.catch(() => undefined).finally(() => this.reading.delete(cacheKey));
+    this.reading.set(cacheKey, { repository: target.repository, done });
   }
 
   /**

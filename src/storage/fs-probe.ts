@@ -13,6 +13,7 @@ import {
   type ObjectProbe,
   type ProbeMiss,
   type ProbeResult,
+  type ReadOptions,
   type ReadResult,
 } from './probe';
 
@@ -30,8 +31,8 @@ export class FsProbe implements ObjectProbe {
     return this.bounded(key, opts.signal, (file) => this.stat(file));
   }
 
-  read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
-    return this.bounded(key, opts.signal, (file) => this.readLink(file));
+  read(key: string, opts: ReadOptions): Promise<ReadResult> {
+    return this.bounded(key, opts.signal, (file) => this.readSmall(file, opts.maxBytes ?? MAX_LINK_BYTES));
   }
 
   private bounded<R extends ProbeResult | ReadResult>(
@@ -49,13 +50,13 @@ export class FsProbe implements ObjectProbe {
     return untilAborted(io(file), signal, () => probeError('aborted', 'lookup cancelled'));
   }
 
-  private async readLink(file: string): Promise<ReadResult> {
+  private async readSmall(file: string, maxBytes: number): Promise<ReadResult> {
     try {
       const handle = await open(file, 'r');
       try {
         const s = await handle.stat();
         if (!s.isFile()) return { status: 'not_found' };
-        const buffer = Buffer.alloc(Math.min(s.size, MAX_LINK_BYTES));
+        const buffer = Buffer.alloc(Math.min(s.size, maxBytes));
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
         return {
           status: 'found',

@@ -23,6 +23,11 @@ export type ProbeResult = { readonly status: 'found'; readonly lastModified: Dat
  */
 export const MAX_LINK_BYTES = 4096;
 
+export interface ReadOptions {
+  readonly signal: AbortSignal;
+  readonly maxBytes?: number;
+}
+
 /** A small object's content (a distribution link: one digest), for `read`. */
 export type ReadResult =
   { readonly status: 'found'; readonly text: string; readonly lastModified: Date } | ProbeMiss;
@@ -37,10 +42,11 @@ export interface ObjectProbe {
    */
   head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult>;
   /**
-   * Reads a small object (a distribution link, e.g. a tag's `current/link`), with the same
-   * promises as `head`. Reads at most MAX_LINK_BYTES: links are one digest.
+   * Reads a small object (a distribution link, e.g. a tag's `current/link`, or a manifest), with
+   * the same promises as `head`. Reads at most `maxBytes` (default MAX_LINK_BYTES: links are one
+   * digest); of a larger object, its first `maxBytes`.
    */
-  read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult>;
+  read(key: string, opts: ReadOptions): Promise<ReadResult>;
   /**
    * A start-up check of the storage itself (the bucket or root exists and is readable). A wrong
    * bucket name otherwise looks exactly like content that is not there yet. Resolves to a problem

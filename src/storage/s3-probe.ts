@@ -20,6 +20,7 @@ import {
   type ObjectProbe,
   type ProbeMiss,
   type ProbeResult,
+  type ReadOptions,
   type ReadResult,
 } from './probe';
 import { classifyS3Error } from './s3-errors';
@@ -81,14 +82,14 @@ export class S3Probe implements ObjectProbe {
     );
   }
 
-  /** GetObject of a link: its first MAX_LINK_BYTES at most (a Range request). */
-  read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
+  /** GetObject of a small object: its first `maxBytes` at most (a Range request). */
+  read(key: string, opts: ReadOptions): Promise<ReadResult> {
     return this.bounded(opts.signal, async (signal): Promise<ReadResult> => {
       const out = await this.client.send(
         new GetObjectCommand({
           Bucket: this.storage.bucket,
           Key: this.objectKey(key),
-          Range: `bytes=0-${MAX_LINK_BYTES - 1}`,
+          Range: `bytes=0-${(opts.maxBytes ?? MAX_LINK_BYTES) - 1}`,
         }),
         { abortSignal: signal },
       );

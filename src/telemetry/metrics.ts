@@ -6,6 +6,7 @@
 import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
 import type { DecisionRecord } from '../decide/decision';
 import type { BreakerState } from '../locate/breaker';
+import type { ContentsOutcome } from '../locate/manifest-contents';
 import type { CacheEvictionReason, LocatorObserver, RegionOutcome, SkipReason } from '../locate/observer';
 import { systemClock, type Clock } from '../clock/clock';
 import { ATTR, LOOKUP_BUCKETS, METRICS, STALENESS_BUCKETS, type MetricSpec } from './names';
@@ -24,6 +25,7 @@ export class GeosyncMetrics implements LocatorObserver {
   private readonly coalescedWaiters: Counter;
   private readonly shedLookups: Counter;
   private readonly probes: Counter;
+  private readonly manifestReads: Counter;
   private readonly probeDuration: Histogram;
   private readonly inflightByRegion = new Map<string, number>();
   private readonly rescued: Counter;
@@ -56,6 +58,7 @@ export class GeosyncMetrics implements LocatorObserver {
     this.coalescedWaiters = counter(METRICS.coalesced);
     this.shedLookups = counter(METRICS.shed);
     this.probes = counter(METRICS.probes);
+    this.manifestReads = counter(METRICS.manifestContents);
     this.probeDuration = histogram(METRICS.probeDuration, LOOKUP_BUCKETS);
     meter
       .createObservableGauge(METRICS.probesInflight.name, {
@@ -144,6 +147,10 @@ export class GeosyncMetrics implements LocatorObserver {
   probeFinished(region: string, outcome: RegionOutcome, ms: number): void {
     this.probes.add(1, { [ATTR.region]: region, [ATTR.result]: outcome });
     this.probeDuration.record(ms / 1000, { [ATTR.region]: region });
+  }
+
+  manifestContents(region: string, outcome: ContentsOutcome): void {
+    this.manifestReads.add(1, { [ATTR.region]: region, [ATTR.result]: outcome });
   }
 
   regionSkipped(region: string, reason: SkipReason): void {

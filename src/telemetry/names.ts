@@ -73,6 +73,11 @@ export const METRICS = {
     '{lookup}',
     'Lookups not started because more were running than finish within the deadline; their 404s passed at once (decision outcome pass)',
   ),
+  manifestContents: m(
+    'geosync.manifest_contents.reads',
+    '{read}',
+    'Manifests found in a sibling and read there for the blobs and child manifests they name (answered from the cache afterwards), by region and result: learnt, not_found, no_digest, digest_mismatch, not_json, media_type, or an error kind',
+  ),
   probes: m(
     'geosync.probes',
     '{probe}',

@@ -4,7 +4,7 @@
  * and digests.
  */
 import { context, type Tracer } from '@opentelemetry/api';
-import type { ObjectProbe, ProbeResult, ReadResult } from '../storage/probe';
+import type { ObjectProbe, ProbeResult, ReadOptions, ReadResult } from '../storage/probe';
 import { ATTR, SPANS } from './names';
 
 export class TracedProbe implements ObjectProbe {
@@ -21,7 +21,7 @@ export class TracedProbe implements ObjectProbe {
     return this.traced(() => this.inner.head(key, opts));
   }
 
-  read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
+  read(key: string, opts: ReadOptions): Promise<ReadResult> {
     return this.traced(() => this.inner.read(key, opts));
   }
 

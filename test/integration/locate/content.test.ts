@@ -33,6 +33,8 @@ const OPTIONS: ProbeLocatorOptions = {
   cache: { maxEntries: 1000, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
   breaker: { failureThreshold: 5, coolDownMs: 10_000 },
   keepWarmIntervalMs: 0,
+  // Reading found manifests has its own tests (manifest-contents); here each lookup is its own.
+  manifestContents: false,
 };
 
 let stack: GeoStack | undefined;

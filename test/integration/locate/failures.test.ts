@@ -37,6 +37,8 @@ const OPTIONS: ProbeLocatorOptions = {
   cache: { maxEntries: 1000, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 0 },
   breaker: { failureThreshold: 3, coolDownMs: 60_000 },
   keepWarmIntervalMs: 0,
+  // Reading found manifests has its own tests (manifest-contents); here each lookup is its own.
+  manifestContents: false,
 };
 /** A bound on waiting for real components, far above what any of them needs. */
 const REAL_WAIT_MS = 30_000;

@@ -2,7 +2,9 @@
  * The ObjectProbe contract, run against every implementation (FsProbe, S3Probe) over content a
  * real distribution registry wrote with its own driver. Keys are those of src/storage/keys.ts.
  */
+import { createHash } from 'node:crypto';
 import type { OciImage } from '../../support/oci-image';
+import { MAX_MANIFEST_BYTES } from '../../../src/oci/manifest';
 import { parseDigest } from '../../../src/oci/reference';
 import {
   blobDataKey,
@@ -100,6 +102,18 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
       expect(await f.probe.head(index, { signal: signal() })).toMatchObject({ status: 'found' });
       const never = tagIndexLinkKey(f.repository, f.image.tag, `sha256:${'0'.repeat(64)}`);
       expect(await f.probe.head(never, { signal: signal() })).toEqual({ status: 'not_found' });
+    });
+
+    // What reading a found manifest (src/locate/manifest-contents.ts) reads: its stored bytes.
+    it('reads a manifest whole within maxBytes, and only the first maxBytes of it below that', async () => {
+      const f = fixture();
+      const key = blobDataKey(digest(f.image.manifestDigest));
+      const whole = await f.probe.read(key, { signal: signal(), maxBytes: MAX_MANIFEST_BYTES });
+      if (whole.status !== 'found') throw new Error(JSON.stringify(whole));
+      const sha = createHash('sha256').update(Buffer.from(whole.text, 'utf8')).digest('hex');
+      expect(`sha256:${sha}`).toBe(f.image.manifestDigest);
+      const head = await f.probe.read(key, { signal: signal(), maxBytes: 10 });
+      expect(head).toMatchObject({ status: 'found', text: whole.text.slice(0, 10) });
     });
 
     it('reads not_found for a link that does not exist, and answers an aborted read at once', async () => {

@@ -23,6 +23,8 @@ const OPTIONS: ProbeLocatorOptions = {
   cache: { maxEntries: 100, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
   breaker: { failureThreshold: 2, coolDownMs: 10_000 },
   keepWarmIntervalMs: 0,
+  // Reading found manifests has its own tests (manifest-contents); here each lookup is its own.
+  manifestContents: false,
 };
 
 function setup(

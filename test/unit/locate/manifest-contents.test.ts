@@ -1,0 +1,139 @@
+/**
+ * ProbeLocator reading a found manifest once (src/locate/manifest-contents.ts), on scripted
+ * probes and a manual clock: what it learns answers the next lookups without a storage request;
+ * lookups that arrive while it reads wait for it; anything it cannot learn leaves lookups as
+ * they were; it is bounded in time and can be turned off.
+ */
+import { createHash } from 'node:crypto';
+import type { ContentsOutcome } from '../../../src/locate/manifest-contents';
+import {
+  CONTENTS_DEADLINE_MS,
+  ProbeLocator,
+  type ProbeLocatorOptions,
+} from '../../../src/locate/probe-locator';
+import type { PullTarget } from '../../../src/oci/pull';
+import { parseDigest } from '../../../src/oci/reference';
+import { blobDataKey, tagCurrentLinkKey } from '../../../src/storage/keys';
+import { ManualClock } from '../../support/clock';
+import { FakeProbe, flush, FOUND, MISSING, type Script } from './fake-probe';
+
+const OPTIONS: ProbeLocatorOptions = {
+  probeBlobData: true,
+  hedgeMs: 10,
+  lookupTimeoutMs: 150,
+  maxConcurrentProbesPerRegion: 8,
+  cache: { maxEntries: 100, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
+  breaker: { failureThreshold: 2, coolDownMs: 10_000 },
+  keepWarmIntervalMs: 0,
+  manifestContents: true,
+};
+
+const REPO = 'team/app';
+const digestOf = (text: string) => parseDigest(`sha256:${createHash('sha256').update(text).digest('hex')}`)!;
+const LAYER = parseDigest(`sha256:${'1'.repeat(64)}`)!;
+const CONFIG = parseDigest(`sha256:${'c'.repeat(64)}`)!;
+const MANIFEST = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  config: { digest: `sha256:${CONFIG.hex}`, size: 1 },
+  layers: [{ digest: `sha256:${LAYER.hex}`, size: 1 }],
+});
+const MANIFEST_DIGEST = digestOf(MANIFEST);
+const TAG: PullTarget = { kind: 'manifest_by_tag', repository: REPO, tag: 'v1' };
+const blob = (digest = LAYER): PullTarget => ({ kind: 'blob', repository: REPO, digest });
+
+/** Region b holds everything (its storage answers `script`); a holds nothing. */
+function setup(opts: Partial<ProbeLocatorOptions> = {}, script: Script = () => FOUND, manifest = MANIFEST) {
+  const clock = new ManualClock();
+  const a = new FakeProbe('a', () => MISSING);
+  const b = new FakeProbe('b', script);
+  b.texts.set(tagCurrentLinkKey(REPO, 'v1'), `sha256:${MANIFEST_DIGEST.hex}\n`);
+  b.texts.set(blobDataKey(MANIFEST_DIGEST), manifest);
+  const outcomes: ContentsOutcome[] = [];
+  const locator = new ProbeLocator(
+    [
+      { region: 'a', probe: a },
+      { region: 'b', probe: b },
+    ],
+    { ...OPTIONS, ...opts },
+    { clock, observer: { manifestContents: (_r, o) => outcomes.push(o) } },
+  );
+  const locate = (t: PullTarget) => locator.locate(t, new AbortController().signal);
+  return { clock, a, b, outcomes, locator, locate, requests: () => a.total + b.total };
+}
+
+test('after a manifest found by tag, its config and layers are answered without a storage request', async () => {
+  const t = setup();
+  expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+  await flush();
+  expect(t.outcomes).toEqual(['learnt']);
+  const before = t.requests();
+  expect(await t.locate(blob(LAYER))).toMatchObject({ outcome: 'found', region: 'b' });
+  expect(await t.locate(blob(CONFIG))).toMatchObject({ outcome: 'found', region: 'b' });
+  expect(t.requests()).toBe(before);
+});
+
+test('a blob lookup that arrives while the manifest is read waits for it instead of probing', async () => {
+  const t = setup({}, (key) =>
+    key.endsWith('/data') && key.includes(MANIFEST_DIGEST.hex) ? 'manual' : FOUND,
+  );
+  expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+  const before = t.requests();
+  const pending = t.locate(blob());
+  await flush();
+  expect(t.requests()).toBe(before);
+  t.b.release(FOUND);
+  expect(await pending).toMatchObject({ outcome: 'found', region: 'b' });
+  expect(t.requests()).toBe(before);
+});
+
+test('a negative entry is replaced by what the manifest teaches', async () => {
+  const t = setup();
+  // The layer was looked up before (nowhere then): a negative entry.
+  t.b.script = () => MISSING;
+  expect(await t.locate(blob(LAYER))).toEqual({ outcome: 'not_found' });
+  t.b.script = () => FOUND;
+  expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+  await flush();
+  const before = t.requests();
+  expect(await t.locate(blob(LAYER))).toMatchObject({ outcome: 'found', region: 'b' });
+  expect(t.requests()).toBe(before);
+});
+
+type Case = { readonly manifest?: string; readonly script?: Script };
+
+test.each<[string, Case, ContentsOutcome]>([
+  ['bytes that do not hash to the digest', { manifest: MANIFEST + ' ' }, 'digest_mismatch'],
+  [
+    'a manifest no longer stored',
+    { script: ((k: string) => (k.endsWith('/data') ? MISSING : FOUND)) as Script },
+    'not_found',
+  ],
+])('%s: nothing learnt, the blob is probed as before', async (_name, c, outcome) => {
+  const t = setup({}, c.script ?? (() => FOUND), c.manifest ?? MANIFEST);
+  await t.locate(TAG);
+  await flush();
+  expect(t.outcomes).toEqual([outcome]);
+  const before = t.requests();
+  await t.locate(blob());
+  expect(t.requests()).toBeGreaterThan(before);
+});
+
+test('a read that hangs ends at its deadline, and lookups waiting on it go on to probe', async () => {
+  const t = setup({}, (key) => (key.endsWith('/data') && key.includes(MANIFEST_DIGEST.hex) ? 'hang' : FOUND));
+  await t.locate(TAG);
+  const pending = t.locate(blob());
+  await flush();
+  t.clock.advance(CONTENTS_DEADLINE_MS);
+  await flush();
+  expect(t.outcomes).toEqual(['timeout']);
+  expect(await pending).toMatchObject({ outcome: 'found', region: 'b' });
+});
+
+test('turned off: no manifest is read', async () => {
+  const t = setup({ manifestContents: false });
+  await t.locate(TAG);
+  await flush();
+  expect(t.outcomes).toEqual([]);
+  expect(t.b.calls.get(blobDataKey(MANIFEST_DIGEST))).toBeUndefined();
+});
