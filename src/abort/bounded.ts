@@ -5,6 +5,7 @@
  * work started outlives it. The deadline lets an answer that has already arrived count
  * (src/clock/deadline.ts).
  */
+import { ABORTED } from './reason';
 import type { Clock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
 import { untilAborted } from './until-aborted';
@@ -22,18 +23,18 @@ export async function bounded<T>(
     clock,
     () => {
       timedOut = true;
-      controller.abort();
+      controller.abort(ABORTED);
     },
     deadlineMs,
   );
-  const onAbort = (): void => controller.abort();
+  const onAbort = (): void => controller.abort(ABORTED);
   caller.addEventListener('abort', onAbort, { once: true });
-  if (caller.aborted) controller.abort();
+  if (caller.aborted) controller.abort(ABORTED);
   try {
     return await untilAborted(work(controller.signal), controller.signal, () => interrupted(timedOut));
   } finally {
     stopTimer();
     caller.removeEventListener('abort', onAbort);
-    controller.abort();
+    controller.abort(ABORTED);
   }
 }

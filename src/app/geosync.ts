@@ -13,10 +13,10 @@ import { addExtProcService, type StreamHooks } from '../extproc/server';
 import type { RequestMeta } from '../extproc/stream';
 import type { Locator, StorageProblem } from '../locate/locator';
 import type { Logger } from '../log/logger';
-import { metrics as otelMetrics, trace as otelTrace, type Meter, type Tracer } from '@opentelemetry/api';
+import { metrics as otelMetrics, type Meter, type Tracer } from '@opentelemetry/api';
 import { decisionLogger } from '../telemetry/decision-log';
 import { GeosyncMetrics } from '../telemetry/metrics';
-import { METER_NAME, TRACER_NAME } from '../telemetry/names';
+import { METER_NAME } from '../telemetry/names';
 import type { ObjectProbe } from '../storage/probe';
 import { TracedProbe } from '../telemetry/probe';
 import { StreamTracing } from '../telemetry/tracing';
@@ -37,6 +37,10 @@ export interface GeosyncDeps {
   readonly onDecision?: (record: DecisionRecord, meta: RequestMeta) => void;
   /** Defaults to the global OpenTelemetry providers (set up by src/telemetry/sdk.ts in `serve`). */
   readonly meter?: Meter;
+  /**
+   * Absent: no spans at all (serve passes one only when traces are exported: a span nobody
+   * exports is per-stream work for nothing).
+   */
   readonly tracer?: Tracer;
   readonly adminRoutes?: ReadonlyMap<string, AdminRoute>;
 }
@@ -56,9 +60,9 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   const clock = deps.clock ?? systemClock;
   const log = deps.log;
   const meter = deps.meter ?? otelMetrics.getMeter(METER_NAME);
-  const tracer = deps.tracer ?? otelTrace.getTracer(TRACER_NAME);
+  const tracer = deps.tracer;
   const metrics = new GeosyncMetrics(meter, clock);
-  const traced = (p: ObjectProbe): ObjectProbe => new TracedProbe(p, tracer);
+  const traced = (p: ObjectProbe): ObjectProbe => (tracer ? new TracedProbe(p, tracer) : p);
   const siblings = siblingProbes(config, traced);
   const locator = deps.locator ?? buildLocator(config, { clock, observer: metrics, siblings });
   // The locator closes the probes it uses; an injected locator leaves them to this function.
@@ -73,7 +77,9 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     if (deps.locator) await Promise.all(siblings.map((s) => s.probe.close()));
   };
   const staleness = buildStaleness(config, { clock, log, meter, siblings });
-  const tracing = new StreamTracing(tracer, { traceRepositoryNames: config.telemetry.traceRepositoryNames });
+  const tracing = tracer
+    ? new StreamTracing(tracer, { traceRepositoryNames: config.telemetry.traceRepositoryNames })
+    : undefined;
   const logDecision = decisionLogger(log, { traceRepositoryNames: config.telemetry.traceRepositoryNames });
   const streamHooks: StreamHooks = {
     streamOpened: () => metrics.streamOpened(),
@@ -107,7 +113,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
         logDecision(record, meta);
         deps.onDecision?.(record, meta);
       },
-      newStreamTrace: () => tracing.forStream(),
+      ...(tracing ? { newStreamTrace: () => tracing.forStream() } : {}),
       ...(fresh.freshness ? { freshness: fresh.freshness } : {}),
     },
     log,

@@ -24,7 +24,7 @@ export const serveCommand: Command = {
       app = await startGeosync(config, {
         log,
         meter: telemetry.meter,
-        tracer: telemetry.tracer,
+        ...(telemetry.tracer ? { tracer: telemetry.tracer } : {}),
         adminRoutes: new Map([['/metrics', telemetry.metricsRoute]]),
       });
     } catch (err) {

@@ -5,6 +5,7 @@
  * Envoy closes a stream with a half-close immediately followed by a reset (client_impl.cc
  * `close()`), so nothing is written after Envoy has gone.
  */
+import { ABORTED } from '../abort/reason';
 import * as grpc from '@grpc/grpc-js';
 import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
 import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/ProcessingResponse';
@@ -47,11 +48,11 @@ export function handleStream(call: ProcessCall, ctx: StreamContext, log: Logger,
   };
 
   call.on('cancelled', () => {
-    cancelled.abort();
+    cancelled.abort(ABORTED);
     finish('cancelled');
   });
   call.on('error', () => {
-    cancelled.abort();
+    cancelled.abort(ABORTED);
     finish('cancelled');
   });
   call.on('data', (msg: ProcessingRequest__Output) => {

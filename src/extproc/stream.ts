@@ -153,7 +153,11 @@ export class StreamProcessor {
     if (plan.action === 'freshness') return this.checkFreshness(plan, cancelled);
 
     const target = plan.classification.target;
-    const { value: result, lookupMs } = await this.timed(() => this.lookup(target, cancelled));
+    // Most lookups of a herd are answered from the cache: no deadline, abort signal or span needed.
+    const known = this.ctx.locator.cached?.(target);
+    const { value: result, lookupMs } = known
+      ? { value: known, lookupMs: 0 }
+      : await this.timed(() => this.lookup(target, cancelled));
     // Envoy cancelled the stream: nothing will be sent, and a client that went away is no error.
     if (cancelled.aborted) return responseContinueReply({ outcome: 'pass', kind: target.kind, lookupMs });
     const url = result.outcome === 'found' ? this.ctx.regionUrls.get(result.region) : undefined;

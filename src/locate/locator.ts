@@ -30,6 +30,11 @@ export interface Locator {
    */
   locate(target: PullTarget, signal: AbortSignal): Promise<LocateResult>;
   /**
+   * The answer `locate` would give at once from what is already known (a cache), or undefined.
+   * Lets the stream skip the deadline's machinery for the common case of a herd.
+   */
+  cached?(target: PullTarget): LocateResult | undefined;
+  /**
    * Opens the connections lookups will use (and keeps them open), so the first pull after a start
    * or a quiet spell does not spend its deadline on a handshake. Resolves with the problems found,
    * when done or at `signal`.

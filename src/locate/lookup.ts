@@ -4,6 +4,7 @@
  * or timed out on their own) are judged once (blame.ts), so that each lane knows whether its
  * silence counts against its breaker.
  */
+import { ABORTED } from '../abort/reason';
 import type { Clock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
 import { blameSilence, type Blame } from './blame';
@@ -41,11 +42,11 @@ export async function probeLanes(
     opts.clock,
     () => {
       lateMs = opts.clock.now() - started - opts.deadlineMs;
-      controller.abort();
+      controller.abort(ABORTED);
     },
     opts.deadlineMs,
   );
-  const onClose = (): void => controller.abort();
+  const onClose = (): void => controller.abort(ABORTED);
   opts.closing.addEventListener('abort', onClose, { once: true });
   const verdicts: ((why: Blame | undefined) => void)[] = [];
 
@@ -83,6 +84,6 @@ export async function probeLanes(
       : undefined;
   verdicts.forEach((resolve, i) => resolve(silent[i] ? blame : undefined));
   // The answer is decided: probes still running can only cost capacity now.
-  controller.abort();
+  controller.abort(ABORTED);
   return blame === undefined ? { choice } : { choice, blame };
 }

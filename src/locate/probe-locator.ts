@@ -159,18 +159,8 @@ export class ProbeLocator implements Locator {
         if (signal.aborted) return TIMEOUT;
       }
     }
-    const cached = this.cache.get(cacheKey);
-    if (cached?.outcome === 'not_found') {
-      this.observer.cacheHit(false);
-      return NOT_FOUND;
-    }
-    if (cached?.outcome === 'found' && this.registryUp(cached.region)) {
-      this.observer.cacheHit(true);
-      const answer = { outcome: 'found', region: cached.region, lastModified: cached.lastModified } as const;
-      if (cached.unread && target.kind !== 'blob') this.readContents(target, cacheKey, answer);
-      return answer;
-    }
-    // A cached holder whose registry is down now is no answer: look again among the others.
+    const cached = this.fromCache(target, cacheKey);
+    if (cached) return cached;
     this.observer.cacheMiss();
 
     // Only a lookup that would have asked a region counts it as skipped.
@@ -188,6 +178,25 @@ export class ProbeLocator implements Locator {
     const { promise, joined } = this.flights.run(flightKey, () => this.admit(target, keys, cacheKey, asked));
     if (joined) this.observer.coalesced();
     return untilAborted(promise, signal, () => TIMEOUT);
+  }
+
+  /** The cache's answer now, without waiting or storage: most lookups of a herd. */
+  cached(target: PullTarget): LocateResult | undefined {
+    return this.fromCache(target, keysFor(target, { probeBlobData: this.opts.probeBlobData }).join('\n'));
+  }
+
+  private fromCache(target: PullTarget, cacheKey: string): LocateResult | undefined {
+    const cached = this.cache.get(cacheKey);
+    if (cached?.outcome === 'not_found') {
+      this.observer.cacheHit(false);
+      return NOT_FOUND;
+    }
+    // A cached holder whose registry is down now is no answer: the caller looks again.
+    if (cached?.outcome !== 'found' || !this.registryUp(cached.region)) return undefined;
+    this.observer.cacheHit(true);
+    const answer = { outcome: 'found', region: cached.region, lastModified: cached.lastModified } as const;
+    if (cached.unread && target.kind !== 'blob') this.readContents(target, cacheKey, answer);
+    return answer;
   }
 
   private registryUp(region: string): boolean {

@@ -3,24 +3,25 @@
  * production; a test's own MeterProvider in tests). Methods take domain values, so callers never
  * build attribute maps or pick units.
  */
-import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import type { Counter, Histogram, Meter } from '@opentelemetry/api';
 import type { DecisionRecord } from '../decide/decision';
 import type { BreakerState } from '../locate/breaker';
 import type { ContentsOutcome } from '../locate/manifest-contents';
 import type { CacheEvictionReason, LocatorObserver, RegionOutcome, SkipReason } from '../locate/observer';
 import { systemClock, type Clock } from '../clock/clock';
+import { Tally } from './tally';
 import { ATTR, LOOKUP_BUCKETS, METRICS, STALENESS_BUCKETS, type MetricSpec } from './names';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 /** Stream and decision metrics, and the locator's (as its LocatorObserver). */
 export class GeosyncMetrics implements LocatorObserver {
-  private readonly streams: Counter;
-  private readonly streamsActive: UpDownCounter;
-  private readonly messages: Counter;
-  private readonly decisions: Counter;
+  private readonly streams: Tally;
+  private readonly streamsActive: Tally;
+  private readonly messages: Tally;
+  private readonly decisions: Tally;
   private readonly lookupDuration: Histogram;
-  private readonly cacheLookups: Counter;
+  private readonly cacheLookups: Tally;
   private readonly cacheEvictions: Counter;
   private readonly coalescedWaiters: Counter;
   private readonly shedLookups: Counter;
@@ -28,7 +29,7 @@ export class GeosyncMetrics implements LocatorObserver {
   private readonly manifestReads: Counter;
   private readonly probeDuration: Histogram;
   private readonly inflightByRegion = new Map<string, number>();
-  private readonly rescued: Counter;
+  private readonly rescued: Tally;
   private readonly tagChecks: Counter;
   private readonly tagRounds: Counter;
   private readonly tagStalenessCorrected: Histogram;
@@ -40,20 +41,19 @@ export class GeosyncMetrics implements LocatorObserver {
   ) {
     const counter = (s: MetricSpec) =>
       meter.createCounter(s.name, { unit: s.unit, description: s.description });
-    const updown = (s: MetricSpec) =>
-      meter.createUpDownCounter(s.name, { unit: s.unit, description: s.description });
     const histogram = (s: MetricSpec, buckets: number[]) =>
       meter.createHistogram(s.name, {
         unit: s.unit,
         description: s.description,
         advice: { explicitBucketBoundaries: buckets },
       });
-    this.streams = counter(METRICS.streams);
-    this.streamsActive = updown(METRICS.streamsActive);
-    this.messages = counter(METRICS.messages);
-    this.decisions = counter(METRICS.decisions);
+    // Touched by every stream: tallies (tally.ts), not synchronous counters.
+    this.streams = new Tally(meter, METRICS.streams);
+    this.streamsActive = new Tally(meter, METRICS.streamsActive, 'up_down');
+    this.messages = new Tally(meter, METRICS.messages);
+    this.decisions = new Tally(meter, METRICS.decisions);
     this.lookupDuration = histogram(METRICS.lookupDuration, LOOKUP_BUCKETS);
-    this.cacheLookups = counter(METRICS.cacheLookups);
+    this.cacheLookups = new Tally(meter, METRICS.cacheLookups);
     this.cacheEvictions = counter(METRICS.cacheEvictions);
     this.coalescedWaiters = counter(METRICS.coalesced);
     this.shedLookups = counter(METRICS.shed);
@@ -68,7 +68,7 @@ export class GeosyncMetrics implements LocatorObserver {
       .addCallback((result) => {
         for (const [region, n] of this.inflightByRegion) result.observe(n, { [ATTR.region]: region });
       });
-    this.rescued = counter(METRICS.rescued);
+    this.rescued = new Tally(meter, METRICS.rescued);
     this.tagChecks = counter(METRICS.tagFreshness);
     this.tagRounds = counter(METRICS.tagStorageRounds);
     this.tagStalenessCorrected = histogram(METRICS.tagStalenessCorrected, STALENESS_BUCKETS);
@@ -88,22 +88,26 @@ export class GeosyncMetrics implements LocatorObserver {
 
   streamClosed(how: string): void {
     this.streamsActive.add(-1);
-    this.streams.add(1, { [ATTR.how]: how });
+    this.streams.add(1, how, () => ({ [ATTR.how]: how }));
   }
 
   messageReceived(phase: string): void {
-    this.messages.add(1, { [ATTR.phase]: phase });
+    this.messages.add(1, phase, () => ({ [ATTR.phase]: phase }));
   }
 
   decided(record: DecisionRecord): void {
-    const attrs: Attributes = { [ATTR.outcome]: record.outcome, [ATTR.kind]: record.kind ?? 'none' };
-    this.decisions.add(1, attrs);
+    const kind = record.kind ?? 'none';
+    this.decisions.add(1, `${record.outcome}\n${kind}`, () => ({
+      [ATTR.outcome]: record.outcome,
+      [ATTR.kind]: kind,
+    }));
     if (record.lookupMs !== undefined) {
       this.lookupDuration.record(record.lookupMs / 1000, { [ATTR.outcome]: record.outcome });
     }
     if (record.outcome === 'proxied' && record.sourceRegion) {
       // How long the content had been waiting for replication: src/staleness/ (time to pullable).
-      this.rescued.add(1, { [ATTR.sourceRegion]: record.sourceRegion, [ATTR.kind]: record.kind ?? 'none' });
+      const source = record.sourceRegion;
+      this.rescued.add(1, `${source}\n${kind}`, () => ({ [ATTR.sourceRegion]: source, [ATTR.kind]: kind }));
     }
     if (record.check === 'freshness') this.tagChecked(record);
   }
@@ -125,11 +129,12 @@ export class GeosyncMetrics implements LocatorObserver {
   // LocatorObserver
 
   cacheHit(positive: boolean): void {
-    this.cacheLookups.add(1, { [ATTR.result]: positive ? 'hit' : 'negative_hit' });
+    const result = positive ? 'hit' : 'negative_hit';
+    this.cacheLookups.add(1, result, () => ({ [ATTR.result]: result }));
   }
 
   cacheMiss(): void {
-    this.cacheLookups.add(1, { [ATTR.result]: 'miss' });
+    this.cacheLookups.add(1, 'miss', () => ({ [ATTR.result]: 'miss' }));
   }
 
   cacheEviction(reason: CacheEvictionReason): void {

@@ -18,7 +18,8 @@ import { VERSION } from '../version';
 
 export interface Telemetry {
   readonly meter: Meter;
-  readonly tracer: Tracer;
+  /** Only when traces are exported (`telemetry.otlpEndpoint`). */
+  readonly tracer?: Tracer;
   /** GET /metrics in the Prometheus text format. */
   readonly metricsRoute: AdminRoute;
   shutdown(): Promise<void>;
@@ -44,7 +45,7 @@ export function startTelemetry(config: TelemetryConfig, region: string): Telemet
   sdk.start();
   return {
     meter: metrics.getMeter(METER_NAME, VERSION),
-    tracer: trace.getTracer(TRACER_NAME, VERSION),
+    ...(config.otlpEndpoint ? { tracer: trace.getTracer(TRACER_NAME, VERSION) } : {}),
     metricsRoute: (req, res) => prometheus.getMetricsRequestHandler(req, res),
     shutdown: () => sdk.shutdown(),
   };

@@ -12,11 +12,10 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { metrics as noopMetrics, trace as noopTrace, context } from '@opentelemetry/api';
+import { metrics as noopMetrics, context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { startGeosync, type Geosync } from '../../../src/app/geosync';
 import { loadConfigText } from '../../../src/config/load';
 import { silentLogger } from '../../../src/log/logger';
@@ -125,19 +124,16 @@ function layout(root: string): void {
   }
 }
 
-/** Meter and tracer as `geosync serve` has them without OTLP (src/telemetry/sdk.ts), or no-ops. */
+/**
+ * Telemetry as `geosync serve` has it without OTLP (src/telemetry/sdk.ts): a Prometheus meter, no
+ * tracer (nothing would export its spans); or a no-op meter.
+ */
 function telemetry(on: boolean) {
-  if (!on) {
-    return {
-      meter: noopMetrics.getMeterProvider().getMeter('noop'),
-      tracer: noopTrace.getTracerProvider().getTracer('noop'),
-    };
-  }
+  if (!on) return { meter: noopMetrics.getMeterProvider().getMeter('noop') };
   return {
     meter: new MeterProvider({ readers: [new PrometheusExporter({ preventServerStart: true })] }).getMeter(
       'geosync',
     ),
-    tracer: new TracerProvider({ spanProcessors: [] }).getTracer('geosync'),
   };
 }
 
@@ -276,7 +272,7 @@ regions:
         'medians over the rounds, ratios the median of the per-round ratios (range in brackets). Each stream is ' +
         'one response-headers message (`:status 404`, the request path and method as attributes) and ' +
         "the server's reply. geosync runs with telemetry as `geosync serve` without OTLP (Prometheus " +
-        'meter, tracer without exporter), the lookup cache at its default, or off for the "storage ' +
+        'meter; no spans, as nothing would export them), the lookup cache at its default, or off for the "storage ' +
         'probed" rows, and a sibling on the filesystem driver.',
       table: {
         header: [

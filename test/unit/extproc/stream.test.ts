@@ -21,6 +21,7 @@ function asOutput(msg: object): ProcessingRequest__Output {
 
 class ScriptedLocator implements Locator {
   calls: PullTarget[] = [];
+  cached?: (t: PullTarget) => LocateResult | undefined;
   constructor(private readonly answer: (t: PullTarget, s: AbortSignal) => Promise<LocateResult>) {}
   locate(t: PullTarget, s: AbortSignal) {
     this.calls.push(t);
@@ -258,6 +259,24 @@ describe('StreamProcessor', () => {
     expect(await processor.step(asOutput({}), never)).toEqual({
       protocolError: 'ProcessingRequest carries no request/response message',
     });
+  });
+
+  test('an answer the locator already has (its cache) is used at once: no lookup, no deadline timer', async () => {
+    const { processor, locator, clock, decisions } = setup(async () => ({ outcome: 'not_found' }));
+    locator.cached = () => ({ outcome: 'found', region: 'a' });
+    let timersSet = 0;
+    const setTimer = clock.setTimer.bind(clock);
+    clock.setTimer = (fn, ms) => (timersSet++, setTimer(fn, ms));
+    await processor.step(
+      asOutput(requestHeadersMessage({ ':method': 'GET', ':path': `/v2/team/app/blobs/${DIGEST}` })),
+      never,
+    );
+    const r = await processor.step(asOutput(responseHeadersMessage(404)), never);
+    if (!('reply' in r)) throw new Error('expected a reply');
+    expect(setHeaders(r.reply as never)).toMatchObject({ ':status': '307' });
+    expect(locator.calls).toEqual([]);
+    expect(timersSet).toBe(0);
+    expect(decisions).toEqual([expect.objectContaining({ outcome: 'proxied', lookupMs: 0 })]);
   });
 });
 

@@ -71,6 +71,16 @@ const all =
     r;
 
 describe('ProbeLocator', () => {
+  it('cached(): nothing before a lookup, its answer after, without a probe', async () => {
+    const t = setup({ a: all(MISSING), b: all(FOUND) });
+    expect(t.locator.cached(BLOB)).toBeUndefined();
+    await t.locate();
+    const probes = t.probe('a').total + t.probe('b').total;
+    expect(t.locator.cached(BLOB)).toMatchObject({ outcome: 'found', region: 'b' });
+    expect(t.probe('a').total + t.probe('b').total).toBe(probes);
+    expect(t.events.filter((e) => e === 'hit')).toEqual(['hit']);
+  });
+
   it('finds the target in the one sibling that holds it, probing link and data', async () => {
     const t = setup({ a: all(MISSING), b: all(FOUND) });
     expect(await t.locate()).toEqual({
