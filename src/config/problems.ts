@@ -35,6 +35,26 @@ export function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
+/**
+ * Keys whose values are credentials: a problem with one names the kind of value it got, never the
+ * value (a wrong type or a typo there must not print a secret into a terminal, a CI log or
+ * Kubernetes events).
+ */
+const SECRET_KEYS = new Set(['accessKeyId', 'secretAccessKey', 'sessionToken']);
+
+function isSecretPath(path: Path | undefined): boolean {
+  const last = path?.[path.length - 1];
+  return typeof last === 'string' && SECRET_KEYS.has(last);
+}
+
+/** What `describe` says without the value itself. */
+function describeKind(value: unknown): string {
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true or false';
+  return describe(value);
+}
+
 const EXPECTED: Record<string, string> = {
   object: 'must be a mapping',
   record: 'must be a mapping',
@@ -71,7 +91,7 @@ export type KnownKeys = Map<string, readonly string[]>;
  */
 export function issueMessage(knownKeys: KnownKeys) {
   return (issue: z.core.$ZodRawIssue): string | undefined => {
-    const got = describe(issue.input);
+    const got = isSecretPath(issue.path) ? describeKind(issue.input) : describe(issue.input);
     switch (issue.code) {
       case 'invalid_type':
         if (issue.input === undefined) return 'is required';

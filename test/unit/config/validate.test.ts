@@ -254,6 +254,21 @@ describe('configuration: how values are written', () => {
     expect(result.ok && result.config.envoy.accessLogPath).toBe('');
   });
 
+  test('a credential of the wrong type is named by its kind, never printed', () => {
+    const text = valid()
+      .replace('accessKeyId: AK', 'accessKeyId: 98765')
+      .replace('secretAccessKey: SK', 'secretAccessKey: 12345');
+    expect(text).not.toBe(valid());
+    const found = problemsOf(text);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^regions\[\d\]\.storage\.secretAccessKey: must be a string, got a number$/),
+        expect.stringMatching(/^regions\[\d\]\.storage\.accessKeyId: must be a string, got a number$/),
+      ]),
+    );
+    expect(found.join('\n')).not.toMatch(/12345|98765/);
+  });
+
   test('a value of the wrong type is a problem, not an exception', () => {
     expect(problemsOf(`${valid()}\nenvoy: { localRegistry: { healthCheck: { path: 1.5 } } }\n`)).toEqual([
       'envoy.localRegistry.healthCheck.path: must be a string, got number 1.5',
