@@ -6,6 +6,7 @@ import {
   hostMatchingFitsRegions,
   messageTimeoutExceedsLookup,
   siblingsAreRegions,
+  tlsListenerKeepsTls,
 } from './envoy';
 import { listenersDiffer } from './listen';
 import { notificationsSecretSet } from './notifications';
@@ -28,4 +29,5 @@ export const RULES: readonly Rule[] = [
   messageTimeoutExceedsLookup,
   siblingsAreRegions,
   healthCheckTimeoutBelowInterval,
+  tlsListenerKeepsTls,
 ];

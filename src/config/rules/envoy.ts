@@ -18,6 +18,25 @@ export const messageTimeoutExceedsLookup: Rule = (ctx) => {
   ];
 };
 
+/**
+ * A pull received over TLS and redirected to an http:// sibling would carry the client's
+ * credentials in cleartext (the redirect keeps the request's headers; Envoy then needs
+ * allow_cross_scheme_redirect, src/envoy/routes.ts). Refused unless the operator says the link is safe.
+ */
+export const tlsListenerKeepsTls: Rule = (ctx) => {
+  const listener = ctx.file.envoy?.listener;
+  if (!listener?.tls || listener.allowPlaintextSiblings === true) return [];
+  return namedRegions(ctx).flatMap(({ index, region }) => {
+    if (region.name === ctx.file.region || !region.url?.startsWith('http://')) return [];
+    return [
+      problem(
+        ['regions', index, 'url'],
+        "is http:// while envoy.listener.tls is set: clients' credentials received over TLS would reach this sibling in cleartext; use https, or set envoy.listener.allowPlaintextSiblings: true for a private link",
+      ),
+    ];
+  });
+};
+
 export const envoyAdminApart: Rule = (ctx) => {
   const { listener, admin } = ctx.file.envoy ?? {};
   if (admin?.port === undefined || admin.port === 0) return [];

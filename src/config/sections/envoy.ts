@@ -52,6 +52,10 @@ const listener = section(
         defaultText: 'none (plain HTTP)',
       },
     ),
+    allowPlaintextSiblings: defaulted(z.boolean(), false, {
+      description:
+        "with `tls` set, allow siblings whose `url` is `http://`: a rescued pull then carries the client's `Authorization`, received over TLS, to that sibling in cleartext. Only for links that are private or encrypted below HTTP",
+    }),
   },
   { description: "Envoy's listener for registry clients." },
 );

@@ -11,7 +11,7 @@ function problems(shape: ConfigShape): readonly ConfigProblem[] {
 describe('envoy options: defaults', () => {
   test('no envoy section: documented defaults', () => {
     const e = makeConfig({ regions: 3 }).envoy;
-    expect(e.listener).toEqual({ address: '0.0.0.0', port: 8080 });
+    expect(e.listener).toEqual({ address: '0.0.0.0', port: 8080, allowPlaintextSiblings: false });
     expect(e.admin).toEqual({ address: '127.0.0.1', port: 9901 });
     expect(e.localRegistry).toMatchObject({ address: '127.0.0.1', port: 5000, tls: false, sni: '127.0.0.1' });
     expect(e.extProc).toEqual({
@@ -143,6 +143,19 @@ describe('envoy options: one problem per mistake, exact message', () => {
         message: 'must be false: regions a and b share host 127.0.0.1, so virtual hosts must match host:port',
       },
     ]);
+  });
+
+  test('a TLS listener with http:// siblings is refused: credentials would cross in cleartext', () => {
+    const tls = { certChain: '/tls/c.pem', privateKey: '/tls/k.pem' };
+    const found = problems({ regions: 3, scheme: 'http', envoy: { listener: { tls } } });
+    expect(found.map((p) => p.path)).toEqual(['regions[1].url', 'regions[2].url']);
+    expect(found[0]?.message).toMatch(/^is http:\/\/ while envoy\.listener\.tls is set: .*cleartext/);
+    // Allowed when the operator says so, and never a problem with https siblings.
+    expect(
+      makeConfig({ regions: 3, scheme: 'http', envoy: { listener: { tls, allowPlaintextSiblings: true } } })
+        .envoy.listener.allowPlaintextSiblings,
+    ).toBe(true);
+    expect(makeConfig({ regions: 3, envoy: { listener: { tls } } }).envoy.listener.tls).toEqual(tls);
   });
 
   test('the message timeout is checked against a configured lookup timeout too', () => {
