@@ -2,9 +2,11 @@
 /** Process entry point: the only place that touches signals and exits. */
 import { main } from './cli/main';
 
+// SIGHUP too (a closed terminal or session, a supervisor's "reload"): geosync has nothing to
+// reload, and Node's default for it is to exit at once, failing the streams in flight.
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 const terminated = new Promise<string>((resolve) => {
-  process.once('SIGTERM', () => resolve('SIGTERM'));
-  process.once('SIGINT', () => resolve('SIGINT'));
+  for (const signal of STOP_SIGNALS) process.once(signal, () => resolve(signal));
 });
 
 main(process.argv.slice(2), {

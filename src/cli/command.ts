@@ -2,7 +2,7 @@
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
-  /** Resolves when the process is asked to stop (SIGTERM/SIGINT); tests resolve it themselves. */
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT/SIGHUP); tests resolve it themselves. */
   readonly terminated: Promise<string>;
 }
 

@@ -1,12 +1,18 @@
 /**
- * `geosync serve --config FILE`. On SIGTERM: health NOT_SERVING and /readyz 503 at once (so Envoy
- * and Kubernetes stop sending new work), open streams answered for `drainMs`, then exit 0.
+ * `geosync serve --config FILE`. On SIGTERM (or SIGINT, SIGHUP): health NOT_SERVING and /readyz
+ * 503 at once (so Envoy and Kubernetes stop sending new work), open streams answered for
+ * `drainMs`, then exit 0.
  */
 import { startGeosync } from '../app/geosync';
 import { createLogger } from '../log/logger';
 import { startTelemetry } from '../telemetry/sdk';
 import { EXIT, type Command } from './command';
 import { configFromArgs } from './config-file';
+import { formatListen, type ListenAddress } from '../config/schema';
+
+function isWildcard(address: ListenAddress): boolean {
+  return address.kind === 'tcp' && (address.host === '0.0.0.0' || address.host === '::');
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -19,6 +25,14 @@ export const serveCommand: Command = {
     // OpenTelemetry first, so every instrument and span below binds to the real providers.
     const telemetry = startTelemetry(config.telemetry, config.region);
     const log = createLogger({ level: config.telemetry.logLevel, region: config.region });
+    if (isWildcard(config.listen.grpc)) {
+      // The ext_proc port has no authentication: whoever reaches it can ask where content is and
+      // make geosync probe storage. Envoy beside it needs loopback (or a unix socket) only.
+      log.warn(
+        { grpc: formatListen(config.listen.grpc) },
+        'listen.grpc accepts connections on every interface, and the ext_proc port is unauthenticated: bind it to loopback or a unix socket unless a network policy keeps others out',
+      );
+    }
     let app;
     try {
       app = await startGeosync(config, {
