@@ -82,7 +82,22 @@ export function planResponse(classification: Classification, facts: ResponseFact
  * Envoy requires an absolute Location for internal redirects (router `convertRequestHeadersForInternalRedirect`).
  */
 export function redirectLocation(regionUrl: string, requestPath: string): string {
-  return regionUrl.replace(/\/+$/, '') + requestPath;
+  return regionUrl.replace(/\/+$/, '') + requestPath.replace(NOT_VISIBLE_ASCII, percentEncoded);
+}
+
+/**
+ * The request's path reaches geosync as UTF-8 text, and a header value must be visible ASCII
+ * (RFC 9110 §5.5; Envoy refuses a mutation with CR, LF or NUL). A query may hold anything else,
+ * so it is percent-encoded as its UTF-8 bytes (RFC 3986 §2.1): the Location means the same
+ * resource, and no character can turn into a control byte when the header is written as bytes
+ * (U+010A would otherwise become LF). A pull's own name and reference are ASCII by grammar.
+ */
+const NOT_VISIBLE_ASCII = /[^\x21-\x7e]/gu;
+
+function percentEncoded(char: string): string {
+  let out = '';
+  for (const byte of Buffer.from(char, 'utf8')) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
 }
 
 export function recordFor(kind: PullKind, result: LocateResult, lookupMs: number): DecisionRecord {

@@ -5,9 +5,10 @@
  * C store nothing (replication's job). A tag that exists nowhere is a fast 404; a local hit is never
  * proxied.
  */
+import http2 from 'node:http2';
 import path from 'node:path';
 import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
-import { createOciImage, createOciIndex } from '../support/oci-image';
+import { createOciImage, createOciIndex, MANIFEST_ACCEPT } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import {
   E2E_LOOKUP_TIMEOUT_MS,
@@ -222,4 +223,49 @@ test('a pull another region forwarded is never redirected again (no chains): A a
   expect(own.status).toBe(200);
   expect(own.headers.get('docker-content-digest')).toBe(image.manifestDigest);
   expect((await counters(a)).redirects - after.redirects).toBe(1);
+});
+
+/**
+ * One GET over HTTP/2 (prior knowledge, as gRPC-era clients and proxies send it) whose `:path` is
+ * written as raw bytes: Envoy's HTTP/1 codec refuses non-ASCII in a request line, HTTP/2 does not.
+ */
+function http2Get(region: RegionDeployment, path: Buffer): Promise<{ headers: http2.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(region.url);
+    session.on('error', reject);
+    // A latin1 string writes each of its characters as one byte: the UTF-8 bytes as they are.
+    const req = session.request({ ':path': path.toString('latin1'), accept: MANIFEST_ACCEPT });
+    req.setTimeout(30_000, () => req.close(http2.constants.NGHTTP2_CANCEL));
+    req.on('response', (headers) => {
+      req.resume();
+      req.on('end', () => {
+        session.close();
+        resolve({ headers });
+      });
+    });
+    req.on('error', (err) => {
+      session.close();
+      reject(err);
+    });
+    req.end();
+  });
+}
+
+test('non-ASCII bytes in the query: the pull is rescued, no 307 or mangled Location reaches the client', async () => {
+  const dir = tmp.make('non-ascii');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
+  const repository = 'team/non-ascii';
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+  const before = await counters(b);
+  // U+010A and U+010D in UTF-8: written into a header as latin1 they would be LF and CR.
+  const target = Buffer.concat([
+    Buffer.from(`/v2/${repository}/manifests/v1?q=`),
+    Buffer.from('\u010a\u010d', 'utf8'),
+  ]);
+  const { headers } = await http2Get(b, target);
+  expect(headers[':status']).toBe(200);
+  expect(headers['docker-content-digest']).toBe(image.manifestDigest);
+  expect(headers.location).toBeUndefined();
+  expect(headers['x-geosync-redirect']).toBeUndefined();
+  expect((await counters(b)).redirects - before.redirects).toBe(1);
 });
