@@ -94,8 +94,21 @@ async function withStack(opts: Parameters<typeof startStack>[0], run: (s: Stack)
   }
 }
 
+/**
+ * For the breaker tests: the scripted processor shares this test's event loop with the burst's
+ * 2,100 client sockets and the fake registry, so on a loaded machine its replies can come late;
+ * a long message timeout keeps these tests about the breakers (the timeout has its own test).
+ */
+const PATIENT = { extProc: { messageTimeoutMs: 20_000 } };
+
 test(`a burst of ${BURST} local 404s, more than Envoy's default breakers hold, is queued and rescued`, async () => {
-  await withStack({ release: 'newest', registry: slow404(300), script: redirectAfter(0) }, async (s) => {
+  const opts = {
+    release: 'newest',
+    registry: slow404(300),
+    script: redirectAfter(0),
+    envoy: PATIENT,
+  } as const;
+  await withStack(opts, async (s) => {
     expect(await burst(s.url, BURST)).toEqual(new Map([[200, BURST]]));
     expect(await s.envoy.stat('cluster.local_registry.upstream_rq_pending_overflow')).toBe(0);
     expect(await s.envoy.stat(ENVOY_STAT.extProc('failure_mode_allowed'))).toBe(0);
@@ -110,7 +123,7 @@ test(`${BURST} ext_proc streams in flight at once (registry cluster raised) are 
       release: 'newest',
       registry: slow404(0),
       script: redirectAfter(1000),
-      envoy: { localRegistry: { circuitBreakers: { maxConnections: 4096 } } },
+      envoy: { ...PATIENT, localRegistry: { circuitBreakers: { maxConnections: 4096 } } },
     },
     async (s) => {
       expect(await burst(s.url, BURST)).toEqual(new Map([[200, BURST]]));
@@ -121,10 +134,10 @@ test(`${BURST} ext_proc streams in flight at once (registry cluster raised) are 
 });
 
 test('replies queued behind slow ones in a busy geosync still rescue their pulls', async () => {
-  // Six streams, answered one after another 100 ms apart: the last waits about 600 ms, three
-  // times Envoy's own 200 ms default and geosync's former lookupTimeoutMs + 50 ms.
-  await withStack({ release: 'newest', script: queuedReplies(100) }, async (s) => {
-    expect(await burst(s.url, 6)).toEqual(new Map([[200, 6]]));
+  // Five streams, answered one after another 80 ms apart: the last waits about 400 ms, twice
+  // Envoy's own 200 ms default and geosync's former lookupTimeoutMs + 50 ms, well inside 2 s.
+  await withStack({ release: 'newest', script: queuedReplies(80) }, async (s) => {
+    expect(await burst(s.url, 5)).toEqual(new Map([[200, 5]]));
     expect(await s.envoy.stat(ENVOY_STAT.extProc('message_timeouts'))).toBe(0);
   });
 });
