@@ -9,16 +9,34 @@ import type { EnvoyOptions } from '../config/schema';
 type Json = Record<string, unknown>;
 
 /**
- * One line per downstream request; a redirected pull logs the sibling's route and cluster, with
- * X-ENVOY-ORIGINAL-URL set by the router. geosync's decision comes from the dynamic metadata it
- * returns (namespace `geosync`, see src/extproc/replies.ts).
+ * One JSON object per downstream request. JSON, not a text line: Envoy escapes every value in a
+ * `json_format`, so a value a client controls (its `x-request-id`, a path) stays inside its own
+ * field and cannot forge others (a text format logged `route=fake cluster=fake` from a crafted
+ * request id). The path is `:path` as routed, never `x-envoy-original-path`, which a client can
+ * send. A redirected pull logs the sibling's route and cluster, with `x-envoy-original-url` set by
+ * the router; geosync's decision comes from the dynamic metadata it returns (namespace
+ * `geosync`, src/extproc/replies.ts). Client-sent values are cut at 256 bytes.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#format-dictionaries
  */
-export const ACCESS_LOG_FORMAT =
-  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" ' +
-  '%RESPONSE_CODE% %RESPONSE_FLAGS% %RESPONSE_CODE_DETAILS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION%ms ' +
-  'route=%ROUTE_NAME% cluster=%UPSTREAM_CLUSTER% original_url="%REQ(X-ENVOY-ORIGINAL-URL)%" ' +
-  'geosync=%DYNAMIC_METADATA(geosync:outcome)% source=%DYNAMIC_METADATA(geosync:source_region)% ' +
-  'lookup_ms=%DYNAMIC_METADATA(geosync:lookup_ms)% request_id=%REQ(X-REQUEST-ID)%\n';
+export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
+  start_time: '%START_TIME%',
+  method: '%REQ(:METHOD)%',
+  path: '%REQ(:PATH):256%',
+  protocol: '%PROTOCOL%',
+  response_code: '%RESPONSE_CODE%',
+  response_flags: '%RESPONSE_FLAGS%',
+  response_code_details: '%RESPONSE_CODE_DETAILS%',
+  bytes_received: '%BYTES_RECEIVED%',
+  bytes_sent: '%BYTES_SENT%',
+  duration_ms: '%DURATION%',
+  route: '%ROUTE_NAME%',
+  cluster: '%UPSTREAM_CLUSTER%',
+  original_url: '%REQ(X-ENVOY-ORIGINAL-URL):256%',
+  geosync: '%DYNAMIC_METADATA(geosync:outcome)%',
+  source: '%DYNAMIC_METADATA(geosync:source_region)%',
+  lookup_ms: '%DYNAMIC_METADATA(geosync:lookup_ms)%',
+  request_id: '%REQ(X-REQUEST-ID):256%',
+};
 
 export function registryListener(opts: EnvoyOptions, routeConfig: Json, httpFilters: Json[]): Json {
   const l = opts.listener;
@@ -61,7 +79,7 @@ function fileAccessLog(path: string): Json {
     typed_config: {
       '@type': TYPE.fileAccessLog,
       path,
-      log_format: { text_format_source: { inline_string: ACCESS_LOG_FORMAT } },
+      log_format: { json_format: ACCESS_LOG_FIELDS },
     },
   };
 }

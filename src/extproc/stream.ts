@@ -24,6 +24,8 @@ import {
 } from './replies';
 
 const TIMEOUT: LocateResult = { outcome: 'timeout' };
+/** As Envoy's access log cuts it (src/envoy/listener.ts). */
+export const MAX_REQUEST_ID_LENGTH = 256;
 const CANCELLED: LocateResult = { outcome: 'error', code: 'cancelled' };
 
 export interface StreamContext {
@@ -241,7 +243,9 @@ export class StreamProcessor {
     return bounded(this.ctx.clock, this.ctx.lookupTimeoutMs, cancelled, work, interrupted);
   }
 
-  private captureMeta(requestId: string | undefined, traceparent: string | undefined): void {
+  private captureMeta(rawRequestId: string | undefined, traceparent: string | undefined): void {
+    // A client may send its own x-request-id: logs (JSON) and spans keep it as one bounded value.
+    const requestId = rawRequestId?.slice(0, MAX_REQUEST_ID_LENGTH);
     this.meta = { ...(requestId ? { requestId } : {}), ...(traceparent ? { traceparent } : {}) };
     this.trace?.requestSeen(this.meta);
   }

@@ -58,6 +58,8 @@ export interface Stack {
   readonly siblingUrl: string;
   readonly processor: ScriptedProcessor;
   readonly bootstrap: string;
+  /** The file Envoy's access log goes to. */
+  readonly accessLog: string;
   close(): Promise<void>;
 }
 
@@ -136,6 +138,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       siblingUrl,
       processor,
       bootstrap,
+      accessLog: path.join(dir, 'access.log'),
       close: async () => {
         const failures: string[] = [];
         for (const c of closers.reverse()) await c().catch((e: unknown) => failures.push(String(e)));

@@ -257,10 +257,14 @@ describe('routes and internal redirects', () => {
     expect(cluster(b, 'sibling_b').transport_socket).toBeUndefined();
   });
 
-  test("access log carries geosync's decision", () => {
+  test("access log: JSON (values escaped), with geosync's decision and the routed path", () => {
     const b = build({ regions: 2 });
-    expect(
-      String(at(b, `${HCM}.access_log[0].typed_config.log_format.text_format_source.inline_string`)),
-    ).toContain('%DYNAMIC_METADATA(geosync:outcome)%');
+    const fields = at(b, `${HCM}.access_log[0].typed_config.log_format.json_format`) as Json;
+    expect(fields).toMatchObject({
+      geosync: '%DYNAMIC_METADATA(geosync:outcome)%',
+      path: '%REQ(:PATH):256%',
+      request_id: '%REQ(X-REQUEST-ID):256%',
+    });
+    expect(JSON.stringify(fields)).not.toContain('ORIGINAL-PATH');
   });
 });

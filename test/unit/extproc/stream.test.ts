@@ -400,3 +400,29 @@ describe('StreamProcessor with tag freshness', () => {
 async function flushPromises(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
+
+test('a client-sent request id reaches decisions as one value of at most 256 characters', async () => {
+  const clock = new ManualClock();
+  const metas: (string | undefined)[] = [];
+  const processor = new StreamProcessor({
+    locator: new ScriptedLocator(async () => ({ outcome: 'not_found' })),
+    clock,
+    lookupTimeoutMs: 150,
+    regionUrls: new Map(),
+    onDecision: (_r, meta) => metas.push(meta.requestId),
+  });
+  const id = 'x'.repeat(300) + '\n route=fake';
+  await processor.step(
+    asOutput(
+      responseHeadersMessage(404, {
+        attributes: {
+          'request.path': `/v2/team/app/blobs/${DIGEST}`,
+          'request.method': 'GET',
+          'request.id': id,
+        },
+      }),
+    ),
+    never,
+  );
+  expect(metas).toEqual(['x'.repeat(256)]);
+});
