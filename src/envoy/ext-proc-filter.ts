@@ -108,6 +108,7 @@ function extProcConfig(opts: EnvoyOptions): Json {
       ATTRIBUTE.forwardedBy,
       ATTRIBUTE.requestId,
       ATTRIBUTE.traceparent,
+      ATTRIBUTE.bodySize,
     ],
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },

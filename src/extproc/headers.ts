@@ -60,6 +60,8 @@ export const ATTRIBUTE = {
   forwardedBy: "request.headers['x-geosync-forwarded-by']",
   /** Envoy's request id (x-request-id) and the W3C trace context, to join the client's trace. */
   requestId: 'request.id',
+  /** Bytes of request body (Envoy attributes: "request.size"); a pull has none. */
+  bodySize: 'request.size',
   traceparent: "request.headers['traceparent']",
 } as const;
 

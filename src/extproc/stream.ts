@@ -139,7 +139,13 @@ export class StreamProcessor {
       const path = attrs.get(ATTRIBUTE.path);
       const method = attrs.get(ATTRIBUTE.method);
       if (path !== undefined && method !== undefined) {
-        this.request = { method, path, redirected: attrs.has(ATTRIBUTE.forwardedBy) };
+        const size = Number(attrs.get(ATTRIBUTE.bodySize) ?? 0);
+        this.request = {
+          method,
+          path,
+          redirected: attrs.has(ATTRIBUTE.forwardedBy),
+          ...(size > 0 ? { bodyBytes: size } : {}),
+        };
       }
       this.classification = classify(this.request, this.ctx.pullPolicy);
     }

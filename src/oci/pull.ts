@@ -27,7 +27,8 @@ export type IneligibleReason =
   | 'grammar'
   | 'too_long'
   | 'internal_redirect'
-  | 'missing_request';
+  | 'missing_request'
+  | 'body';
 
 export type Classification =
   | { readonly eligible: true; readonly target: PullTarget }
@@ -44,6 +45,12 @@ export interface PullRequestInfo {
   readonly path: string;
   /** Another region's Envoy already redirected this request here (`x-geosync-forwarded-by` present). */
   readonly redirected: boolean;
+  /**
+   * Bytes of request body Envoy received (CEL `request.size`), when known. Envoy follows an
+   * internal redirect only for a request it could buffer whole; a pull has no body, and a request
+   * with one would get geosync's 307 itself (naming the sibling) when Envoy cannot replay it.
+   */
+  readonly bodyBytes?: number;
 }
 
 export interface PullPolicy {
@@ -61,6 +68,7 @@ export const DEFAULT_PULL_POLICY: PullPolicy = { proxyManifestHeadByDigest: true
 export function classifyPull(req: PullRequestInfo, policy: PullPolicy = DEFAULT_PULL_POLICY): Classification {
   if (req.redirected) return no('internal_redirect');
   if (req.method !== 'GET' && req.method !== 'HEAD') return no('method');
+  if ((req.bodyBytes ?? 0) > 0) return no('body');
   if (req.path.length > MAX_PATH_LENGTH) return no('too_long');
   const query = req.path.indexOf('?');
   const path = query >= 0 ? req.path.slice(0, query) : req.path;

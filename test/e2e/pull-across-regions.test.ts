@@ -5,6 +5,7 @@
  * C store nothing (replication's job). A tag that exists nowhere is a fast 404; a local hit is never
  * proxied.
  */
+import http from 'node:http';
 import http2 from 'node:http2';
 import path from 'node:path';
 import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
@@ -268,4 +269,33 @@ test('non-ASCII bytes in the query: the pull is rescued, no 307 or mangled Locat
   expect(headers.location).toBeUndefined();
   expect(headers['x-geosync-redirect']).toBeUndefined();
   expect((await counters(b)).redirects - before.redirects).toBe(1);
+});
+
+test('a GET with a body (Envoy cannot replay it): the local 404 passes, no 307 or sibling name reaches the client', async () => {
+  const dir = tmp.make('with-body');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
+  const repository = 'team/with-body';
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+  const before = await counters(b);
+  // Larger than Envoy's default 1 MiB request buffer, as in the review that found the leak.
+  const body = Buffer.alloc(2_200_000, 0x61);
+  const res = await new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+    const req = http.request(
+      `${b.url}/v2/${repository}/blobs/${image.layerDigests[0]}`,
+      { method: 'GET', headers: { 'content-length': String(body.length) }, timeout: 30_000 },
+      (r) => {
+        r.resume();
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+    req.on('error', reject);
+    req.end(body);
+  });
+  expect(res.status).toBe(404);
+  expect(res.headers.location).toBeUndefined();
+  expect(res.headers['x-geosync-redirect']).toBeUndefined();
+  expect((await counters(b)).redirects).toBe(before.redirects);
+  // A pull of the same blob, without a body, is rescued as ever.
+  expect((await registryRequest(b, `/v2/${repository}/blobs/${image.layerDigests[0]}`)).status).toBe(200);
 });

@@ -106,6 +106,7 @@ describe('ext_proc filter', () => {
       "request.headers['x-geosync-forwarded-by']",
       'request.id',
       "request.headers['traceparent']",
+      'request.size',
     ]);
   });
 

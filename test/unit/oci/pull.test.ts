@@ -78,6 +78,12 @@ describe('classifyPull: ineligible requests', () => {
     expect(classify(method, path)).toEqual({ eligible: false, reason });
   });
 
+  test('a request with a body is never eligible: Envoy could not replay it to the sibling', () => {
+    const req = { method: 'GET', path: `/v2/a/blobs/sha256:${'a'.repeat(64)}`, redirected: false };
+    expect(classifyPull({ ...req, bodyBytes: 1 })).toEqual({ eligible: false, reason: 'body' });
+    expect(classifyPull({ ...req, bodyBytes: 0 })).toMatchObject({ eligible: true });
+  });
+
   test('a request that already went through an internal redirect is never eligible', () => {
     expect(classify('GET', '/v2/a/manifests/latest', true)).toEqual({
       eligible: false,
