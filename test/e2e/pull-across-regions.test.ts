@@ -299,3 +299,18 @@ test('a GET with a body (Envoy cannot replay it): the local 404 passes, no 307 o
   // A pull of the same blob, without a body, is rescued as ever.
   expect((await registryRequest(b, `/v2/${repository}/blobs/${image.layerDigests[0]}`)).status).toBe(200);
 });
+
+test('a miss does not hide content that lands in a sibling right after it for longer than negativeTtlMs', async () => {
+  const dir = tmp.make('lands-late');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
+  const repository = 'team/lands-late';
+  const manifest = `/v2/${repository}/manifests/v1`;
+  // Nowhere yet: the 404 passes, and the miss is remembered.
+  expect((await registryRequest(b, manifest)).status).toBe(404);
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+  // Just past the default negativeTtlMs (250 ms; it was 2 s, which hid content for ~1.7 s).
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const res = await registryRequest(b, manifest);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('docker-content-digest')).toBe(image.manifestDigest);
+});

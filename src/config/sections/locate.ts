@@ -10,8 +10,12 @@ const cache = section(
       description: 'positive entries for digests (content-addressed, immutable)',
     }),
     tagTtlMs: defaulted(integer(0, 300_000), 5_000, { description: 'positive entries for tags (tags move)' }),
-    negativeTtlMs: defaulted(integer(0, 10_000), 2_000, {
-      description: '"nowhere" entries; short, so that a miss never hides content that has just landed',
+    // A miss is remembered only long enough to absorb a burst of the same miss that arrives one
+    // after another (concurrent ones share one lookup anyway): content that lands in a sibling is
+    // found by the first lookup after this. Two seconds hid a blob that had landed for about 1.7 s.
+    negativeTtlMs: defaulted(integer(0, 10_000), 250, {
+      description:
+        '"nowhere" entries: for this long after a miss, the same lookup answers "nowhere" without asking storage; content that lands in a sibling meanwhile is found by the first lookup after it',
     }),
   },
   { description: 'the lookup cache' },

@@ -117,7 +117,7 @@ describe('configuration: valid file', () => {
       credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
       requestTimeoutMs: 1000,
     });
-    expect(c.locate.cache.negativeTtlMs).toBe(2000);
+    expect(c.locate.cache.negativeTtlMs).toBe(250);
     expect(Object.isFrozen(c.regions[0])).toBe(true);
   });
 
