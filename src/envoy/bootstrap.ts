@@ -9,7 +9,7 @@
 import type { GeosyncConfig } from '../config/schema';
 import { localRegistryCluster, extProcCluster, siblingRegistryCluster } from './clusters';
 import { upstreamFilters } from './ext-proc-filter';
-import { admin, registryListener, routerFilter } from './listener';
+import { admin, overloadManager, registryListener, routerFilter } from './listener';
 import { NAMES, siblingCluster } from './names';
 import { internalRedirectPolicy, localVirtualHost, siblingVirtualHosts, type Sibling } from './routes';
 
@@ -57,5 +57,6 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
     node: { id: `geosync-${config.region}`, cluster: 'geosync' },
     static_resources: { listeners: [registryListener(opts, routeConfig, [routerFilter()])], clusters },
     admin: admin(opts),
+    overload_manager: overloadManager(opts),
   };
 }

@@ -3,7 +3,7 @@
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
  */
 import { HEADER } from '../extproc/headers';
-import { EXT, NAMES, TYPE } from './names';
+import { duration, EXT, NAMES, TYPE } from './names';
 import type { EnvoyOptions } from '../config/schema';
 
 type Json = Record<string, unknown>;
@@ -52,11 +52,37 @@ export function registryListener(opts: EnvoyOptions, routeConfig: Json, httpFilt
   };
 }
 
+/**
+ * HTTP/2 limits of the client side, after Envoy's edge guidance
+ * (https://www.envoyproxy.io/docs/envoy/latest/configuration/best_practices/edge): 100 streams
+ * per connection; windows that bound what one client can make Envoy buffer of its uploads
+ * (pulls are downloads: the client's own window governs those).
+ */
+const DOWNSTREAM_HTTP2 = {
+  max_concurrent_streams: 100,
+  initial_stream_window_size: 1024 * 1024,
+  initial_connection_window_size: 16 * 1024 * 1024,
+};
+
 function connectionManager(opts: EnvoyOptions, routeConfig: Json, httpFilters: Json[]): Json {
+  const l = opts.listener;
   return {
     '@type': TYPE.hcm,
     stat_prefix: NAMES.hcmStatPrefix,
     codec_type: 'AUTO',
+    // A client that never finishes its headers (slowloris) is cut off; a request whose headers
+    // are in may take as long as its body needs (multi-GB layer uploads), so no request_timeout.
+    request_headers_timeout: duration(l.requestHeadersTimeoutMs),
+    http2_protocol_options: DOWNSTREAM_HTTP2,
+    // The client's address is the connection's (or the XFF entry `xffNumTrustedHops` back from a
+    // trusted load balancer): Envoy then treats clients as external, strips the x-envoy-* headers
+    // they send and regenerates their x-request-id
+    // (source/common/http/conn_manager_utility.cc, mutateRequestHeaders).
+    use_remote_address: true,
+    xff_num_trusted_hops: l.xffNumTrustedHops,
+    // Registries use no header names with underscores; a client's are dropped, not passed on
+    // (they can alias dashed names at a backend that normalises them).
+    common_http_protocol_options: { headers_with_underscores_action: 'DROP_HEADER' },
     // RFC 3986 normalisation before routing, so "/v2/x/../y" cannot dodge the pull-route regexes.
     normalize_path: true,
     // Before any routing: a client cannot send the marker that opens the sibling routes
@@ -104,5 +130,29 @@ export function routerFilter(): Json {
 }
 
 export function admin(opts: EnvoyOptions): Json {
-  return { address: { socket_address: { address: opts.admin.address, port_value: opts.admin.port } } };
+  return {
+    address: { socket_address: { address: opts.admin.address, port_value: opts.admin.port } },
+    // Reachable (stats, drain) even while clients hold every connection the overload manager allows.
+    ignore_global_conn_limit: true,
+  };
+}
+
+/**
+ * Envoy's overload manager with a cap on downstream connections: without one, a flood of
+ * connections (slow or idle clients) exhausts file descriptors and memory, and Envoy warns at
+ * start that none is configured. Past the cap, new connections are refused.
+ * https://www.envoyproxy.io/docs/envoy/latest/configuration/operations/overload_manager/overload_manager
+ */
+export function overloadManager(opts: EnvoyOptions): Json {
+  return {
+    resource_monitors: [
+      {
+        name: EXT.downstreamConnections,
+        typed_config: {
+          '@type': TYPE.downstreamConnections,
+          max_active_downstream_connections: opts.listener.maxConnections,
+        },
+      },
+    ],
+  };
 }

@@ -47,6 +47,7 @@ export const EXT = {
   httpProtocolOptions: 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
   allowListedRoutes: 'envoy.internal_redirect_predicates.allow_listed_routes',
   previousRoutes: 'envoy.internal_redirect_predicates.previous_routes',
+  downstreamConnections: 'envoy.resource_monitors.global_downstream_max_connections',
 } as const;
 
 const T = 'type.googleapis.com/';
@@ -66,6 +67,7 @@ export const TYPE = {
   httpProtocolOptions: `${T}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
   allowListedRoutes: `${T}envoy.extensions.internal_redirect.allow_listed_routes.v3.AllowListedRoutesConfig`,
   previousRoutes: `${T}envoy.extensions.internal_redirect.previous_routes.v3.PreviousRoutesConfig`,
+  downstreamConnections: `${T}envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
 } as const;
 
 /** Duration in Envoy's JSON form ("0.25s"); https://protobuf.dev/programming-guides/json/ */

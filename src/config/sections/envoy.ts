@@ -52,6 +52,18 @@ const listener = section(
         defaultText: 'none (plain HTTP)',
       },
     ),
+    requestHeadersTimeoutMs: defaulted(integer(1, 600_000), 10_000, {
+      description:
+        'HCM `request_headers_timeout`: a client that has not sent all its headers by then is disconnected (slowloris). The body may take as long as it needs',
+    }),
+    maxConnections: defaulted(integer(1, 10_000_000), 50_000, {
+      description:
+        "downstream connections at most (overload manager's `global_downstream_max_connections`); past it, new connections are refused. The admin port is not counted",
+    }),
+    xffNumTrustedHops: defaulted(integer(0, 10), 0, {
+      description:
+        'HCM `xff_num_trusted_hops` with `use_remote_address: true`: the number of proxies in front of Envoy (a load balancer: 1) whose `X-Forwarded-For` entries are trusted to name the client',
+    }),
     allowPlaintextSiblings: defaulted(z.boolean(), false, {
       description:
         "with `tls` set, allow siblings whose `url` is `http://`: a rescued pull then carries the client's `Authorization`, received over TLS, to that sibling in cleartext. Only for links that are private or encrypted below HTTP",

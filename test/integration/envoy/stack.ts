@@ -112,12 +112,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         { name: 'b', url: siblingUrl, storage: { type: 'filesystem', root: path.join(dir, 'b') } },
       ],
       envoy: {
-        listener: { address: ip, port },
         admin: { address: '127.0.0.1', port: 0 },
         accessLogPath: path.join(dir, 'access.log'),
         ...(tls ? { siblings: { b: { caFile: tls.caFile } } } : {}),
         ...opts.envoy,
-        // The fake registry's address, beside any tuning of its cluster the test asks for.
+        // The listener's and the fake registry's addresses, beside any other key the test sets.
+        listener: { ...(opts.envoy?.listener as object | undefined), address: ip, port },
         localRegistry: {
           ...(opts.envoy?.localRegistry as object | undefined),
           address: '127.0.0.1',

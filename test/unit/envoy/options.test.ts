@@ -11,7 +11,14 @@ function problems(shape: ConfigShape): readonly ConfigProblem[] {
 describe('envoy options: defaults', () => {
   test('no envoy section: documented defaults', () => {
     const e = makeConfig({ regions: 3 }).envoy;
-    expect(e.listener).toEqual({ address: '0.0.0.0', port: 8080, allowPlaintextSiblings: false });
+    expect(e.listener).toEqual({
+      address: '0.0.0.0',
+      port: 8080,
+      allowPlaintextSiblings: false,
+      requestHeadersTimeoutMs: 10_000,
+      maxConnections: 50_000,
+      xffNumTrustedHops: 0,
+    });
     expect(e.admin).toEqual({ address: '127.0.0.1', port: 9901 });
     expect(e.localRegistry).toMatchObject({ address: '127.0.0.1', port: 5000, tls: false, sni: '127.0.0.1' });
     expect(e.extProc).toEqual({

@@ -1,0 +1,81 @@
+/**
+ * The generated listener's hardening on real Envoy (newest and oldest supported release):
+ * clients that never finish their headers (slowloris) are cut off at the default
+ * request_headers_timeout; the overload manager caps downstream connections (so Envoy no longer
+ * warns that nothing does) while the admin port stays reachable.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import type { EnvoyRelease } from '../../support/envoy';
+import { get, startStack } from './stack';
+
+jest.setTimeout(90_000);
+
+const RELEASES: EnvoyRelease[] = ['newest', 'oldest'];
+const NO_LIMIT_WARNING = 'no configured limit to the number of allowed active downstream connections';
+
+/** Opens `n` connections that send part of a request's headers and then nothing. */
+function slowClients(url: string, n: number): Promise<{ closedWithin(ms: number): Promise<number> }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sockets: net.Socket[] = [];
+    const closed = new Set<net.Socket>();
+    let connected = 0;
+    for (let i = 0; i < n; i++) {
+      const s = net.connect(Number(port), hostname, () => {
+        s.write(`GET /v2/team/app/manifests/v1 HTTP/1.1\r\nHost: ${hostname}\r\nX-Slow: `);
+        if (++connected === n) {
+          resolve({
+            closedWithin: async (ms) => {
+              const until = Date.now() + ms;
+              while (closed.size < n && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+              for (const x of sockets) x.destroy();
+              return closed.size;
+            },
+          });
+        }
+      });
+      // Read (and drop) what Envoy answers, so that its close is seen.
+      s.resume();
+      s.on('close', () => closed.add(s));
+      s.on('error', () => closed.add(s));
+      sockets.push(s);
+    }
+    setTimeout(() => reject(new Error('slow clients could not connect')), 30_000).unref();
+  });
+}
+
+describe.each(RELEASES)('Envoy %s', (release) => {
+  test('50 slowloris connections are closed by the default request_headers_timeout (10 s)', async () => {
+    const s = await startStack({ release });
+    try {
+      const clients = await slowClients(s.url, 50);
+      // A bound for a hung test only: Envoy closes them at its 10 s timeout.
+      expect(await clients.closedWithin(40_000)).toBe(50);
+      expect(await s.envoy.stat('http.registry_ingress.downstream_rq_header_timeout')).toBe(50);
+      // The listener still serves.
+      expect((await get(`${s.url}/v2/team/app/manifests/v1`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('past envoy.listener.maxConnections new connections are refused; the admin port still answers', async () => {
+    const s = await startStack({ release, envoy: { listener: { maxConnections: 5 } } });
+    try {
+      expect(fs.readFileSync(s.envoy.logFile, 'utf8')).not.toContain(NO_LIMIT_WARNING);
+      const clients = await slowClients(s.url, 5);
+      const refused = await get(`${s.url}/v2/team/app/manifests/v1`).then(
+        () => false,
+        () => true,
+      );
+      expect(refused).toBe(true);
+      expect(
+        await s.envoy.stat(/downstream_cx_overload_reject$|downstream_global_cx_overflow$/),
+      ).toBeGreaterThan(0);
+      await clients.closedWithin(0);
+    } finally {
+      await s.close();
+    }
+  });
+});
