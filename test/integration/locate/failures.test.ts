@@ -24,22 +24,19 @@ import { s3StorageFor, startGeoStack, type GeoStack } from '../../support/geo-st
 import { createOciImage, type OciImage } from '../../support/oci-image';
 import { skopeoPush } from '../../support/skopeo';
 import { closedPort, startBlackhole, type Blackhole } from '../../support/tcp-blackhole';
+import { locatorOptions } from '../../support/locator-options';
 
 jest.setTimeout(120_000);
 
 const DEADLINE_MS = 150;
 const HEDGE_MS = 10;
-const OPTIONS: ProbeLocatorOptions = {
-  probeBlobData: true,
+const OPTIONS: ProbeLocatorOptions = locatorOptions({
   hedgeMs: HEDGE_MS,
   lookupTimeoutMs: DEADLINE_MS,
   maxConcurrentProbesPerRegion: 64,
   cache: { maxEntries: 1000, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 0 },
   breaker: { failureThreshold: 3, coolDownMs: 60_000 },
-  keepWarmIntervalMs: 0,
-  // Reading found manifests has its own tests (manifest-contents); here each lookup is its own.
-  manifestContents: false,
-};
+});
 /** A bound on waiting for real components, far above what any of them needs. */
 const REAL_WAIT_MS = 30_000;
 

@@ -18,19 +18,11 @@ import { ManualClock } from '../../support/clock';
 import { startGeoStack, type GeoStack } from '../../support/geo-stack';
 import { createOciImage, createOciIndex, MANIFEST_ACCEPT } from '../../support/oci-image';
 import { skopeoPush } from '../../support/skopeo';
+import { locatorOptions, REAL_STORAGE } from '../../support/locator-options';
 
 jest.setTimeout(120_000);
 
-const OPTIONS: ProbeLocatorOptions = {
-  probeBlobData: true,
-  hedgeMs: 10,
-  lookupTimeoutMs: 2_000,
-  maxConcurrentProbesPerRegion: 64,
-  cache: { maxEntries: 1000, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
-  breaker: { failureThreshold: 5, coolDownMs: 10_000 },
-  keepWarmIntervalMs: 0,
-  manifestContents: true,
-};
+const OPTIONS: ProbeLocatorOptions = locatorOptions({ ...REAL_STORAGE, manifestContents: true });
 
 /** The real probe, counting every storage request it makes. */
 class CountingProbe implements ObjectProbe {

@@ -16,17 +16,9 @@ import { parseDigest } from '../../../src/oci/reference';
 import { blobDataKey, tagCurrentLinkKey } from '../../../src/storage/keys';
 import { ManualClock } from '../../support/clock';
 import { FakeProbe, flush, FOUND, MISSING, type Script } from './fake-probe';
+import { locatorOptions } from '../../support/locator-options';
 
-const OPTIONS: ProbeLocatorOptions = {
-  probeBlobData: true,
-  hedgeMs: 10,
-  lookupTimeoutMs: 150,
-  maxConcurrentProbesPerRegion: 8,
-  cache: { maxEntries: 100, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
-  breaker: { failureThreshold: 2, coolDownMs: 10_000 },
-  keepWarmIntervalMs: 0,
-  manifestContents: true,
-};
+const OPTIONS: ProbeLocatorOptions = locatorOptions({ manifestContents: true });
 
 const REPO = 'team/app';
 const digestOf = (text: string) => parseDigest(`sha256:${createHash('sha256').update(text).digest('hex')}`)!;

@@ -6,6 +6,7 @@ import { parseDigest } from '../../../src/oci/reference';
 import type { PullTarget } from '../../../src/oci/pull';
 import { ManualClock } from '../../support/clock';
 import { FakeProbe, FOUND, MISSING, flush, type Script } from './fake-probe';
+import { locatorOptions } from '../../support/locator-options';
 
 const HEX = 'a'.repeat(64);
 const digest = parseDigest(`sha256:${HEX}`)!;
@@ -15,17 +16,7 @@ const TAG = tagged('v1');
 const LINK = `repositories/team/app/_layers/sha256/${HEX}/link`;
 const DATA = `blobs/sha256/aa/${HEX}/data`;
 
-const OPTIONS: ProbeLocatorOptions = {
-  probeBlobData: true,
-  hedgeMs: 10,
-  lookupTimeoutMs: 150,
-  maxConcurrentProbesPerRegion: 8,
-  cache: { maxEntries: 100, maxBytes: 1 << 20, digestTtlMs: 600_000, tagTtlMs: 5_000, negativeTtlMs: 2_000 },
-  breaker: { failureThreshold: 2, coolDownMs: 10_000 },
-  keepWarmIntervalMs: 0,
-  // Reading found manifests has its own tests (manifest-contents); here each lookup is its own.
-  manifestContents: false,
-};
+const OPTIONS: ProbeLocatorOptions = locatorOptions();
 
 function setup(
   scripts: Record<string, Script>,
