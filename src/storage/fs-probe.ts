@@ -5,7 +5,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { untilAborted } from '../abort/until-aborted';
+import { FsCalls } from './fs-calls';
 import { REGISTRY_V2_ROOT } from './keys';
 import {
   MAX_LINK_BYTES,
@@ -19,6 +19,7 @@ import {
 
 export class FsProbe implements ObjectProbe {
   private readonly base: string;
+  private readonly calls = new FsCalls();
 
   constructor(
     readonly region: string,
@@ -46,8 +47,13 @@ export class FsProbe implements ObjectProbe {
       return Promise.resolve(probeError('denied', 'key resolves outside the storage root'));
     }
     // I/O on a hung network mount never returns: answer at the caller's abort anyway (the
-    // contract), so the locator's slots and breaker trials are released.
-    return untilAborted(io(file), signal, () => probeError('aborted', 'lookup cancelled'));
+    // contract), so the locator's slots and breaker trials are released; and never let this
+    // root's calls take more than their share of the threadpool (fs-calls.ts).
+    return this.calls.run(
+      () => io(file),
+      signal,
+      () => probeError('aborted', 'lookup cancelled'),
+    );
   }
 
   private async readSmall(file: string, maxBytes: number): Promise<ReadResult> {
@@ -92,7 +98,11 @@ export class FsProbe implements ObjectProbe {
 
   /** Undefined when the root is a readable directory, or when `stat` has not answered by the abort. */
   check(opts: { signal: AbortSignal }): Promise<string | undefined> {
-    return untilAborted(this.checkRoot(), opts.signal, () => undefined);
+    return this.calls.run(
+      () => this.checkRoot(),
+      opts.signal,
+      () => undefined,
+    );
   }
 
   private async checkRoot(): Promise<string | undefined> {
