@@ -2,7 +2,7 @@
  * The registry listener and its HTTP connection manager.
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
  */
-import { HEADER } from '../extproc/headers';
+import { HEADER, MAX_CLIENT_VALUE_LENGTH } from '../extproc/headers';
 import { duration, EXT, NAMES, TYPE } from './names';
 import type { EnvoyOptions } from '../config/schema';
 
@@ -18,10 +18,13 @@ type Json = Record<string, unknown>;
  * `geosync`, src/extproc/replies.ts). Client-sent values are cut at 256 bytes.
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/observability/access_log/usage#format-dictionaries
  */
+/** Client-sent values are cut as geosync cuts them in its own logs and spans. */
+const CUT = MAX_CLIENT_VALUE_LENGTH;
+
 export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   start_time: '%START_TIME%',
   method: '%REQ(:METHOD)%',
-  path: '%REQ(:PATH):256%',
+  path: `%REQ(:PATH):${CUT}%`,
   protocol: '%PROTOCOL%',
   response_code: '%RESPONSE_CODE%',
   response_flags: '%RESPONSE_FLAGS%',
@@ -31,11 +34,11 @@ export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   duration_ms: '%DURATION%',
   route: '%ROUTE_NAME%',
   cluster: '%UPSTREAM_CLUSTER%',
-  original_url: '%REQ(X-ENVOY-ORIGINAL-URL):256%',
+  original_url: `%REQ(X-ENVOY-ORIGINAL-URL):${CUT}%`,
   geosync: '%DYNAMIC_METADATA(geosync:outcome)%',
   source: '%DYNAMIC_METADATA(geosync:source_region)%',
   lookup_ms: '%DYNAMIC_METADATA(geosync:lookup_ms)%',
-  request_id: '%REQ(X-REQUEST-ID):256%',
+  request_id: `%REQ(X-REQUEST-ID):${CUT}%`,
 };
 
 export function registryListener(opts: EnvoyOptions, routeConfig: Json, httpFilters: Json[]): Json {

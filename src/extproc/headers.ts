@@ -32,6 +32,9 @@ export const HEADER = {
   forwardedBy: 'x-geosync-forwarded-by',
 } as const;
 
+/** How much of a client-sent value (its request id) geosync keeps; Envoy's access log cuts alike. */
+export const MAX_CLIENT_VALUE_LENGTH = 256;
+
 /** Header map with lower-case names; repeated headers keep the first value. */
 export function readHeaders(map: HeaderMap__Output | null | undefined): Map<string, string> {
   const out = new Map<string, string>();

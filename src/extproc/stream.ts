@@ -14,7 +14,7 @@ import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/
 import type { FreshnessResult, TagFreshness } from '../fresh/tag-freshness';
 import type { LocateResult, Locator } from '../locate/locator';
 import type { Classification, PullPolicy, PullRequestInfo } from '../oci/pull';
-import { ATTRIBUTE, HEADER, readAttributes, readHeaders } from './headers';
+import { ATTRIBUTE, HEADER, MAX_CLIENT_VALUE_LENGTH, readAttributes, readHeaders } from './headers';
 import {
   continueReply,
   continueSkippingResponse,
@@ -24,8 +24,6 @@ import {
 } from './replies';
 
 const TIMEOUT: LocateResult = { outcome: 'timeout' };
-/** As Envoy's access log cuts it (src/envoy/listener.ts). */
-export const MAX_REQUEST_ID_LENGTH = 256;
 const CANCELLED: LocateResult = { outcome: 'error', code: 'cancelled' };
 
 export interface StreamContext {
@@ -251,7 +249,7 @@ export class StreamProcessor {
 
   private captureMeta(rawRequestId: string | undefined, traceparent: string | undefined): void {
     // A client may send its own x-request-id: logs (JSON) and spans keep it as one bounded value.
-    const requestId = rawRequestId?.slice(0, MAX_REQUEST_ID_LENGTH);
+    const requestId = rawRequestId?.slice(0, MAX_CLIENT_VALUE_LENGTH);
     this.meta = { ...(requestId ? { requestId } : {}), ...(traceparent ? { traceparent } : {}) };
     this.trace?.requestSeen(this.meta);
   }

@@ -152,7 +152,7 @@ export class ProbeLocator implements Locator {
     const keys = keysFor(target, { probeBlobData: this.opts.probeBlobData });
     const cacheKey = keys.join('\n');
     // The manifest that names this target may be being read: its answer saves a storage request.
-    if (target.kind !== 'manifest_by_tag' && !this.cache.get(cacheKey)) {
+    if (this.reading.size > 0 && target.kind !== 'manifest_by_tag' && !this.cache.get(cacheKey)) {
       const reads = [...this.reading.values()].filter((r) => r.repository === target.repository);
       if (reads.length > 0) {
         await untilAborted(Promise.all(reads.map((r) => r.done)), signal, () => undefined);
@@ -194,8 +194,9 @@ export class ProbeLocator implements Locator {
     // A cached holder whose registry is down now is no answer: the caller looks again.
     if (cached?.outcome !== 'found' || !this.registryUp(cached.region)) return undefined;
     this.observer.cacheHit(true);
+    if (!cached.unread || target.kind === 'blob') return cached;
     const answer = { outcome: 'found', region: cached.region, lastModified: cached.lastModified } as const;
-    if (cached.unread && target.kind !== 'blob') this.readContents(target, cacheKey, answer);
+    this.readContents(target, cacheKey, answer);
     return answer;
   }
 
@@ -264,7 +265,7 @@ export class ProbeLocator implements Locator {
   /**
    * Reads the manifest `target` in the region that holds it, then caches each target it names as
    * held there too (manifest-contents.ts): a miss or a negative entry is replaced, a holder already
-   * known is kept. One read per repository at a time; bounded by CONTENTS_DEADLINE_MS and close.
+   * known is kept. One read per manifest at a time; bounded by CONTENTS_DEADLINE_MS and close.
    */
   private readContents(
     target: Exclude<PullTarget, { kind: 'blob' }>,
