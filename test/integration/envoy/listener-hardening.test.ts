@@ -45,6 +45,24 @@ function slowClients(url: string, n: number): Promise<{ closedWithin(ms: number)
   });
 }
 
+const ACTIVE = /^http\.registry_ingress\.downstream_cx_active$/;
+
+/** Polls an Envoy stat until it reaches `value`; throws at the deadline with what it last read. */
+async function untilStat(
+  envoy: { stat(name: RegExp): Promise<number> },
+  name: RegExp,
+  value: number,
+  timeoutMs: number,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = await envoy.stat(name);
+  while (last < value) {
+    if (Date.now() > until) throw new Error(`${String(name)} stayed at ${last}, wanted ${value}`);
+    await new Promise((r) => setTimeout(r, 50));
+    last = await envoy.stat(name);
+  }
+}
+
 describe.each(RELEASES)('Envoy %s', (release) => {
   test('50 slowloris connections are closed by the default request_headers_timeout (10 s)', async () => {
     const s = await startStack({ release });
@@ -65,6 +83,9 @@ describe.each(RELEASES)('Envoy %s', (release) => {
     try {
       expect(fs.readFileSync(s.envoy.logFile, 'utf8')).not.toContain(NO_LIMIT_WARNING);
       const clients = await slowClients(s.url, 5);
+      // A client's connect completes in the kernel before Envoy accepts (and counts) it: wait
+      // until Envoy holds all five, or the sixth can race ahead of one of them (seen in CI).
+      await untilStat(s.envoy, ACTIVE, 5, 30_000);
       const refused = await get(`${s.url}/v2/team/app/manifests/v1`).then(
         () => false,
         () => true,
