@@ -101,7 +101,10 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       locator,
       clock,
       lookupTimeoutMs: config.lookupTimeoutMs,
-      pullPolicy: { proxyManifestHeadByDigest: config.proxyManifestHeadByDigest },
+      pullPolicy: {
+        proxyManifestHeadByDigest: config.proxyManifestHeadByDigest,
+        pushCheckUserAgents: config.pushCheckUserAgents,
+      },
       regionUrls,
       onDecision: (record, meta) => {
         metrics.decided(record);

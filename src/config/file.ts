@@ -39,7 +39,11 @@ export const configFile = z.strictObject({
   }),
   proxyManifestHeadByDigest: defaulted(z.boolean(), true, {
     description:
-      'proxy `HEAD /v2/<name>/manifests/<digest>`. containerd resolves pulls by digest (pinned images) with it, but its pusher also HEADs each manifest before the PUT and skips the PUT on 200; set `false` if you push manifests that may already exist in a sibling but not locally (retags, reproducible builds) before replication',
+      "proxy `HEAD /v2/<name>/manifests/<digest>`. containerd resolves pulls by digest (pinned images) with it; its pusher also HEADs each manifest before the PUT and skips the PUT on 200, which is safe with token auth (a pusher's token grants push, and geosync never rescues for it) but not with Basic auth or none: set `false` there if you push manifests that may already exist in a sibling but not locally (retags, reproducible builds) before replication",
+  }),
+  pushCheckUserAgents: defaulted(z.array(z.string().min(1, { error: 'must not be empty' })), ['regclient/'], {
+    description:
+      "User-Agent prefixes of clients whose manifest HEAD is a push's \"does the destination hold it?\" check even without a push token (regctl and regsync check the destination with a pull-only token): such a HEAD gets this region's own answer, never a sibling's",
   }),
   freshness: freshnessSection,
   locate: locateSection,

@@ -101,7 +101,8 @@ function extProcConfig(opts: EnvoyOptions): Json {
       request_trailer_mode: 'SKIP',
       response_trailer_mode: 'SKIP',
     },
-    // request.id and traceparent let geosync log the request id and join the client's trace.
+    // request.id and traceparent let geosync log the request id and join the client's trace; a
+    // bearer token and the user agent tell a pusher from a puller (src/oci/pull.ts).
     response_attributes: [
       ATTRIBUTE.path,
       ATTRIBUTE.method,
@@ -109,6 +110,8 @@ function extProcConfig(opts: EnvoyOptions): Json {
       ATTRIBUTE.requestId,
       ATTRIBUTE.traceparent,
       ATTRIBUTE.bodySize,
+      ATTRIBUTE.bearer,
+      ATTRIBUTE.userAgent,
     ],
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },

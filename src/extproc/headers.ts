@@ -30,6 +30,8 @@ export const HEADER = {
    * pull that another region already redirected, and never redirect it again (no chains, no loops).
    */
   forwardedBy: 'x-geosync-forwarded-by',
+  authorization: 'authorization',
+  userAgent: 'user-agent',
 } as const;
 
 /** How much of a client-sent value (its request id) geosync keeps; Envoy's access log cuts alike. */
@@ -66,6 +68,14 @@ export const ATTRIBUTE = {
   /** Bytes of request body (Envoy attributes: "request.size"); a pull has none. */
   bodySize: 'request.size',
   traceparent: "request.headers['traceparent']",
+  /**
+   * The client's bearer token, for the push access it names (src/oci/push-access.ts). A CEL
+   * conditional, so that Basic credentials (a password) never leave Envoy: they evaluate to ''.
+   * Never logged or kept: the stream reads the repositories out of it and drops it.
+   */
+  /** Copy tools whose manifest HEAD is an existence check (PullPolicy.pushCheckUserAgents). */
+  userAgent: "request.headers['user-agent']",
+  bearer: "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''",
 } as const;
 
 /** Reads the string and bool attributes Envoy evaluated for this message. */

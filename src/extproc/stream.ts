@@ -14,6 +14,7 @@ import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/
 import type { FreshnessResult, TagFreshness } from '../fresh/tag-freshness';
 import type { LocateResult, Locator } from '../locate/locator';
 import type { Classification, PullPolicy, PullRequestInfo } from '../oci/pull';
+import { pushRepositories } from '../oci/push-access';
 import { ATTRIBUTE, HEADER, MAX_CLIENT_VALUE_LENGTH, readAttributes, readHeaders } from './headers';
 import {
   continueReply,
@@ -115,6 +116,8 @@ export class StreamProcessor {
       method: headers.get(HEADER.method) ?? '',
       path: headers.get(HEADER.path) ?? '',
       redirected: headers.has(HEADER.forwardedBy),
+      pushRepositories: pushRepositories(headers.get(HEADER.authorization)),
+      ...optionalUserAgent(headers.get(HEADER.userAgent)),
     };
     this.classification = classify(this.request, this.ctx.pullPolicy);
     if (!this.classification.eligible) {
@@ -143,6 +146,8 @@ export class StreamProcessor {
           path,
           redirected: attrs.has(ATTRIBUTE.forwardedBy),
           ...(size > 0 ? { bodyBytes: size } : {}),
+          pushRepositories: pushRepositories(attrs.get(ATTRIBUTE.bearer)),
+          ...optionalUserAgent(attrs.get(ATTRIBUTE.userAgent)),
         };
       }
       this.classification = classify(this.request, this.ctx.pullPolicy);
@@ -279,4 +284,9 @@ const PHASES: readonly Phase[] = [
 export function phaseOf(msg: ProcessingRequest__Output): Phase | undefined {
   if (msg.request) return msg.request;
   return PHASES.find((p) => msg[p] !== undefined && msg[p] !== null);
+}
+
+/** Only a prefix is ever compared; a client-sent value is kept no longer than the others. */
+function optionalUserAgent(ua: string | undefined): { userAgent?: string } {
+  return ua === undefined ? {} : { userAgent: ua.slice(0, MAX_CLIENT_VALUE_LENGTH) };
 }

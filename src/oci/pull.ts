@@ -4,6 +4,9 @@
  * - GET and HEAD of /v2/<name>/manifests/<tag|digest>
  * - GET of /v2/<name>/blobs/<digest>
  *
+ * Never for a client that holds push access to the repository (its bearer token says so,
+ * push-access.ts): it is writing to this region, and must see what this region holds.
+ *
  * Never a blob HEAD: `docker push` HEADs each blob and skips the upload on 200, so answering it
  * from a sibling makes the later manifest PUT fail with MANIFEST_BLOB_UNKNOWN (Azure/acr#588). Never
  * uploads, mounts, deletes, tag lists or the catalog. Anything that does not parse exactly under the
@@ -28,7 +31,8 @@ export type IneligibleReason =
   | 'too_long'
   | 'internal_redirect'
   | 'missing_request'
-  | 'body';
+  | 'body'
+  | 'pusher';
 
 export type Classification =
   | { readonly eligible: true; readonly target: PullTarget }
@@ -51,6 +55,9 @@ export interface PullRequestInfo {
    * with one would get geosync's 307 itself (naming the sibling) when Envoy cannot replay it.
    */
   readonly bodyBytes?: number;
+  /** The repositories the client's bearer token grants push on (push-access.ts). */
+  readonly pushRepositories?: ReadonlySet<string>;
+  readonly userAgent?: string;
 }
 
 export interface PullPolicy {
@@ -61,9 +68,18 @@ export interface PullPolicy {
    * manifest that only a sibling has safe, at the cost of those pulls.
    */
   readonly proxyManifestHeadByDigest: boolean;
+  /**
+   * User-Agent prefixes of copy tools whose manifest HEAD is a push's existence check although
+   * their token only grants pull: regclient (regctl, regsync) HEADs the destination before it
+   * asks for push (regclient image.go, imageCopyOpt) and skips the copy when the digests match.
+   */
+  readonly pushCheckUserAgents: readonly string[];
 }
 
-export const DEFAULT_PULL_POLICY: PullPolicy = { proxyManifestHeadByDigest: true };
+export const DEFAULT_PULL_POLICY: PullPolicy = {
+  proxyManifestHeadByDigest: true,
+  pushCheckUserAgents: ['regclient/'],
+};
 
 export function classifyPull(req: PullRequestInfo, policy: PullPolicy = DEFAULT_PULL_POLICY): Classification {
   if (req.redirected) return no('internal_redirect');
@@ -77,6 +93,9 @@ export function classifyPull(req: PullRequestInfo, policy: PullPolicy = DEFAULT_
   if (!m) return no('path');
   const [, repository, resource, reference] = m as unknown as [string, string, string, string];
   if (!isRepositoryName(repository)) return no(repository.length > 255 ? 'too_long' : 'grammar');
+  if (req.pushRepositories?.has(repository)) return no('pusher');
+  if (resource === 'manifests' && req.method === 'HEAD' && isPushCheck(req.userAgent, policy))
+    return no('pusher');
 
   if (resource === 'blobs') {
     if (req.method !== 'GET') return no('blob_head');
@@ -90,6 +109,10 @@ export function classifyPull(req: PullRequestInfo, policy: PullPolicy = DEFAULT_
   }
   if (reference.includes(':')) return no('grammar');
   return isTag(reference) ? yes({ kind: 'manifest_by_tag', repository, tag: reference }) : no('grammar');
+}
+
+function isPushCheck(userAgent: string | undefined, policy: PullPolicy): boolean {
+  return userAgent !== undefined && policy.pushCheckUserAgents.some((p) => userAgent.startsWith(p));
 }
 
 function yes(target: PullTarget): Classification {

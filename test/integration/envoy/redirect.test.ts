@@ -68,6 +68,28 @@ describe.each(RELEASES)('Envoy %s', (release) => {
     expect(at.headers['x-geosync-redirect']).toBeUndefined();
   });
 
+  test('the bearer token and the user agent reach geosync; Basic credentials never do', async () => {
+    const bearer =
+      "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''";
+    const ua = "request.headers['user-agent']";
+    const attrsFor = async (headers: Record<string, string>) => {
+      const before = s.processor.streams.length;
+      await get(`${s.url}${MANIFEST}?auth=1`, { headers });
+      const streams = s.processor.streams.slice(before);
+      expect(streams).toHaveLength(1);
+      return attributesOf(streams[0]!.messages[0]!);
+    };
+    const token = 'Bearer eyJhbGciOiJFUzI1NiJ9.eyJhY2Nlc3MiOltdfQ.c2ln';
+    const withToken = await attrsFor({ authorization: token, 'user-agent': 'regclient/regctl (v0.11.7)' });
+    expect(withToken[bearer]).toBe(token);
+    expect(withToken[ua]).toBe('regclient/regctl (v0.11.7)');
+    const basic = await attrsFor({ authorization: `Basic ${Buffer.from('u:secret').toString('base64')}` });
+    expect(basic[bearer]).toBe('');
+    expect(JSON.stringify(basic)).not.toContain(Buffer.from('u:secret').toString('base64'));
+    const none = await attrsFor({});
+    expect(none[bearer]).toBeUndefined();
+  });
+
   test('a HEAD of a manifest is redirected too and keeps the content length, without a body', async () => {
     const res = await get(`${s.url}${MANIFEST}`, { method: 'HEAD' });
     expect(res.status).toBe(200);

@@ -107,6 +107,8 @@ describe('ext_proc filter', () => {
       'request.id',
       "request.headers['traceparent']",
       'request.size',
+      "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''",
+      "request.headers['user-agent']",
     ]);
   });
 

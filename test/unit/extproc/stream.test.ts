@@ -3,7 +3,7 @@ import type { FreshnessResult } from '../../../src/fresh/tag-freshness';
 import { StreamProcessor, type StreamContext } from '../../../src/extproc/stream';
 import type { ProcessingRequest__Output } from '../../../src/generated/envoy/service/ext_proc/v3/ProcessingRequest';
 import type { LocateResult, Locator } from '../../../src/locate/locator';
-import type { PullTarget } from '../../../src/oci/pull';
+import { DEFAULT_PULL_POLICY, type PullTarget } from '../../../src/oci/pull';
 import { ManualClock } from '../../support/clock';
 import { requestHeadersMessage, responseHeadersMessage, setHeaders } from '../../support/extproc-client';
 
@@ -286,7 +286,7 @@ test('the pull policy reaches the stream: with proxyManifestHeadByDigest off, a 
     locator: new ScriptedLocator(async () => ({ outcome: 'found', region: 'a' })),
     clock: new ManualClock(),
     lookupTimeoutMs: 150,
-    pullPolicy: { proxyManifestHeadByDigest: false },
+    pullPolicy: { ...DEFAULT_PULL_POLICY, proxyManifestHeadByDigest: false },
     regionUrls: new Map([['a', 'https://registry-a.example.com']]),
     onDecision: (r) => decisions.push(r),
   });

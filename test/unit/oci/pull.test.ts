@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { classifyPull, MAX_PATH_LENGTH, type Classification } from '../../../src/oci/pull';
+import {
+  classifyPull,
+  DEFAULT_PULL_POLICY,
+  MAX_PATH_LENGTH,
+  type Classification,
+} from '../../../src/oci/pull';
 import { isRepositoryName, isTag, parseDigest } from '../../../src/oci/reference';
 
 const SHA256 = 'a'.repeat(64);
@@ -181,7 +186,7 @@ describe('classifyPull: proxyManifestHeadByDigest', () => {
   });
 
   test('off: it is not proxied (containerd HEADs a manifest before pushing it), GET and HEAD by tag still are', () => {
-    const off = { proxyManifestHeadByDigest: false };
+    const off = { ...DEFAULT_PULL_POLICY, proxyManifestHeadByDigest: false };
     expect(classifyPull({ method: 'HEAD', path: digestPath, redirected: false }, off)).toEqual({
       eligible: false,
       reason: 'manifest_head_by_digest',
@@ -190,5 +195,44 @@ describe('classifyPull: proxyManifestHeadByDigest', () => {
     expect(
       classifyPull({ method: 'HEAD', path: '/v2/a/manifests/v1', redirected: false }, off).eligible,
     ).toBe(true);
+  });
+});
+
+describe('classifyPull: a pusher sees only this region', () => {
+  const tagPath = '/v2/team/app/manifests/v1';
+  const digestPath = `/v2/team/app/manifests/sha256:${SHA256}`;
+  const blobPath = `/v2/team/app/blobs/sha256:${SHA256}`;
+  const pusher = { pushRepositories: new Set(['team/app']), redirected: false };
+
+  test('a client whose token grants push on the repository: no GET or HEAD is rescued', () => {
+    for (const [method, path] of [
+      ['HEAD', tagPath],
+      ['GET', tagPath],
+      ['HEAD', digestPath],
+      ['GET', digestPath],
+      ['GET', blobPath],
+    ] as const) {
+      expect(classifyPull({ method, path, ...pusher })).toEqual({ eligible: false, reason: 'pusher' });
+    }
+  });
+
+  test('push on another repository changes nothing here (a build pulls its base image)', () => {
+    const other = { pushRepositories: new Set(['team/other']), redirected: false };
+    expect(classifyPull({ method: 'HEAD', path: tagPath, ...other }).eligible).toBe(true);
+  });
+
+  test("a copy tool's manifest HEAD (regclient) is a push check; its GETs and other agents' HEADs are pulls", () => {
+    const regctl = { userAgent: 'regclient/regctl (v0.11.7)', redirected: false };
+    expect(classifyPull({ method: 'HEAD', path: tagPath, ...regctl })).toEqual({
+      eligible: false,
+      reason: 'pusher',
+    });
+    expect(classifyPull({ method: 'HEAD', path: digestPath, ...regctl }).eligible).toBe(false);
+    expect(classifyPull({ method: 'GET', path: tagPath, ...regctl }).eligible).toBe(true);
+    expect(classifyPull({ method: 'GET', path: blobPath, ...regctl }).eligible).toBe(true);
+    const containerd = { userAgent: 'containerd/v2.4.2', redirected: false };
+    expect(classifyPull({ method: 'HEAD', path: tagPath, ...containerd }).eligible).toBe(true);
+    const none = { ...DEFAULT_PULL_POLICY, pushCheckUserAgents: [] };
+    expect(classifyPull({ method: 'HEAD', path: tagPath, ...regctl }, none).eligible).toBe(true);
   });
 });

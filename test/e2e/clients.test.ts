@@ -1,0 +1,199 @@
+/**
+ * Real OCI clients against two regions with token authentication (a registry token server, as
+ * Harbor, GitLab or Docker Hub run): images that only region a holds, pulled through b's Envoy,
+ * and copied (pushed) into b. The rule this pins (README, "Pushes through geosync"):
+ *
+ * - a pull through b of what only a holds works with every client (containerd resolves a tag
+ *   with HEAD manifests/<tag> and a digest with HEAD manifests/<digest>: both are rescued);
+ * - a push that exits 0 leaves the image in the region it was pushed to: a client that holds a
+ *   token with push access to the repository sees only what this region holds, so its "does the
+ *   destination have it already?" checks (crane and regctl HEAD the tag, oras and containerd's
+ *   pusher HEAD each manifest by digest) are answered by b alone;
+ * - every copy that works without geosync works with it, and so does `oras attach` through b to
+ *   an image whose first signature only a holds.
+ *
+ * What this cannot show: registries whose tokens are not JWTs (opaque OAuth2 tokens) or that use
+ * Basic auth or none carry no push intent, and keep today's behaviour (README says what that is).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
+import { createOciImage, type OciImage } from '../support/oci-image';
+import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/oci-clients';
+import { run } from '../support/process';
+import { skopeoPush } from '../support/skopeo';
+import { startTokenServer, type TokenServer } from '../support/token-server';
+import {
+  E2E_LOOKUP_TIMEOUT_MS,
+  TempDirs,
+  decisions,
+  expectBlob,
+  expectPulledImage,
+  repositoryPrefix,
+  storedContent,
+} from './helpers';
+
+jest.setTimeout(180_000);
+
+const tmp = new TempDirs();
+let tokens: TokenServer;
+let d: Deployment;
+let a: RegionDeployment;
+let b: RegionDeployment;
+let home: { env: Env; remove(): void };
+let image: OciImage;
+
+beforeAll(async () => {
+  tokens = await startTokenServer();
+  d = await startDeployment({
+    regions: ['a', 'b'],
+    storage: 'filesystem',
+    tokenAuth: tokens,
+    lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
+  });
+  [a, b] = [d.region('a'), d.region('b')];
+  home = clientHome();
+  image = createOciImage(path.join(tmp.make('clients'), 'src'), { tag: 'v1', layerSizes: [3000, 7000] });
+});
+afterAll(async () => {
+  await d?.stop();
+  await tokens?.stop();
+  home?.remove();
+  tmp.removeAll();
+});
+
+/** Pushes the test image to region a only (skopeo, through a's Envoy). */
+async function onlyInA(repository: string): Promise<void> {
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+}
+
+/**
+ * What b's own registry holds of the image under `repository:v1`: the tag, the manifest, and how
+ * many of its blobs (config and layers) the repository links to (blob data itself is shared by
+ * every repository of a registry, so the links are what say this repository holds them).
+ */
+async function bHolds(repository: string): Promise<{ tag: boolean; manifest: boolean; blobs: number }> {
+  const { repositoryKeys } = await storedContent(d, b, repository, []);
+  const prefix = repositoryPrefix(repository);
+  const link = (digest: string) => `${prefix}_layers/sha256/${digest.slice('sha256:'.length)}/link`;
+  return {
+    tag: repositoryKeys.includes(`${prefix}_manifests/tags/v1/current/link`),
+    manifest: repositoryKeys.includes(
+      `${prefix}_manifests/revisions/sha256/${image.manifestDigest.slice('sha256:'.length)}/link`,
+    ),
+    blobs: [image.configDigest, ...image.layerDigests].filter((dg) => repositoryKeys.includes(link(dg)))
+      .length,
+  };
+}
+
+const ALL = { tag: true, manifest: true, blobs: 3 };
+const NOTHING = { tag: false, manifest: false, blobs: 0 };
+
+describe('a copy into b of an image only a holds leaves the image in b', () => {
+  const copies: [string, (src: string, dst: string) => Promise<unknown>][] = [
+    ['skopeo', (src, dst) => skopeoCopy(src, dst)],
+    ['crane', (src, dst) => crane(['copy', src, dst], home.env)],
+    ['regctl', (src, dst) => regctl(['image', 'copy', src, dst], home.env, [a.host, b.host])],
+    ['oras', (src, dst) => oras(['cp', '--from-plain-http', '--to-plain-http', src, dst], home.env)],
+    ['containerd', (src, dst) => containerdClient(['copy', src, dst], home.env)],
+  ];
+  test.each(copies)('%s', async (client, copy) => {
+    const repository = `copy/${client}`;
+    await onlyInA(repository);
+    expect(await bHolds(repository)).toEqual(NOTHING);
+    await copy(`${a.host}/${repository}:v1`, `${b.host}/${repository}:v1`);
+    expect(await bHolds(repository)).toEqual(ALL);
+  });
+});
+
+describe('a pull through b of an image only a holds is rescued', () => {
+  test('containerd resolves the tag and the digest and fetches every blob', async () => {
+    const repository = 'pull/containerd';
+    await onlyInA(repository);
+    const proxiedBefore = await decisions(b, 'proxied');
+    const byTag = await containerdClient(['pull', `${b.host}/${repository}:v1`], home.env);
+    expect(byTag.stdout).toContain(image.manifestDigest);
+    const byDigest = await containerdClient(
+      ['pull', `${b.host}/${repository}@${image.manifestDigest}`],
+      home.env,
+    );
+    expect(byDigest.stdout).toContain(image.manifestDigest);
+    expect(await decisions(b, 'proxied')).toBeGreaterThan(proxiedBefore);
+    // Nothing was written in b.
+    expect(await bHolds(repository)).toEqual(NOTHING);
+  });
+
+  test('crane, regctl and oras pull it into a layout', async () => {
+    for (const client of ['crane', 'regctl', 'oras'] as const) {
+      const repository = `pull/${client}`;
+      await onlyInA(repository);
+      const dir = tmp.make(`pull-${client}`);
+      const src = `${b.host}/${repository}:v1`;
+      if (client === 'crane') await crane(['pull', '--format=oci', src, dir], home.env);
+      if (client === 'regctl') await regctl(['image', 'copy', src, `ocidir://${dir}:v1`], home.env, [b.host]);
+      if (client === 'oras')
+        await oras(['cp', '--from-plain-http', '--to-oci-layout', src, `${dir}:v1`], home.env);
+      // crane's layout names no tag: its one manifest is the image.
+      const tag = client === 'crane' ? undefined : 'v1';
+      await expectLayoutHolds(dir, tag).catch((err: Error) => {
+        err.message = `${client}: ${err.message}\n${fs.readFileSync(path.join(dir, 'index.json'), 'utf8')}`;
+        throw err;
+      });
+      expect(await bHolds(repository)).toEqual(NOTHING);
+    }
+  });
+});
+
+test('oras attach through b to an image whose first signature only a holds', async () => {
+  const repository = 'signed/app';
+  // The image is in both regions (replicated); its first signature is attached through a only.
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+  await skopeoPush(image.dir, 'v1', { host: b.host, repository });
+  const dir = tmp.make('sig');
+  fs.writeFileSync(path.join(dir, 'sig-a.json'), '{"signed-by":"a"}');
+  fs.writeFileSync(path.join(dir, 'sig-b.json'), '{"signed-by":"b"}');
+  const attach = (region: RegionDeployment, file: string) =>
+    oras(
+      [
+        'attach',
+        '--plain-http',
+        '--artifact-type',
+        'application/vnd.geosync.test.sig',
+        `${region.host}/${repository}:v1`,
+        file,
+      ],
+      home.env,
+      dir,
+    );
+  await attach(a, 'sig-a.json');
+  await attach(b, 'sig-b.json');
+});
+
+/** The layout at `dir` holds the test image (under `tag`, or as its only manifest), every blob re-hashed. */
+async function expectLayoutHolds(dir: string, tag: string | undefined): Promise<void> {
+  if (tag) return expectPulledImage(dir, tag, image);
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string }[];
+  };
+  expect(index.manifests.map((m) => m.digest)).toEqual([image.manifestDigest]);
+  await expectBlob(dir, image.manifestDigest, image.manifestSize);
+  await expectBlob(dir, image.configDigest);
+  for (const [i, layer] of image.layerDigests.entries()) await expectBlob(dir, layer, image.layerSizes[i]);
+}
+
+/** skopeo from one registry to another, both plain HTTP. */
+function skopeoCopy(src: string, dst: string) {
+  return run(
+    'skopeo',
+    [
+      '--insecure-policy',
+      'copy',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--retry-times=0',
+      `docker://${src}`,
+      `docker://${dst}`,
+    ],
+    { timeoutMs: 60_000, env: home.env },
+  );
+}
