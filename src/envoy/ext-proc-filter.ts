@@ -102,7 +102,8 @@ function extProcConfig(opts: EnvoyOptions): Json {
       response_trailer_mode: 'SKIP',
     },
     // request.id and traceparent let geosync log the request id and join the client's trace; a
-    // bearer token and the user agent tell a pusher from a puller (src/oci/pull.ts).
+    // bearer token and the user agent tell a pusher from a puller (src/oci/pull.ts); the source
+    // address keeps one client from taking the whole lookup window (src/locate/admission.ts).
     response_attributes: [
       ATTRIBUTE.path,
       ATTRIBUTE.method,
@@ -112,6 +113,7 @@ function extProcConfig(opts: EnvoyOptions): Json {
       ATTRIBUTE.bodySize,
       ATTRIBUTE.bearer,
       ATTRIBUTE.userAgent,
+      ATTRIBUTE.sourceAddress,
     ],
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },

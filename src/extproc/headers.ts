@@ -73,6 +73,11 @@ export const ATTRIBUTE = {
    * conditional, so that Basic credentials (a password) never leave Envoy: they evaluate to ''.
    * Never logged or kept: the stream reads the repositories out of it and drops it.
    */
+  /**
+   * The downstream client (`ip:port`, or `[ipv6]:port`), after `xff_num_trusted_hops`: the unit of
+   * fairness of the lookup window (src/locate/admission.ts).
+   */
+  sourceAddress: 'source.address',
   /** Copy tools whose manifest HEAD is an existence check (PullPolicy.pushCheckUserAgents). */
   userAgent: "request.headers['user-agent']",
   bearer: "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''",
@@ -91,4 +96,13 @@ export function readAttributes(attributes: Record<string, Struct__Output> | unde
     else if (typeof v.boolValue === 'boolean') out.set(k, String(v.boolValue));
   }
   return out;
+}
+
+/** `10.0.0.7:53122` → `10.0.0.7`, `[2001:db8::1]:443` → `2001:db8::1`; anything else as sent (cut). */
+export function clientAddress(sourceAddress: string | undefined): string | undefined {
+  if (!sourceAddress) return undefined;
+  const v6 = /^\[([^\]]+)\]:\d+$/.exec(sourceAddress);
+  if (v6) return v6[1];
+  const v4 = /^([^:]+):\d+$/.exec(sourceAddress);
+  return (v4 ? (v4[1] as string) : sourceAddress).slice(0, MAX_CLIENT_VALUE_LENGTH);
 }

@@ -15,7 +15,14 @@ import type { FreshnessResult, TagFreshness } from '../fresh/tag-freshness';
 import type { LocateResult, Locator } from '../locate/locator';
 import type { Classification, PullPolicy, PullRequestInfo } from '../oci/pull';
 import { pushRepositories } from '../oci/push-access';
-import { ATTRIBUTE, HEADER, MAX_CLIENT_VALUE_LENGTH, readAttributes, readHeaders } from './headers';
+import {
+  ATTRIBUTE,
+  HEADER,
+  MAX_CLIENT_VALUE_LENGTH,
+  clientAddress,
+  readAttributes,
+  readHeaders,
+} from './headers';
 import {
   continueReply,
   continueSkippingResponse,
@@ -78,6 +85,8 @@ export class StreamProcessor {
   private request?: PullRequestInfo;
   private classification?: Classification;
   private meta: { requestId?: string; traceparent?: string } = {};
+  /** Who asks, for the fairness of the lookup window (src/locate/admission.ts). */
+  private client?: string;
   /** One HTTP request per stream, so one decision per stream. */
   private decided = false;
 
@@ -137,6 +146,7 @@ export class StreamProcessor {
       // `response_attributes` of this first and only message.
       const attrs = readAttributes(msg.attributes);
       this.captureMeta(attrs.get(ATTRIBUTE.requestId), attrs.get(ATTRIBUTE.traceparent));
+      this.client = clientAddress(attrs.get(ATTRIBUTE.sourceAddress));
       const path = attrs.get(ATTRIBUTE.path);
       const method = attrs.get(ATTRIBUTE.method);
       if (path !== undefined && method !== undefined) {
@@ -234,7 +244,7 @@ export class StreamProcessor {
   ): Promise<LocateResult> {
     return this.bounded(
       (signal) =>
-        this.ctx.locator.locate(target, signal).catch((err: unknown): LocateResult => ({
+        this.ctx.locator.locate(target, signal, this.client).catch((err: unknown): LocateResult => ({
           outcome: 'error',
           code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
         })),

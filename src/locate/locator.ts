@@ -27,8 +27,11 @@ export interface Locator {
   /**
    * Resolves promptly once `signal` aborts (the lookup deadline passed or Envoy cancelled the
    * stream); shared work started for other waiters may go on.
+   *
+   * `client`: who asks (Envoy's downstream address without its port), so that one client cannot
+   * take every place of the lookup window (admission.ts); undefined when unknown.
    */
-  locate(target: PullTarget, signal: AbortSignal): Promise<LocateResult>;
+  locate(target: PullTarget, signal: AbortSignal, client?: string): Promise<LocateResult>;
   /**
    * The answer `locate` would give at once from what is already known (a cache), or undefined.
    * Lets the stream skip the deadline's machinery for the common case of a herd.

@@ -147,7 +147,7 @@ export class ProbeLocator implements Locator {
     );
   }
 
-  async locate(target: PullTarget, signal: AbortSignal): Promise<LocateResult> {
+  async locate(target: PullTarget, signal: AbortSignal, client?: string): Promise<LocateResult> {
     if (signal.aborted) return TIMEOUT;
     const keys = keysFor(target, { probeBlobData: this.opts.probeBlobData });
     const cacheKey = keys.join('\n');
@@ -175,7 +175,9 @@ export class ProbeLocator implements Locator {
     });
     if (asked.length === 0) return NOT_FOUND;
     const flightKey = `${asked.map((l) => l.name).join(',')}\n${cacheKey}`;
-    const { promise, joined } = this.flights.run(flightKey, () => this.admit(target, keys, cacheKey, asked));
+    const { promise, joined } = this.flights.run(flightKey, () =>
+      this.admit(target, keys, cacheKey, asked, client),
+    );
     if (joined) this.observer.coalesced();
     return untilAborted(promise, signal, () => TIMEOUT);
   }
@@ -210,8 +212,9 @@ export class ProbeLocator implements Locator {
     keys: readonly string[],
     cacheKey: string,
     lanes: readonly RegionLane[],
+    client: string | undefined,
   ): Promise<LocateResult> {
-    if (!this.admission.tryStart()) {
+    if (!this.admission.tryStart(client)) {
       this.observer.lookupShed();
       return SHED;
     }
@@ -222,10 +225,10 @@ export class ProbeLocator implements Locator {
       warmingUp: () => this.warmingUp,
       closing: this.closing.signal,
     }).catch((err: unknown) => {
-      this.admission.release();
+      this.admission.release(client);
       throw err;
     });
-    this.admission.finished(blame);
+    this.admission.finished(blame, client);
     return this.remember(target, cacheKey, choice, lanes);
   }
 

@@ -4,6 +4,7 @@
  * the sibling's answer), only 404s of pulls ever reach geosync, and the sibling routes are Envoy's
  * own. A scripted processor stands in for geosync so each message and reply is visible.
  */
+import { ATTRIBUTE } from '../../../src/extproc/headers';
 import { ENVOY_STAT, type EnvoyRelease } from '../../support/envoy';
 import { content, type Handler } from '../../support/http-fakes';
 import { attributesOf, headerOf } from '../../support/scripted-processor';
@@ -69,9 +70,7 @@ describe.each(RELEASES)('Envoy %s', (release) => {
   });
 
   test('the bearer token and the user agent reach geosync; Basic credentials never do', async () => {
-    const bearer =
-      "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''";
-    const ua = "request.headers['user-agent']";
+    const [bearer, ua] = [ATTRIBUTE.bearer, ATTRIBUTE.userAgent];
     const attrsFor = async (headers: Record<string, string>) => {
       const before = s.processor.streams.length;
       await get(`${s.url}${MANIFEST}?auth=1`, { headers });
@@ -83,6 +82,8 @@ describe.each(RELEASES)('Envoy %s', (release) => {
     const withToken = await attrsFor({ authorization: token, 'user-agent': 'regclient/regctl (v0.11.7)' });
     expect(withToken[bearer]).toBe(token);
     expect(withToken[ua]).toBe('regclient/regctl (v0.11.7)');
+    // The client's address (the unit of fairness of geosync's lookup window) comes as ip:port.
+    expect(withToken[ATTRIBUTE.sourceAddress]).toMatch(/^127\.0\.0\.1:\d+$/);
     const basic = await attrsFor({ authorization: `Basic ${Buffer.from('u:secret').toString('base64')}` });
     expect(basic[bearer]).toBe('');
     expect(JSON.stringify(basic)).not.toContain(Buffer.from('u:secret').toString('base64'));

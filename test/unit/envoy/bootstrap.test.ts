@@ -109,6 +109,7 @@ describe('ext_proc filter', () => {
       'request.size',
       "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''",
       "request.headers['user-agent']",
+      'source.address',
     ]);
   });
 

@@ -1,6 +1,7 @@
 import type { DecisionRecord } from '../../../src/decide/decision';
 import type { FreshnessResult } from '../../../src/fresh/tag-freshness';
 import { StreamProcessor, type StreamContext } from '../../../src/extproc/stream';
+import { ATTRIBUTE, clientAddress } from '../../../src/extproc/headers';
 import type { ProcessingRequest__Output } from '../../../src/generated/envoy/service/ext_proc/v3/ProcessingRequest';
 import type { LocateResult, Locator } from '../../../src/locate/locator';
 import { DEFAULT_PULL_POLICY, type PullTarget } from '../../../src/oci/pull';
@@ -21,10 +22,12 @@ function asOutput(msg: object): ProcessingRequest__Output {
 
 class ScriptedLocator implements Locator {
   calls: PullTarget[] = [];
+  clients: (string | undefined)[] = [];
   cached?: (t: PullTarget) => LocateResult | undefined;
   constructor(private readonly answer: (t: PullTarget, s: AbortSignal) => Promise<LocateResult>) {}
-  locate(t: PullTarget, s: AbortSignal) {
+  locate(t: PullTarget, s: AbortSignal, client?: string) {
     this.calls.push(t);
+    this.clients.push(client);
     return this.answer(t, s);
   }
   async close() {}
@@ -104,6 +107,51 @@ describe('StreamProcessor', () => {
       'x-geosync-redirect': '1',
     });
     expect(locator.calls).toEqual([{ kind: 'manifest_by_tag', repository: 'app', tag: 'v1' }]);
+  });
+
+  test("the client's address (source.address, port dropped) reaches the locator; a pusher's token skips it", async () => {
+    const { processor, locator } = setup(async () => ({ outcome: 'found', region: 'c' }));
+    await processor.step(
+      asOutput(
+        responseHeadersMessage(404, {
+          attributes: {
+            [ATTRIBUTE.path]: '/v2/app/manifests/v1',
+            [ATTRIBUTE.method]: 'GET',
+            [ATTRIBUTE.sourceAddress]: '10.0.4.17:53122',
+          },
+        }),
+      ),
+      never,
+    );
+    expect(locator.clients).toEqual(['10.0.4.17']);
+    const claims = Buffer.from(
+      JSON.stringify({ access: [{ type: 'repository', name: 'app', actions: ['push'] }] }),
+    );
+    const pusher = setup(async () => ({ outcome: 'found', region: 'c' }));
+    const r = await pusher.processor.step(
+      asOutput(
+        responseHeadersMessage(404, {
+          attributes: {
+            [ATTRIBUTE.path]: '/v2/app/manifests/v1',
+            [ATTRIBUTE.method]: 'HEAD',
+            [ATTRIBUTE.bearer]: `Bearer e30.${claims.toString('base64url')}.c2ln`,
+          },
+        }),
+      ),
+      never,
+    );
+    expect('reply' in r && setHeaders(r.reply as never)).toEqual({});
+    expect(pusher.locator.calls).toHaveLength(0);
+    expect(pusher.decisions).toEqual([{ outcome: 'ineligible', reason: 'pusher' }]);
+  });
+
+  test.each([
+    ['10.0.4.17:53122', '10.0.4.17'],
+    ['[2001:db8::1]:443', '2001:db8::1'],
+    ['pipe-or-unknown', 'pipe-or-unknown'],
+    ['', undefined],
+  ])('clientAddress(%j) = %j', (value, client) => {
+    expect(clientAddress(value)).toBe(client);
   });
 
   test('a pull another region forwarded (x-geosync-forwarded-by) → passes, no lookup', async () => {

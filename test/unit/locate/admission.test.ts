@@ -61,3 +61,29 @@ describe('LookupAdmission', () => {
     expect(busy.limit).toBe(16);
   });
 });
+
+describe('LookupAdmission: one client cannot fill the window', () => {
+  it('a client at its share starts more only while less than half the window is in use', () => {
+    const { a } = admission(16);
+    // share = max(4, 16 / 8) = 4; half the window = 8.
+    expect(a.share).toBe(4);
+    let flood = 0;
+    while (a.tryStart('flooder')) flood += 1;
+    expect(flood).toBe(8);
+    // Others, under their share, take the other half.
+    let others = 0;
+    for (const c of ['n1', 'n2', 'n3']) while (a.tryStart(c)) others += 1;
+    expect(others).toBe(8);
+    expect(a.tryStart('n4')).toBe(false);
+  });
+
+  it('a finished lookup gives its place back to its client', () => {
+    const { a } = admission(16);
+    for (let i = 0; i < 8; i++) a.tryStart('x');
+    expect(a.tryStart('x')).toBe(false);
+    a.release('x');
+    // 7 of 16 running: under half, so a client past its share may start one more.
+    expect(a.tryStart('x')).toBe(true);
+    expect(a.tryStart('x')).toBe(false);
+  });
+});

@@ -1,5 +1,6 @@
 import { ProbeLocator, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
 import { WARM_UP_KEY } from '../../../src/locate/warm-up';
+import { admissionFor } from '../../../src/locate/admission';
 import type { LocateResult } from '../../../src/locate/locator';
 import type { LocatorObserver } from '../../../src/locate/observer';
 import { parseDigest } from '../../../src/oci/reference';
@@ -44,8 +45,8 @@ function setup(
       ...(health ? { health: { isUp: (r: string) => !health.has(r), stop: () => {} } } : {}),
     },
   );
-  const locate = (target: PullTarget = BLOB, signal = new AbortController().signal) =>
-    locator.locate(target, signal);
+  const locate = (target: PullTarget = BLOB, signal = new AbortController().signal, client?: string) =>
+    locator.locate(target, signal, client);
   return {
     clock,
     probes,
@@ -430,5 +431,48 @@ describe('ProbeLocator: load shedding', () => {
     const both = [t.locate(tagged('five')), t.locate(tagged('six'))];
     expect(await Promise.all(both)).toEqual([{ outcome: 'not_found' }, { outcome: 'not_found' }]);
     expect(t.events.filter((e) => e === 'shed')).toHaveLength(1);
+  });
+});
+
+describe('ProbeLocator: a flood of distinct 404s from one client', () => {
+  it("cannot shed another client's rescue: the flood holds at most half the window", async () => {
+    // The default window (admissionFor the default probe cap of 256): 64 lookups at first.
+    const defaults = admissionFor(256);
+    const t = setup(
+      { a: () => 'manual' },
+      { probeBlobData: false, admission: defaults, maxConcurrentProbesPerRegion: 256 },
+    );
+    const signal = new AbortController().signal;
+    const flood = Array.from({ length: 500 }, (_, i) =>
+      t.locate(tagged(`random-${i}`), signal, '203.0.113.9'),
+    );
+    await flush();
+    const shedFlood = t.events.filter((e) => e === 'shed').length;
+    // The flood got half of the 64 places; the rest of it was shed at once.
+    expect(t.probe('a').total).toBe(defaults.initial / 2);
+    expect(shedFlood).toBe(500 - defaults.initial / 2);
+    // Real pulls from other nodes still start lookups while the flood's lookups hang.
+    const rescue = t.locate(TAG, signal, '10.0.4.17');
+    const another = t.locate(tagged('v2'), signal, '10.0.4.18');
+    await flush();
+    expect(t.events.filter((e) => e === 'shed')).toHaveLength(shedFlood);
+    t.probe('a').release(FOUND);
+    expect(await rescue).toMatchObject({ outcome: 'found' });
+    expect(await another).toMatchObject({ outcome: 'found' });
+    await Promise.all(flood);
+  });
+
+  it('without a known client the window is shared as before (first come, first served)', async () => {
+    const t = setup(
+      { a: () => 'manual' },
+      { probeBlobData: false, admission: { initial: 8, min: 4, max: 8 } },
+    );
+    const signal = new AbortController().signal;
+    const flood = Array.from({ length: 20 }, (_, i) => t.locate(tagged(`random-${i}`), signal));
+    await flush();
+    expect(t.probe('a').total).toBe(8);
+    expect(await t.locate(TAG, signal)).toEqual({ outcome: 'shed' });
+    t.probe('a').release(MISSING);
+    await Promise.all(flood);
   });
 });
