@@ -12,6 +12,7 @@ import type { DecisionRecord } from '../decide/decision';
 import { addExtProcService, type StreamHooks } from '../extproc/server';
 import type { RequestMeta } from '../extproc/stream';
 import type { Locator, StorageProblem } from '../locate/locator';
+import type { PullTarget } from '../oci/pull';
 import type { Logger } from '../log/logger';
 import { metrics as otelMetrics, type Meter, type Tracer } from '@opentelemetry/api';
 import { decisionLogger } from '../telemetry/decision-log';
@@ -43,11 +44,19 @@ export interface GeosyncDeps {
    */
   readonly tracer?: Tracer;
   readonly adminRoutes?: ReadonlyMap<string, AdminRoute>;
+  /**
+   * Run as one worker of `geosync serve` (src/workers/): no admin port and no staleness figures
+   * here (the supervisor has both); each pull decided goes to `pullDecided` instead.
+   */
+  readonly worker?: {
+    pullDecided(record: DecisionRecord, method: string, target: PullTarget): void;
+  };
 }
 
 export interface Geosync {
   /** Bound gRPC address (`host:port` or `unix:PATH`), with the real port when configured as 0. */
   readonly grpcAddress: string;
+  /** '' for a worker (the supervisor has the admin port). */
   readonly adminAddress: string;
   /** NOT_SERVING and not ready at once; open and new streams are still answered. */
   startDraining(): void;
@@ -76,7 +85,16 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     await fresh.close();
     if (deps.locator) await Promise.all(siblings.map((s) => s.probe.close()));
   };
-  const staleness = buildStaleness(config, { clock, log, meter, siblings });
+  const staleness = deps.worker ? undefined : buildStaleness(config, { clock, log, meter, siblings });
+  const pullDecided = (
+    record: DecisionRecord,
+    method: string | undefined,
+    target: PullTarget | undefined,
+  ) => {
+    if (!deps.worker) return staleness?.recorder.pullDecided(record, method, target);
+    // Only what the staleness figures use crosses the IPC channel (StalenessRecorder.pullDecided).
+    if (method === 'GET' && target && target.kind !== 'blob') deps.worker.pullDecided(record, method, target);
+  };
   const tracing = tracer
     ? new StreamTracing(tracer, { traceRepositoryNames: config.telemetry.traceRepositoryNames })
     : undefined;
@@ -108,11 +126,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       regionUrls,
       onDecision: (record, meta) => {
         metrics.decided(record);
-        staleness.recorder.pullDecided(
-          record,
-          meta.method,
-          meta.target?.eligible ? meta.target.target : undefined,
-        );
+        pullDecided(record, meta.method, meta.target?.eligible ? meta.target.target : undefined);
         logDecision(record, meta);
         deps.onDecision?.(record, meta);
       },
@@ -136,14 +150,15 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   }
   let draining = false;
   let ready = false;
-  let admin: AdminServer;
+  let admin: AdminServer | undefined;
   try {
-    admin = await startAdminServer(
-      config.listen.admin,
-      () => ready && !draining,
-      new Map([...staleness.routes, ...(deps.adminRoutes ?? [])]),
-      staleness.postRoutes,
-    );
+    if (staleness)
+      admin = await startAdminServer(
+        config.listen.admin,
+        () => ready && !draining,
+        new Map([...staleness.routes, ...(deps.adminRoutes ?? [])]),
+        staleness.postRoutes,
+      );
   } catch (err) {
     server.forceShutdown();
     await locator.close();
@@ -166,7 +181,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   log.info(
     {
       grpc: grpcAddress,
-      admin: admin.address,
+      admin: admin?.address ?? '(supervisor)',
       siblings: [...regionUrls.keys()],
       notifications: config.notifications.enabled ? config.notifications.path : 'off',
     },
@@ -192,7 +207,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   };
   return {
     grpcAddress,
-    adminAddress: admin.address,
+    adminAddress: admin?.address ?? '',
     get draining() {
       return draining;
     },
@@ -210,9 +225,9 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
           resolve();
         });
       });
-      await admin.close();
+      await admin?.close();
       // No notification arrives any more: abort the origin lookups still under way.
-      await staleness.recorder.close();
+      await staleness?.recorder.close();
       await locator.close();
       await closeProbes();
     },

@@ -1,8 +1,15 @@
 /**
  * `geosync serve --config FILE`. On SIGTERM (or SIGINT, SIGHUP): health NOT_SERVING and /readyz
  * 503 at once (so Envoy and Kubernetes stop sending new work), open streams answered for
- * `drainMs`, then exit 0.
+ * `drainMs`, then exit 0. With more than one worker (`listen.workers`; 0 = one per core) this
+ * process supervises them (src/workers/supervisor.ts) and each worker runs this command again as
+ * a cluster worker (src/workers/worker.ts).
  */
+import cluster from 'node:cluster';
+import { systemClock } from '../clock/clock';
+import { runSupervisor } from '../workers/supervisor';
+import { processChannel, runWorker, workerIndex } from '../workers/worker';
+import { workerCount } from '../workers/cores';
 import { startGeosync } from '../app/geosync';
 import { createLogger } from '../log/logger';
 import { startTelemetry } from '../telemetry/sdk';
@@ -25,7 +32,15 @@ export const serveCommand: Command = {
     const config = loaded.config;
     // OpenTelemetry first, so every instrument and span below binds to the real providers.
     const telemetry = startTelemetry(config.telemetry, config.region);
-    const log = createLogger({ level: config.telemetry.logLevel, region: config.region });
+    const root = createLogger({ level: config.telemetry.logLevel, region: config.region });
+    if (cluster.isWorker) {
+      const log = root.child({ worker: workerIndex() });
+      const code = await runWorker(config, { log, telemetry, channel: processChannel() });
+      log.flush();
+      return code;
+    }
+    const log = root;
+    const workers = workerCount(config.listen.workers);
     if (isWildcard(config.listen.grpc)) {
       // The ext_proc port has no authentication: whoever reaches it can ask where content is and
       // make geosync probe storage. Envoy beside it needs loopback (or a unix socket) only.
@@ -33,6 +48,17 @@ export const serveCommand: Command = {
         { grpc: formatListen(config.listen.grpc) },
         'listen.grpc accepts connections on every interface, and the ext_proc port is unauthenticated: bind it to loopback or a unix socket unless a network policy keeps others out',
       );
+    }
+    if (workers > 1) {
+      const code = await runSupervisor(config, {
+        log,
+        telemetry,
+        clock: systemClock,
+        workers,
+        terminated: io.terminated,
+      });
+      log.flush();
+      return code;
     }
     let app;
     try {

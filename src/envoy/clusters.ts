@@ -37,7 +37,14 @@ export function extProcCluster(listen: ListenAddress, opts: EnvoyOptions): Json 
         // itself when it can; capping streams per connection bounds the resets any one connection
         // can see below that burst.
         common_http_protocol_options: { max_requests_per_connection: opts.extProc.maxStreamsPerConnection },
-        explicit_http_config: { http2_protocol_options: {} },
+        // With `listen.workers` > 1, node:cluster hands each accepted connection to a worker; one
+        // handed over in the instant that worker dies is held by no one and never answers
+        // (its streams fail open at message_timeout). A PING that gets no answer closes it, so
+        // Envoy connects again, to a live worker. The timeout is far above what a busy geosync
+        // needs to answer one, so a herd never trips it.
+        explicit_http_config: {
+          http2_protocol_options: { connection_keepalive: { interval: '15s', timeout: '10s' } },
+        },
       },
     },
     // Every 404 of a herd is one ext_proc stream, and on HTTP/2 `max_requests` counts streams:

@@ -130,6 +130,11 @@ export const METRICS = {
     '{pull}',
     'Pulls answered by a sibling region instead of a 404, by source region and kind',
   ),
+  workerRestarts: m(
+    'geosync.worker.restarts',
+    '{restart}',
+    'workers of `geosync serve` that exited on their own and were started again (listen.workers)',
+  ),
 } as const;
 
 export const ATTR = {

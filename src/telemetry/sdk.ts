@@ -7,7 +7,7 @@
  */
 import { metrics, trace, type Meter, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
@@ -22,11 +22,14 @@ export interface Telemetry {
   readonly tracer?: Tracer;
   /** GET /metrics in the Prometheus text format. */
   readonly metricsRoute: AdminRoute;
+  /** The same text, for a supervisor that merges its workers' (src/workers/). */
+  metricsText(): Promise<string>;
   shutdown(): Promise<void>;
 }
 
 export function startTelemetry(config: TelemetryConfig, region: string): Telemetry {
   const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const serializer = new PrometheusSerializer();
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       ...config.resourceAttributes,
@@ -47,6 +50,7 @@ export function startTelemetry(config: TelemetryConfig, region: string): Telemet
     meter: metrics.getMeter(METER_NAME, VERSION),
     ...(config.otlpEndpoint ? { tracer: trace.getTracer(TRACER_NAME, VERSION) } : {}),
     metricsRoute: (req, res) => prometheus.getMetricsRequestHandler(req, res),
+    metricsText: async () => serializer.serialize((await prometheus.collect()).resourceMetrics),
     shutdown: () => sdk.shutdown(),
   };
 }

@@ -54,6 +54,8 @@ export interface DeploymentOptions {
   /** Which pinned Envoy release every region runs (scripts/envoy-versions); default newest. */
   readonly envoyRelease?: EnvoyRelease;
   readonly lookupTimeoutMs?: number;
+  /** `listen.workers` of every geosync (default: geosync's own, one per core). */
+  readonly workers?: number;
   /** geosync's periodic health check of sibling registries (through their Envoys). */
   readonly healthCheck?: boolean;
   /** Also started with the deployment; default true. */
@@ -261,7 +263,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         configFile,
         [
           `region: ${p.name}`,
-          `listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }`,
+          `listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}"${opts.workers === undefined ? '' : `, workers: ${opts.workers}`} }`,
           `lookupTimeoutMs: ${opts.lookupTimeoutMs ?? 150}`,
           'drainMs: 0',
           'regions:',

@@ -137,9 +137,14 @@ export class ExtProcTestClient {
     Process(): grpc.ClientDuplexStream<ProcessingRequest, ProcessingResponse__Output>;
   };
 
-  constructor(address: string) {
+  /** `ownConnection`: a connection of its own, not one shared with other clients of the address. */
+  constructor(address: string, opts: { ownConnection?: boolean } = {}) {
     const Ctor = extProcPackage().envoy.service.ext_proc.v3.ExternalProcessor;
-    this.client = new Ctor(address, grpc.credentials.createInsecure()) as unknown as typeof this.client;
+    this.client = new Ctor(
+      address,
+      grpc.credentials.createInsecure(),
+      opts.ownConnection ? { 'grpc.use_local_subchannel_pool': 1 } : {},
+    ) as unknown as typeof this.client;
   }
 
   open(): ExtProcTestStream {

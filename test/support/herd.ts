@@ -23,8 +23,12 @@ export interface HerdResult {
 /** A generous bound per reply: long enough for a loaded machine, short enough to end a hung test. */
 const REPLY_TIMEOUT_MS = 20_000;
 
-export async function herd(address: string, paths: readonly string[]): Promise<HerdResult> {
-  const client = new ExtProcTestClient(address);
+export async function herd(
+  address: string,
+  paths: readonly string[],
+  opts: { ownConnection?: boolean } = {},
+): Promise<HerdResult> {
+  const client = new ExtProcTestClient(address, opts);
   try {
     const streams = paths.map(() => client.open());
     await Promise.all(

@@ -16,6 +16,8 @@ import { startBlackhole, type Blackhole } from './tcp-blackhole';
 
 export interface ServeFixture {
   readonly registryA: Registry;
+  /** geosync B's gRPC address (`127.0.0.1:PORT`). */
+  readonly grpc: string;
   readonly image: OciImage;
   readonly serve: ServeProcess;
   readonly client: ExtProcTestClient;
@@ -31,6 +33,8 @@ export async function startServeFixture(opts: {
   silentRegion?: boolean;
   /** geosync's lookup deadline (default 150 ms, geosync's own default). */
   lookupTimeoutMs?: number;
+  /** `listen.workers` (default: geosync's own, one per core). */
+  workers?: number;
 }): Promise<ServeFixture> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-serve-'));
   const registryA = await startRegistry({ storage: { type: 'filesystem', root: path.join(tmp, 'a') } });
@@ -60,7 +64,7 @@ export async function startServeFixture(opts: {
     writeFileSync(
       config,
       `region: b
-listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
+listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}"${opts.workers === undefined ? '' : `, workers: ${opts.workers}`} }
 lookupTimeoutMs: ${opts.lookupTimeoutMs ?? 150}
 drainMs: ${opts.drainMs}
 regions:
@@ -72,7 +76,7 @@ ${silent}`,
     // A bound for a process that never becomes ready, not a speed requirement.
     await waitForStatus(`${admin}/readyz`, 200, 60_000);
     client = new ExtProcTestClient(`127.0.0.1:${grpcPort}`);
-    return { registryA, image, serve, client, admin, stop };
+    return { registryA, grpc: `127.0.0.1:${grpcPort}`, image, serve, client, admin, stop };
   } catch (err) {
     await stop();
     throw err;

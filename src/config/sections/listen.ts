@@ -1,6 +1,6 @@
 /** `listen:`: where geosync itself listens. */
 import { z } from 'zod';
-import { defaulted, section } from '../keys';
+import { defaulted, integer, section } from '../keys';
 
 export type ListenAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
@@ -40,6 +40,11 @@ export const listenSection = section(
       description:
         'HTTP `/healthz`, `/readyz`, `/metrics`, `/staleness`, and `POST notifications.path` when enabled',
       env: 'GEOSYNC_LISTEN_ADMIN',
+    }),
+    workers: defaulted(integer(0, 256), 0, {
+      description:
+        'processes answering ext_proc on the one `grpc` address (each with its own caches); 0 = one per core the process may use (the cgroup CPU limit when set)',
+      env: 'GEOSYNC_WORKERS',
     }),
   },
   { description: 'Where geosync listens.' },

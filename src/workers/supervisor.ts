@@ -1,0 +1,235 @@
+/**
+ * The supervisor of `geosync serve` with `listen.workers` > 1: it forks the workers (node:cluster;
+ * they share the gRPC address, each accepted connection going to one of them) and owns what must
+ * be one per instance:
+ * - the admin port: `/readyz` is ready while at least one worker is and the instance is not
+ *   draining; `/metrics` is its own text merged with every worker's (label `geosync_worker`);
+ * - the staleness figures and the registry's notifications (pulls decided in workers arrive over
+ *   IPC, src/workers/messages.ts).
+ * A worker that exits on its own is started again after RESTART_DELAY_MS: its connections fail
+ * (Envoy lets those pulls' 404s pass, `failure_mode_allow`) and Envoy's next connections go to
+ * the workers that run. One that fails before any worker was ever ready fails the start (a port
+ * in use, a bad certificate): a supervisor that restarts a worker that can never start would
+ * look alive and serve nothing. On the stop signal: every worker drains at once, keeps answering
+ * for `drainMs`, then closes; the supervisor says `stopped` (with the warning of a single process
+ * when filesystem calls still hang in a dead mount) and exits 0 when the workers have exited.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { startAdminServer, type AdminServer } from '../admin/server';
+import { siblingProbes } from '../app/locator-factory';
+import { buildStaleness } from '../app/staleness-factory';
+import type { Clock } from '../clock/clock';
+import type { GeosyncConfig } from '../config/schema';
+import type { Logger } from '../log/logger';
+import { mergeExpositions } from '../telemetry/prometheus-merge';
+import { METRICS } from '../telemetry/names';
+import type { Telemetry } from '../telemetry/sdk';
+import { isToSupervisor, type ToSupervisor, type ToWorker } from './messages';
+import { WORKER_INDEX_VARIABLE } from './worker';
+
+export const RESTART_DELAY_MS = 1000;
+/** A worker that does not answer a metrics request within this is left out of that scrape. */
+export const METRICS_TIMEOUT_MS = 2000;
+/** After `stop`, how long a worker may take to close before it is killed. */
+export const STOP_TIMEOUT_MS = 5000;
+/** Which worker a sample came from, in the merged `/metrics`. */
+export const WORKER_LABEL = 'geosync_worker';
+
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  ready: boolean;
+  /** Set when the worker said it closed (after `stop`). */
+  closed?: (hangingFsCalls: number) => void;
+}
+
+export async function runSupervisor(
+  config: GeosyncConfig,
+  deps: { log: Logger; telemetry: Telemetry; clock: Clock; workers: number; terminated: Promise<string> },
+): Promise<number> {
+  const { log, telemetry, clock } = deps;
+  const siblings = siblingProbes(config);
+  const staleness = buildStaleness(config, { clock, log, meter: telemetry.meter, siblings });
+  const restarts = telemetry.meter.createCounter(METRICS.workerRestarts.name, {
+    unit: METRICS.workerRestarts.unit,
+    description: METRICS.workerRestarts.description,
+  });
+  const slots: Slot[] = [];
+  let stopping = false;
+  let draining = false;
+  let everReady = false;
+  let failStart: (reason: string) => void = () => {};
+  const startFailed = new Promise<string>((resolve) => (failStart = resolve));
+  let nextMetricsId = 0;
+  const pendingMetrics = new Map<number, (text: string) => void>();
+
+  const send = (slot: Slot, m: ToWorker) => {
+    if (slot.worker.isConnected()) slot.worker.send(m);
+  };
+  const onMessage = (slot: Slot, m: ToSupervisor) => {
+    switch (m.type) {
+      case 'ready':
+        slot.ready = true;
+        everReady = true;
+        if (draining) send(slot, { type: 'drain' });
+        log.info({ worker: slot.index, pid: slot.worker.process.pid }, 'worker ready');
+        return;
+      case 'pull':
+        staleness.recorder.pullDecided(m.record, m.method, m.target);
+        return;
+      case 'metrics':
+        pendingMetrics.get(m.id)?.(m.text);
+        return;
+      case 'closed':
+        slot.closed?.(m.hangingFsCalls);
+        return;
+    }
+  };
+  const fork = (index: number): Worker => {
+    const worker = cluster.fork({ [WORKER_INDEX_VARIABLE]: String(index) });
+    const slot: Slot = slots[index] ?? { index, worker, ready: false };
+    slot.worker = worker;
+    slot.ready = false;
+    slots[index] = slot;
+    worker.on('message', (m: unknown) => isToSupervisor(m) && onMessage(slot, m));
+    worker.on('exit', (code, signal) => {
+      slot.ready = false;
+      if (stopping) return;
+      if (!everReady) {
+        failStart(`worker ${index} exited (${signal ?? `code ${code}`}) before any worker was ready`);
+        return;
+      }
+      log.error({ worker: index, code, signal }, 'worker exited; starting another');
+      restarts.add(1);
+      setTimeout(() => {
+        if (!stopping) fork(index);
+      }, RESTART_DELAY_MS).unref();
+    });
+    return worker;
+  };
+
+  const metricsText = async (): Promise<string> => {
+    const own = await telemetry.metricsText().catch(() => '');
+    const theirs = await Promise.all(
+      slots.map(
+        (slot) =>
+          new Promise<{ text: string; index: number }>((resolve) => {
+            if (!slot.worker.isConnected()) return resolve({ text: '', index: slot.index });
+            const id = nextMetricsId++;
+            const timer = setTimeout(() => done(''), METRICS_TIMEOUT_MS);
+            const done = (text: string) => {
+              clearTimeout(timer);
+              pendingMetrics.delete(id);
+              resolve({ text, index: slot.index });
+            };
+            pendingMetrics.set(id, done);
+            send(slot, { type: 'metrics', id });
+          }),
+      ),
+    );
+    return mergeExpositions([
+      { text: own },
+      ...theirs.map((t) => ({ text: t.text, labels: { [WORKER_LABEL]: String(t.index) } })),
+    ]);
+  };
+
+  cluster.setupPrimary({ serialization: 'advanced' });
+  let admin: AdminServer;
+  try {
+    admin = await startAdminServer(
+      config.listen.admin,
+      () => !draining && slots.some((s) => s.ready),
+      new Map([
+        ...staleness.routes,
+        [
+          '/metrics',
+          async (_req, res) => {
+            const text = await metricsText();
+            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+            res.end(text);
+          },
+        ],
+      ]),
+      staleness.postRoutes,
+    );
+  } catch (err) {
+    log.fatal({ err }, 'geosync failed to start');
+    await closeAll();
+    return 1;
+  }
+  for (let i = 0; i < deps.workers; i++) fork(i);
+  log.info(
+    { workers: deps.workers, admin: admin.address, grpc: config.listen.grpc },
+    'geosync supervising workers',
+  );
+
+  const outcome = await Promise.race([
+    deps.terminated.then((signal) => ({ signal }) as const),
+    startFailed.then((reason) => ({ failed: reason }) as const),
+  ]);
+  if ('failed' in outcome) {
+    log.fatal({ reason: outcome.failed }, 'geosync failed to start');
+    stopping = true;
+    await stopWorkers(0);
+    await admin.close();
+    await closeAll();
+    return 1;
+  }
+  log.info({ signal: outcome.signal, drainMs: config.drainMs }, 'stopping: draining');
+  draining = true;
+  for (const slot of slots) send(slot, { type: 'drain' });
+  await new Promise((resolve) => setTimeout(resolve, config.drainMs));
+  stopping = true;
+  const hanging = await stopWorkers(1000);
+  await admin.close();
+  await closeAll();
+  if (hanging > 0) {
+    log.warn(
+      { calls: hanging },
+      "filesystem calls to a sibling's storage still hang (a dead mount?): the process ends once they return; abort the mount (umount -f, or fusermount -u) to end it now",
+    );
+  }
+  log.info('stopped');
+  // As one process would: the instance ends when its workers have (a worker blocked in the
+  // kernel on a dead mount ends when the mount is aborted; even SIGKILL waits for that).
+  await Promise.all(slots.map((slot) => exitOf(slot.worker)));
+  return 0;
+
+  function exitOf(w: Worker): Promise<void> {
+    if (w.isDead()) return Promise.resolve();
+    return new Promise<void>((resolve) => w.once('exit', () => resolve()));
+  }
+
+  /**
+   * Asks every worker to close; one that has neither exited nor said it closed STOP_TIMEOUT_MS
+   * after its grace is killed. Resolves with the filesystem calls still hanging in the workers
+   * that closed but cannot exit yet (see `closed` in messages.ts).
+   */
+  async function stopWorkers(graceMs: number): Promise<number> {
+    const hanging = await Promise.all(
+      slots.map(async (slot) => {
+        const w = slot.worker;
+        if (w.isDead()) return 0;
+        const closed = new Promise<number>((resolve) => (slot.closed = resolve));
+        send(slot, { type: 'stop', graceMs });
+        let timer: NodeJS.Timeout | undefined;
+        const killed = new Promise<number>((resolve) => {
+          timer = setTimeout(() => {
+            w.process.kill('SIGKILL');
+            resolve(0);
+          }, graceMs + STOP_TIMEOUT_MS);
+        });
+        const calls = await Promise.race([exitOf(w).then(() => 0), closed, killed]);
+        clearTimeout(timer);
+        return calls;
+      }),
+    );
+    return hanging.reduce((sum, n) => sum + n, 0);
+  }
+
+  async function closeAll(): Promise<void> {
+    await staleness.recorder.close();
+    await Promise.all(siblings.map((s) => s.probe.close()));
+    await telemetry.shutdown();
+  }
+}
