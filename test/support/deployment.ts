@@ -115,11 +115,16 @@ export interface Deployment {
   stop(): Promise<void>;
 }
 
-const GEOSYNC_START_TIMEOUT_MS = 15_000;
+/**
+ * Bounds for a geosync that never starts or never stops, not speed requirements: a supervisor and
+ * each of its workers load the whole program, and three regions starting beside another file's
+ * herd on this 2-core machine once took more than 15 s to be ready.
+ */
+const GEOSYNC_START_TIMEOUT_MS = 60_000;
 /** Deployments of parallel jest workers live on different addresses (127.10.<worker>.<region>). */
 const WORKER = Number(process.env.JEST_WORKER_ID ?? 0) % 250;
 /** drainMs is 0 here: a geosync that has not exited this long after SIGTERM hangs. */
-const GEOSYNC_STOP_TIMEOUT_MS = 10_000;
+const GEOSYNC_STOP_TIMEOUT_MS = 30_000;
 /** Where geosync takes the registries' notifications (its default path). */
 export const NOTIFICATIONS_PATH = '/notifications';
 
