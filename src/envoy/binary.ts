@@ -1,11 +1,20 @@
 /**
- * A real Envoy binary, when the machine has one: `ENVOY_BIN`, else `envoy` on PATH. Used by
- * `geosync envoy-config --check` to run `envoy --mode validate`, the only complete check of a
- * bootstrap (every extension's own validation, cluster and listener construction).
+ * A real Envoy binary, when the machine has one. `geosync envoy-config --check` runs
+ * `envoy --mode validate` with it: the only complete check of a bootstrap (every extension's own
+ * validation, cluster and listener construction, files read), exact for the release that runs.
  * https://www.envoyproxy.io/docs/envoy/latest/operations/cli#cmdoption-mode
  */
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -14,20 +23,52 @@ export interface EnvoyBinaryEnv {
   readonly PATH?: string | undefined;
 }
 
-/** Path of the Envoy binary to use, or undefined when there is none. */
+/** `ENVOY_BIN`, else `envoy` on PATH; undefined when there is neither. */
 export function locateEnvoy(env: EnvoyBinaryEnv): string | undefined {
   if (env.ENVOY_BIN) return env.ENVOY_BIN;
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, 'envoy');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
+    if (executable(candidate)) return candidate;
   }
   return undefined;
+}
+
+/**
+ * As the tests find Envoy: `ENVOY_BIN`, `envoy` on PATH, then the newest release that
+ * scripts/install-envoy.sh put under `<checkout>/.envoy/<version>/bin/envoy`.
+ */
+export function findEnvoy(env: EnvoyBinaryEnv, checkout: string): string | undefined {
+  const located = locateEnvoy(env);
+  if (located) return located;
+  let versions: string[];
+  try {
+    versions = readdirSync(path.join(checkout, '.envoy')).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
+  } catch {
+    return undefined;
+  }
+  versions.sort((a, b) => compareVersions(b, a));
+  return versions.map((v) => path.join(checkout, '.envoy', v, 'bin', 'envoy')).find(executable);
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Orders "1.40.0" after "1.38.3" (numerically, part by part). */
+export function compareVersions(a: string, b: string): number {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
 export interface EnvoyRun {

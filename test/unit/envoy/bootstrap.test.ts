@@ -1,9 +1,9 @@
 /**
- * The shape of the generated bootstrap, read as data (fast). That real Envoy accepts it and behaves
- * as these shapes intend is shown by test/integration/envoy/ and the end-to-end suites.
+ * The shape of the generated bootstrap, read as data (fast). That real Envoy accepts it (every
+ * option, test/integration/envoy/validate.test.ts) and behaves as these shapes intend is shown by
+ * test/integration/envoy/ and the end-to-end suites.
  */
 import { buildBootstrap } from '../../../src/envoy/bootstrap';
-import { validateBootstrap } from '../../../src/envoy/validate';
 import { at, makeConfig, type ConfigShape, type Json } from './support';
 
 function build(shape: ConfigShape): Json {
@@ -35,38 +35,6 @@ function matchDelegate(b: Json): Json {
 function extProc(b: Json): Json {
   return at(matchDelegate(b), 'extension_config.typed_config') as Json;
 }
-
-describe('generated bootstrap validates against the Envoy API', () => {
-  const cases: [number, 'http' | 'https'][] = [];
-  for (const regions of [1, 2, 3, 5])
-    for (const scheme of ['http', 'https'] as const) cases.push([regions, scheme]);
-
-  test.each(cases)('%i region(s), %s', (regions, scheme) => {
-    const check = validateBootstrap(build({ regions, scheme }));
-    expect(check.problems).toEqual([]);
-    expect(check.warnings).toEqual([]);
-  });
-
-  test.each([
-    ['loopback regions (ports kept)', { regions: 3, scheme: 'http' as const, loopback: true }],
-    ['unix socket for geosync', { regions: 2, grpc: 'unix:/run/geosync/grpc.sock' }],
-    ['geosync on a wildcard address', { regions: 2, grpc: '0.0.0.0:9002' }],
-    [
-      'every knob set',
-      {
-        regions: 3,
-        envoy: {
-          listener: { tls: { certChain: '/tls/c.pem', privateKey: '/tls/k.pem' } },
-          localRegistry: { address: 'registry.internal', tls: true, healthCheck: { enabled: true } },
-          siblingDefaults: { healthCheck: { enabled: true }, outlierDetection: { enabled: false } },
-          accessLogPath: '',
-        },
-      },
-    ],
-  ])('%s', (_name, shape) => {
-    expect(validateBootstrap(build(shape)).problems).toEqual([]);
-  });
-});
 
 describe('ext_proc filter', () => {
   test('cluster-level upstream filter behind a matcher, ending with upstream_codec, fail-open', () => {

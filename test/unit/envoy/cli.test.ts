@@ -1,8 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { checkBootstrapFile } from '../../../src/cli/envoy-config';
 import { main } from '../../../src/cli/main';
+import { findEnvoy } from '../../../src/envoy/binary';
+import { NEWEST_TESTED_ENVOY } from '../../../src/envoy/bootstrap';
 import type { CliIo } from '../../../src/cli/command';
 import { configText } from './support';
 
@@ -33,7 +36,7 @@ describe('geosync envoy-config', () => {
     expect(yaml.code).toBe(0);
     expect(parse(yaml.stdout)).toHaveProperty('static_resources.listeners');
     expect(yaml.stdout.split('\n')[0]).toBe(
-      '# Envoy bootstrap for geosync region "b" (Envoy 1.37 or newer).',
+      '# Envoy bootstrap for geosync region "b" (Envoy 1.38 or newer).',
     );
     const json = await run('envoy-config', '--config', config, '--format', 'json');
     expect(json.code).toBe(0);
@@ -69,36 +72,50 @@ describe('geosync envoy-config', () => {
   });
 });
 
-describe('geosync envoy-config --check', () => {
-  test('a valid bootstrap exits 0', async () => {
-    const result = await run('envoy-config', '--check', path.join(repo, 'envoy/envoy-b.yaml'));
-    expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain('ok');
-  });
-
-  test('a broken bootstrap exits 2 and lists every problem', async () => {
-    const file = tempFile(
-      'envoy.yaml',
-      [
-        'static_resources:',
-        '  clusters:',
-        '    - name: a',
-        '      type: STRICT',
-        '      conect_timeout: 1s',
-        'admin: { address: { socket_address: { address: 127.0.0.1, port_value: 99999 } } }',
-      ].join('\n'),
-    );
-    const result = await run('envoy-config', '--check', file);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('3 problem(s)');
-    expect(result.stderr).toContain('static_resources.clusters[0].type: must be one of STATIC');
-    expect(result.stderr).toContain('static_resources.clusters[0].conect_timeout: unknown field');
-    expect(result.stderr).toContain(
-      'admin.address.socket_address.port_value: must be at most 65535, got 99999',
-    );
-  });
-
+describe('geosync envoy-config --check (what runs without Envoy; with it: test/integration/envoy/check-cli)', () => {
   test('a missing file exits 2', async () => {
     expect((await run('envoy-config', '--check', '/nonexistent/envoy.yaml')).code).toBe(2);
+  });
+
+  test('no Envoy binary: not checked, exit 2, and the one-line container command that checks it', async () => {
+    const file = tempFile('envoy.yaml', 'static_resources: {}\n');
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+      terminated: new Promise(() => undefined),
+    };
+    expect(await checkBootstrapFile(file, io, undefined)).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `${file}: not checked: no Envoy binary (set ENVOY_BIN, put envoy on PATH, or run scripts/install-envoy.sh in a checkout). With a container engine, Envoy checks it so:\n` +
+        `  docker run --rm -v "${file}:/envoy.yaml:ro" envoyproxy/envoy:v${NEWEST_TESTED_ENVOY} --mode validate -c /envoy.yaml\n`,
+    );
+  });
+});
+
+describe('finding Envoy as the tests do', () => {
+  const exe = (file: string) => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, '#!/bin/sh\n', { mode: 0o755 });
+    return file;
+  };
+
+  test('ENVOY_BIN, then envoy on PATH, then the newest release under .envoy/, else none', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'geosync-find-envoy-'));
+    expect(findEnvoy({ PATH: '' }, root)).toBeUndefined();
+    exe(path.join(root, '.envoy', '1.9.0', 'bin', 'envoy'));
+    const newest = exe(path.join(root, '.envoy', '1.38.3', 'bin', 'envoy'));
+    mkdirSync(path.join(root, '.envoy', '1.41.0'), { recursive: true }); // no binary: skipped
+    expect(findEnvoy({ PATH: '' }, root)).toBe(newest);
+    const onPath = exe(path.join(root, 'bin', 'envoy'));
+    expect(findEnvoy({ PATH: path.join(root, 'bin') }, root)).toBe(onPath);
+    expect(findEnvoy({ ENVOY_BIN: '/opt/envoy', PATH: path.join(root, 'bin') }, root)).toBe('/opt/envoy');
+  });
+
+  test('the container image named is the newest release the tests run', () => {
+    const pins = readFileSync(path.join(repo, 'scripts/envoy-versions'), 'utf8');
+    expect(/^NEWEST=(.+)$/m.exec(pins)?.[1]).toBe(NEWEST_TESTED_ENVOY);
   });
 });

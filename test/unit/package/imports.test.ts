@@ -62,7 +62,7 @@ const tooling = [
 ];
 
 test('the scan sees the code (src/, test/, scripts/, tool configuration)', () => {
-  expect(production).toContain(path.join('src', 'envoy', 'proto-root.ts'));
+  expect(production).toContain(path.join('src', 'envoy', 'binary.ts'));
   expect(tooling).toContain(path.join('test', 'unit', 'package', 'imports.test.ts'));
   expect(tooling).toContain(path.join('scripts', 'tally.js'));
 });
