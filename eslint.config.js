@@ -3,6 +3,56 @@ const { includeIgnoreFile } = require('@eslint/compat');
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
+/**
+ * The layers of src/, lowest first: a folder may import its own layer and those below it, never
+ * one above (README "Layout"). Protocol and wiring sit on top, pure logic and I/O adapters below.
+ */
+const LAYERS = [
+  ['generated'],
+  ['clock'],
+  ['abort'],
+  ['util'],
+  ['oci'],
+  ['config'],
+  ['log'],
+  ['storage'],
+  ['locate'],
+  ['decide'],
+  ['fresh'],
+  ['extproc'],
+  ['admin'],
+  ['notifications'],
+  ['staleness'],
+  ['telemetry'],
+  ['envoy'],
+  ['app'],
+  ['workers'],
+  ['cli'],
+];
+
+/** One config per layer: importing any folder of a higher layer is an error. */
+function layerRules() {
+  return LAYERS.slice(0, -1).map((layer, i) => {
+    const above = LAYERS.slice(i + 1).flat();
+    return {
+      files: layer.map((folder) => `src/${folder}/**/*.ts`),
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: `^(\\.\\./)+(${above.join('|')})(/|$)`,
+                message: `src/${layer.join(', ')} sits below ${above.join(', ')} (eslint.config.js LAYERS): pass what it needs in, or move the shared piece down`,
+              },
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 module.exports = tseslint.config(
   // What git ignores is output or local state, never source: dist/ (the build), build/ (what
   // `npm run demo` and `npm run bench` compile), coverage/, src/generated/, node_modules/.
@@ -39,6 +89,7 @@ module.exports = tseslint.config(
       ],
     },
   },
+  ...layerRules(),
   {
     // Entry points: the only places that exit the process.
     files: ['src/main.ts', 'test/demo/demo.ts', 'test/bench/bench.ts'],

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ListenAddress } from '../config/schema';
-import { ADMIN_PATHS } from './paths';
+import { ADMIN_PATHS } from '../config/admin-paths';
 import { reply } from './reply';
 
 /** A slow or stalled client (headers or a POST body) is cut off after this long. */

@@ -4,9 +4,9 @@
  * the local registry's notifications arrive on.
  */
 import type { Meter } from '@opentelemetry/api';
-import { ADMIN_PATHS } from '../admin/paths';
+import { ADMIN_PATHS } from '../config/admin-paths';
 import type { AdminRoute } from '../admin/server';
-import { stalenessRoute } from '../admin/staleness-route';
+import { stalenessRoute } from '../staleness/route';
 import type { Clock } from '../clock/clock';
 import type { GeosyncConfig } from '../config/schema';
 import type { RegionProbe } from '../locate/probe-locator';

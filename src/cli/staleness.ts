@@ -2,7 +2,7 @@
  * `geosync staleness --admin URL [--json]`: fetches a running geosync's `/staleness` report and
  * prints it as a table (or the JSON as served).
  */
-import { ADMIN_PATHS } from '../admin/paths';
+import { ADMIN_PATHS } from '../config/admin-paths';
 import type { StalenessReport } from '../staleness/report';
 import { formatStalenessTable } from '../staleness/table';
 import { EXIT, parseFlags, type Command } from './command';

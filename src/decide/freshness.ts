@@ -39,6 +39,10 @@ export type TagVerdict =
     }
   | { readonly verdict: 'conflict'; readonly regions: readonly string[] };
 
+/** What a tag check gives: a verdict, or why there is none (the local answer then stands). */
+export type FreshnessResult =
+  TagVerdict | { readonly verdict: 'timeout' } | { readonly verdict: 'error'; readonly code: string };
+
 /** `siblings` in preference order; the first sibling that is ahead wins. */
 export function judgeTag(localDigest: string, siblings: readonly SiblingTagState[]): TagVerdict {
   const conflicts: string[] = [];

@@ -12,10 +12,15 @@
  */
 import type { Clock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
-import { judgeTag, needsLocalIndexCheck, type SiblingTagState, type TagVerdict } from '../decide/freshness';
+import {
+  judgeTag,
+  needsLocalIndexCheck,
+  type FreshnessResult,
+  type SiblingTagState,
+} from '../decide/freshness';
 import { untilAborted } from '../abort/until-aborted';
-import { Coalescer } from '../locate/coalesce';
-import { TtlLruCache } from '../locate/cache';
+import { Coalescer } from '../util/coalesce';
+import { TtlLruCache } from '../util/ttl-lru-cache';
 import { parseDigest } from '../oci/reference';
 import { tagCurrentLinkKey, tagIndexLinkKey } from '../storage/keys';
 import type { ObjectProbe, ProbeResult, ReadResult } from '../storage/probe';
@@ -26,8 +31,7 @@ import type { ObjectProbe, ProbeResult, ReadResult } from '../storage/probe';
  */
 export const FAILURE_TTL_MS = 1_000;
 
-export type FreshnessResult =
-  TagVerdict | { readonly verdict: 'timeout' } | { readonly verdict: 'error'; readonly code: string };
+export type { FreshnessResult };
 
 /** The storage reads a check needs from one region. */
 export type TagStorage = Pick<ObjectProbe, 'region' | 'head' | 'read'>;

@@ -6,6 +6,7 @@
 import type { ProbeErrorKind } from '../storage/probe';
 import type { BreakerState } from './breaker';
 import type { ContentsOutcome } from './manifest-contents';
+import type { CacheEvictionReason } from '../util/ttl-lru-cache';
 
 /** One region's answer to one lookup (all keys of the target). */
 export type RegionOutcome = 'found' | 'not_found' | ProbeErrorKind;
@@ -13,7 +14,7 @@ export type RegionOutcome = 'found' | 'not_found' | ProbeErrorKind;
 /** Why a region was not asked. */
 export type SkipReason = 'breaker_open' | 'unhealthy' | 'overflow';
 
-export type CacheEvictionReason = 'expired' | 'entries' | 'bytes';
+export type { CacheEvictionReason };
 
 export interface LocatorObserver {
   probeFinished?(region: string, outcome: RegionOutcome, ms: number): void;

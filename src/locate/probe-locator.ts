@@ -11,15 +11,14 @@
  */
 import { systemClock, type Clock } from '../clock/clock';
 import type { BreakerConfig, CacheConfig } from '../config/schema';
-import { DEFAULTS } from '../config/defaults';
 import type { PullTarget } from '../oci/pull';
 import { keysFor } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
-import { TtlLruCache } from './cache';
+import { TtlLruCache } from '../util/ttl-lru-cache';
 import { untilAborted } from '../abort/until-aborted';
 import { bounded } from '../abort/bounded';
 import { admissionFor, LookupAdmission, type AdmissionLimits } from './admission';
-import { Coalescer } from './coalesce';
+import { Coalescer } from '../util/coalesce';
 import type { Choice } from './hedge';
 import { probeLanes } from './lookup';
 import type { LocateResult, Locator, StorageProblem } from './locator';
@@ -110,19 +109,11 @@ export class ProbeLocator implements Locator {
   constructor(
     /** Sibling regions in preference order (never this region). */
     siblings: readonly RegionProbe[],
-    opts: Partial<ProbeLocatorOptions> & { readonly probeBlobData: boolean },
+    /** Every option, from the validated configuration (src/app/locator-factory.ts) or a test. */
+    opts: ProbeLocatorOptions,
     private readonly deps: ProbeLocatorDeps = {},
   ) {
-    this.opts = {
-      hedgeMs: DEFAULTS.locate.hedgeMs,
-      lookupTimeoutMs: DEFAULTS.lookupTimeoutMs,
-      maxConcurrentProbesPerRegion: DEFAULTS.locate.maxConcurrentProbesPerRegion,
-      cache: DEFAULTS.locate.cache,
-      breaker: DEFAULTS.locate.breaker,
-      keepWarmIntervalMs: DEFAULTS.locate.keepWarmIntervalMs,
-      manifestContents: DEFAULTS.locate.manifestContents,
-      ...opts,
-    };
+    this.opts = opts;
     this.probes = siblings.map((s) => s.probe);
     this.probeOf = new Map(siblings.map((s) => [s.region, s.probe]));
     this.clock = deps.clock ?? systemClock;

@@ -5,7 +5,7 @@
  * within the registry's backoff, seconds to minutes).
  */
 import type { Clock } from '../clock/clock';
-import { TtlLruCache } from '../locate/cache';
+import { TtlLruCache } from '../util/ttl-lru-cache';
 
 export const SEEN_EVENTS_DEFAULTS = { maxEntries: 50_000, ttlMs: 3_600_000 } as const;
 

@@ -4,7 +4,7 @@
  * pushes. Memory is bounded by `maxSamples` per series and per key set, whatever the traffic.
  */
 import type { Clock } from '../clock/clock';
-import { TtlLruCache } from '../locate/cache';
+import { TtlLruCache } from '../util/ttl-lru-cache';
 import { rescueFraction, type StalenessReport } from './report';
 import { SampleWindow, type WindowBounds } from './sample-window';
 import { summarize } from './summary';

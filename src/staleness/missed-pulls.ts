@@ -6,7 +6,7 @@
  * (a pull before the push) are not misses. Bounded like the other staleness memory.
  */
 import type { Clock } from '../clock/clock';
-import { TtlLruCache } from '../locate/cache';
+import { TtlLruCache } from '../util/ttl-lru-cache';
 import type { WindowBounds } from './sample-window';
 
 /** Pull times kept per key: a retry loop on one missing tag must not grow one entry forever. */

@@ -6,7 +6,7 @@
  * in a ConfigMap, the secret in a Secret (rules/notifications.ts reads it).
  */
 import { z } from 'zod';
-import { ADMIN_PATHS } from '../../admin/paths';
+import { ADMIN_PATHS } from '../admin-paths';
 import { defaulted, section } from '../keys';
 
 /** A header field name is an RFC 9110 token (https://www.rfc-editor.org/rfc/rfc9110#name-tokens). */

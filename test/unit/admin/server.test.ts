@@ -1,6 +1,6 @@
 /** The admin server's method dispatch, on loopback port 0: GET/HEAD routes, POST routes, 405s. */
 import { startAdminServer, type AdminServer } from '../../../src/admin/server';
-import { stalenessRoute } from '../../../src/admin/staleness-route';
+import { stalenessRoute } from '../../../src/staleness/route';
 import { StalenessLedger } from '../../../src/staleness/ledger';
 import { ManualClock } from '../../support/clock';
 

@@ -1,6 +1,6 @@
 /** `GET /staleness`: the staleness report as JSON (src/staleness/report.ts; README "Staleness"). */
-import type { StalenessReport } from '../staleness/report';
-import type { AdminRoute } from './server';
+import type { StalenessReport } from './report';
+import type { AdminRoute } from '../admin/server';
 
 export function stalenessRoute(report: () => StalenessReport): AdminRoute {
   return (req, res) => {

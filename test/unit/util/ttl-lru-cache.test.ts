@@ -1,4 +1,4 @@
-import { TtlLruCache } from '../../../src/locate/cache';
+import { TtlLruCache } from '../../../src/util/ttl-lru-cache';
 import type { CacheEvictionReason } from '../../../src/locate/observer';
 import { ManualClock } from '../../support/clock';
 

@@ -1,11 +1,14 @@
 /**
- * A bounded cache of lookup answers: least recently used entries go first once either the entry
- * count or the estimated byte size is over its bound, and every entry has its own time to live
- * (the locator picks it: long for digests, short for tags, seconds for misses). Time comes from
- * the injected Clock; expiry is checked on read, so no timer runs per entry.
+ * A bounded cache: least recently used entries go first once either the entry count or the
+ * estimated byte size is over its bound, and every entry has its own time to live (the locator
+ * picks it for lookup answers: long for digests, short for tags, seconds for misses; the tag
+ * check, the notifications and the staleness figures keep their own). Time comes from the
+ * injected Clock; expiry is checked on read, so no timer runs per entry.
  */
 import type { Clock } from '../clock/clock';
-import type { CacheEvictionReason } from './observer';
+
+/** Why an entry left the cache (counted by geosync_lookup_cache_evictions_total). */
+export type CacheEvictionReason = 'expired' | 'entries' | 'bytes';
 
 export interface CacheBounds {
   readonly maxEntries: number;
