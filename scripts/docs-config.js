@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Regenerates what is derived from the configuration's one declaration (src/config/file.ts):
+// Regenerates what is derived from the configuration's one declaration (src/config/schema.ts):
 // the reference tables of README.md and envoy/README.md (between their generated:… markers) and
 // the published JSON Schema deploy/config/geosync.schema.json. Run it through
 // `npm run docs:config`, which builds dist/ first; test/unit/config/reference.test.ts fails when

@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ListenAddress } from '../config/schema';
+import type { ListenAddress } from '../config/types';
 import { ADMIN_PATHS } from '../config/admin-paths';
 import { reply } from './reply';
 

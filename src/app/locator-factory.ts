@@ -1,7 +1,7 @@
 /** Builds the Locator that `geosync serve` uses from the validated configuration. */
 import type { Clock } from '../clock/clock';
 import { systemClock } from '../clock/clock';
-import type { GeosyncConfig } from '../config/schema';
+import type { GeosyncConfig } from '../config/types';
 import { RegistryHealth } from '../locate/health';
 import type { Locator } from '../locate/locator';
 import type { LocatorObserver } from '../locate/observer';

@@ -8,7 +8,7 @@ import { ADMIN_PATHS } from '../config/admin-paths';
 import type { AdminRoute } from '../admin/server';
 import { stalenessRoute } from '../staleness/route';
 import type { Clock } from '../clock/clock';
-import type { GeosyncConfig } from '../config/schema';
+import type { GeosyncConfig } from '../config/types';
 import type { RegionProbe } from '../locate/probe-locator';
 import type { Logger } from '../log/logger';
 import { notificationsEndpoint } from '../notifications/endpoint';

@@ -1,6 +1,6 @@
 /** Loading `--config FILE` for a command: the config, or every problem printed and exit code 2. */
 import { formatProblems, loadConfigFile } from '../config/load';
-import type { GeosyncConfig, LoadOptions } from '../config/schema';
+import type { GeosyncConfig, LoadOptions } from '../config/types';
 import { EXIT, parseFlags, type CliIo } from './command';
 
 export type Loaded = { readonly config: GeosyncConfig; readonly file: string } | { readonly exit: number };

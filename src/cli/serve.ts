@@ -15,7 +15,7 @@ import { createLogger } from '../log/logger';
 import { startTelemetry } from '../telemetry/sdk';
 import { EXIT, type Command } from './command';
 import { configFromArgs } from './config-file';
-import { formatListen, type ListenAddress } from '../config/schema';
+import { formatListen, type ListenAddress } from '../config/types';
 import { runningFsCalls } from '../storage/fs-calls';
 
 function isWildcard(address: ListenAddress): boolean {

@@ -2,7 +2,7 @@
  * Defaults for code that runs without a configuration file (src/locate/probe-locator.ts): the
  * declared defaults, read off the schema so they cannot differ from a file's.
  */
-import { configFile } from './file';
+import { configFile } from './schema';
 
 export const DEFAULTS = {
   lookupTimeoutMs: configFile.shape.lookupTimeoutMs.parse(undefined),

@@ -1,5 +1,5 @@
 /**
- * Environment variables that override keys of the file: the keys declared with `env` (file.ts and
+ * Environment variables that override keys of the file: the keys declared with `env` (schema.ts and
  * sections/), read off the JSON Schema. This is the only module that reads process.env; everything
  * else receives the merged, validated configuration.
  */

@@ -3,9 +3,9 @@
  * host matching from the regions' URLs, each cluster's tuning from its levels. Used by
  * rules/envoy.ts to check them and by resolve.ts to build EnvoyOptions.
  */
-import type { ConfigFile } from './file';
+import type { ConfigFile } from './schema';
 import type { Salvaged } from './salvage';
-import type { EnvoyOptions } from './schema';
+import type { EnvoyOptions } from './types';
 import {
   CLUSTER_DEFAULTS,
   clusterTuningOverrides,

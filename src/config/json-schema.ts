@@ -6,7 +6,7 @@
  * spelling: geosync also takes an empty key as unset and a quoted integer or boolean (keys.ts).
  */
 import { z } from 'zod';
-import { configFile } from './file';
+import { configFile } from './schema';
 
 export type JsonSchema = { [key: string]: unknown } & {
   description?: string;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { processEnv, type Env } from './env';
 import { problem, type ConfigProblem } from './problems';
-import type { LoadOptions } from './schema';
+import type { LoadOptions } from './types';
 import { validateConfig, type ValidationResult } from './validate';
 
 export async function loadConfigFile(

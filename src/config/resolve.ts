@@ -5,9 +5,9 @@
  */
 import { resolveEnvoy } from './envoy-options';
 import type { Env } from './env';
-import type { ConfigFile } from './file';
+import type { ConfigFile } from './schema';
 import { notificationsSecret } from './rules/notifications';
-import type { GeosyncConfig, LoadOptions, RegionConfig } from './schema';
+import type { GeosyncConfig, LoadOptions, RegionConfig } from './types';
 
 export function resolveConfig(file: ConfigFile, env: Env, opts: LoadOptions): GeosyncConfig {
   const { authHeader, ...notifications } = file.notifications;

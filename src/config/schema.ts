@@ -1,79 +1,57 @@
 /**
- * The validated, immutable configuration of one geosync instance (one region), as the rest of
- * geosync sees it. The types follow from the one declaration of the file (file.ts) and from the
- * values derived from several keys (resolve.ts); README.md's "Configuration reference" is
- * generated from the same declaration.
+ * The configuration file of one geosync instance (one region), declared once: every key's type,
+ * default, bounds and description. The JSON Schema (json-schema.ts), the README tables
+ * (reference/), the environment overrides (env.ts) and the TypeScript types (types.ts) are all
+ * derived from it. Rules that relate keys to each other are in rules/.
  */
-import type { ConfigFile } from './file';
-import type { ClusterTuning } from './sections/cluster-tuning';
+import { z } from 'zod';
+import { defaulted, integer, optional, required } from './keys';
+import { envoySection } from './sections/envoy';
+import { freshnessSection } from './sections/freshness';
+import { listenSection } from './sections/listen';
+import { locateSection } from './sections/locate';
+import { notificationsSection } from './sections/notifications';
+import { regionsSchema } from './sections/regions';
+import { stalenessSection } from './sections/staleness';
+import { telemetrySection } from './sections/telemetry';
 
-export { formatListen, type ListenAddress } from './sections/listen';
-export type { ClusterTuning } from './sections/cluster-tuning';
+export const configFile = z.strictObject({
+  region: required(z.string(), {
+    description: "this replica's region; one of `regions[].name`",
+    env: 'GEOSYNC_REGION',
+  }),
+  listen: listenSection,
+  // Envoy's ext_proc `message_timeout` defaults to 200 ms; the lookup must finish well before it.
+  lookupTimeoutMs: defaulted(integer(1, 10_000), 150, {
+    description:
+      "deadline of one lookup in the siblings' storage (a miss then passes as the local 404); must stay below `envoy.extProc.messageTimeoutMs`",
+    env: 'GEOSYNC_LOOKUP_TIMEOUT_MS',
+  }),
+  drainMs: defaulted(integer(0, 600_000), 5000, {
+    description: 'after SIGTERM: NOT_SERVING at once, open streams answered this long, then exit 0',
+    env: 'GEOSYNC_DRAIN_MS',
+  }),
+  regions: regionsSchema,
+  preference: optional(z.array(z.string({ error: 'must be a region name' })), {
+    description:
+      'sibling regions in the order they are preferred as a source (unlisted siblings follow, in `regions` order)',
+    defaultText: '`regions` order',
+  }),
+  proxyManifestHeadByDigest: defaulted(z.boolean(), true, {
+    description:
+      "proxy `HEAD /v2/<name>/manifests/<digest>`. containerd resolves pulls by digest (pinned images) with it; its pusher also HEADs each manifest before the PUT and skips the PUT on 200, which is safe with token auth (a pusher's token grants push, and geosync never rescues for it) but not with Basic auth or none: set `false` there if you push manifests that may already exist in a sibling but not locally (retags, reproducible builds) before replication",
+  }),
+  pushCheckUserAgents: defaulted(z.array(z.string().min(1, { error: 'must not be empty' })), ['regclient/'], {
+    description:
+      "User-Agent prefixes of clients whose manifest HEAD is a push's \"does the destination hold it?\" check even without a push token (regctl and regsync check the destination with a pull-only token): such a HEAD gets this region's own answer, never a sibling's",
+  }),
+  freshness: freshnessSection,
+  locate: locateSection,
+  telemetry: telemetrySection,
+  notifications: notificationsSection,
+  staleness: stalenessSection,
+  envoy: envoySection,
+});
 
-/** Read-only all the way down: the validated configuration is deep-frozen. */
-export type DeepReadonly<T> = T extends (infer E)[]
-  ? readonly DeepReadonly<E>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
-
-type FileRegion = ConfigFile['regions'][number];
-type FileStorage = FileRegion['storage'];
-type FileS3 = Extract<FileStorage, { type: 's3' }>;
-
-export type FilesystemStorage = DeepReadonly<Extract<FileStorage, { type: 'filesystem' }>>;
-
-export type S3Storage = DeepReadonly<
-  Omit<FileS3, 'accessKeyId' | 'secretAccessKey' | 'sessionToken'> & {
-    /** Absent: the AWS SDK's default provider chain. */
-    credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  }
->;
-
-export type StorageConfig = S3Storage | FilesystemStorage;
-export type RegionConfig = DeepReadonly<Omit<FileRegion, 'storage'>> & { readonly storage: StorageConfig };
-
-export type LocateConfig = DeepReadonly<ConfigFile['locate']>;
-export type CacheConfig = LocateConfig['cache'];
-export type BreakerConfig = LocateConfig['breaker'];
-export type HealthCheckConfig = LocateConfig['healthCheck'];
-export type TelemetryConfig = DeepReadonly<ConfigFile['telemetry']>;
-export type LogLevel = TelemetryConfig['logLevel'];
-
-export interface NotificationsConfig {
-  readonly enabled: boolean;
-  readonly path: string;
-  /** Lower-cased, as Node presents header names. */
-  readonly authHeaderName: string;
-  /** The exact header value a request must carry; from the environment, set whenever `enabled`. */
-  readonly authHeaderValue?: string;
-}
-
-type FileEnvoy = ConfigFile['envoy'];
-
-/** The `envoy:` section with every derived default resolved: what `geosync envoy-config` builds from. */
-export type EnvoyOptions = DeepReadonly<
-  Pick<FileEnvoy, 'listener' | 'admin' | 'accessLogPath'> & {
-    ignorePortInHostMatching: boolean;
-    localRegistry: { address: string; port: number; tls: boolean; sni: string; tuning: ClusterTuning };
-    extProc: { messageTimeoutMs: number; connectTimeoutMs: number; maxStreamsPerConnection: number };
-    /** Tuning of every sibling region's cluster, by region name. */
-    siblings: Record<string, ClusterTuning>;
-  }
->;
-
-export type GeosyncConfig = DeepReadonly<
-  Omit<ConfigFile, 'regions' | 'preference' | 'notifications' | 'envoy'>
-> & {
-  /** Every replica, this one included, in the order the operator wrote them. */
-  readonly regions: readonly RegionConfig[];
-  /** Sibling regions in the order they are preferred as a source. */
-  readonly preference: readonly string[];
-  readonly notifications: NotificationsConfig;
-  readonly envoy: EnvoyOptions;
-};
-
-/** How a configuration is loaded: `secrets: false` for commands that never use them. */
-export interface LoadOptions {
-  readonly secrets?: boolean;
-}
+/** The file after parsing: defaults applied and single values normalised, before rules/ relate them. */
+export type ConfigFile = z.output<typeof configFile>;

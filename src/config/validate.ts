@@ -1,16 +1,16 @@
 /**
  * Turns parsed YAML (after environment overrides) into a frozen GeosyncConfig, or the complete
- * list of problems: the schema's (file.ts) first, then the cross-field rules' (rules/), which run
+ * list of problems: the schema's (schema.ts) first, then the cross-field rules' (rules/), which run
  * on every part of the file that parsed, so one mistake does not hide another.
  */
 import { applyEnvOverrides, type Env } from './env';
-import { configFile } from './file';
+import { configFile } from './schema';
 import { issueMessage, issueProblems, problem, type ConfigProblem, type KnownKeys } from './problems';
 import { resolveConfig } from './resolve';
 import { RULES } from './rules/all';
 import { salvage, type Salvaged } from './salvage';
-import type { ConfigFile } from './file';
-import type { GeosyncConfig, LoadOptions } from './schema';
+import type { ConfigFile } from './schema';
+import type { GeosyncConfig, LoadOptions } from './types';
 
 export type ValidationResult =
   | { readonly ok: true; readonly config: GeosyncConfig }

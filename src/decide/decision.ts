@@ -6,7 +6,7 @@ import type { LocateResult } from '../locate/locator';
 import type { Classification, PullKind, PullPolicy, PullRequestInfo, PullTarget } from '../oci/pull';
 import { classifyPull, DEFAULT_PULL_POLICY } from '../oci/pull';
 import { parseDigest } from '../oci/reference';
-import type { FreshnessResult } from './freshness';
+import type { FreshnessResult } from '../tag-freshness/verdict';
 
 /** Stable outcome labels (geosync.v1.Outcome without its prefix); also metric and log values. */
 export type Outcome = 'ineligible' | 'pass' | 'proxied' | 'not_found' | 'timeout' | 'error' | 'fresher';

@@ -6,7 +6,7 @@
  * scripts/envoy-versions says why 1.38).
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/bootstrap/v3/bootstrap.proto
  */
-import type { GeosyncConfig } from '../config/schema';
+import type { GeosyncConfig } from '../config/types';
 import { localRegistryCluster, extProcCluster, siblingRegistryCluster } from './clusters';
 import { upstreamFilters } from './ext-proc-filter';
 import { admin, overloadManager, registryListener, routerFilter } from './listener';

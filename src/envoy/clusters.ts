@@ -4,7 +4,7 @@
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto
  */
 import { isIP } from 'node:net';
-import type { ClusterTuning, EnvoyOptions, ListenAddress } from '../config/schema';
+import type { ClusterTuning, EnvoyOptions, ListenAddress } from '../config/types';
 import { duration, EXT, NAMES, TYPE } from './names';
 
 type Json = Record<string, unknown>;

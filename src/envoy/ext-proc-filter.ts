@@ -10,7 +10,7 @@ import { ATTRIBUTE, HEADER } from '../extproc/headers';
 import { TAG_PATTERN } from '../oci/reference';
 import { METADATA_NAMESPACE } from '../extproc/replies';
 import { duration, EXT, NAMES, TYPE } from './names';
-import type { EnvoyOptions } from '../config/schema';
+import type { EnvoyOptions } from '../config/types';
 
 type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  */
 import { HEADER, MAX_CLIENT_VALUE_LENGTH } from '../extproc/headers';
 import { duration, EXT, NAMES, TYPE } from './names';
-import type { EnvoyOptions } from '../config/schema';
+import type { EnvoyOptions } from '../config/types';
 
 type Json = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
  * (https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/http/http_connection_management#internal-redirects).
  */
 import { HEADER } from '../extproc/headers';
-import type { ClusterTuning, EnvoyOptions } from '../config/schema';
+import type { ClusterTuning, EnvoyOptions } from '../config/types';
 import { duration, EXT, NAMES, siblingCluster, siblingRoute, siblingVirtualHost, TYPE } from './names';
 
 type Json = Record<string, unknown>;

@@ -11,7 +11,7 @@ import type { DecisionRecord } from '../decide/decision';
 import { classify, freshnessRecord, planResponse, recordFor, redirectLocation } from '../decide/decision';
 import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
 import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/ProcessingResponse';
-import type { FreshnessResult, TagFreshness } from '../fresh/tag-freshness';
+import type { FreshnessResult, TagFreshness } from '../tag-freshness/check';
 import type { LocateResult, Locator } from '../locate/locator';
 import type { Classification, PullPolicy, PullRequestInfo } from '../oci/pull';
 import { pushRepositories } from '../oci/push-access';

@@ -8,7 +8,7 @@
  */
 import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
-import type { HealthCheckConfig } from '../config/schema';
+import type { HealthCheckConfig } from '../config/types';
 
 /** Resolves true when the registry at `url` serves; never rejects. */
 export type HealthCheck = (url: string, signal: AbortSignal) => Promise<boolean>;

@@ -10,7 +10,7 @@
  * finish within the deadline (admission.ts): it answers `shed` at once.
  */
 import { systemClock, type Clock } from '../clock/clock';
-import type { BreakerConfig, CacheConfig } from '../config/schema';
+import type { BreakerConfig, CacheConfig } from '../config/types';
 import type { PullTarget } from '../oci/pull';
 import { keysFor } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';

@@ -3,7 +3,7 @@
  * credentials are redacted by path, and S3 keys are not part of any logged object.
  */
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '../config/schema';
+import type { LogLevel } from '../config/types';
 
 export type { Logger };
 

@@ -1,5 +1,5 @@
 /** Builds the ObjectProbe for a region's configured storage. */
-import type { RegionConfig } from '../config/schema';
+import type { RegionConfig } from '../config/types';
 import { FsProbe } from './fs-probe';
 import type { ObjectProbe } from './probe';
 import { S3Probe } from './s3-probe';

@@ -10,7 +10,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { S3Storage } from '../config/schema';
+import type { S3Storage } from '../config/types';
 import { bounded } from '../abort/bounded';
 import { systemClock } from '../clock/clock';
 import { REGISTRY_V2_ROOT } from './keys';

@@ -12,7 +12,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { AdminRoute } from '../admin/server';
-import type { TelemetryConfig } from '../config/schema';
+import type { TelemetryConfig } from '../config/types';
 import { METER_NAME, TRACER_NAME } from './names';
 import { VERSION } from '../version';
 

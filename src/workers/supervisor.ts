@@ -19,7 +19,7 @@ import { startAdminServer, type AdminServer } from '../admin/server';
 import { siblingProbes } from '../app/locator-factory';
 import { buildStaleness } from '../app/staleness-factory';
 import type { Clock } from '../clock/clock';
-import type { GeosyncConfig } from '../config/schema';
+import type { GeosyncConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 import { mergeExpositions } from '../telemetry/prometheus-merge';
 import { METRICS } from '../telemetry/names';

@@ -8,7 +8,7 @@
 import type { Geosync } from '../app/geosync';
 import { startGeosync } from '../app/geosync';
 import { processEnv, type Env } from '../config/env';
-import type { GeosyncConfig } from '../config/schema';
+import type { GeosyncConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 import { runningFsCalls } from '../storage/fs-calls';
 import type { Telemetry } from '../telemetry/sdk';

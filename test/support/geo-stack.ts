@@ -3,7 +3,7 @@
  * distribution registry per region writing into its bucket. Regions are independent (no
  * replication): a test puts content where it wants it with skopeo and the S3 API.
  */
-import type { S3Storage } from '../../src/config/schema';
+import type { S3Storage } from '../../src/config/types';
 import { startRegistry, type Registry } from './registry';
 import { startSwift, type SwiftS3 } from './swift';
 

@@ -1,6 +1,6 @@
 /** What every cross-field rule is given: the salvaged file, the raw input, and the environment. */
 import type { Env } from '../env';
-import type { ConfigFile } from '../file';
+import type { ConfigFile } from '../schema';
 import type { ConfigProblem } from '../problems';
 import type { Salvaged } from '../salvage';
 

@@ -3,7 +3,7 @@
  * never from the file; it must be set (and long enough) whenever notifications are enabled.
  */
 import type { Env } from '../env';
-import type { ConfigFile } from '../file';
+import type { ConfigFile } from '../schema';
 import { problem } from '../problems';
 import { MIN_SECRET_LENGTH } from '../sections/notifications';
 import type { Salvaged } from '../salvage';

@@ -1,6 +1,6 @@
 /**
  * `freshness:`: the bounded-staleness check of tags the local registry serves (a tag re-pointed in
- * a sibling is served fresh within `tagMaxStalenessMs`; src/decide/freshness.ts, README
+ * a sibling is served fresh within `tagMaxStalenessMs`; src/tag-freshness/verdict.ts, README
  * "Staleness bound").
  */
 import { defaulted, integer, section } from '../keys';

@@ -6,7 +6,7 @@
  *
  * - Cache miss: every GET is of a tag nobody asked for before (the same manifest under many
  *   tags), so b's geosync reads storage for each one: the siblings' `current/link` objects across
- *   the emulated WAN, in parallel (src/fresh/tag-freshness.ts; the tag index keys only where a
+ *   the emulated WAN, in parallel (src/tag-freshness/check.ts; the tag index keys only where a
  *   sibling's digest differs, which none does here).
  * - Cache hit: the same tag again and again, answered from the cache for T.
  * Off, the ext_proc matcher skips the filter for every 200 (envoy/README.md), so region c's GET is

@@ -13,7 +13,7 @@ import { startGeosync, type Geosync } from '../../../src/app/geosync';
 import { WARM_UP_BUDGET_MS, WARM_UP_GRACE_MS } from '../../../src/app/warm-up';
 import { systemClock } from '../../../src/clock/clock';
 import { loadConfigText } from '../../../src/config/load';
-import type { GeosyncConfig } from '../../../src/config/schema';
+import type { GeosyncConfig } from '../../../src/config/types';
 import type { Locator, StorageProblem } from '../../../src/locate/locator';
 import { createLogger } from '../../../src/log/logger';
 import { ManualClock } from '../../support/clock';

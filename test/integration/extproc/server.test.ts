@@ -13,7 +13,7 @@ import { service as healthService } from 'grpc-health-check';
 import { startGeosync, type Geosync } from '../../../src/app/geosync';
 import { systemClock } from '../../../src/clock/clock';
 import { loadConfigText } from '../../../src/config/load';
-import type { GeosyncConfig } from '../../../src/config/schema';
+import type { GeosyncConfig } from '../../../src/config/types';
 import type { DecisionRecord } from '../../../src/decide/decision';
 import type { LocateResult, Locator } from '../../../src/locate/locator';
 import { silentLogger } from '../../../src/log/logger';

@@ -87,7 +87,7 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
       expect(results).toEqual(keys.map(() => ({ status: 'not_found' })));
     });
 
-    // What tag freshness (src/fresh/) reads: the digest a tag points at, and the tag's history.
+    // What tag freshness (src/tag-freshness/) reads: the digest a tag points at, and the tag's history.
     it("reads the tag's current link: the manifest digest, dated like head()", async () => {
       const f = fixture();
       const key = tagCurrentLinkKey(f.repository, f.image.tag);

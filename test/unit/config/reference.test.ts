@@ -1,5 +1,5 @@
 /**
- * What is generated from the configuration's one declaration (src/config/file.ts) is committed
+ * What is generated from the configuration's one declaration (src/config/schema.ts) is committed
  * and current: the README tables, envoy/README.md's, and the published JSON Schema. After a
  * change to a key, run `npm run docs:config` and commit what it rewrites.
  */

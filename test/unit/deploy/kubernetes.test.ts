@@ -13,7 +13,7 @@ import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfigText } from '../../../src/config/load';
 import { ENV_OVERRIDES } from '../../../src/config/env';
-import type { GeosyncConfig, ListenAddress } from '../../../src/config/schema';
+import type { GeosyncConfig, ListenAddress } from '../../../src/config/types';
 import { pinnedVersions } from '../../support/envoy';
 import { buildBootstrap } from '../../../src/envoy/bootstrap';
 import { renderBootstrap } from '../../../src/envoy/render';

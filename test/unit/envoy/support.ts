@@ -1,7 +1,7 @@
 /** Builds geosync configurations for the Envoy tests: n regions, http or https, this region first. */
 import { stringify } from 'yaml';
 import { loadConfigText } from '../../../src/config/load';
-import type { GeosyncConfig } from '../../../src/config/schema';
+import type { GeosyncConfig } from '../../../src/config/types';
 
 export interface ConfigShape {
   readonly regions: number;

@@ -1,5 +1,5 @@
 import type { DecisionRecord } from '../../../src/decide/decision';
-import type { FreshnessResult } from '../../../src/fresh/tag-freshness';
+import type { FreshnessResult } from '../../../src/tag-freshness/check';
 import { StreamProcessor, type StreamContext } from '../../../src/extproc/stream';
 import { ATTRIBUTE, clientAddress } from '../../../src/extproc/headers';
 import type { ProcessingRequest__Output } from '../../../src/generated/envoy/service/ext_proc/v3/ProcessingRequest';

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { S3Storage } from '../../../src/config/schema';
+import type { S3Storage } from '../../../src/config/types';
 import { S3Probe } from '../../../src/storage/s3-probe';
 
 /** A loopback port with nothing listening. */

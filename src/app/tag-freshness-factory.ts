@@ -3,8 +3,8 @@
  * read for its tag index, beside the siblings' probes the locator already holds.
  */
 import type { Clock } from '../clock/clock';
-import type { GeosyncConfig } from '../config/schema';
-import { TagFreshness } from '../fresh/tag-freshness';
+import type { GeosyncConfig } from '../config/types';
+import { TagFreshness } from '../tag-freshness/check';
 import type { RegionProbe } from '../locate/probe-locator';
 import { probeFor } from '../storage/factory';
 import type { ObjectProbe } from '../storage/probe';

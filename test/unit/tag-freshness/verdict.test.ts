@@ -3,7 +3,7 @@ import {
   needsLocalIndexCheck,
   needsSiblingIndexCheck,
   type SiblingTagState,
-} from '../../../src/decide/freshness';
+} from '../../../src/tag-freshness/verdict';
 
 const L = 'sha256:local';
 const V2 = 'sha256:v2';

@@ -3,7 +3,7 @@
  * past the local digest? Reads, per check, each sibling's `current/link` (a few bytes: the digest
  * the tag points at there), and only where a sibling differs, the local tag index entry of the
  * sibling's digest and the sibling's index entry of the local digest. The verdict is
- * src/decide/freshness.ts's rule, from tag history alone.
+ * src/tag-freshness/verdict.ts's rule, from tag history alone.
  *
  * A herd of pulls of one tag costs one storage round per `ttlMs` (the bound T): answers are cached
  * for T per (repository, tag, local digest) (failed ones for at most FAILURE_TTL_MS), and
@@ -12,12 +12,7 @@
  */
 import type { Clock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
-import {
-  judgeTag,
-  needsLocalIndexCheck,
-  type FreshnessResult,
-  type SiblingTagState,
-} from '../decide/freshness';
+import { judgeTag, needsLocalIndexCheck, type FreshnessResult, type SiblingTagState } from './verdict';
 import { untilAborted } from '../abort/until-aborted';
 import { Coalescer } from '../util/coalesce';
 import { TtlLruCache } from '../util/ttl-lru-cache';
