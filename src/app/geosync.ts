@@ -13,6 +13,7 @@ import { addExtProcService, type StreamHooks } from '../extproc/server';
 import type { RequestMeta } from '../extproc/stream';
 import type { Locator, StorageProblem } from '../locate/locator';
 import type { PullTarget } from '../oci/pull';
+import type { LearntVerdict } from '../tag-freshness/check';
 import type { Logger } from '../log/logger';
 import { metrics as otelMetrics, type Meter, type Tracer } from '@opentelemetry/api';
 import { decisionLogger } from '../telemetry/decision-log';
@@ -50,6 +51,10 @@ export interface GeosyncDeps {
    */
   readonly worker?: {
     pullDecided(record: DecisionRecord, method: string, target: PullTarget): void;
+    /** A tag-freshness verdict this worker learnt from storage, for the others to adopt. */
+    learnt(verdict: LearntVerdict): void;
+    /** Whether this worker runs the start-up storage check (one worker does, not each). */
+    readonly checksStorage: boolean;
   };
 }
 
@@ -60,6 +65,8 @@ export interface Geosync {
   readonly adminAddress: string;
   /** NOT_SERVING and not ready at once; open and new streams are still answered. */
   startDraining(): void;
+  /** Another worker's tag-freshness verdict (nothing when tag freshness is off). */
+  adopt(verdict: LearntVerdict): void;
   readonly draining: boolean;
   /** Stops accepting streams, waits up to `graceMs` for open ones, then closes everything. */
   close(graceMs?: number): Promise<void>;
@@ -80,6 +87,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     siblings,
     wrap: traced,
     onStorageRound: () => metrics.tagStorageRound(),
+    ...(deps.worker ? { onLearnt: deps.worker.learnt } : {}),
   });
   const closeProbes = async () => {
     await fresh.close();
@@ -188,16 +196,18 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     'geosync serving',
   );
   const stopChecking = new AbortController();
-  void withinDeadline(
-    locator.checkStorage?.bind(locator),
-    clock,
-    STORAGE_CHECK_DEADLINE_MS,
-    stopChecking.signal,
-  ).then((checked) => {
-    if (stopChecking.signal.aborted) return;
-    logProblems(log, checked.problems);
-    log.info({ problems: checked.problems.length, finished: checked.finished }, 'sibling storage checked');
-  });
+  // A diagnostic for the operator: once per instance, not once per worker.
+  if (deps.worker?.checksStorage !== false)
+    void withinDeadline(
+      locator.checkStorage?.bind(locator),
+      clock,
+      STORAGE_CHECK_DEADLINE_MS,
+      stopChecking.signal,
+    ).then((checked) => {
+      if (stopChecking.signal.aborted) return;
+      logProblems(log, checked.problems);
+      log.info({ problems: checked.problems.length, finished: checked.finished }, 'sibling storage checked');
+    });
 
   const startDraining = () => {
     if (draining) return;
@@ -211,6 +221,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     get draining() {
       return draining;
     },
+    adopt: (verdict) => fresh.freshness?.adopt(verdict),
     startDraining,
     async close(graceMs = 1000) {
       stopChecking.abort();

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../clock/clock';
 import type { GeosyncConfig } from '../config/types';
-import { TagFreshness } from '../tag-freshness/check';
+import { TagFreshness, type LearntVerdict } from '../tag-freshness/check';
 import type { RegionProbe } from '../locate/probe-locator';
 import { probeFor } from '../storage/factory';
 import type { ObjectProbe } from '../storage/probe';
@@ -25,6 +25,8 @@ export function buildFreshness(
     siblings: readonly RegionProbe[];
     wrap: (p: ObjectProbe) => ObjectProbe;
     onStorageRound?: () => void;
+    /** Each verdict learnt from storage, for the other workers (src/workers/). */
+    onLearnt?: (learnt: LearntVerdict) => void;
   },
 ): FreshnessWiring {
   const ttlMs = config.freshness.tagMaxStalenessMs;
@@ -39,6 +41,7 @@ export function buildFreshness(
     ttlMs,
     workTimeoutMs: config.lookupTimeoutMs * WORK_TIMEOUT_FACTOR,
     ...(deps.onStorageRound ? { onStorageRound: deps.onStorageRound } : {}),
+    ...(deps.onLearnt ? { onLearnt: deps.onLearnt } : {}),
   });
   return { freshness, close: () => local.close() };
 }

@@ -34,8 +34,9 @@ export const serveCommand: Command = {
     const telemetry = startTelemetry(config.telemetry, config.region);
     const root = createLogger({ level: config.telemetry.logLevel, region: config.region });
     if (cluster.isWorker) {
-      const log = root.child({ worker: workerIndex() });
-      const code = await runWorker(config, { log, telemetry, channel: processChannel() });
+      const index = workerIndex();
+      const log = root.child({ worker: index });
+      const code = await runWorker(config, { log, telemetry, channel: processChannel(), index });
       log.flush();
       return code;
     }

@@ -12,7 +12,13 @@
  */
 import type { Clock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
-import { judgeTag, needsLocalIndexCheck, type FreshnessResult, type SiblingTagState } from './verdict';
+import {
+  judgeTag,
+  needsLocalIndexCheck,
+  type FreshnessResult,
+  type SiblingTagState,
+  type TagVerdict,
+} from './verdict';
 import { untilAborted } from '../abort/until-aborted';
 import { Coalescer } from '../util/coalesce';
 import { TtlLruCache } from '../util/ttl-lru-cache';
@@ -43,6 +49,19 @@ export interface TagFreshnessOptions {
   readonly maxEntries?: number;
   /** Called for each check that goes to storage (not answered from the cache or a shared one). */
   readonly onStorageRound?: () => void;
+  /**
+   * Called with each verdict a storage round gave (not a timeout or error: those say more about
+   * this process's load than about the tag), so that other workers can `adopt` it.
+   */
+  readonly onLearnt?: (learnt: LearntVerdict) => void;
+}
+
+/** A verdict one worker learnt from storage, as other workers adopt it (src/workers/messages.ts). */
+export interface LearntVerdict {
+  readonly key: string;
+  readonly result: TagVerdict;
+  /** `clock.now()` when it was learnt: its reuse ends T after this, wherever it is adopted. */
+  readonly learntAt: number;
 }
 
 export interface FreshnessCheck {
@@ -57,6 +76,19 @@ export class TagFreshness {
 
   constructor(private readonly opts: TagFreshnessOptions) {
     this.cache = TtlLruCache.byCount<FreshnessResult>(opts.maxEntries ?? 10_000, opts.clock);
+  }
+
+  /**
+   * Takes another worker's verdict as if this one had learnt it then: reused until T after
+   * `learntAt` (so the bound T holds across workers), unless this worker holds a verdict of its
+   * own for the key (a failure it holds gives way: the other worker reached storage).
+   */
+  adopt(learnt: LearntVerdict): void {
+    const remaining = learnt.learntAt + this.opts.ttlMs - this.opts.clock.now();
+    if (remaining <= 0) return;
+    const own = this.cache.get(learnt.key);
+    if (own && !isFailure(own)) return;
+    this.cache.set(learnt.key, learnt.result, remaining);
   }
 
   /** The answer reused for this tag and local digest, if one is (no storage, no waiting). */
@@ -77,8 +109,12 @@ export class TagFreshness {
     const { promise, joined } = this.inflight.run(key, async () => {
       this.opts.onStorageRound?.();
       const result = await this.work(repository, tag, localDigest);
-      const failed = result.verdict === 'timeout' || result.verdict === 'error';
-      this.cache.set(key, result, failed ? Math.min(this.opts.ttlMs, FAILURE_TTL_MS) : this.opts.ttlMs);
+      if (isFailure(result)) {
+        this.cache.set(key, result, Math.min(this.opts.ttlMs, FAILURE_TTL_MS));
+      } else {
+        this.cache.set(key, result, this.opts.ttlMs);
+        this.opts.onLearnt?.({ key, result, learntAt: this.opts.clock.now() });
+      }
       return result;
     });
     const result = await untilAborted(promise, signal, (): FreshnessResult => ({ verdict: 'timeout' }));
@@ -156,4 +192,8 @@ function known(r: ProbeResult): boolean | undefined {
   if (r.status === 'found') return true;
   if (r.status === 'not_found') return false;
   return undefined;
+}
+
+function isFailure(result: FreshnessResult): result is Exclude<FreshnessResult, TagVerdict> {
+  return result.verdict === 'timeout' || result.verdict === 'error';
 }

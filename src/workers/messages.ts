@@ -6,6 +6,7 @@
  */
 import type { DecisionRecord } from '../decide/decision';
 import type { PullTarget } from '../oci/pull';
+import type { LearntVerdict } from '../tag-freshness/check';
 
 export type ToSupervisor =
   /** The worker's gRPC server is bound and its storage warm-up done. */
@@ -24,21 +25,25 @@ export type ToSupervisor =
    * blocked in the kernel (a dead mount) return, which may be never: the supervisor stops
    * waiting for the exit itself to report it.
    */
-  | { readonly type: 'closed'; readonly hangingFsCalls: number };
+  | { readonly type: 'closed'; readonly hangingFsCalls: number }
+  /** A tag-freshness verdict learnt from storage; the supervisor passes it to the other workers. */
+  | { readonly type: 'learnt'; readonly verdict: LearntVerdict };
 
 export type ToWorker =
   /** gRPC health NOT_SERVING; streams still answered. */
   | { readonly type: 'drain' }
   /** Close (open streams get `graceMs`), then exit 0. */
   | { readonly type: 'stop'; readonly graceMs: number }
-  | { readonly type: 'metrics'; readonly id: number };
+  | { readonly type: 'metrics'; readonly id: number }
+  /** Another worker's tag-freshness verdict, to adopt (TagFreshness.adopt). */
+  | { readonly type: 'learnt'; readonly verdict: LearntVerdict };
 
 export function isToSupervisor(m: unknown): m is ToSupervisor {
   const type = (m as { type?: unknown } | null)?.type;
-  return type === 'ready' || type === 'pull' || type === 'metrics' || type === 'closed';
+  return type === 'ready' || type === 'pull' || type === 'metrics' || type === 'closed' || type === 'learnt';
 }
 
 export function isToWorker(m: unknown): m is ToWorker {
   const type = (m as { type?: unknown } | null)?.type;
-  return type === 'drain' || type === 'stop' || type === 'metrics';
+  return type === 'drain' || type === 'stop' || type === 'metrics' || type === 'learnt';
 }

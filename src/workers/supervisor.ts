@@ -5,7 +5,9 @@
  * - the admin port: `/readyz` is ready while at least one worker is and the instance is not
  *   draining; `/metrics` is its own text merged with every worker's (label `geosync_worker`);
  * - the staleness figures and the registry's notifications (pulls decided in workers arrive over
- *   IPC, src/workers/messages.ts).
+ *   IPC, src/workers/messages.ts);
+ * - passing each tag-freshness verdict a worker learnt to the others, so that one storage round
+ *   per tag per T serves the instance (lookup caches stay per worker).
  * A worker that exits on its own is started again after RESTART_DELAY_MS: its connections fail
  * (Envoy lets those pulls' 404s pass, `failure_mode_allow`) and Envoy's next connections go to
  * the workers that run. One that fails before any worker was ever ready fails the start (a port
@@ -82,6 +84,10 @@ export async function runSupervisor(
         return;
       case 'closed':
         slot.closed?.(m.hangingFsCalls);
+        return;
+      case 'learnt':
+        // One storage round per tag per T for the instance, not per worker.
+        for (const other of slots) if (other !== slot && other.ready) send(other, m);
         return;
     }
   };

@@ -1,7 +1,7 @@
 /**
  * One worker of `geosync serve`: the ext_proc service on the gRPC address every worker shares
  * (node:cluster hands each accepted connection to one worker, https://nodejs.org/api/cluster.html),
- * with its own locator, caches and metrics. The supervisor (supervisor.ts) drives its life: it
+ * with its own locator, caches and metrics (tag-freshness verdicts are shared, supervisor.ts). The supervisor (supervisor.ts) drives its life: it
  * says when to drain and when to stop, and asks for its metrics. Signals are the supervisor's to
  * handle; a worker whose supervisor is gone closes at once.
  */
@@ -44,7 +44,7 @@ export function processChannel(): SupervisorChannel {
 /** Runs until the supervisor says stop (or goes away); resolves with the exit code. */
 export async function runWorker(
   config: GeosyncConfig,
-  deps: { log: Logger; telemetry: Telemetry; channel: SupervisorChannel },
+  deps: { log: Logger; telemetry: Telemetry; channel: SupervisorChannel; index: number },
 ): Promise<number> {
   const { log, telemetry, channel } = deps;
   let app: Geosync;
@@ -55,6 +55,8 @@ export async function runWorker(
       ...(telemetry.tracer ? { tracer: telemetry.tracer } : {}),
       worker: {
         pullDecided: (record, method, target) => channel.send({ type: 'pull', record, method, target }),
+        learnt: (verdict) => channel.send({ type: 'learnt', verdict }),
+        checksStorage: deps.index <= 0,
       },
     });
   } catch (err) {
@@ -75,6 +77,7 @@ export async function runWorker(
     };
     channel.onMessage((m) => {
       if (m.type === 'drain') app.startDraining();
+      else if (m.type === 'learnt') app.adopt(m.verdict);
       else if (m.type === 'stop') void stop(m.graceMs);
       else if (m.type === 'metrics')
         void telemetry.metricsText().then(

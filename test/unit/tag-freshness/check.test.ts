@@ -2,7 +2,7 @@
  * TagFreshness over scripted storage and a manual clock: the reads a check makes, the verdict,
  * the bound T on reuse, coalescing of a herd, and failing open.
  */
-import { FAILURE_TTL_MS, TagFreshness } from '../../../src/tag-freshness/check';
+import { FAILURE_TTL_MS, TagFreshness, type LearntVerdict } from '../../../src/tag-freshness/check';
 import { tagCurrentLinkKey, tagIndexLinkKey } from '../../../src/storage/keys';
 import { ManualClock } from '../../support/clock';
 import { FakeProbe, FOUND, MISSING, flush } from '../locate/fake-probe';
@@ -110,5 +110,81 @@ test('an unreadable sibling is never chosen, and says why when it is the only on
   expect((await setup(region('b', [V1]), [broken, c]).check()).result).toMatchObject({
     verdict: 'newer',
     region: 'c',
+  });
+});
+
+describe('verdicts shared between workers (src/workers/)', () => {
+  function pair() {
+    const clock = new ManualClock();
+    const learnt: LearntVerdict[] = [];
+    const aProbe = region('a', [V1, V2]);
+    const first = new TagFreshness({
+      local: region('b', [V1]),
+      siblings: [aProbe],
+      clock,
+      ttlMs: T,
+      workTimeoutMs: 1_000,
+      onLearnt: (l) => learnt.push(l),
+    });
+    const otherA = region('a', [V1, V2]);
+    const other = new TagFreshness({
+      local: region('b', [V1]),
+      siblings: [otherA],
+      clock,
+      ttlMs: T,
+      workTimeoutMs: 1_000,
+    });
+    const check = (f: TagFreshness) => f.check(REPO, TAG, V1, new AbortController().signal);
+    return { clock, learnt, first, other, otherA, check };
+  }
+
+  test("a verdict one worker learnt answers the other's checks from its cache, with no storage", async () => {
+    const { learnt, first, other, otherA, check } = pair();
+    expect((await check(first)).result).toMatchObject({ verdict: 'newer', digest: V2 });
+    expect(learnt).toHaveLength(1);
+    other.adopt(learnt[0]!);
+    expect(await check(other)).toMatchObject({ result: { verdict: 'newer', digest: V2 }, shared: 'cache' });
+    expect(otherA.total).toBe(0);
+  });
+
+  test('the bound T runs from when it was learnt, not from when it was adopted', async () => {
+    const { clock, learnt, first, other, otherA, check } = pair();
+    await check(first);
+    clock.advance(T - 1_000);
+    other.adopt(learnt[0]!);
+    expect((await check(other)).shared).toBe('cache');
+    clock.advance(1_000);
+    expect((await check(other)).shared).toBe('own');
+    expect(otherA.total).toBeGreaterThan(0);
+    // Adopted after T: ignored.
+    const late = pair();
+    await late.check(late.first);
+    late.clock.advance(T);
+    late.other.adopt(late.learnt[0]!);
+    expect((await late.check(late.other)).shared).toBe('own');
+  });
+
+  test("a failed round is not shared, and another worker's verdict replaces a failure held", async () => {
+    const clock = new ManualClock();
+    const learnt: LearntVerdict[] = [];
+    const down = new FakeProbe('a', () => ({ status: 'error', kind: 'unavailable', message: 'down' }));
+    const f = new TagFreshness({
+      local: region('b', [V1]),
+      siblings: [down],
+      clock,
+      ttlMs: T,
+      workTimeoutMs: 1_000,
+      onLearnt: (l) => learnt.push(l),
+    });
+    expect((await f.check(REPO, TAG, V1, new AbortController().signal)).result.verdict).toBe('error');
+    expect(learnt).toEqual([]);
+    // The same repository, tag and local digest, as another worker learnt it.
+    const elsewhere = pair();
+    await elsewhere.check(elsewhere.first);
+    f.adopt({ ...elsewhere.learnt[0]!, result: { verdict: 'fresh' }, learntAt: clock.now() });
+    expect(await f.check(REPO, TAG, V1, new AbortController().signal)).toEqual({
+      result: { verdict: 'fresh' },
+      shared: 'cache',
+    });
   });
 });
