@@ -11,7 +11,10 @@ import { configText } from './support';
 
 const repo = path.resolve(__dirname, '../../..');
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs `command` with an io that keeps what it prints. */
+async function captured(
+  command: (io: CliIo) => Promise<number>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -19,9 +22,11 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
     stderr: (t) => (stderr += t),
     terminated: new Promise(() => undefined),
   };
-  const code = await main(argv, io);
+  const code = await command(io);
   return { code, stdout, stderr };
 }
+
+const run = (...argv: string[]) => captured((io) => main(argv, io));
 
 function tempFile(name: string, text: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'geosync-envoy-')), name);
@@ -79,14 +84,8 @@ describe('geosync envoy-config --check (what runs without Envoy; with it: test/i
 
   test('no Envoy binary: not checked, exit 2, and the one-line container command that checks it', async () => {
     const file = tempFile('envoy.yaml', 'static_resources: {}\n');
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: (t) => (stdout += t),
-      stderr: (t) => (stderr += t),
-      terminated: new Promise(() => undefined),
-    };
-    expect(await checkBootstrapFile(file, io, undefined)).toBe(2);
+    const { code, stdout, stderr } = await captured((io) => checkBootstrapFile(file, io, undefined));
+    expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toBe(
       `${file}: not checked: no Envoy binary (set ENVOY_BIN, put envoy on PATH, or run scripts/install-envoy.sh in a checkout). With a container engine, Envoy checks it so:\n` +

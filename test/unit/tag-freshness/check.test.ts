@@ -117,23 +117,19 @@ describe('verdicts shared between workers (src/workers/)', () => {
   function pair() {
     const clock = new ManualClock();
     const learnt: LearntVerdict[] = [];
-    const aProbe = region('a', [V1, V2]);
-    const first = new TagFreshness({
-      local: region('b', [V1]),
-      siblings: [aProbe],
-      clock,
-      ttlMs: T,
-      workTimeoutMs: 1_000,
-      onLearnt: (l) => learnt.push(l),
-    });
+    /** A worker of region b whose sibling a moved the tag to V2. */
+    const worker = (a: FakeProbe, onLearnt?: (l: LearntVerdict) => void) =>
+      new TagFreshness({
+        local: region('b', [V1]),
+        siblings: [a],
+        clock,
+        ttlMs: T,
+        workTimeoutMs: 1_000,
+        ...(onLearnt ? { onLearnt } : {}),
+      });
+    const first = worker(region('a', [V1, V2]), (l) => learnt.push(l));
     const otherA = region('a', [V1, V2]);
-    const other = new TagFreshness({
-      local: region('b', [V1]),
-      siblings: [otherA],
-      clock,
-      ttlMs: T,
-      workTimeoutMs: 1_000,
-    });
+    const other = worker(otherA);
     const check = (f: TagFreshness) => f.check(REPO, TAG, V1, new AbortController().signal);
     return { clock, learnt, first, other, otherA, check };
   }
