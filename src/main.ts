@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 /** Process entry point: the only place that touches signals and exits. */
 import { main } from './cli/main';
+import { THREADPOOL_SIZE } from './storage/fs-calls';
+
+// Before any filesystem call or DNS lookup creates libuv's pool: 4 threads by default, shared by
+// every sibling's filesystem calls (each root may use a quarter, src/storage/fs-calls.ts) and the
+// S3 endpoints' DNS lookups. Workers inherit it. An operator's own value wins.
+process.env.UV_THREADPOOL_SIZE ??= String(THREADPOOL_SIZE);
 
 // SIGHUP too (a closed terminal or session, a supervisor's "reload"): geosync has nothing to
 // reload, and Node's default for it is to exit at once, failing the streams in flight.

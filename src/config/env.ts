@@ -19,6 +19,15 @@ export function processEnv(): Env {
   return process.env;
 }
 
+/**
+ * Threads in libuv's pool (`UV_THREADPOOL_SIZE`, 4 when unset: https://docs.libuv.org/en/v1.x/threadpool.html),
+ * which runs every filesystem call and DNS lookup. `geosync serve` sets it (src/main.ts).
+ */
+export function threadpoolSize(env: Env = processEnv()): number {
+  const n = Number(env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : 4;
+}
+
 export function regionVariable(pattern: string, region: string): string {
   return pattern.replace('<REGION>', region.toUpperCase().replace(/[^A-Z0-9]/g, '_'));
 }

@@ -14,6 +14,10 @@ import { ROOT } from '../support/geosync-cli';
 import { markdown } from './report/markdown';
 import { ALL_PARTS, runBench } from './run';
 import { SMOKE, scaleFromEnv } from './scale';
+import { THREADPOOL_SIZE } from '../../src/storage/fs-calls';
+
+// Part 5 runs geosync in this process: give it the threadpool `geosync serve` runs with (src/main.ts).
+process.env.UV_THREADPOOL_SIZE ??= String(THREADPOOL_SIZE);
 
 async function main(): Promise<void> {
   const parts = process.env.BENCH_PARTS?.split(',').map(Number) ?? [...ALL_PARTS];
