@@ -11,7 +11,7 @@ import { formatListen, type GeosyncConfig, type ListenAddress } from '../config/
 import type { DecisionRecord } from '../decide/decision';
 import { addExtProcService, type StreamHooks } from '../extproc/server';
 import type { RequestMeta } from '../extproc/stream';
-import type { Locator, StorageProblem } from '../locate/locator';
+import type { FoundManifest, Locator, StorageProblem } from '../locate/locator';
 import type { PullTarget } from '../oci/pull';
 import type { LearntVerdict } from '../tag-freshness/check';
 import type { Logger } from '../log/logger';
@@ -55,6 +55,8 @@ export interface GeosyncDeps {
     learnt(verdict: LearntVerdict): void;
     /** Whether this worker runs the start-up storage check (one worker does, not each). */
     readonly checksStorage: boolean;
+    /** A manifest this worker found in a sibling's storage, for the others to adopt. */
+    manifestFound(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void;
   };
 }
 
@@ -67,6 +69,8 @@ export interface Geosync {
   startDraining(): void;
   /** Another worker's tag-freshness verdict (nothing when tag freshness is off). */
   adopt(verdict: LearntVerdict): void;
+  /** A manifest another worker found in a sibling's storage (Locator.adoptFound). */
+  adoptFound(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void;
   readonly draining: boolean;
   /** Stops accepting streams, waits up to `graceMs` for open ones, then closes everything. */
   close(graceMs?: number): Promise<void>;
@@ -80,7 +84,14 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   const metrics = new GeosyncMetrics(meter, clock);
   const traced = (p: ObjectProbe): ObjectProbe => (tracer ? new TracedProbe(p, tracer) : p);
   const siblings = siblingProbes(config, traced);
-  const locator = deps.locator ?? buildLocator(config, { clock, observer: metrics, siblings });
+  const locator =
+    deps.locator ??
+    buildLocator(config, {
+      clock,
+      observer: metrics,
+      siblings,
+      ...(deps.worker ? { onManifestFound: deps.worker.manifestFound } : {}),
+    });
   // The locator closes the probes it uses; an injected locator leaves them to this function.
   const fresh = buildFreshness(config, {
     clock,
@@ -222,6 +233,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       return draining;
     },
     adopt: (verdict) => fresh.freshness?.adopt(verdict),
+    adoptFound: (target, found) => locator.adoptFound?.(target, found),
     startDraining,
     async close(graceMs = 1000) {
       stopChecking.abort();

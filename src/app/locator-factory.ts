@@ -5,7 +5,7 @@ import type { GeosyncConfig } from '../config/types';
 import { RegistryHealth } from '../locate/health';
 import type { Locator } from '../locate/locator';
 import type { LocatorObserver } from '../locate/observer';
-import { ProbeLocator, type RegionProbe } from '../locate/probe-locator';
+import { ProbeLocator, type ProbeLocatorDeps, type RegionProbe } from '../locate/probe-locator';
 import { probeFor } from '../storage/factory';
 import type { ObjectProbe } from '../storage/probe';
 
@@ -17,6 +17,8 @@ export interface LocatorDeps {
   readonly wrapProbe?: (probe: ObjectProbe) => ObjectProbe;
   /** Probes already built by siblingProbes (shared with other readers of sibling storage). */
   readonly siblings?: readonly RegionProbe[];
+  /** Each manifest found in a sibling's storage, for the other workers (src/workers/). */
+  readonly onManifestFound?: ProbeLocatorDeps['onManifestFound'];
 }
 
 /** How much earlier than `lookupTimeoutMs` the shared lookup settles on its best answer. */
@@ -61,6 +63,11 @@ export function buildLocator(config: GeosyncConfig, deps: LocatorDeps = {}): Loc
     // The shared lookup ends a little before each waiter's own deadline (src/extproc/stream.ts), so
     // a holder found late in the hedge window is still handed to the waiter instead of a timeout.
     { ...locate, lookupTimeoutMs: Math.max(1, config.lookupTimeoutMs - SHARED_DEADLINE_MARGIN_MS) },
-    { clock, ...(deps.observer ? { observer: deps.observer } : {}), ...(health ? { health } : {}) },
+    {
+      clock,
+      ...(deps.observer ? { observer: deps.observer } : {}),
+      ...(health ? { health } : {}),
+      ...(deps.onManifestFound ? { onManifestFound: deps.onManifestFound } : {}),
+    },
   );
 }

@@ -23,6 +23,12 @@ export interface StorageProblem {
   readonly problem: string;
 }
 
+/** A manifest one worker found in a sibling's storage, as the others adopt it (src/workers/). */
+export interface FoundManifest {
+  readonly region: string;
+  readonly lastModified: Date;
+}
+
 export interface Locator {
   /**
    * Resolves promptly once `signal` aborts (the lookup deadline passed or Envoy cancelled the
@@ -37,6 +43,12 @@ export interface Locator {
    * Lets the stream skip the deadline's machinery for the common case of a herd.
    */
   cached?(target: PullTarget): LocateResult | undefined;
+  /**
+   * Another worker found this manifest in `found.region`'s storage: remember it as if this
+   * locator had, and read its contents there too (manifest-contents.ts), so that the config and
+   * layers a client asks this worker for next are answered without a lookup of their own.
+   */
+  adoptFound?(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void;
   /**
    * Opens the connections lookups will use (and keeps them open), so the first pull after a start
    * or a quiet spell does not spend its deadline on a handshake. Resolves with the problems found,

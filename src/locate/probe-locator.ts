@@ -21,7 +21,7 @@ import { admissionFor, LookupAdmission, type AdmissionLimits } from './admission
 import { Coalescer } from '../util/coalesce';
 import type { Choice } from './hedge';
 import { probeLanes } from './lookup';
-import type { LocateResult, Locator, StorageProblem } from './locator';
+import type { FoundManifest, LocateResult, Locator, StorageProblem } from './locator';
 import { readManifestContents, type ContentsResult } from './manifest-contents';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
@@ -69,6 +69,8 @@ export interface ProbeLocatorDeps {
   readonly clock?: Clock;
   readonly observer?: LocatorObserver;
   readonly health?: RegistryHealthView;
+  /** Each manifest found in a sibling's storage (not in the cache), for the other workers. */
+  readonly onManifestFound?: (target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest) => void;
 }
 
 type CachedAnswer =
@@ -234,7 +236,10 @@ export class ProbeLocator implements Locator {
         const lane = lanes[choice.index] as RegionLane;
         const answer = { outcome: 'found', region: lane.name, lastModified: choice.lastModified } as const;
         this.cache.set(cacheKey, answer, this.ttlOf(target));
-        if (target.kind !== 'blob') this.readContents(target, cacheKey, answer);
+        if (target.kind !== 'blob') {
+          this.readContents(target, cacheKey, answer);
+          this.deps.onManifestFound?.(target, { region: answer.region, lastModified: answer.lastModified });
+        }
         return answer;
       }
       case 'not_found':
@@ -254,6 +259,15 @@ export class ProbeLocator implements Locator {
   /** Content addressed by digest never changes; a tag may move at any time. */
   private ttlOf(target: PullTarget): number {
     return target.kind === 'manifest_by_tag' ? this.opts.cache.tagTtlMs : this.opts.cache.digestTtlMs;
+  }
+
+  adoptFound(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void {
+    if (this.closing.signal.aborted || !this.probeOf.has(found.region)) return;
+    const cacheKey = keysFor(target, { probeBlobData: this.opts.probeBlobData }).join('\n');
+    if (this.cache.get(cacheKey)?.outcome === 'found') return;
+    const answer = { outcome: 'found', region: found.region, lastModified: found.lastModified } as const;
+    this.cache.set(cacheKey, answer, this.ttlOf(target));
+    this.readContents(target, cacheKey, answer);
   }
 
   /**

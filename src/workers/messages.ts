@@ -6,6 +6,7 @@
  */
 import type { DecisionRecord } from '../decide/decision';
 import type { PullTarget } from '../oci/pull';
+import type { FoundManifest } from '../locate/locator';
 import type { LearntVerdict } from '../tag-freshness/check';
 
 export type ToSupervisor =
@@ -27,7 +28,9 @@ export type ToSupervisor =
    */
   | { readonly type: 'closed'; readonly hangingFsCalls: number }
   /** A tag-freshness verdict learnt from storage; the supervisor passes it to the other workers. */
-  | { readonly type: 'learnt'; readonly verdict: LearntVerdict };
+  | { readonly type: 'learnt'; readonly verdict: LearntVerdict }
+  /** A manifest found in a sibling's storage; the supervisor passes it to the other workers. */
+  | { readonly type: 'found'; readonly target: ManifestTarget; readonly found: FoundManifest };
 
 export type ToWorker =
   /** gRPC health NOT_SERVING; streams still answered. */
@@ -36,14 +39,25 @@ export type ToWorker =
   | { readonly type: 'stop'; readonly graceMs: number }
   | { readonly type: 'metrics'; readonly id: number }
   /** Another worker's tag-freshness verdict, to adopt (TagFreshness.adopt). */
-  | { readonly type: 'learnt'; readonly verdict: LearntVerdict };
+  | { readonly type: 'learnt'; readonly verdict: LearntVerdict }
+  /** A manifest another worker found, to adopt (Locator.adoptFound). */
+  | { readonly type: 'found'; readonly target: ManifestTarget; readonly found: FoundManifest };
+
+type ManifestTarget = Exclude<PullTarget, { kind: 'blob' }>;
 
 export function isToSupervisor(m: unknown): m is ToSupervisor {
   const type = (m as { type?: unknown } | null)?.type;
-  return type === 'ready' || type === 'pull' || type === 'metrics' || type === 'closed' || type === 'learnt';
+  return (
+    type === 'ready' ||
+    type === 'pull' ||
+    type === 'metrics' ||
+    type === 'closed' ||
+    type === 'learnt' ||
+    type === 'found'
+  );
 }
 
 export function isToWorker(m: unknown): m is ToWorker {
   const type = (m as { type?: unknown } | null)?.type;
-  return type === 'drain' || type === 'stop' || type === 'metrics' || type === 'learnt';
+  return type === 'drain' || type === 'stop' || type === 'metrics' || type === 'learnt' || type === 'found';
 }

@@ -7,7 +7,8 @@
  * - the staleness figures and the registry's notifications (pulls decided in workers arrive over
  *   IPC, src/workers/messages.ts);
  * - passing each tag-freshness verdict a worker learnt to the others, so that one storage round
- *   per tag per T serves the instance (lookup caches stay per worker).
+ *   per tag per T serves the instance, and each manifest a worker found in a sibling, so that
+ *   every worker answers the blobs it names from its cache (other lookups stay per worker).
  * A worker that exits on its own is started again after RESTART_DELAY_MS: its connections fail
  * (Envoy lets those pulls' 404s pass, `failure_mode_allow`) and Envoy's next connections go to
  * the workers that run. One that fails before any worker was ever ready fails the start (a port
@@ -86,7 +87,10 @@ export async function runSupervisor(
         slot.closed?.(m.hangingFsCalls);
         return;
       case 'learnt':
-        // One storage round per tag per T for the instance, not per worker.
+      case 'found':
+        // A tag's verdict: one storage round per tag per T for the instance, not per worker. A
+        // manifest found: each worker reads its contents, so that the config and layers a client
+        // asks any worker for next need no lookup of their own.
         for (const other of slots) if (other !== slot && other.ready) send(other, m);
         return;
     }

@@ -57,6 +57,7 @@ export async function runWorker(
         pullDecided: (record, method, target) => channel.send({ type: 'pull', record, method, target }),
         learnt: (verdict) => channel.send({ type: 'learnt', verdict }),
         checksStorage: deps.index <= 0,
+        manifestFound: (target, found) => channel.send({ type: 'found', target, found }),
       },
     });
   } catch (err) {
@@ -78,6 +79,7 @@ export async function runWorker(
     channel.onMessage((m) => {
       if (m.type === 'drain') app.startDraining();
       else if (m.type === 'learnt') app.adopt(m.verdict);
+      else if (m.type === 'found') app.adoptFound(m.target, m.found);
       else if (m.type === 'stop') void stop(m.graceMs);
       else if (m.type === 'metrics')
         void telemetry.metricsText().then(

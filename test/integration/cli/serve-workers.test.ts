@@ -21,17 +21,19 @@ afterAll(() => fx?.stop());
 
 const blob = () => `/v2/team/app/blobs/${fx.image.layerDigests[0]}`;
 
-/** `n` connections, one stream each, one after another: what each was answered. */
-async function connections(n: number) {
+/** `n` connections, one stream each for `path`, one after another: what each was answered. */
+async function connectionsTo(path: string, n: number) {
   const results = { redirected: 0, passed: 0, unanswered: 0 };
   for (let i = 0; i < n; i++) {
-    const r = await herd(fx.grpc, [blob()], { ownConnection: true });
+    const r = await herd(fx.grpc, [path], { ownConnection: true });
     results.redirected += r.redirected;
     results.passed += r.passed;
     results.unanswered += r.unanswered;
   }
   return results;
 }
+
+const connections = (n: number) => connectionsTo(blob(), n);
 
 /** Decisions per worker, from the supervisor's merged /metrics. */
 async function decisionsByWorker(): Promise<number[]> {
@@ -62,6 +64,39 @@ test('connections are answered by both workers, and /metrics merges them', async
   expect(byWorker[0]! + byWorker[1]!).toBe(20);
   expect(byWorker[0]).toBeGreaterThan(0);
   expect(byWorker[1]).toBeGreaterThan(0);
+});
+
+test('a manifest one worker found: every worker reads it, and answers the config after it with no lookup', async () => {
+  const perWorker = async (name: string, labels: Record<string, string> = {}) => {
+    const text = await scrape(fx.admin);
+    return ['0', '1'].map((w) => sum(text, name, { ...labels, geosync_worker: w }));
+  };
+  const probesBefore = await perWorker('geosync_probes_total');
+  // One pull's manifest, on one connection: one worker finds it in a's storage.
+  expect(await herd(fx.grpc, ['/v2/team/app/manifests/v1'], { ownConnection: true })).toMatchObject({
+    redirected: 1,
+  });
+  // The supervisor passes it on; each worker reads the manifest's contents once. A bound for a
+  // relay that never happens, not a speed.
+  await until(
+    'both workers read the manifest',
+    async () =>
+      (await perWorker('geosync_manifest_contents_reads_total', { geosync_result: 'learnt' })).every(
+        (n) => n >= 1,
+      ),
+    30_000,
+  );
+  const probesAfterManifest = await perWorker('geosync_probes_total');
+  // The config on ten more connections (both workers among them): no storage lookup anywhere.
+  expect(await connectionsTo(`/v2/team/app/blobs/${fx.image.configDigest}`, 10)).toEqual({
+    redirected: 10,
+    passed: 0,
+    unanswered: 0,
+  });
+  expect(await perWorker('geosync_probes_total')).toEqual(probesAfterManifest);
+  // Only the worker that found the manifest probed storage for it.
+  const probed = probesAfterManifest.map((n, i) => n - probesBefore[i]!);
+  expect(probed.reduce((a, b) => a + b, 0)).toBe(1);
 });
 
 test("a worker's crash is not an outage: the other answers and stays ready; a new one starts", async () => {

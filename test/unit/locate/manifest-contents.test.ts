@@ -92,6 +92,60 @@ test('a negative entry is replaced by what the manifest teaches', async () => {
   expect(t.requests()).toBe(before);
 });
 
+describe('between workers (src/workers/)', () => {
+  test('the worker that found the manifest says so once; it says nothing for a cached answer', async () => {
+    const found: [PullTarget, { region: string }][] = [];
+    const clock = new ManualClock();
+    const b = new FakeProbe('b', () => FOUND);
+    b.texts.set(tagCurrentLinkKey(REPO, 'v1'), `sha256:${MANIFEST_DIGEST.hex}\n`);
+    b.texts.set(blobDataKey(MANIFEST_DIGEST), MANIFEST);
+    const locator = new ProbeLocator([{ region: 'b', probe: b }], OPTIONS, {
+      clock,
+      onManifestFound: (target, f) => found.push([target, f]),
+    });
+    await locator.locate(TAG, new AbortController().signal);
+    await locator.locate(TAG, new AbortController().signal);
+    await locator.locate(blob(), new AbortController().signal);
+    expect(found).toEqual([[TAG, { region: 'b', lastModified: FOUND.lastModified }]]);
+  });
+
+  test("another worker's manifest: adopted, its contents read here, and the blobs after it need no lookup", async () => {
+    const t = setup();
+    t.locator.adoptFound(TAG, { region: 'b', lastModified: new Date() });
+    // The adopting worker reads the manifest (a tag link and the manifest) and nothing else.
+    await flush();
+    expect(t.outcomes).toEqual(['learnt']);
+    const before = t.requests();
+    expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+    expect(await t.locate(blob(LAYER))).toMatchObject({ outcome: 'found', region: 'b' });
+    expect(await t.locate(blob(CONFIG))).toMatchObject({ outcome: 'found', region: 'b' });
+    expect(t.requests()).toBe(before);
+  });
+
+  test('a blob asked for while the adopted manifest is read waits for the read instead of probing', async () => {
+    const t = setup({}, (key) =>
+      key.endsWith('/data') && key.includes(MANIFEST_DIGEST.hex) ? 'manual' : FOUND,
+    );
+    t.locator.adoptFound(TAG, { region: 'b', lastModified: new Date() });
+    await flush();
+    const before = t.requests();
+    const pending = t.locate(blob());
+    await flush();
+    expect(t.requests()).toBe(before);
+    t.b.release(FOUND);
+    expect(await pending).toMatchObject({ outcome: 'found', region: 'b' });
+    expect(t.requests()).toBe(before);
+  });
+
+  test('a region this worker does not know is ignored', async () => {
+    const t = setup();
+    t.locator.adoptFound(TAG, { region: 'z', lastModified: new Date() });
+    await flush();
+    expect(t.outcomes).toEqual([]);
+    expect(t.requests()).toBe(0);
+  });
+});
+
 type Case = { readonly manifest?: string; readonly script?: Script };
 
 test.each<[string, Case, ContentsOutcome]>([
