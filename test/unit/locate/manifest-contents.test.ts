@@ -65,19 +65,36 @@ test('after a manifest found by tag, its config and layers are answered without 
   expect(t.requests()).toBe(before);
 });
 
-test('a blob lookup that arrives while the manifest is read waits for it instead of probing', async () => {
-  const t = setup({}, (key) =>
-    key.endsWith('/data') && key.includes(MANIFEST_DIGEST.hex) ? 'manual' : FOUND,
-  );
-  expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
-  const before = t.requests();
-  const pending = t.locate(blob());
-  await flush();
-  expect(t.requests()).toBe(before);
-  t.b.release(FOUND);
-  expect(await pending).toMatchObject({ outcome: 'found', region: 'b' });
-  expect(t.requests()).toBe(before);
-});
+test.each<[string, (t: ReturnType<typeof setup>) => Promise<void>]>([
+  [
+    'found here',
+    async (t) => {
+      expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+    },
+  ],
+  [
+    'found by another worker (src/workers/)',
+    async (t) => {
+      t.locator.adoptFound(TAG, { region: 'b', lastModified: new Date() });
+      await flush();
+    },
+  ],
+])(
+  'a blob lookup that arrives while the manifest (%s) is read waits for it instead of probing',
+  async (_how, learn) => {
+    const t = setup({}, (key) =>
+      key.endsWith('/data') && key.includes(MANIFEST_DIGEST.hex) ? 'manual' : FOUND,
+    );
+    await learn(t);
+    const before = t.requests();
+    const pending = t.locate(blob());
+    await flush();
+    expect(t.requests()).toBe(before);
+    t.b.release(FOUND);
+    expect(await pending).toMatchObject({ outcome: 'found', region: 'b' });
+    expect(t.requests()).toBe(before);
+  },
+);
 
 test('a negative entry is replaced by what the manifest teaches', async () => {
   const t = setup();
@@ -119,21 +136,6 @@ describe('between workers (src/workers/)', () => {
     expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
     expect(await t.locate(blob(LAYER))).toMatchObject({ outcome: 'found', region: 'b' });
     expect(await t.locate(blob(CONFIG))).toMatchObject({ outcome: 'found', region: 'b' });
-    expect(t.requests()).toBe(before);
-  });
-
-  test('a blob asked for while the adopted manifest is read waits for the read instead of probing', async () => {
-    const t = setup({}, (key) =>
-      key.endsWith('/data') && key.includes(MANIFEST_DIGEST.hex) ? 'manual' : FOUND,
-    );
-    t.locator.adoptFound(TAG, { region: 'b', lastModified: new Date() });
-    await flush();
-    const before = t.requests();
-    const pending = t.locate(blob());
-    await flush();
-    expect(t.requests()).toBe(before);
-    t.b.release(FOUND);
-    expect(await pending).toMatchObject({ outcome: 'found', region: 'b' });
     expect(t.requests()).toBe(before);
   });
 
