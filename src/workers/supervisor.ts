@@ -66,8 +66,10 @@ export async function runSupervisor(
   let nextMetricsId = 0;
   const pendingMetrics = new Map<number, (text: string) => void>();
 
+  // A worker may go away between the check and the send: the callback takes that error (without
+  // one, Node emits it on the worker). Its exit handler deals with the worker itself.
   const send = (slot: Slot, m: ToWorker) => {
-    if (slot.worker.isConnected()) slot.worker.send(m);
+    if (slot.worker.isConnected()) slot.worker.send(m, () => {});
   };
   const onMessage = (slot: Slot, m: ToSupervisor) => {
     switch (m.type) {

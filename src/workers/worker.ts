@@ -33,8 +33,10 @@ export interface SupervisorChannel {
 
 export function processChannel(): SupervisorChannel {
   return {
+    // The supervisor may go away between the check and the send: the callback takes that error
+    // (without one, Node emits it on the process); onDisconnect closes this worker.
     send: (m) => {
-      if (process.connected) process.send?.(m);
+      if (process.connected) process.send?.(m, undefined, undefined, () => {});
     },
     onMessage: (h) => process.on('message', (m: unknown) => isToWorker(m) && h(m)),
     onDisconnect: (h) => process.once('disconnect', h),

@@ -123,7 +123,7 @@ describe('between workers (src/workers/)', () => {
     await locator.locate(TAG, new AbortController().signal);
     await locator.locate(TAG, new AbortController().signal);
     await locator.locate(blob(), new AbortController().signal);
-    expect(found).toEqual([[TAG, { region: 'b', lastModified: FOUND.lastModified }]]);
+    expect(found).toEqual([[TAG, { region: 'b', lastModified: expect.any(Date) }]]);
   });
 
   test("another worker's manifest: adopted, its contents read here, and the blobs after it need no lookup", async () => {
