@@ -42,7 +42,13 @@ export function availableCores(
   return Math.max(1, cores);
 }
 
-/** `listen.workers` as configured, 0 meaning one per available core. */
+/**
+ * At most this many workers when `listen.workers` is 0: a sidecar without a CPU limit on a large
+ * node would otherwise start one process (about 120 MiB each) per core of the node.
+ */
+export const MAX_AUTO_WORKERS = 8;
+
+/** `listen.workers` as configured, 0 meaning one per available core, at most MAX_AUTO_WORKERS. */
 export function workerCount(configured: number, cores: () => number = () => availableCores()): number {
-  return configured > 0 ? configured : cores();
+  return configured > 0 ? configured : Math.min(cores(), MAX_AUTO_WORKERS);
 }

@@ -43,7 +43,7 @@ export const listenSection = section(
     }),
     workers: defaulted(integer(0, 256), 0, {
       description:
-        'processes answering ext_proc on the one `grpc` address (each with its own caches); 0 = one per core the process may use (the cgroup CPU limit when set)',
+        'processes answering ext_proc on the one `grpc` address (each with its own caches); 0 = one per core the process may use (the cgroup CPU limit when set), at most 8',
       env: 'GEOSYNC_WORKERS',
     }),
   },

@@ -1,4 +1,4 @@
-import { availableCores, cgroupCpuLimit, workerCount } from '../../../src/workers/cores';
+import { availableCores, cgroupCpuLimit, MAX_AUTO_WORKERS, workerCount } from '../../../src/workers/cores';
 
 const files =
   (f: Record<string, string>) =>
@@ -31,8 +31,10 @@ describe('cores', () => {
     expect(availableCores(files({}), 3)).toBe(3);
   });
 
-  test('listen.workers: as configured, 0 meaning one per core', () => {
+  test('listen.workers: as configured, 0 meaning one per core, at most MAX_AUTO_WORKERS', () => {
     expect(workerCount(3, () => 8)).toBe(3);
     expect(workerCount(0, () => 8)).toBe(8);
+    expect(workerCount(0, () => 64)).toBe(MAX_AUTO_WORKERS);
+    expect(workerCount(16, () => 64)).toBe(16);
   });
 });
