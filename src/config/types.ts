@@ -8,7 +8,7 @@ import type { ConfigFile } from './schema';
 import type { ClusterTuning } from './sections/cluster-tuning';
 
 export { formatListen, type ListenAddress } from './sections/listen';
-export type { ClusterTuning } from './sections/cluster-tuning';
+export type { ClusterTuning, UpstreamProtocol } from './sections/cluster-tuning';
 
 /** Read-only all the way down: the validated configuration is deep-frozen. */
 export type DeepReadonly<T> = T extends (infer E)[]

@@ -4,7 +4,7 @@
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto
  */
 import { isIP } from 'node:net';
-import type { ClusterTuning, EnvoyOptions, ListenAddress } from '../config/types';
+import type { ClusterTuning, EnvoyOptions, ListenAddress, UpstreamProtocol } from '../config/types';
 import { duration, EXT, NAMES, TYPE } from './names';
 
 type Json = Record<string, unknown>;
@@ -106,7 +106,7 @@ function registryCluster(
         // HTTP keep-alive: reuse connections across pulls but close them after this much idling,
         // before a load balancer in between silently drops them.
         common_http_protocol_options: { idle_timeout: duration(tuning.connectionIdleTimeoutMs) },
-        explicit_http_config: { http_protocol_options: {} },
+        ...httpVersion(tuning.protocol, endpoint.tlsName !== undefined),
         ...(upstreamFilters ? { http_filters: upstreamFilters } : {}),
       },
     },
@@ -132,6 +132,26 @@ function registryCluster(
   };
 }
 
+/**
+ * Upstream HTTP/2 for a registry or a sibling's Envoy. At most 100 streams per connection: a herd
+ * then spreads over several TCP connections, so one lost packet across the WAN stalls a hundred
+ * pulls, not all of them. A PING unanswered for 10 s closes a connection whose peer vanished
+ * (every stream on it would otherwise hang until the route's idle timeout).
+ */
+const UPSTREAM_HTTP2 = {
+  max_concurrent_streams: 100,
+  connection_keepalive: { interval: '30s', timeout: '10s' },
+};
+
+/** `auto` needs ALPN, so TLS; over cleartext it means HTTP/1.1 (cluster-tuning.ts `protocol`). */
+function httpVersion(protocol: UpstreamProtocol, tls: boolean): Json {
+  if (protocol === 'http2') return { explicit_http_config: { http2_protocol_options: UPSTREAM_HTTP2 } };
+  if (protocol === 'auto' && tls) {
+    return { auto_config: { http_protocol_options: {}, http2_protocol_options: UPSTREAM_HTTP2 } };
+  }
+  return { explicit_http_config: { http_protocol_options: {} } };
+}
+
 function outlierDetection(tuning: ClusterTuning): Json {
   const o = tuning.outlierDetection;
   return {
@@ -153,6 +173,8 @@ function healthCheck(tuning: ClusterTuning, host: string): Json {
     http_health_check: {
       host,
       path: h.path,
+      // Checked the way pulls go: an `http2` sibling may speak nothing else. `auto` negotiates.
+      ...(tuning.protocol === 'http2' ? { codec_client_type: 'HTTP2' } : {}),
       expected_statuses: [
         { start: 200, end: 201 },
         { start: 401, end: 402 },

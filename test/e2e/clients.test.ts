@@ -12,6 +12,9 @@
  * - every copy that works without geosync works with it, and so does `oras attach` through b to
  *   an image whose first signature only a holds.
  *
+ * b reaches a's Envoy over HTTP/2 (`protocol: http2`), so every client's rescued pull crosses an
+ * HTTP/2 hop between the Envoys.
+ *
  * What this cannot show: registries whose tokens are not JWTs (opaque OAuth2 tokens) or that use
  * Basic auth or none carry no push intent, and keep today's behaviour (README says what that is).
  */
@@ -50,6 +53,9 @@ beforeAll(async () => {
     storage: 'filesystem',
     tokenAuth: tokens,
     lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
+    // Every client's rescued pulls cross to a's Envoy over prior-knowledge HTTP/2 (the other
+    // suites keep the default, HTTP/1.1 on these cleartext links).
+    siblingProtocol: 'http2',
   });
   [a, b] = [d.region('a'), d.region('b')];
   home = clientHome();
@@ -119,6 +125,8 @@ describe('a pull through b of an image only a holds is rescued', () => {
     );
     expect(byDigest.stdout).toContain(image.manifestDigest);
     expect(await decisions(b, 'proxied')).toBeGreaterThan(proxiedBefore);
+    expect(await b.envoy.stat('cluster.sibling_a.upstream_cx_http2_total')).toBeGreaterThanOrEqual(1);
+    expect(await b.envoy.stat('cluster.sibling_a.upstream_cx_http1_total')).toBe(0);
     // Nothing was written in b.
     expect(await bHolds(repository)).toEqual(NOTHING);
   });

@@ -24,6 +24,7 @@ import { startRegistry, type Registry } from './registry';
 import { startSwift, type SwiftS3 } from './swift';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import type { TokenServer } from './token-server';
+import type { UpstreamProtocol } from '../../src/config/types';
 
 /**
  * geosync's lookup deadline for deployments on this shared test machine (the default is 150 ms),
@@ -78,6 +79,8 @@ export interface DeploymentOptions {
     readonly maxPendingRequests: number;
     readonly maxRequests: number;
   };
+  /** `envoy.siblingDefaults.protocol` (default: the generator's, `auto`: HTTP/1.1 on these links). */
+  readonly siblingProtocol?: UpstreamProtocol;
 }
 
 export interface RegionDeployment {
@@ -259,6 +262,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
     }
 
     const breakers = opts.circuitBreakers ? `circuitBreakers: ${JSON.stringify(opts.circuitBreakers)}` : '';
+    const siblingKeys = [breakers, opts.siblingProtocol ? `protocol: ${opts.siblingProtocol}` : ''].filter(
+      Boolean,
+    );
     for (const p of plans) {
       const registry = registries.get(p.name) as Registry;
       const adminPort = adminPorts.get(p.name) as number;
@@ -287,7 +293,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           `  admin: { address: 127.0.0.1, port: ${envoyAdminPort} }`,
           '  ignorePortInHostMatching: true',
           `  localRegistry: { address: 127.0.0.1, port: ${fronts.get(p.name) ?? registry.port}${breakers ? `, ${breakers}` : ''} }`,
-          ...(breakers ? [`  siblingDefaults: { ${breakers} }`] : []),
+          ...(siblingKeys.length ? [`  siblingDefaults: { ${siblingKeys.join(', ')} }`] : []),
           "  accessLogPath: ''",
           '',
         ].join('\n'),

@@ -6,8 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 
@@ -18,6 +19,8 @@ export interface Recorded {
   readonly body: Buffer;
   /** SNI the client sent (https only). */
   readonly servername?: string;
+  /** '1.1' or '2.0'. */
+  readonly httpVersion: string;
 }
 
 export type Handler = (req: Recorded, res: http.ServerResponse) => void;
@@ -34,13 +37,19 @@ export interface TlsFiles {
   readonly keyFile: string;
 }
 
-/** `host` defaults to 127.0.0.1; `tls` serves https with that certificate. */
+/**
+ * `host` defaults to 127.0.0.1; `tls` serves https with that certificate. `http2`: with `tls`,
+ * ALPN offers h2 and http/1.1; without, the server speaks only prior-knowledge h2c.
+ */
 export async function startFakeServer(
   handler: Handler,
-  opts: { host?: string; tls?: TlsFiles } = {},
+  opts: { host?: string; tls?: TlsFiles; http2?: boolean } = {},
 ): Promise<FakeServer> {
   const requests: Recorded[] = [];
-  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const onRequest = (
+    req: http.IncomingMessage | http2.Http2ServerRequest,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+  ) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -50,18 +59,31 @@ export async function startFakeServer(
         url: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks),
+        httpVersion: req.httpVersion,
         ...(typeof servername === 'string' ? { servername } : {}),
       };
       requests.push(rec);
-      handler(rec, res);
+      // The compatibility API of node:http2 answers like node:http's for what handlers use.
+      handler(rec, res as http.ServerResponse);
     });
   };
-  const server = opts.tls
-    ? https.createServer(
-        { cert: fs.readFileSync(opts.tls.certFile), key: fs.readFileSync(opts.tls.keyFile) },
-        onRequest,
-      )
-    : http.createServer(onRequest);
+  const cert = opts.tls && {
+    cert: fs.readFileSync(opts.tls.certFile),
+    key: fs.readFileSync(opts.tls.keyFile),
+  };
+  const server = opts.http2
+    ? cert
+      ? http2.createSecureServer({ ...cert, allowHTTP1: true }, onRequest)
+      : http2.createServer(onRequest)
+    : cert
+      ? https.createServer(cert, onRequest)
+      : http.createServer(onRequest);
+  // node:http2's servers have no closeAllConnections: close() would wait for every idle client.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   // A deep accept queue, like a real registry's (Go listens with the system's somaxconn): Node's
   // default of 511 drops the SYNs of a herd, and Envoy then counts connect failures.
   await new Promise<void>((resolve) =>
@@ -72,7 +94,7 @@ export async function startFakeServer(
     requests,
     close: () =>
       new Promise((resolve) => {
-        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };

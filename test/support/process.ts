@@ -138,6 +138,15 @@ export async function waitForHttp(
   throw new Error(`${url} not ready after ${opts.timeoutMs} ms (${last})${log}`);
 }
 
+/** Polls `check` every 100 ms until it holds; past `timeoutMs`, fails naming `what`. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
 /** Polls until a TCP connection to host:port succeeds or the deadline passes. */
 export async function waitForTcp(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

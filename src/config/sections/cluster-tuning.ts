@@ -13,11 +13,22 @@ export const DNS_LOOKUP_FAMILIES = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED'
 
 export type DnsLookupFamily = (typeof DNS_LOOKUP_FAMILIES)[number];
 
+/**
+ * The upstream HTTP version: `auto` lets TLS's ALPN choose (HTTP/2 when the registry or sibling
+ * Envoy offers it, else HTTP/1.1) and is HTTP/1.1 over cleartext, where nothing negotiates;
+ * `http2` over cleartext is prior-knowledge h2c, which a sibling geosync Envoy accepts.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/upstreams/http/v3/http_protocol_options.proto
+ */
+export const UPSTREAM_PROTOCOLS = ['auto', 'http1', 'http2'] as const;
+
+export type UpstreamProtocol = (typeof UPSTREAM_PROTOCOLS)[number];
+
 export const CLUSTER_DEFAULTS = {
   connectTimeoutMs: 2000,
   streamIdleTimeoutMs: 300_000,
   connectionIdleTimeoutMs: 60_000,
   dnsLookupFamily: 'V4_PREFERRED' as DnsLookupFamily,
+  protocol: 'auto' as UpstreamProtocol,
   caFile: '/etc/ssl/certs/ca-certificates.crt',
   // A herd (every node of a deploy pulling one new image at once) must queue, not fail: Envoy's
   // own 1024 pending requests answered most of a 5,000-client herd 503 even once the image was
@@ -86,6 +97,11 @@ export function clusterTuningShape(base: ClusterTuning | undefined) {
       z.enum(DNS_LOOKUP_FAMILIES),
       base?.dnsLookupFamily,
       'Cluster `dns_lookup_family` for host names. Use `V6_ONLY`/`AUTO` on IPv6 networks.',
+    ),
+    protocol: key(
+      z.enum(UPSTREAM_PROTOCOLS),
+      base?.protocol,
+      "The upstream HTTP version. `auto`: over https, ALPN picks HTTP/2 if the far end offers it, else HTTP/1.1; over http, HTTP/1.1. `http2` over http is prior-knowledge h2c: set it for a sibling whose `url` is that region's geosync Envoy (its listener speaks both), so a herd's rescued pulls share a few connections instead of one each. `http1` never uses HTTP/2.",
     ),
     caFile: key(
       absolutePath(),

@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { herd } from '../../support/herd';
+import { until } from '../../support/process';
 import { scrape, sum } from '../../support/prometheus';
 import { startServeFixture, type ServeFixture } from '../../support/serve-fixture';
 
@@ -47,14 +48,6 @@ function workerPids(): number[] {
     .split('\n')
     .map((l) => Number(l.trim()))
     .filter((p) => p > 0);
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 test('connections are answered by both workers, and /metrics merges them', async () => {

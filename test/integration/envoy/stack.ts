@@ -40,6 +40,8 @@ export interface StackOptions {
   readonly sibling?: Handler;
   /** The sibling at https://localhost:PORT, verified by SNI and SAN against a test CA. */
   readonly siblingTls?: boolean;
+  /** The sibling also speaks HTTP/2: ALPN h2 with `siblingTls`, else only prior-knowledge h2c. */
+  readonly siblingHttp2?: boolean;
   /** geosync's gRPC address kind: loopback TCP (default) or a unix socket. */
   readonly grpc?: 'tcp' | 'unix';
   /** Extra `envoy:` options of the geosync configuration. */
@@ -89,6 +91,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const sibling = await startFakeServer(opts.sibling ?? content('manifest from b'), {
       host: tls ? '127.0.0.1' : siblingHost,
       ...(tls ? { tls } : {}),
+      ...(opts.siblingHttp2 ? { http2: true } : {}),
     });
     closers.push(() => sibling.close());
     const siblingUrl = `${tls ? 'https' : 'http'}://${siblingHost}:${sibling.port}`;
@@ -114,8 +117,14 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       envoy: {
         admin: { address: '127.0.0.1', port: 0 },
         accessLogPath: path.join(dir, 'access.log'),
-        ...(tls ? { siblings: { b: { caFile: tls.caFile } } } : {}),
         ...opts.envoy,
+        // The test CA, unless the test's own `siblings.b` names another.
+        siblings: {
+          b: {
+            ...(tls ? { caFile: tls.caFile } : {}),
+            ...(opts.envoy?.siblings as { b?: object } | undefined)?.b,
+          },
+        },
         // The listener's and the fake registry's addresses, beside any other key the test sets.
         listener: { ...(opts.envoy?.listener as object | undefined), address: ip, port },
         localRegistry: {

@@ -42,6 +42,24 @@ function generatorShapes(): [string, () => ConfigShape][] {
     ['geosync on a wildcard address', () => ({ regions: 2, grpc: '0.0.0.0:9002' })],
     ['a longer lookup deadline', () => ({ regions: 2, lookupTimeoutMs: 900 })],
     [
+      'HTTP/2 upstreams: h2c siblings, HTTP/1.1 local registry',
+      () => ({
+        regions: 3,
+        envoy: { siblingDefaults: { protocol: 'http2' }, localRegistry: { protocol: 'http1' } },
+      }),
+    ],
+    [
+      'HTTP/2 upstreams over TLS: explicit for siblings, ALPN (auto) for the local registry',
+      () => ({
+        regions: 2,
+        scheme: 'https',
+        envoy: {
+          siblingDefaults: { protocol: 'http2', caFile: tls.caFile, healthCheck: { enabled: true } },
+          localRegistry: { address: 'registry.internal', tls: true, caFile: tls.caFile },
+        },
+      }),
+    ],
+    [
       'every knob set (TLS listener, TLS local registry, health checks, no outlier detection, no access log)',
       () => ({
         regions: 3,
