@@ -7,7 +7,8 @@
  * Environment: BENCH_OUT (output directory, default test/bench/results), BENCH_PARTS (e.g. "1,3"),
  * BENCH_SCALE=smoke (every piece at a tiny size: proves the code runs, measures nothing),
  * BENCH_REPLICATION_LAG_S and BENCH_RETRY_SLEEP_S (part 4), BENCH_LOOKUP_TIMEOUT_MS (geosync's
- * lookupTimeoutMs in parts 2-4 and 7, stack/s3-stack.ts), VEGETA_BIN, ENVOY_BIN.
+ * lookupTimeoutMs in parts 2-4 and 7, stack/s3-stack.ts), BENCH_SIBLING_PROTOCOL (the sibling
+ * clusters' `protocol` in part 3's filesystem herds: http1, http2 or auto), VEGETA_BIN, ENVOY_BIN.
  */
 import path from 'node:path';
 import { ROOT } from '../support/geosync-cli';
@@ -15,6 +16,7 @@ import { markdown } from './report/markdown';
 import { ALL_PARTS, runBench } from './run';
 import { SMOKE, scaleFromEnv } from './scale';
 import { THREADPOOL_SIZE } from '../../src/storage/fs-calls';
+import type { UpstreamProtocol } from '../../src/config/types';
 
 // Part 5 runs geosync in this process: give it the threadpool `geosync serve` runs with (src/main.ts).
 process.env.UV_THREADPOOL_SIZE ??= String(THREADPOOL_SIZE);
@@ -31,6 +33,9 @@ async function main(): Promise<void> {
     parts,
     ...(process.env.BENCH_LOOKUP_TIMEOUT_MS
       ? { lookupTimeoutMs: Number(process.env.BENCH_LOOKUP_TIMEOUT_MS) }
+      : {}),
+    ...(process.env.BENCH_SIBLING_PROTOCOL
+      ? { siblingProtocol: process.env.BENCH_SIBLING_PROTOCOL as UpstreamProtocol }
       : {}),
   });
   process.stdout.write(`${markdown(result)}\n`);

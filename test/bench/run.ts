@@ -24,6 +24,8 @@ import { s3HerdEnv, startFsHerdEnv } from './stack/herd-env';
 import { startS3Stack, type S3Stack } from './stack/s3-stack';
 import { Vegeta, vegetaBinary } from './tools/vegeta';
 
+import type { UpstreamProtocol } from '../../src/config/types';
+
 export const ALL_PARTS = [1, 2, 3, 4, 5, 6, 7] as const;
 
 export interface RunOptions {
@@ -32,6 +34,8 @@ export interface RunOptions {
   readonly parts?: readonly number[];
   /** geosync's lookupTimeoutMs in parts 2-4 and 7 (default: stack/s3-stack.ts LOOKUP_TIMEOUT_MS). */
   readonly lookupTimeoutMs?: number;
+  /** `envoy.siblingDefaults.protocol` of part 3's filesystem herds (default: the generator's). */
+  readonly siblingProtocol?: UpstreamProtocol;
   readonly log?: (line: string) => void;
 }
 
@@ -108,7 +112,7 @@ export async function runBench(
     }
     if (wanted.has(3)) {
       log('part 3: herd on the filesystem driver');
-      const env = await startFsHerdEnv(opts.scale.herd.fsSizes);
+      const env = await startFsHerdEnv(opts.scale.herd.fsSizes, opts.siblingProtocol);
       try {
         await herdIn(() => herdRows(ctx, env));
       } finally {

@@ -21,6 +21,7 @@ import { num } from '../results';
 import { geosyncSnapshot, replicateS3 } from '../tools/observe';
 import type { S3Stack } from './s3-stack';
 import { REGISTRY_V2_ROOT } from '../../../src/storage/keys';
+import type { UpstreamProtocol } from '../../../src/config/types';
 
 export interface StorageCount {
   /** The most requests one key (S3) or the mean per target (filesystem) got; the target is 1. */
@@ -75,10 +76,14 @@ export function s3HerdEnv(stack: S3Stack, sizes: readonly number[]): HerdEnv {
   };
 }
 
-export async function startFsHerdEnv(sizes: readonly number[]): Promise<HerdEnv> {
+export async function startFsHerdEnv(
+  sizes: readonly number[],
+  siblingProtocol?: UpstreamProtocol,
+): Promise<HerdEnv> {
   const d = await startDeployment({
     regions: ['a', 'b', 'c'],
     storage: 'filesystem',
+    ...(siblingProtocol ? { siblingProtocol } : {}),
   });
   const [a, b] = [d.region('a'), d.region('b')];
   return {
@@ -87,7 +92,7 @@ export async function startFsHerdEnv(sizes: readonly number[]): Promise<HerdEnv>
     a,
     b,
     sizes,
-    breakers: 'defaults',
+    breakers: siblingProtocol ? `defaults, sibling protocol ${siblingProtocol}` : 'defaults',
     setRttMs(ms) {
       for (const r of d.regions) r.crossRegion.setDelayMs(ms / 2);
     },
