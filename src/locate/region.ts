@@ -17,7 +17,7 @@ export type ProbedAnswer = Exclude<RegionAnswer, { status: 'skipped' }>;
 /**
  * A region holds the target when every key is found; its age is that of the first key (the
  * repository's own link). Answers not_found as soon as one key is missing or refused (403),
- * without waiting for the others.
+ * without waiting for the others (or, in turn, without asking them).
  */
 export function probeKeys(
   probe: ObjectProbe,
@@ -53,19 +53,30 @@ export function probeKeys(
           : { status: 'not_found' },
       );
     };
-    keys.forEach((key, i) =>
-      probe.head(key, { signal }).then(
+    const ask = (i: number): void => {
+      probe.head(keys[i] as string, { signal }).then(
         (r) => {
           results[i] = r;
+          // In turn (ObjectProbe.keysInTurn): a found key asks the next; any other answer decides.
+          if (probe.keysInTurn && i + 1 < keys.length) {
+            if (r.status === 'found') return ask(i + 1);
+            results.fill(r, i + 1);
+          }
           settle();
         },
         (err: unknown) => {
-          results[i] = { status: 'error', kind: 'internal', message: String(err) };
+          results.fill(
+            { status: 'error', kind: 'internal', message: String(err) },
+            i,
+            probe.keysInTurn ? undefined : i + 1,
+          );
           settle();
         },
-      ),
-    );
+      );
+    };
     if (keys.length === 0) resolve({ status: 'not_found' });
+    else if (probe.keysInTurn) ask(0);
+    else keys.forEach((_, i) => ask(i));
   });
 }
 

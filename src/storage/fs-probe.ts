@@ -18,6 +18,7 @@ import {
 } from './probe';
 
 export class FsProbe implements ObjectProbe {
+  readonly keysInTurn = true;
   private readonly base: string;
   private readonly calls = new FsCalls();
 

@@ -36,6 +36,13 @@ export interface ObjectProbe {
   /** Region this probe looks into (for logs and metrics). */
   readonly region: string;
   /**
+   * Probe a target's keys one after another, stopping at the first that is missing, instead of
+   * all at once. For storage where a request costs more than its wait: a filesystem `stat` answers
+   * in microseconds but each is a hop through libuv's threadpool, and a miss (the usual answer)
+   * needs only the first. Over S3 each key is a network round trip, so they go in parallel.
+   */
+  readonly keysInTurn?: boolean;
+  /**
    * `key` is relative to distribution's storage root (`docker/registry/v2`), e.g.
    * `repositories/library/alpine/_layers/sha256/<hex>/link`. Resolves (never rejects) once the answer
    * is known, or promptly with `error/aborted` after `signal` aborts.

@@ -17,6 +17,10 @@ export class TracedProbe implements ObjectProbe {
     return this.inner.region;
   }
 
+  get keysInTurn(): boolean | undefined {
+    return this.inner.keysInTurn;
+  }
+
   head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
     return this.traced(() => this.inner.head(key, opts));
   }
