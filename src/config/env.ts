@@ -1,19 +1,38 @@
 /**
- * Environment variables that override keys of the file: the keys declared with `env` (schema.ts and
- * sections/), read off the JSON Schema. This is the only module that reads process.env; everything
- * else receives the merged, validated configuration.
+ * The environment variables that override keys of the file: this table is their one list (the
+ * README's table and the JSON Schema's descriptions are generated from it). This is the only
+ * module that reads process.env; everything else receives the merged, validated configuration.
  */
-import { envVariables } from './reference/env-variables';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Variables that override one key of the file: name → key path. */
-export const ENV_OVERRIDES: ReadonlyArray<readonly [string, readonly string[]]> = envVariables()
-  .filter((v) => !v.path.includes('[]'))
-  .map((v) => [v.name, v.path] as const);
+export interface EnvVariable {
+  readonly name: string;
+  /** The key it sets; `[]` stands for each item of `regions`. */
+  readonly path: readonly string[];
+  /** Only for regions whose storage is of this `type`. */
+  readonly storageType?: 's3';
+}
 
-/** Variables that set a key of each region's storage (`<REGION>`: the name upper-cased, `-` → `_`). */
-const REGION_VARIABLES = envVariables().filter((v) => v.path[0] === 'regions' && v.path[1] === '[]');
+/** `<REGION>`: the region's name upper-cased, other characters than A-Z and 0-9 as `_`. */
+export const ENV_VARIABLES: readonly EnvVariable[] = [
+  { name: 'GEOSYNC_REGION', path: ['region'] },
+  { name: 'GEOSYNC_LISTEN_GRPC', path: ['listen', 'grpc'] },
+  { name: 'GEOSYNC_LISTEN_ADMIN', path: ['listen', 'admin'] },
+  { name: 'GEOSYNC_WORKERS', path: ['listen', 'workers'] },
+  { name: 'GEOSYNC_LOOKUP_TIMEOUT_MS', path: ['lookupTimeoutMs'] },
+  { name: 'GEOSYNC_DRAIN_MS', path: ['drainMs'] },
+  { name: 'GEOSYNC_OTLP_ENDPOINT', path: ['telemetry', 'otlpEndpoint'] },
+  { name: 'GEOSYNC_LOG_LEVEL', path: ['telemetry', 'logLevel'] },
+  ...(['accessKeyId', 'secretAccessKey', 'sessionToken'] as const).map((key) => ({
+    name: `GEOSYNC_S3_<REGION>_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
+    path: ['regions', '[]', 'storage', key],
+    storageType: 's3' as const,
+  })),
+];
+
+const OVERRIDES = ENV_VARIABLES.filter((v) => v.path[1] !== '[]');
+const REGION_VARIABLES = ENV_VARIABLES.filter((v) => v.path[1] === '[]');
 
 export function processEnv(): Env {
   return process.env;
@@ -35,7 +54,7 @@ export function regionVariable(pattern: string, region: string): string {
 /** Returns a copy of `raw` with the overrides applied (the input is not modified). */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
   const merged = structuredClone(raw);
-  for (const [name, path] of ENV_OVERRIDES) {
+  for (const { name, path } of OVERRIDES) {
     const value = env[name];
     if (value !== undefined && value !== '') setIn(merged, path, value);
   }

@@ -4,8 +4,11 @@
  * deploy/config/geosync.schema.json is a copy a test keeps in sync. The schema checks each key;
  * the rules between keys (rules/) are `geosync check-config`'s only. It asks for the canonical
  * spelling: geosync also takes an empty key as unset and a quoted integer or boolean (keys.ts).
+ * It holds zod's global registry's metadata only; what the README tables need besides is in
+ * keys.ts `keyDocs`.
  */
 import { z } from 'zod';
+import { ENV_VARIABLES } from './env';
 import { configFile } from './schema';
 
 export type JsonSchema = { [key: string]: unknown } & {
@@ -16,23 +19,19 @@ export type JsonSchema = { [key: string]: unknown } & {
   oneOf?: JsonSchema[];
   additionalProperties?: JsonSchema | boolean;
   default?: unknown;
-  env?: string;
-  defaultText?: string;
-  docs?: string;
-  tuning?: boolean;
-  namesSecretVariable?: boolean;
 };
 
-/** With geosync's own annotations (keys.ts KeyDoc), for the reference tables and env.ts. */
-export function annotatedJsonSchema(): JsonSchema {
-  return z.toJSONSchema(configFile, { target: 'draft-7', io: 'input' }) as JsonSchema;
-}
-
-const OWN_KEYS = ['env', 'defaultText', 'docs', 'tuning', 'namesSecretVariable'] as const;
-
-/** The published schema: standard keywords only, the environment variable named in the description. */
+/** The published schema: each key's description (naming its environment variable) and default. */
 export function configJsonSchema(): JsonSchema {
-  const schema = publish(annotatedJsonSchema());
+  const variables = new Map(ENV_VARIABLES.map((v) => [declaredKey(v.path, v.storageType), v.name]));
+  const schema = z.toJSONSchema(configFile, {
+    target: 'draft-7',
+    io: 'input',
+    override: ({ zodSchema, jsonSchema }) => {
+      const name = variables.get(zodSchema);
+      if (name) jsonSchema.description = `${jsonSchema.description ?? ''} (environment: ${name})`.trim();
+    },
+  }) as JsonSchema;
   return {
     $schema: schema.$schema,
     title: 'geosync configuration',
@@ -46,14 +45,34 @@ export function configJsonSchemaText(): string {
   return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
 }
 
-function publish(node: unknown): JsonSchema {
-  if (Array.isArray(node)) return node.map(publish) as unknown as JsonSchema;
-  if (node === null || typeof node !== 'object') return node as JsonSchema;
-  const out: JsonSchema = {};
-  for (const [key, value] of Object.entries(node)) {
-    if (!(OWN_KEYS as readonly string[]).includes(key)) out[key] = publish(value);
+type Def = z.core.$ZodTypeDef & Record<string, unknown>;
+
+/** The declaration of the key at `path` (env.ts: `[]` for a list's items), as its parent holds it. */
+export function declaredKey(path: readonly string[], storageType?: string): z.core.$ZodType {
+  let node: z.core.$ZodType = configFile;
+  for (const key of path) {
+    const def = unwrap(node, storageType)._zod.def as Def;
+    const next =
+      key === '[]' ? def.element : (def.shape as Record<string, z.core.$ZodType> | undefined)?.[key];
+    if (!next) throw new Error(`no key ${path.join('.')} in the configuration's schema`);
+    node = next as z.core.$ZodType;
   }
-  const own = node as JsonSchema;
-  if (own.env !== undefined) out.description = `${own.description ?? ''} (environment: ${own.env})`.trim();
-  return out;
+  return node;
+}
+
+/** The list or mapping inside wrappers; of a storage union, the member of `storageType`. */
+function unwrap(schema: z.core.$ZodType, storageType?: string): z.core.$ZodType {
+  const def = schema._zod.def as Def;
+  if (def.type === 'pipe') return unwrap(def.out as z.core.$ZodType, storageType);
+  if (def.type === 'optional' || def.type === 'prefault' || def.type === 'default') {
+    return unwrap(def.innerType as z.core.$ZodType, storageType);
+  }
+  if (def.type === 'union') {
+    const member = (def.options as z.core.$ZodType[]).find((o) => {
+      const tag = ((o._zod.def as Def).shape as Record<string, z.core.$ZodType>).type;
+      return tag !== undefined && z.safeParse(tag, storageType).success;
+    });
+    if (member) return member;
+  }
+  return schema;
 }

@@ -1,8 +1,8 @@
 /**
  * How one key of geosync's YAML is declared: its schema (type, bounds, messages), whether it is
  * required, optional or has a default, and its documentation, all in one expression. The section
- * files (sections/) are made of these; the JSON Schema, the README tables and the environment
- * overrides are read from the same declarations.
+ * files (sections/) are made of these; the JSON Schema and the README tables are read from the
+ * same declarations.
  *
  * Conventions of the file format, kept from the first hand-written reader:
  * - a key written without a value (`key:`, YAML null) counts as not set;
@@ -13,11 +13,14 @@
  */
 import { z } from 'zod';
 
-/** What the reference tables and the environment overrides read besides the standard keywords. */
+/**
+ * A key's documentation. The description (and an optional key's inherited default) is what the
+ * published JSON Schema shows; the rest is for the README tables only, kept in `keyDocs` (a zod
+ * registry) so that no post-processing strips it from the schema editors read. Environment
+ * variables are listed in env.ts.
+ */
 export type KeyDoc = {
   readonly description: string;
-  /** The environment variable that overrides this key (env.ts). `<REGION>`: the region's name. */
-  readonly env?: string;
   /** The default as the reference shows it when the code derives it from other keys. */
   readonly defaultText?: string;
   /** Where a section is documented when the README table shows one row for it. */
@@ -29,6 +32,21 @@ export type KeyDoc = {
   /** For an optional key: the value it then inherits, shown as the JSON Schema's `default`. */
   readonly inherited?: unknown;
 };
+
+type DocMeta = Omit<KeyDoc, 'inherited' | 'description'> & { description?: string; default?: unknown };
+
+/**
+ * Everything the README tables read (scripts/config-docs): the JSON Schema generated with this
+ * registry as its metadata has the description, the default and the KeyDoc fields of each key.
+ */
+export const keyDocs = z.registry<DocMeta>();
+
+/** `schema` with its description in zod's global registry (the published schema) and its whole doc in keyDocs. */
+export function documented<T extends z.ZodType>(schema: T, { inherited: _, ...doc }: KeyDoc): T {
+  const described = schema.meta({ description: doc.description });
+  keyDocs.add(described as z.ZodType, doc);
+  return described;
+}
 
 /** Normalises what YAML (or an environment variable) gave before `inner` checks it. */
 function fromYaml(inner: z.ZodType, keepEmpty = false): (value: unknown) => unknown {
@@ -51,13 +69,15 @@ function takesText(schema: z.core.$ZodType): boolean {
 }
 
 export function required<T extends z.ZodType>(inner: T, doc: KeyDoc) {
-  return z.preprocess(fromYaml(inner), inner).meta(doc);
+  return documented(z.preprocess(fromYaml(inner), inner), doc);
 }
 
-export function optional<T extends z.ZodType>(inner: T, { inherited, ...doc }: KeyDoc) {
+export function optional<T extends z.ZodType>(inner: T, doc: KeyDoc) {
   // On the inner schema: the JSON Schema drops a `default` set on a transforming one (the preprocess).
-  const value = inherited === undefined ? inner.optional() : inner.optional().meta({ default: inherited });
-  return z.preprocess(fromYaml(inner), value).meta(doc);
+  const inherited = doc.inherited === undefined ? undefined : { default: doc.inherited };
+  const value = inherited ? inner.optional().meta(inherited) : inner.optional();
+  if (inherited) keyDocs.add(value as z.ZodType, inherited);
+  return documented(z.preprocess(fromYaml(inner), value), doc);
 }
 
 /**
@@ -70,12 +90,12 @@ export function defaulted<T extends z.ZodType>(
   doc: KeyDoc,
   keepEmpty = false,
 ) {
-  return z.preprocess(fromYaml(inner, keepEmpty), inner.prefault(value)).meta(doc);
+  return documented(z.preprocess(fromYaml(inner, keepEmpty), inner.prefault(value)), doc);
 }
 
 /** A mapping of keys; absent, it is `{}` so that its keys' defaults apply. Unknown keys are errors. */
 export function section<S extends z.ZodRawShape>(shape: S, doc: KeyDoc) {
-  return z.preprocess(fromYaml(z.object({})), z.strictObject(shape).prefault({} as never)).meta(doc);
+  return documented(z.preprocess(fromYaml(z.object({})), z.strictObject(shape).prefault({} as never)), doc);
 }
 
 /** An integer within bounds (both inclusive). */

@@ -18,18 +18,15 @@ import { telemetrySection } from './sections/telemetry';
 export const configFile = z.strictObject({
   region: required(z.string(), {
     description: "this replica's region; one of `regions[].name`",
-    env: 'GEOSYNC_REGION',
   }),
   listen: listenSection,
   // Envoy's ext_proc `message_timeout` defaults to 200 ms; the lookup must finish well before it.
   lookupTimeoutMs: defaulted(integer(1, 10_000), 150, {
     description:
       "deadline of one lookup in the siblings' storage (a miss then passes as the local 404); must stay below `envoy.extProc.messageTimeoutMs`",
-    env: 'GEOSYNC_LOOKUP_TIMEOUT_MS',
   }),
   drainMs: defaulted(integer(0, 600_000), 5000, {
     description: 'after SIGTERM: NOT_SERVING at once, open streams answered this long, then exit 0',
-    env: 'GEOSYNC_DRAIN_MS',
   }),
   regions: regionsSchema,
   preference: optional(z.array(z.string({ error: 'must be a region name' })), {

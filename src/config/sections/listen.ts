@@ -34,17 +34,14 @@ export const listenSection = section(
   {
     grpc: defaulted(address, '127.0.0.1:9002', {
       description: 'ext_proc + `grpc.health.v1` (`host:port` or `unix:/path`)',
-      env: 'GEOSYNC_LISTEN_GRPC',
     }),
     admin: defaulted(address, '127.0.0.1:9003', {
       description:
         'HTTP `/healthz`, `/readyz`, `/metrics`, `/staleness`, and `POST notifications.path` when enabled',
-      env: 'GEOSYNC_LISTEN_ADMIN',
     }),
     workers: defaulted(integer(0, 256), 0, {
       description:
         'processes answering ext_proc on the one `grpc` address (each with its own caches); 0 = one per core the process may use (the cgroup CPU limit when set), at most 8',
-      env: 'GEOSYNC_WORKERS',
     }),
   },
   { description: 'Where geosync listens.' },

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { ADMIN_PATHS } from '../admin-paths';
-import { defaulted, section } from '../keys';
+import { defaulted, documented, section } from '../keys';
 
 /** A header field name is an RFC 9110 token (https://www.rfc-editor.org/rfc/rfc9110#name-tokens). */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -42,12 +42,14 @@ const authHeader = section(
         namesSecretVariable: true,
       },
     ),
-    value: z
-      .never({
-        error: 'secrets are not read from the file: set the environment variable that valueFromEnv names',
-      })
-      .optional()
-      .meta({ description: 'not allowed: the secret is read only from the variable `valueFromEnv` names' }),
+    value: documented(
+      z
+        .never({
+          error: 'secrets are not read from the file: set the environment variable that valueFromEnv names',
+        })
+        .optional(),
+      { description: 'not allowed: the secret is read only from the variable `valueFromEnv` names' },
+    ),
   },
   { description: 'how the registry authenticates its notifications' },
 );

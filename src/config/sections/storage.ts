@@ -3,14 +3,14 @@
  * geosync can look for a blob or manifest there without asking that region's registry.
  */
 import { z } from 'zod';
-import { absolutePath, defaulted, integer, optional, required } from '../keys';
+import { absolutePath, defaulted, documented, integer, optional, required } from '../keys';
 
 /** distribution's `rootdirectory` without leading or trailing slashes ('' for the bucket root). */
 const rootDirectory = z.string().transform((v) => v.split('/').filter(Boolean).join('/'));
 
 const s3 = z.strictObject({
   // The union's discriminator: a bare literal (no preprocess), as discriminatedUnion requires.
-  type: z.literal('s3').meta({ description: 'S3 (or an S3-compatible server)' }),
+  type: documented(z.literal('s3'), { description: 'S3 (or an S3-compatible server)' }),
   bucket: required(z.string(), { description: 'the bucket distribution writes to' }),
   endpoint: optional(
     z
@@ -32,17 +32,14 @@ const s3 = z.strictObject({
   accessKeyId: optional(z.string(), {
     description:
       'static credentials, with `secretAccessKey` (both or neither; neither: the AWS SDK provider chain); prefer the environment variable',
-    env: 'GEOSYNC_S3_<REGION>_ACCESS_KEY_ID',
     defaultText: 'SDK provider chain',
   }),
   secretAccessKey: optional(z.string(), {
     description: 'static credentials, with `accessKeyId`; prefer the environment variable',
-    env: 'GEOSYNC_S3_<REGION>_SECRET_ACCESS_KEY',
     defaultText: 'SDK provider chain',
   }),
   sessionToken: optional(z.string(), {
     description: 'session token of temporary static credentials',
-    env: 'GEOSYNC_S3_<REGION>_SESSION_TOKEN',
     defaultText: 'none',
   }),
   requestTimeoutMs: defaulted(integer(1, 60_000), 1000, {
@@ -51,7 +48,7 @@ const s3 = z.strictObject({
 });
 
 const filesystem = z.strictObject({
-  type: z.literal('filesystem').meta({ description: 'a local (or mounted) filesystem' }),
+  type: documented(z.literal('filesystem'), { description: 'a local (or mounted) filesystem' }),
   root: required(
     absolutePath().transform((v) => (v.length > 1 ? v.replace(/\/+$/, '') : v)),
     {

@@ -18,7 +18,6 @@ export const telemetrySection = section(
       }),
       {
         description: 'OTLP/gRPC endpoint for traces (none: traces are not exported)',
-        env: 'GEOSYNC_OTLP_ENDPOINT',
         defaultText: 'none',
       },
     ),
@@ -34,7 +33,6 @@ export const telemetrySection = section(
     }),
     logLevel: defaulted(z.enum(LOG_LEVELS), 'info', {
       description: 'the lowest level logged',
-      env: 'GEOSYNC_LOG_LEVEL',
     }),
   },
   { description: 'Traces, metrics and logs.' },

@@ -10,7 +10,7 @@ import {
   GENERATED_SECTIONS,
   regenerate,
   SCHEMA_FILE,
-} from '../../../src/config/reference/generated';
+} from '../../../scripts/config-docs/generated';
 
 const ROOT = path.join(__dirname, '../../..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');

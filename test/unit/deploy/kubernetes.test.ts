@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfigText } from '../../../src/config/load';
-import { ENV_OVERRIDES } from '../../../src/config/env';
+import { ENV_VARIABLES } from '../../../src/config/env';
 import type { GeosyncConfig, ListenAddress } from '../../../src/config/types';
 import { pinnedVersions } from '../../support/envoy';
 import { buildBootstrap } from '../../../src/envoy/bootstrap';
@@ -176,7 +176,7 @@ test('the geosync container matches the service: command, probes, overrides, dra
   expect(geosync.args[0]).toBe('serve');
   expect(geosync.readinessProbe.httpGet.path).toBe('/readyz');
   expect(geosync.livenessProbe.httpGet.path).toBe('/healthz');
-  const known = new Set(ENV_OVERRIDES.map(([name]) => name));
+  const known = new Set(ENV_VARIABLES.map((v) => v.name));
   for (const e of geosync.env ?? []) expect(known).toContain(e.name);
   expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(geosyncConfig().drainMs);
 });

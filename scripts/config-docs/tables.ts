@@ -2,9 +2,8 @@
  * The reference tables of README.md and envoy/README.md, generated from the JSON Schema: one row
  * per key with its default, its allowed values and its description.
  */
-import { annotatedJsonSchema, type JsonSchema } from '../json-schema';
-import { envVariables } from './env-variables';
-import { schemaKeys, type SchemaKey } from './walk';
+import { ENV_VARIABLES, type EnvVariable } from '../../src/config/env';
+import { annotatedJsonSchema, schemaKeys, type DocSchema as JsonSchema, type SchemaKey } from './walk';
 
 type Row = readonly string[];
 
@@ -19,12 +18,17 @@ export function configTable(): string {
 
 /** README's environment variables: the keys declared with one, and the secrets named in the file. */
 export function envTable(): string {
-  const rows = envVariables().map((v): Row => [
-    code(v.name),
-    code(v.path.join('.').replace(/\.\[\]/g, '[]')) + (v.storageType ? ` (${v.storageType})` : ''),
-    v.description,
-  ]);
-  const secrets = schemaKeys(annotatedJsonSchema()).filter((k) => k.schema.namesSecretVariable);
+  const keys = schemaKeys(annotatedJsonSchema());
+  const rows = ENV_VARIABLES.map((v): Row => {
+    const key = keys.find((k) => k.path.join('.') === v.path.join('.') && k.variant === v.storageType);
+    if (!key) throw new Error(`${v.name}: no key ${v.path.join('.')} in the schema`);
+    return [
+      code(v.name),
+      code(v.path.join('.').replace(/\.\[\]/g, '[]')) + (v.storageType ? ` (${v.storageType})` : ''),
+      key.schema.description ?? '',
+    ];
+  });
+  const secrets = keys.filter((k) => k.schema.namesSecretVariable);
   for (const k of secrets) {
     rows.push([
       `the one \`${k.path.join('.')}\` names (default ${code(String(k.schema.default))})`,
@@ -79,7 +83,8 @@ function keyRow(key: SchemaKey, path: readonly string[]): Row {
   const name = path.join('.').replace(/\.\[\]/g, '[]');
   const shown = key.schema.docs !== undefined ? `${name}.*` : name;
   const description = key.schema.description ?? '';
-  const env = key.schema.env !== undefined ? `; environment: ${code(key.schema.env)}` : '';
+  const variable = variableOf(key);
+  const env = variable ? `; environment: ${code(variable.name)}` : '';
   return [
     code(shown) + (key.variant !== undefined && path[path.length - 1] !== 'type' ? ` (${key.variant})` : ''),
     key.schema.docs !== undefined
@@ -88,6 +93,10 @@ function keyRow(key: SchemaKey, path: readonly string[]): Row {
     key.schema.docs !== undefined ? '' : values(key.schema),
     `${description}${env}`,
   ];
+}
+
+function variableOf(key: SchemaKey): EnvVariable | undefined {
+  return ENV_VARIABLES.find((v) => v.path.join('.') === key.path.join('.') && v.storageType === key.variant);
 }
 
 function defaultText(schema: JsonSchema, required: boolean): string {

@@ -1,21 +1,32 @@
 /**
- * Every key of the JSON Schema with its path: what the reference tables and the environment
- * overrides are read from. Paths use `[]` for a list's items and `<name>` for a mapping's keys.
+ * Every key of the JSON Schema with its path: what the reference tables are read from. Paths use
+ * `[]` for a list's items and `<name>` for a mapping's keys.
  */
-import type { JsonSchema } from '../json-schema';
+import { z } from 'zod';
+import type { JsonSchema } from '../../src/config/json-schema';
+import { keyDocs, type KeyDoc } from '../../src/config/keys';
+import { configFile } from '../../src/config/schema';
+
+/** A node of the annotated schema: the standard keywords and the README's own (keys.ts KeyDoc). */
+export type DocSchema = JsonSchema & Omit<KeyDoc, 'description' | 'inherited'>;
+
+/** The JSON Schema with every key's whole KeyDoc (keys.ts `keyDocs`), for the tables. */
+export function annotatedJsonSchema(): DocSchema {
+  return z.toJSONSchema(configFile, { target: 'draft-7', io: 'input', metadata: keyDocs }) as DocSchema;
+}
 
 export interface SchemaKey {
   readonly path: readonly string[];
-  readonly schema: JsonSchema;
+  readonly schema: DocSchema;
   readonly required: boolean;
   /** The discriminator value of the union member the key belongs to (`s3`, `filesystem`). */
   readonly variant?: string;
 }
 
 /** Depth first, in declaration order; `descend` says whether to list a key's own keys too. */
-export function schemaKeys(root: JsonSchema, descend: (key: SchemaKey) => boolean = () => true): SchemaKey[] {
+export function schemaKeys(root: DocSchema, descend: (key: SchemaKey) => boolean = () => true): SchemaKey[] {
   const out: SchemaKey[] = [];
-  const visit = (schema: JsonSchema, path: readonly string[], variant?: string): void => {
+  const visit = (schema: DocSchema, path: readonly string[], variant?: string): void => {
     if (schema.items) return visit(schema.items, [...path, '[]'], variant);
     if (schema.oneOf) {
       // A discriminated union (regions[].storage): its `type` once, then each member's keys.

@@ -4,7 +4,7 @@
  * and the published JSON Schema. `npm run docs:config` rewrites them;
  * test/unit/config/reference.test.ts fails when one is out of date.
  */
-import { configJsonSchemaText } from '../json-schema';
+import { configJsonSchemaText } from '../../src/config/json-schema';
 import { clusterTuningTable, configTable, envoyTable, envTable } from './tables';
 
 /** Generated parts of hand-written files, by file (relative to the repository) and marker name. */
