@@ -36,7 +36,7 @@ export const configFile = z.strictObject({
   }),
   proxyManifestHeadByDigest: defaulted(z.boolean(), true, {
     description:
-      "proxy `HEAD /v2/<name>/manifests/<digest>`. containerd resolves pulls by digest (pinned images) with it; its pusher also HEADs each manifest before the PUT and skips the PUT on 200, which is safe with token auth (a pusher's token grants push, and geosync never rescues for it) but not with Basic auth or none: set `false` there if you push manifests that may already exist in a sibling but not locally (retags, reproducible builds) before replication",
+      'proxy `HEAD /v2/<name>/manifests/<digest>` (containerd resolves pinned images with it). Set `false` if you push with Basic auth, or none, manifests a sibling may already hold (README, "Pushes through geosync")',
   }),
   pushCheckUserAgents: defaulted(z.array(z.string().min(1, { error: 'must not be empty' })), ['regclient/'], {
     description:

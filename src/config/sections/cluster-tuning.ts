@@ -101,7 +101,7 @@ export function clusterTuningShape(base: ClusterTuning | undefined) {
     protocol: key(
       z.enum(UPSTREAM_PROTOCOLS),
       base?.protocol,
-      "The upstream HTTP version. `auto`: over https, ALPN picks HTTP/2 if the far end offers it, else HTTP/1.1; over http, HTTP/1.1. `http2` over http is prior-knowledge h2c: set it for a sibling whose `url` is that region's geosync Envoy (its listener speaks both), so a herd's rescued pulls share a few connections instead of one each. `http1` never uses HTTP/2.",
+      'The upstream HTTP version: `auto` (over https, HTTP/2 if ALPN offers it; over http, HTTP/1.1), `http1`, or `http2` (over http: h2c, for a sibling that is a geosync Envoy). See "HTTP/2 to siblings".',
     ),
     caFile: key(
       absolutePath(),

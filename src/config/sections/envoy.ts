@@ -105,7 +105,7 @@ const extProc = section(
   {
     messageTimeoutMs: optional(integer(1, 60_000), {
       description:
-        "ext_proc `message_timeout`: how long Envoy waits for geosync's reply before it lets the 404 through, i.e. how long a hung geosync can delay a 404. It bounds geosync, not storage (`lookupTimeoutMs` does), and must exceed `lookupTimeoutMs`: under a herd, decided replies queue for hundreds of milliseconds on a busy machine",
+        'ext_proc `message_timeout`: how long a hung geosync can delay a 404 (storage is bounded by `lookupTimeoutMs`, which this must exceed, with room for replies queued under a herd)',
       defaultText: `\`max(${MESSAGE_TIMEOUT.defaultMs}, lookupTimeoutMs + ${MESSAGE_TIMEOUT.marginMs})\``,
     }),
     connectTimeoutMs: defaulted(integer(1, 60_000), 250, {
@@ -116,7 +116,7 @@ const extProc = section(
     // resets on one connection, and Envoy resets every ext_proc stream it closes first.
     maxStreamsPerConnection: defaulted(integer(1, 900), 500, {
       description:
-        '`max_requests_per_connection` of the `geosync_ext_proc` cluster. Envoy closes an ext_proc stream it is done with by a half-close and an RST_STREAM; Node\'s HTTP/2 server (nghttp2\'s rapid-reset protection) answers a burst of about 1000 resets on one connection with GOAWAY, which would fail every stream in flight (and pass their 404s). geosync ends streams itself whenever it can, so Envoy usually sends no reset; this cap keeps any one connection below the burst even when every stream is reset (e.g. a herd of proxied pulls). Only 404s open streams at all. Lower it if you see `geosync_extproc_streams_total{geosync_how="cancelled"}` grow with `cluster.geosync_ext_proc.upstream_cx_destroy_remote`',
+        '`max_requests_per_connection` of the `geosync_ext_proc` cluster: keeps Envoy\'s stream resets on one connection below Node\'s rapid-reset limit (README, "Stream resets")',
     }),
   },
   { description: 'The ext_proc filter and its `geosync_ext_proc` cluster.' },
@@ -130,7 +130,7 @@ export const envoySection = section(
     // strip_any_host_port (see the description).
     ignorePortInHostMatching: optional(z.boolean(), {
       description:
-        "Route configuration `ignore_port_in_host_matching`: `registry-c.example.com:8443` matches the domain `registry-c.example.com`, for client requests and for the router's lookup of an internal-redirect target (which sees the Location's `host:port`). geosync does not use the HCM's `strip_any_host_port`: it is not applied to that lookup (a sibling on a non-default port would get its 307 sent to the client) and it strips the port from the Host header the registry sees, which breaks the upload URLs distribution builds from it. It must be `false` when regions differ only by port (loopback test stacks): the domains are then `host:port`",
+        'Route configuration `ignore_port_in_host_matching`, so a redirect\'s `host:port` matches the sibling\'s domain; `false` when regions differ only by port (envoy/README.md, "Host matching")',
       defaultText: '`true`, or `false` when two regions share a host name',
     }),
     localRegistry,

@@ -55,7 +55,7 @@ export const locateSection = section(
     }),
     manifestContents: defaulted(z.boolean(), true, {
       description:
-        'read a manifest found in a sibling once (at most 4 MiB) and answer the lookups of the blobs and child manifests it names from the cache: a rescued pull then costs one lookup, not one per blob. Sound because a registry accepts a manifest only once it holds what the manifest names; turn it off if a replicator copies manifests into a region before their blobs',
+        'read a manifest found in a sibling once (at most 4 MiB) and answer the lookups of the blobs it names from it; turn it off if a replicator copies manifests before their blobs',
     }),
     probeBlobData: defaulted(z.boolean(), true, {
       description: 'also require the blob `data` object (replication can copy a link before its data)',
