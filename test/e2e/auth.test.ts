@@ -5,45 +5,33 @@
  * credentials gets the local 401 and never any content through the proxy.
  */
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage, type OciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import {
-  E2E_LOOKUP_TIMEOUT_MS,
-  TempDirs,
   basicAuth,
   counters,
   digestsOf,
   expectPulledImage,
+  pullFrom,
   registryRequest,
   storedContent,
-  pullFrom,
+  useDeployment,
 } from './helpers';
 
 jest.setTimeout(120_000);
 
 const creds = { username: 'puller', password: 'correct horse battery staple' };
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
 let image: OciImage;
 const repository = 'team/private';
-const tmp = new TempDirs();
 
+const { d, a, b, tmp } = useDeployment({
+  regions: ['a', 'b'],
+  storage: 'filesystem',
+  auth: creds,
+});
 beforeAll(async () => {
-  d = await startDeployment({
-    regions: ['a', 'b'],
-    storage: 'filesystem',
-    auth: creds,
-    lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
-  });
-  [a, b] = [d.region('a'), d.region('b')];
   image = createOciImage(path.join(tmp.make('auth'), 'src'), { tag: 'v1', layerSizes: [5000] });
   await skopeoPush(image.dir, 'v1', { host: a.host, repository }, { creds });
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
 });
 
 test('without credentials: 401 from B for the manifest and every blob, never content, no redirect', async () => {

@@ -6,37 +6,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import {
-  TempDirs,
   blobDataKey,
   counters,
   digestsOf,
   expectPulledImage,
-  E2E_LOOKUP_TIMEOUT_MS,
+  pullFrom,
   registryRequest,
   sampleSum,
   storedContent,
-  pullFrom,
+  useDeployment,
 } from './helpers';
 
 jest.setTimeout(120_000);
 
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
-const tmp = new TempDirs();
-
-beforeAll(async () => {
-  d = await startDeployment({ regions: ['a', 'b'], storage: 's3', lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS });
-  [a, b] = [d.region('a'), d.region('b')];
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
-});
+const { d, a, b, tmp } = useDeployment({ regions: ['a', 'b'], storage: 's3' });
 
 test('a Range GET on a proxied blob through B: 206 with the right bytes and headers', async () => {
   const dir = tmp.make('range');

@@ -20,52 +20,46 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
+import type { RegionDeployment } from '../support/deployment';
 import { createOciImage, type OciImage } from '../support/oci-image';
 import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/oci-clients';
 import { run } from '../support/process';
 import { skopeoPush } from '../support/skopeo';
 import { startTokenServer, type TokenServer } from '../support/token-server';
 import {
-  E2E_LOOKUP_TIMEOUT_MS,
-  TempDirs,
   decisions,
   expectBlob,
   expectPulledImage,
   repositoryPrefix,
   storedContent,
+  useDeployment,
 } from './helpers';
 
 jest.setTimeout(180_000);
 
-const tmp = new TempDirs();
 let tokens: TokenServer;
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
 let home: { env: Env; remove(): void };
 let image: OciImage;
 
+// Before the deployment, which fronts its registries with this token server.
 beforeAll(async () => {
   tokens = await startTokenServer();
-  d = await startDeployment({
-    regions: ['a', 'b'],
-    storage: 'filesystem',
-    tokenAuth: tokens,
-    lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
-    // Every client's rescued pulls cross to a's Envoy over prior-knowledge HTTP/2 (the other
-    // suites keep the default, HTTP/1.1 on these cleartext links).
-    siblingProtocol: 'http2',
-  });
-  [a, b] = [d.region('a'), d.region('b')];
+});
+const { d, a, b, tmp } = useDeployment(() => ({
+  regions: ['a', 'b'],
+  storage: 'filesystem',
+  tokenAuth: tokens,
+  // Every client's rescued pulls cross to a's Envoy over prior-knowledge HTTP/2 (the other
+  // suites keep the default, HTTP/1.1 on these cleartext links).
+  siblingProtocol: 'http2',
+}));
+beforeAll(() => {
   home = clientHome();
   image = createOciImage(path.join(tmp.make('clients'), 'src'), { tag: 'v1', layerSizes: [3000, 7000] });
 });
 afterAll(async () => {
-  await d?.stop();
   await tokens?.stop();
   home?.remove();
-  tmp.removeAll();
 });
 
 /** Pushes the test image to region a only (skopeo, through a's Envoy). */

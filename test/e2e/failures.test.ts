@@ -9,48 +9,34 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import { ENVOY_STAT } from '../support/envoy';
 import {
-  E2E_LOOKUP_TIMEOUT_MS,
-  TempDirs,
   counters,
   digestsOf,
+  E2E_LOOKUP_TIMEOUT_MS,
   expectPulledImage,
   geosyncMetrics,
   lookupDurations,
+  pullFrom,
   registryRequest,
   rescuedFrom,
   sampleSum,
   storedContent,
+  useDeployment,
   waitUntil,
-  pullFrom,
 } from './helpers';
 
 jest.setTimeout(120_000);
 
 const LOOKUP_TIMEOUT_MS = E2E_LOOKUP_TIMEOUT_MS;
 
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
-let c: RegionDeployment;
-const tmp = new TempDirs();
-
-beforeAll(async () => {
-  d = await startDeployment({
-    regions: ['a', 'b', 'c'],
-    storage: 's3',
-    healthCheck: true,
-    lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
-  });
-  [a, b, c] = [d.region('a'), d.region('b'), d.region('c')];
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
+const { d, a, b, c, tmp } = useDeployment({
+  regions: ['a', 'b', 'c'],
+  storage: 's3',
+  healthCheck: true,
+  lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
 });
 
 function sha256(body: Buffer): string {

@@ -9,7 +9,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LOADED_LOOKUP_TIMEOUT_MS, type Deployment, type RegionDeployment } from '../support/deployment';
+import {
+  LOADED_LOOKUP_TIMEOUT_MS,
+  startDeployment,
+  type Deployment,
+  type DeploymentOptions,
+  type RegionDeployment,
+} from '../support/deployment';
 import { ENVOY_STAT, statValue } from '../support/envoy';
 import { scrape, sum } from '../support/prometheus';
 import { blobDataKey, listObjects, replicateBucket, repositoryPrefix } from '../support/s3-layout';
@@ -32,6 +38,58 @@ export class TempDirs {
   removeAll(): void {
     for (const d of this.dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   }
+}
+
+/** What one e2e file runs against; `d`, `a`, `b` and `c` are usable inside its hooks and tests. */
+export interface E2eDeployment {
+  readonly d: Deployment;
+  readonly a: RegionDeployment;
+  readonly b: RegionDeployment;
+  readonly c: RegionDeployment;
+  readonly tmp: TempDirs;
+}
+
+/**
+ * Starts the file's deployment before its tests (after any beforeAll registered earlier, which
+ * `options` as a function can read) and stops it, and removes its temporary directories, after
+ * them. `lookupTimeoutMs` defaults to E2E_LOOKUP_TIMEOUT_MS.
+ */
+export function useDeployment(options: DeploymentOptions | (() => DeploymentOptions)): E2eDeployment {
+  let started: Deployment | undefined;
+  const tmp = new TempDirs();
+  beforeAll(async () => {
+    const opts = typeof options === 'function' ? options() : options;
+    started = await startDeployment({ lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS, ...opts });
+  });
+  afterAll(async () => {
+    try {
+      await started?.stop();
+    } finally {
+      tmp.removeAll();
+    }
+  });
+  const deployment = (): Deployment => {
+    if (!started) throw new Error('the deployment starts in beforeAll: use it in hooks and tests');
+    return started;
+  };
+  return {
+    d: view(deployment),
+    a: view(() => deployment().region('a')),
+    b: view(() => deployment().region('b')),
+    c: view(() => deployment().region('c')),
+    tmp,
+  };
+}
+
+/** An object that reads every property from `target()` when it is used, not when it is made. */
+function view<T extends object>(target: () => T): T {
+  return new Proxy({} as T, {
+    get: (_, key) => {
+      const t = target();
+      const value: unknown = Reflect.get(t, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

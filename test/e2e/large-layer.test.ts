@@ -6,37 +6,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
-import {
-  E2E_LOOKUP_TIMEOUT_MS,
-  TempDirs,
-  counters,
-  digestsOf,
-  expectPulledImage,
-  storedContent,
-  pullFrom,
-} from './helpers';
+import { counters, digestsOf, expectPulledImage, pullFrom, storedContent, useDeployment } from './helpers';
 
 jest.setTimeout(180_000);
 
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
-const tmp = new TempDirs();
-
-beforeAll(async () => {
-  d = await startDeployment({
-    regions: ['a', 'b'],
-    storage: 'filesystem',
-    lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
-  });
-  [a, b] = [d.region('a'), d.region('b')];
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
+const { d, a, b, tmp } = useDeployment({
+  regions: ['a', 'b'],
+  storage: 'filesystem',
 });
 
 const MiB = 1024 * 1024;

@@ -6,43 +6,28 @@
  * the filesystem driver.
  */
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage, createOciIndex } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import { pinnedVersions } from '../support/envoy';
 import {
-  E2E_LOOKUP_TIMEOUT_MS,
-  TempDirs,
-  lookupDurations,
   counters,
   digestsOf,
+  expectNoSiblingContent,
   expectPulledImage,
   expectPulledIndex,
-  expectNoSiblingContent,
+  lookupDurations,
+  pullFrom,
   registryRequest,
   storedContent,
-  pullFrom,
+  useDeployment,
 } from './helpers';
 
 jest.setTimeout(120_000);
 
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
-const tmp = new TempDirs();
-
-beforeAll(async () => {
-  d = await startDeployment({
-    regions: ['a', 'b'],
-    storage: 'filesystem',
-    envoyRelease: 'oldest',
-    lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
-  });
-  [a, b] = [d.region('a'), d.region('b')];
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
+const { d, a, b, tmp } = useDeployment({
+  regions: ['a', 'b'],
+  storage: 'filesystem',
+  envoyRelease: 'oldest',
 });
 
 test('every region runs the oldest pinned Envoy release', () => {

@@ -8,24 +8,24 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage, createOciIndex, MANIFEST_ACCEPT } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
+import type { RegionDeployment } from '../support/deployment';
 import {
-  E2E_LOOKUP_TIMEOUT_MS,
-  TempDirs,
   counters,
   digestsOf,
+  E2E_LOOKUP_TIMEOUT_MS,
+  expectNoSiblingContent,
   expectPulledImage,
   expectPulledIndex,
-  expectNoSiblingContent,
   lookupDurations,
+  pullFrom,
   rawRequest,
   registryRequest,
   rescuedFrom,
   sampleSum,
   storedContent,
-  pullFrom,
+  useDeployment,
 } from './helpers';
 
 jest.setTimeout(120_000);
@@ -34,24 +34,11 @@ const LATENCY_MS = 40;
 // A cross-region storage probe costs one round trip (2 × 40 ms) plus Swift's own time.
 const LOOKUP_TIMEOUT_MS = E2E_LOOKUP_TIMEOUT_MS;
 
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
-let c: RegionDeployment;
-const tmp = new TempDirs();
-
-beforeAll(async () => {
-  d = await startDeployment({
-    regions: ['a', 'b', 'c'],
-    storage: 's3',
-    crossRegionLatencyMs: LATENCY_MS,
-    lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
-  });
-  [a, b, c] = [d.region('a'), d.region('b'), d.region('c')];
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
+const { d, a, b, c, tmp } = useDeployment({
+  regions: ['a', 'b', 'c'],
+  storage: 's3',
+  crossRegionLatencyMs: LATENCY_MS,
+  lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
 });
 
 test('push to A, pull at once from B and C by tag: first try, same bytes, nothing stored in B or C', async () => {

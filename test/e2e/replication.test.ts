@@ -4,36 +4,22 @@
  * replication pipeline would), after which B serves it locally and geosync only lets it pass.
  */
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import {
-  TempDirs,
   counters,
   digestsOf,
   expectPulledImage,
-  E2E_LOOKUP_TIMEOUT_MS,
+  pullFrom,
   replicateS3,
   repositoryPrefix,
   storedContent,
-  pullFrom,
+  useDeployment,
 } from './helpers';
 
 jest.setTimeout(120_000);
 
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
-const tmp = new TempDirs();
-
-beforeAll(async () => {
-  d = await startDeployment({ regions: ['a', 'b'], storage: 's3', lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS });
-  [a, b] = [d.region('a'), d.region('b')];
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
-});
+const { d, a, b, tmp } = useDeployment({ regions: ['a', 'b'], storage: 's3' });
 
 test('after replication A → B, B serves locally and geosync is no longer involved', async () => {
   const dir = tmp.make('replication');

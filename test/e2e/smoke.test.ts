@@ -1,25 +1,16 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startDeployment, type Deployment } from '../support/deployment';
+import { useDeployment } from './helpers';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPull, skopeoPush } from '../support/skopeo';
 import { ENVOY_STAT } from '../support/envoy';
 
 jest.setTimeout(120_000);
-let d: Deployment;
-beforeAll(async () => {
-  d = await startDeployment({ regions: ['a', 'b'], storage: 'filesystem' });
-});
-afterAll(() => d?.stop());
+const { a, b, tmp } = useDeployment({ regions: ['a', 'b'], storage: 'filesystem' });
 
 test('push to A, pull from B', async () => {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'smoke-'));
-  const img = createOciImage(path.join(tmp, 'img'), { tag: 'v1' });
-  await skopeoPush(img.dir, 'v1', { host: d.region('a').host, repository: 'team/app' });
-  await skopeoPull(
-    { host: d.region('b').host, repository: 'team/app', reference: 'v1' },
-    path.join(tmp, 'out'),
-  );
-  expect(await d.region('b').envoy.stat(ENVOY_STAT.redirectsFollowed)).toBeGreaterThan(0);
+  const dir = tmp.make('smoke');
+  const img = createOciImage(path.join(dir, 'img'), { tag: 'v1' });
+  await skopeoPush(img.dir, 'v1', { host: a.host, repository: 'team/app' });
+  await skopeoPull({ host: b.host, repository: 'team/app', reference: 'v1' }, path.join(dir, 'out'));
+  expect(await b.envoy.stat(ENVOY_STAT.redirectsFollowed)).toBeGreaterThan(0);
 });

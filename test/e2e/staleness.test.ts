@@ -12,7 +12,6 @@
  * been delivered.
  */
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { runCli } from '../support/geosync-cli';
 import { isManifestPush, type SinkEvent } from '../support/notification-sink';
 import { createOciImage, type OciImage } from '../support/oci-image';
@@ -20,15 +19,15 @@ import { runReplicator } from '../support/replicator';
 import { skopeoPush } from '../support/skopeo';
 import type { StalenessReport } from '../../src/staleness/report';
 import { parseTimestamp } from '../../src/notifications/envelope';
+import type { RegionDeployment } from '../support/deployment';
 import {
-  E2E_LOOKUP_TIMEOUT_MS,
-  TempDirs,
   digestsOf,
   expectPulledImage,
   geosyncMetrics,
   pullFrom,
   sampleSum,
   storedContent,
+  useDeployment,
   waitUntil,
 } from './helpers';
 
@@ -42,24 +41,12 @@ jest.setTimeout(180_000);
 const LAG_TOLERANCE_SECONDS = 0.25;
 const EVENT_TIMEOUT_MS = 20_000;
 
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
-const tmp = new TempDirs();
 let markers = 0;
 
-beforeAll(async () => {
-  d = await startDeployment({
-    regions: ['a', 'b'],
-    storage: 'filesystem',
-    notifications: true,
-    lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
-  });
-  [a, b] = [d.region('a'), d.region('b')];
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
+const { d, a, b, tmp } = useDeployment({
+  regions: ['a', 'b'],
+  storage: 'filesystem',
+  notifications: true,
 });
 
 function sinkOf(region: RegionDeployment) {

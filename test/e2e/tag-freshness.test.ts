@@ -6,13 +6,11 @@
  * repository, so no cached answer of one scenario decides another.
  */
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../support/deployment';
 import { createOciImage, type OciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import { ENVOY_STAT } from '../support/envoy';
+import type { RegionDeployment } from '../support/deployment';
 import {
-  E2E_LOOKUP_TIMEOUT_MS,
-  TempDirs,
   counters,
   digestsOf,
   expectPulledImage,
@@ -24,6 +22,7 @@ import {
   repositoryPrefix,
   sampleSum,
   storageClient,
+  useDeployment,
 } from './helpers';
 
 jest.setTimeout(300_000);
@@ -36,24 +35,11 @@ jest.setTimeout(300_000);
  * the wave really took).
  */
 const T = 300_000;
-let d: Deployment;
-let a: RegionDeployment;
-let b: RegionDeployment;
-let c: RegionDeployment;
-const tmp = new TempDirs();
 
-beforeAll(async () => {
-  d = await startDeployment({
-    regions: ['a', 'b', 'c'],
-    storage: 's3',
-    lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS,
-    tagMaxStalenessMs: { b: T },
-  });
-  [a, b, c] = [d.region('a'), d.region('b'), d.region('c')];
-});
-afterAll(async () => {
-  await d?.stop();
-  tmp.removeAll();
+const { d, a, b, c, tmp } = useDeployment({
+  regions: ['a', 'b', 'c'],
+  storage: 's3',
+  tagMaxStalenessMs: { b: T },
 });
 
 /** A new image (its own random layers), pushed as `<repository>:<tag>` to `region`. */
