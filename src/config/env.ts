@@ -11,7 +11,7 @@ export interface EnvVariable {
   /** The key it sets; `[]` stands for each item of `regions`. */
   readonly path: readonly string[];
   /** Only for regions whose storage is of this `type`. */
-  readonly storageType?: 's3';
+  readonly storageType?: 's3' | 'azure';
 }
 
 /** `<REGION>`: the region's name upper-cased, other characters than A-Z and 0-9 as `_`. */
@@ -29,6 +29,16 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     path: ['regions', '[]', 'storage', key],
     storageType: 's3' as const,
   })),
+  {
+    name: 'GEOSYNC_AZURE_<REGION>_ACCOUNT_KEY',
+    path: ['regions', '[]', 'storage', 'accountkey'],
+    storageType: 'azure',
+  },
+  {
+    name: 'GEOSYNC_AZURE_<REGION>_SAS_TOKEN',
+    path: ['regions', '[]', 'storage', 'sastoken'],
+    storageType: 'azure',
+  },
 ];
 
 const OVERRIDES = ENV_VARIABLES.filter((v) => v.path[1] !== '[]');

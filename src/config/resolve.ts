@@ -33,7 +33,7 @@ function preferenceOrder(file: ConfigFile): string[] {
 }
 
 function region({ name, url, storage }: ConfigFile['regions'][number]): RegionConfig {
-  if (storage.type !== 's3') return { name, url, storage };
+  if (storage.type !== 's3') return { name, url, storage } as RegionConfig;
   const { accessKeyId, secretAccessKey, sessionToken, ...rest } = storage;
   const credentials =
     accessKeyId !== undefined && secretAccessKey !== undefined

@@ -30,7 +30,10 @@ export type S3Storage = DeepReadonly<
   }
 >;
 
-export type StorageConfig = S3Storage | FilesystemStorage;
+export type AzureStorage = DeepReadonly<Extract<FileStorage, { type: 'azure' }>>;
+export type GcsStorage = DeepReadonly<Extract<FileStorage, { type: 'gcs' }>>;
+
+export type StorageConfig = S3Storage | FilesystemStorage | AzureStorage | GcsStorage;
 export type RegionConfig = DeepReadonly<Omit<FileRegion, 'storage'>> & { readonly storage: StorageConfig };
 
 export type LocateConfig = DeepReadonly<ConfigFile['locate']>;

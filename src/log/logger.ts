@@ -25,6 +25,11 @@ export const REDACT_PATHS = [
   '*.credentials',
   'sessionToken',
   '*.sessionToken',
+  // Azure Blob: the shared key, a SAS token, a client secret (under `credentials`, above).
+  'accountkey',
+  '*.accountkey',
+  'sastoken',
+  '*.sastoken',
 ];
 
 export function createLogger(opts: {

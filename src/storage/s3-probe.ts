@@ -11,12 +11,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/types';
-import { bounded } from '../abort/bounded';
-import { systemClock } from '../clock/clock';
+import { boundedRequest } from './bounded-request';
 import { REGISTRY_V2_ROOT } from './keys';
 import {
   MAX_LINK_BYTES,
-  probeError,
   type ObjectProbe,
   type ProbeMiss,
   type ProbeResult,
@@ -102,27 +100,11 @@ export class S3Probe implements ObjectProbe {
     return objectKey(this.storage.rootDirectory, key);
   }
 
-  /**
-   * One S3 request, bounded: stopped at the caller's abort or at the probe's own timeout, which,
-   * like the lookup's deadline, first lets an answer that has arrived be read (src/abort/bounded.ts).
-   * Resolves with a value whatever happens underneath (an SDK error becomes a classified result).
-   */
   private bounded<R extends ProbeResult | ReadResult>(
     signal: AbortSignal,
     send: (signal: AbortSignal) => Promise<R>,
   ): Promise<R | ProbeMiss> {
-    if (signal.aborted) return Promise.resolve(probeError('aborted', 'aborted before the probe started'));
-    const timeoutMs = this.storage.requestTimeoutMs;
-    return bounded<R | ProbeMiss>(
-      systemClock,
-      timeoutMs,
-      signal,
-      (s) => send(s).catch(classifyS3Error),
-      (timedOut) =>
-        timedOut
-          ? probeError('timeout', `no answer within ${timeoutMs} ms`)
-          : probeError('aborted', 'lookup cancelled'),
-    );
+    return boundedRequest(this.storage.requestTimeoutMs, signal, send, classifyS3Error);
   }
 
   /**

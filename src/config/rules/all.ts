@@ -11,6 +11,7 @@ import {
 import { listenersDiffer } from './listen';
 import { notificationsSecretSet } from './notifications';
 import {
+  azureCredentialsOneKind,
   preferenceNamesSiblings,
   regionIsDeclared,
   regionsAreDistinct,
@@ -20,6 +21,7 @@ import {
 export const RULES: readonly Rule[] = [
   regionsAreDistinct,
   s3CredentialsPaired,
+  azureCredentialsOneKind,
   regionIsDeclared,
   listenersDiffer,
   preferenceNamesSiblings,

@@ -71,3 +71,28 @@ export const s3CredentialsPaired: Rule = (ctx: RuleContext) =>
       ),
     ];
   });
+
+/** Azure: one way to authenticate, and a client secret whole (distribution's `credentials`). */
+export const azureCredentialsOneKind: Rule = (ctx: RuleContext) =>
+  (ctx.file.regions ?? []).flatMap((region, index) => {
+    const storage = region?.storage;
+    if (storage?.type !== 'azure') return [];
+    const path = ['regions', index, 'storage'];
+    const kinds = (['accountkey', 'sastoken', 'credentials'] as const).filter(
+      (k) => storage[k] !== undefined,
+    );
+    if (kinds.length > 1) {
+      return [
+        problem(
+          [...path, kinds[1] as string],
+          `set one of ${kinds.join(', ')}: each is a way to authenticate`,
+        ),
+      ];
+    }
+    const c = storage.credentials;
+    if (c?.type !== 'client_secret') return [];
+    const missing = (['clientid', 'tenantid', 'secret'] as const).filter((k) => !c[k]);
+    return missing.length === 0
+      ? []
+      : [problem([...path, 'credentials'], `client_secret needs ${missing.join(', ')}`)];
+  });

@@ -58,6 +58,79 @@ const filesystem = z.strictObject({
   ),
 });
 
-export const storageSchema = required(z.discriminatedUnion('type', [s3, filesystem]), {
+const requestTimeoutMs = () =>
+  defaulted(integer(1, 60_000), 1000, {
+    description: 'timeout of one request (the lookup deadline still bounds it)',
+  });
+
+const httpUrl = z.string().regex(/^https?:\/\/[^/]+\/?[^?#]*$/, {
+  error: (iss) => `must be an http(s) URL, got "${String(iss.input)}"`,
+});
+
+/**
+ * distribution's `azure` driver, with its parameter names (registry/storage/driver/azure/parser.go),
+ * so they can be copied from the registry's configuration.
+ * https://distribution.github.io/distribution/storage-drivers/azure/
+ */
+const azure = z.strictObject({
+  type: documented(z.literal('azure'), { description: 'Azure Blob Storage' }),
+  accountname: required(z.string().min(1), { description: 'the storage account' }),
+  container: required(z.string().min(1), { description: 'the container distribution writes to' }),
+  realm: defaulted(z.string(), 'core.windows.net', { description: 'the endpoint suffix of the cloud' }),
+  serviceurl: optional(
+    httpUrl.transform((v) => v.replace(/\/$/, '')),
+    {
+      description: 'the blob service URL (Azurite, a private endpoint)',
+      defaultText: '`https://<accountname>.blob.<realm>`',
+    },
+  ),
+  rootdirectory: defaulted(rootDirectory, '/', { description: "distribution's `rootdirectory`" }),
+  accountkey: optional(z.string().min(1), {
+    description: 'shared key; prefer the environment variable',
+    defaultText: 'none',
+  }),
+  sastoken: optional(z.string().min(1), {
+    description: 'a SAS token with read (`r`) permission on the container, instead of a key',
+    defaultText: 'none',
+  }),
+  credentials: optional(
+    z.strictObject({
+      type: z.enum(['default_credentials', 'client_secret']),
+      clientid: z.string().min(1).optional(),
+      tenantid: z.string().min(1).optional(),
+      secret: z.string().min(1).optional(),
+    }),
+    {
+      description:
+        "Microsoft Entra ID, as distribution's `credentials`: `default_credentials` (managed or workload identity, environment) or `client_secret` (`clientid`, `tenantid`, `secret`)",
+      defaultText: '`default_credentials` when no key or SAS is set',
+    },
+  ),
+  requestTimeoutMs: requestTimeoutMs(),
+});
+
+/**
+ * distribution's `gcs` driver (https://distribution.github.io/distribution/storage-drivers/gcs/).
+ * Both it and the Node client honour `STORAGE_EMULATOR_HOST`.
+ */
+const gcs = z.strictObject({
+  type: documented(z.literal('gcs'), { description: 'Google Cloud Storage' }),
+  bucket: required(z.string().min(1), { description: 'the bucket distribution writes to' }),
+  rootdirectory: defaulted(rootDirectory, '/', { description: "distribution's `rootdirectory`" }),
+  keyfile: optional(absolutePath(), {
+    description: 'a service account key file (JSON)',
+    defaultText: 'application default credentials',
+  }),
+  endpoint: optional(
+    httpUrl.transform((v) => v.replace(/\/$/, '')),
+    {
+      description: 'the JSON API endpoint (an emulator; `STORAGE_EMULATOR_HOST` also sets it)',
+      defaultText: 'Google Cloud Storage',
+    },
+  ),
+  requestTimeoutMs: requestTimeoutMs(),
+});
+
+export const storageSchema = required(z.discriminatedUnion('type', [s3, filesystem, azure, gcs]), {
   description: "where this region's registry stores its content",
 });

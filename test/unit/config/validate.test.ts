@@ -36,7 +36,11 @@ describe('configuration: one fixture per error, exact message', () => {
       'regions[0].storage.secretAccessKey',
       'accessKeyId and secretAccessKey go together (leave both out to use the AWS SDK provider chain)',
     ],
-    ['storage-type-bad.yaml', 'regions[1].storage.type', 'must be one of s3, filesystem, got "gcs"'],
+    [
+      'storage-type-bad.yaml',
+      'regions[1].storage.type',
+      'must be one of s3, filesystem, azure, gcs, got "nfs"',
+    ],
     ['fs-root-relative.yaml', 'regions[1].storage.root', 'must be an absolute path, got "var/lib/registry"'],
     ['preference-self.yaml', 'preference[0]', '"b" is this region; list sibling regions only'],
     ['preference-unknown.yaml', 'preference[0]', '"q" is not one of regions[].name'],

@@ -1,0 +1,43 @@
+/**
+ * One request to a cloud store, bounded: stopped at the caller's abort or at the probe's own
+ * timeout, which, like the lookup's deadline, first lets an answer that has arrived be read
+ * (src/abort/bounded.ts). Resolves with a value whatever happens underneath: the SDK's error
+ * becomes a probe outcome through `classify`, at the edge, so nothing above storage/ knows its
+ * shapes. Shared by the S3, Azure Blob and GCS probes.
+ */
+import { bounded } from '../abort/bounded';
+import { systemClock } from '../clock/clock';
+import { probeError, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
+
+export function boundedRequest<R extends ProbeResult | ReadResult>(
+  timeoutMs: number,
+  signal: AbortSignal,
+  send: (signal: AbortSignal) => Promise<R>,
+  classify: (err: unknown) => ProbeMiss,
+): Promise<R | ProbeMiss> {
+  if (signal.aborted) return Promise.resolve(probeError('aborted', 'aborted before the probe started'));
+  return bounded<R | ProbeMiss>(
+    systemClock,
+    timeoutMs,
+    signal,
+    (s) => send(s).catch(classify),
+    (timedOut) =>
+      timedOut
+        ? probeError('timeout', `no answer within ${timeoutMs} ms`)
+        : probeError('aborted', 'lookup cancelled'),
+  );
+}
+
+/** A readable stream's first bytes as text (a link or a manifest: small by contract). */
+export async function readText(stream: NodeJS.ReadableStream | undefined, maxBytes: number): Promise<string> {
+  if (!stream) return '';
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    chunks.push(b);
+    size += b.length;
+    if (size >= maxBytes) break;
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+}
