@@ -3,10 +3,17 @@
 //   integration real gRPC on port 0, real registries, real S3 (Swift), real skopeo, real Envoy
 //   e2e         whole regions: registry, geosync serve and real Envoy each, pulled by skopeo
 // globalSetup names the Envoy binaries the suites run on (and fails fast when there are none).
+const NATIVE_IMPORT_DIRS = '/node_modules/(teeny-request|gaxios)/';
+const NATIVE_IMPORT = `${NATIVE_IMPORT_DIRS}.+\\.js$`;
 const base = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+    // Google's clients load node-fetch 3 with import(), which jest refuses (see the transform).
+    [NATIVE_IMPORT]: '<rootDir>/test/support/jest-native-import.js',
+  },
+  transformIgnorePatterns: [`^(?!.*${NATIVE_IMPORT_DIRS}).*/node_modules/`],
   // Only a guard against a hang: tests assert outcomes, never speed, and on a loaded 2-core
   // machine starting one Node process (the CLI) can take seconds. Files that wait longer set more.
   testTimeout: 60_000,

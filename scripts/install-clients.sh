@@ -6,8 +6,12 @@
 #   oras   (oras.land/oras/cmd/oras)
 #   containerd-client (test/support/containerd-client: containerd's core/remotes/docker resolver,
 #          fetcher and pusher, module pinned by its go.mod/go.sum)
-# Idempotent: a client already built at its version is left alone (a first build takes about 2
-# minutes on 2 cores; later runs, none). Needs Go 1.24 or newer.
+# and the servers the storage tests run:
+#   registry        (github.com/distribution/distribution/v3/cmd/registry: CNCF distribution v3,
+#                    for its azure and gcs storage drivers; 2.8 is Debian's docker-registry)
+#   fake-gcs-server (github.com/fsouza/fake-gcs-server: a Google Cloud Storage emulator)
+# Idempotent: a client already built at its version is left alone (a first build takes 2
+# to 6 minutes per tool on 2 cores; later runs, none). Needs Go 1.24 or newer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +19,8 @@ declare -A module=(
   [crane]=github.com/google/go-containerregistry/cmd/crane
   [regctl]=github.com/regclient/regclient/cmd/regctl
   [oras]=oras.land/oras/cmd/oras
+  [registry]=github.com/distribution/distribution/v3/cmd/registry
+  [fake-gcs-server]=github.com/fsouza/fake-gcs-server
 )
 version() { sed -n "s/^$1=//p" scripts/client-versions; }
 # containerd-client is built from this repository: its folder is keyed by its sources too, so an
@@ -28,7 +34,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 export GOFLAGS=-buildvcs=false
-for name in crane regctl oras containerd-client; do
+for name in crane regctl oras containerd-client registry fake-gcs-server; do
   v=$(version "$name")
   [[ $name == containerd-client ]] && v=$v-$(sources_key)
   dir=.tools/$name/$v

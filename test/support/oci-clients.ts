@@ -4,7 +4,8 @@
  * program on containerd's core/remotes/docker, test/support/containerd-client/). Built and pinned
  * by scripts/install-clients.sh into .tools/ (git-ignored); scripts/test.sh runs it first.
  * Every client talks plain HTTP to loopback registries and asks the registry's token server for
- * tokens itself (anonymously), each for the scope it means to use.
+ * tokens itself (anonymously), each for the scope it means to use. toolPath also finds the servers
+ * that script builds (distribution v3's `registry`, `fake-gcs-server`).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -14,8 +15,14 @@ import { run } from './process';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** `scripts/install-clients.sh --print-path NAME`, without running a shell per call. */
-function binary(name: 'crane' | 'regctl' | 'oras' | 'containerd-client'): string {
+/** The tools scripts/install-clients.sh builds (scripts/client-versions names their versions). */
+export type ToolName = 'crane' | 'regctl' | 'oras' | 'containerd-client' | 'registry' | 'fake-gcs-server';
+
+/**
+ * The path of a tool scripts/install-clients.sh built, `.tools/<name>/<version>/<name>`, at the
+ * version scripts/client-versions pins; throws naming the script when it is missing.
+ */
+export function toolPath(name: ToolName): string {
   const versions = fs.readFileSync(path.join(ROOT, 'scripts', 'client-versions'), 'utf8');
   const m = new RegExp(`^${name}=(\\S+)$`, 'm').exec(versions);
   if (!m) throw new Error(`scripts/client-versions names no ${name}`);
@@ -49,20 +56,23 @@ export function clientHome(): { env: NodeJS.ProcessEnv; remove(): void } {
 export type Env = NodeJS.ProcessEnv;
 
 export const crane = (args: string[], env: Env) =>
-  run(binary('crane'), [...args, '--insecure'], { timeoutMs: TIMEOUT_MS, env });
+  run(toolPath('crane'), [...args, '--insecure'], { timeoutMs: TIMEOUT_MS, env });
 
 /** regctl wants each plain-HTTP registry declared once (`registry set --tls disabled`). */
 export async function regctl(args: string[], env: Env, hosts: readonly string[]) {
   for (const h of hosts) {
-    await run(binary('regctl'), ['registry', 'set', '--tls', 'disabled', h], { timeoutMs: TIMEOUT_MS, env });
+    await run(toolPath('regctl'), ['registry', 'set', '--tls', 'disabled', h], {
+      timeoutMs: TIMEOUT_MS,
+      env,
+    });
   }
-  return run(binary('regctl'), args, { timeoutMs: TIMEOUT_MS, env });
+  return run(toolPath('regctl'), args, { timeoutMs: TIMEOUT_MS, env });
 }
 
 /** `cwd`: where the files `oras push`/`attach` name are (oras refuses absolute paths). */
 export const oras = (args: string[], env: Env, cwd?: string) =>
-  run(binary('oras'), args, { timeoutMs: TIMEOUT_MS, env, ...(cwd ? { cwd } : {}) });
+  run(toolPath('oras'), args, { timeoutMs: TIMEOUT_MS, env, ...(cwd ? { cwd } : {}) });
 
 /** `containerd-client resolve|pull|copy ...` (test/support/containerd-client/main.go). */
 export const containerdClient = (args: string[], env: Env) =>
-  run(binary('containerd-client'), args, { timeoutMs: TIMEOUT_MS, env });
+  run(toolPath('containerd-client'), args, { timeoutMs: TIMEOUT_MS, env });

@@ -1,14 +1,26 @@
 /**
- * A real CNCF distribution registry (Debian `docker-registry`, 2.8.x) on a free loopback port,
- * on the filesystem driver or the s3 driver against Swift. Blob redirects to object storage are
- * disabled so every blob GET is answered by the registry itself.
+ * A real CNCF distribution registry on a free loopback port: 2.8.x (Debian `docker-registry`) by
+ * default, or 3.x (`registry` from github.com/distribution/distribution/v3, built into .tools/ by
+ * scripts/install-clients.sh) with `version: 3`. Storage: the filesystem driver, the s3 driver
+ * against Swift, and (3.x only) the azure driver against Azurite and the gcs driver against
+ * fake-gcs-server. Blob redirects to object storage are disabled so every blob GET is answered by
+ * the registry itself.
  *
  * `AWS_CA_BUNDLE` is removed from its environment: distribution 2.8.2 panics at start with the s3
  * driver when it is set ("unable to load custom CA bundle").
+ *
+ * Driver parameters: https://distribution.github.io/distribution/storage-drivers/azure/ and
+ * https://distribution.github.io/distribution/storage-drivers/gcs/, as read in the v3.1.2 sources
+ * (https://github.com/distribution/distribution/blob/v3.1.2/registry/storage/driver/azure/parser.go,
+ * .../azure/auth.go and .../gcs/gcs.go).
  */
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Azurite } from './azurite';
+import type { FakeGcs } from './fake-gcs';
+import { toolPath } from './oci-clients';
 import { freePort } from './ports';
 import { run, spawnManaged, waitForHttp } from './process';
 import type { S3Endpoint } from './swift';
@@ -21,6 +33,24 @@ export type RegistryStorage =
       readonly s3: S3Endpoint;
       readonly bucket: string;
       /** distribution's `rootdirectory`; default `/` (bucket root). */
+      readonly rootDirectory?: string;
+    }
+  | {
+      /** distribution 3.x only. */
+      readonly type: 'azure';
+      readonly azurite: Azurite;
+      /** A blob container that exists (Azurite.createContainer). */
+      readonly container: string;
+      /** distribution's `rootdirectory`; default none (container root). */
+      readonly rootDirectory?: string;
+    }
+  | {
+      /** distribution 3.x only. */
+      readonly type: 'gcs';
+      readonly gcs: FakeGcs;
+      /** A bucket that exists (FakeGcs.createBucket). */
+      readonly bucket: string;
+      /** distribution's `rootdirectory`; default none (bucket root). */
       readonly rootDirectory?: string;
     };
 
@@ -37,6 +67,11 @@ export interface NotificationEndpoint {
 
 export interface RegistryOptions {
   readonly storage: RegistryStorage;
+  /**
+   * 2: distribution 2.8 (Debian `docker-registry`); 3: distribution v3 (scripts/client-versions'
+   * `registry`). Default 2, except for azure and gcs storage, which only 3 has.
+   */
+  readonly version?: 2 | 3;
   /** htpasswd basic auth (bcrypt, via apache2-utils' `htpasswd`). */
   readonly auth?: { readonly username: string; readonly password: string };
   /** Token authentication with this server's tokens, clients sent to `realm` (token-server.ts). */
@@ -60,13 +95,58 @@ export interface Registry {
   readonly host: string;
   readonly port: number;
   readonly logFile: string;
+  /** The distribution major version that runs. */
+  readonly version: 2 | 3;
   /** Stops the registry and removes its temporary directory; idempotent. */
   stop(): Promise<void>;
 }
 
-function storageYaml(storage: RegistryStorage): string {
+/**
+ * A throwaway Google service account (its RSA key generated here, known to nobody): the v3 gcs
+ * driver insists on service-account credentials (`keyfile` or `credentials`; without either it
+ * asks for Application Default Credentials and fails to start), although with
+ * `STORAGE_EMULATOR_HOST` set its storage client sends none. The key would only sign redirect
+ * URLs (disabled here) and the OAuth token requests of its resumable uploads, which the proxy of
+ * fake-gcs.ts answers with a dummy token.
+ */
+function fakeServiceAccount(): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return JSON.stringify({
+    type: 'service_account',
+    project_id: 'geosync-test',
+    private_key_id: 'geosync-test',
+    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    client_email: 'registry@geosync-test.iam.gserviceaccount.com',
+    client_id: '1',
+    token_uri: 'https://oauth2.googleapis.com/token',
+  });
+}
+
+function storageYaml(storage: RegistryStorage, dir: string): string {
   if (storage.type === 'filesystem') {
     return `  filesystem: {rootdirectory: ${JSON.stringify(storage.root)}}\n`;
+  }
+  if (storage.type === 'azure') {
+    const azure = {
+      accountname: storage.azurite.accountName,
+      accountkey: storage.azurite.accountKey,
+      container: storage.container,
+      // Path-style Azurite URL; without it the driver builds https://<account>.blob.core.windows.net.
+      serviceurl: storage.azurite.blobUrl,
+      credentials: { type: 'shared_key' },
+      ...(storage.rootDirectory !== undefined ? { rootdirectory: storage.rootDirectory } : {}),
+    };
+    return `  azure: ${JSON.stringify(azure)}\n`;
+  }
+  if (storage.type === 'gcs') {
+    const keyfile = path.join(dir, 'gcs-service-account.json');
+    fs.writeFileSync(keyfile, fakeServiceAccount(), { mode: 0o600 });
+    const gcs = {
+      bucket: storage.bucket,
+      keyfile,
+      ...(storage.rootDirectory !== undefined ? { rootdirectory: storage.rootDirectory } : {}),
+    };
+    return `  gcs: ${JSON.stringify(gcs)}\n`;
   }
   const s3 = {
     accesskey: storage.s3.accessKeyId,
@@ -101,6 +181,13 @@ function notificationsYaml(endpoints: readonly NotificationEndpoint[] | undefine
 }
 
 export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
+  const cloud = opts.storage.type === 'azure' || opts.storage.type === 'gcs';
+  const version = opts.version ?? (cloud ? 3 : 2);
+  if (cloud && version !== 3) {
+    throw new Error(`${opts.storage.type} storage needs distribution 3 (version: 3)`);
+  }
+  // Resolved first: a missing build fails before anything is started.
+  const command = version === 3 ? toolPath('registry') : 'docker-registry';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-registry-'));
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
@@ -119,7 +206,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     'version: 0.1',
     'log: {level: warn, accesslog: {disabled: true}}',
     'storage:',
-    storageYaml(opts.storage).trimEnd(),
+    storageYaml(opts.storage, dir).trimEnd(),
     '  delete: {enabled: true}',
     '  redirect: {disable: true}',
     '  cache: {blobdescriptor: inmemory}',
@@ -133,7 +220,14 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
 
   const env = { ...process.env };
   delete env.AWS_CA_BUNDLE;
-  const proc = spawnManaged('registry', 'docker-registry', ['serve', configFile], { logDir: dir, env });
+  if (opts.storage.type === 'gcs') {
+    for (const k of ['GOOGLE_APPLICATION_CREDENTIALS', 'NO_PROXY', 'no_proxy', 'https_proxy']) delete env[k];
+    // STORAGE_EMULATOR_HOST, the Go storage client's emulator switch: its JSON API calls go to
+    // that host, unauthenticated (https://pkg.go.dev/cloud.google.com/go/storage#hdr-Creating_a_Client);
+    // the rest reaches fake-gcs-server through its proxy for www.googleapis.com (fake-gcs.ts).
+    Object.assign(env, opts.storage.gcs.clientEnv);
+  }
+  const proc = spawnManaged('registry', command, ['serve', configFile], { logDir: dir, env });
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= proc.stop().then(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -150,5 +244,5 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     await stop();
     throw err;
   }
-  return { url: `http://${host}`, host, port, logFile: proc.logFile, stop };
+  return { url: `http://${host}`, host, port, logFile: proc.logFile, version, stop };
 }
