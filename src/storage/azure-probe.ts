@@ -67,6 +67,13 @@ interface RestErrorLike {
   readonly code?: string;
   readonly statusCode?: number;
   readonly message?: string;
+  /** The `x-ms-error-code` header, where the SDK puts it for a HEAD (no body to read it from). */
+  readonly details?: { readonly errorCode?: string };
+}
+
+/** The service's error code (BlobNotFound, ContainerNotFound, AuthorizationFailure, …). */
+function errorCode(e: RestErrorLike): string | undefined {
+  return e.details?.errorCode ?? e.code;
 }
 
 const UNAVAILABLE_CODES = new Set([
@@ -86,7 +93,7 @@ const UNAVAILABLE_CODES = new Set([
  */
 export function classifyAzureError(err: unknown): ProbeMiss {
   const e = (typeof err === 'object' && err !== null ? err : {}) as RestErrorLike;
-  const what = [e.statusCode, e.code].filter((x) => x !== undefined).join(' ') || e.name || 'error';
+  const what = [e.statusCode, errorCode(e)].filter((x) => x !== undefined).join(' ') || e.name || 'error';
   if (e.name === 'AbortError') return probeError('aborted', 'aborted');
   if (e.statusCode === 404) return { status: 'not_found' };
   if (e.statusCode === 401 || e.statusCode === 403) return probeError('denied', what);
@@ -146,7 +153,7 @@ export class AzureProbe implements ObjectProbe {
     } catch (err) {
       const e = err as RestErrorLike;
       const where = `container "${this.storage.container}" of account "${this.storage.accountname}"`;
-      if (e.statusCode === 404 && e.code === 'ContainerNotFound') return `${where} does not exist`;
+      if (e.statusCode === 404 && errorCode(e) === 'ContainerNotFound') return `${where} does not exist`;
       const result = classifyAzureError(err);
       if (result.status === 'error' && result.kind === 'denied') {
         return `access to ${where} is denied (${result.message}): geosync needs the "Storage Blob Data Reader" role on the container, or a SAS with read permission`;
