@@ -205,6 +205,16 @@ export async function storageKeys(
   region: RegionDeployment,
   prefix: string,
 ): Promise<string[]> {
+  if (region.backend === 'azure' && d.azurite && region.bucket) {
+    const keys: string[] = [];
+    for await (const blob of d.azurite.containerClient(region.bucket).listBlobsFlat({ prefix }))
+      keys.push(blob.name);
+    return keys;
+  }
+  if (region.backend === 'gcs' && d.gcs && region.bucket) {
+    const [files] = await d.gcs.storage().bucket(region.bucket).getFiles({ prefix });
+    return files.map((f) => f.name);
+  }
   if (region.bucket) {
     if (!d.swift) throw new Error('s3 region without Swift');
     return listKeys(storageClient(d), region.bucket, prefix);

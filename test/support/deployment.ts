@@ -20,7 +20,9 @@ import { startEnvoy, type EnvoyProcess, type EnvoyRelease } from './envoy';
 import { startNotificationSink, type NotificationSink } from './notification-sink';
 import { runCli, startServe, waitForStatus, type ServeProcess } from './geosync-cli';
 import { freePort } from './ports';
-import { startRegistry, type Registry } from './registry';
+import { startAzurite, type Azurite } from './azurite';
+import { startFakeGcs, type FakeGcs } from './fake-gcs';
+import { startRegistry, type Registry, type RegistryStorage } from './registry';
 import { startSwift, type SwiftS3 } from './swift';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import type { TokenServer } from './token-server';
@@ -40,8 +42,14 @@ export const LOADED_LOOKUP_TIMEOUT_MS = 1000;
 
 export interface DeploymentOptions {
   readonly regions: readonly string[];
-  /** `filesystem` is the embedded default (no S3 needed); `s3` uses Swift with one bucket per region. */
-  readonly storage: 'filesystem' | 's3';
+  /**
+   * Every region's storage: `filesystem` (no server), `s3` (Swift, one bucket per region), `azure`
+   * (Azurite, one container per region) or `gcs` (fake-gcs-server, one bucket per region); or one
+   * per region, by name. azure and gcs run distribution v3 registries (its drivers).
+   */
+  readonly storage: Backend | Readonly<Record<string, Backend>>;
+  /** distribution 2.8 (Debian) or 3.x (test/support/registry.ts); default 2 where it can serve. */
+  readonly registryVersion?: 2 | 3;
   /** htpasswd basic auth on every registry (same user everywhere). */
   readonly auth?: { readonly username: string; readonly password: string };
   /**
@@ -83,8 +91,11 @@ export interface DeploymentOptions {
   readonly siblingProtocol?: UpstreamProtocol;
 }
 
+export type Backend = 'filesystem' | 's3' | 'azure' | 'gcs';
+
 export interface RegionDeployment {
   readonly name: string;
+  readonly backend: Backend;
   /** Base URL of the region's Envoy: what clients use. */
   readonly url: string;
   /** `host:port` of the region's Envoy, for skopeo's `docker://` references. */
@@ -92,7 +103,7 @@ export interface RegionDeployment {
   /** The region as its siblings reach it (its `regions[].url`): a delaying proxy in front of its Envoy. */
   readonly crossRegion: TcpProxy;
   readonly registry: Registry;
-  /** Where the registry keeps content: a bucket or a directory. */
+  /** Where the registry keeps content: a bucket or container, or a directory. */
   readonly bucket?: string;
   readonly storageRoot?: string;
   readonly configFile: string;
@@ -112,6 +123,8 @@ export interface RegionDeployment {
 
 export interface Deployment {
   readonly swift?: SwiftS3;
+  readonly azurite?: Azurite;
+  readonly gcs?: FakeGcs;
   readonly regions: readonly RegionDeployment[];
   region(name: string): RegionDeployment;
   readonly dir: string;
@@ -137,6 +150,11 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
   const cleanups: (() => Promise<void>)[] = [];
   const regions: RegionDeployment[] = [];
   let swift: SwiftS3 | undefined;
+  let azurite: Azurite | undefined;
+  let gcs: FakeGcs | undefined;
+  const backendOf = (region: string): Backend =>
+    typeof opts.storage === 'string' ? opts.storage : (opts.storage[region] ?? 'filesystem');
+  const backends = new Set(opts.regions.map(backendOf));
   let stopped: Promise<void> | undefined;
   // Every cleanup runs; any that failed (geosync or Envoy not exiting cleanly) fails the stop.
   const stop = () => {
@@ -155,11 +173,19 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
   const notificationSecret = `Bearer ${randomBytes(24).toString('hex')}`;
   const geosyncEnv = opts.notifications ? { GEOSYNC_NOTIFICATIONS_SECRET: notificationSecret } : {};
   try {
-    if (opts.storage === 's3') {
+    if (backends.has('s3')) {
       swift = await startSwift(
         opts.swiftAccessLogUdpPort === undefined ? {} : { accessLogUdpPort: opts.swiftAccessLogUdpPort },
       );
       cleanups.push(() => (swift as SwiftS3).stop());
+    }
+    if (backends.has('azure')) {
+      azurite = await startAzurite();
+      cleanups.push(() => (azurite as Azurite).stop());
+    }
+    if (backends.has('gcs')) {
+      gcs = await startFakeGcs();
+      cleanups.push(() => (gcs as FakeGcs).stop());
     }
     // Everything a region's configuration names must be known before any geosync starts.
     const plans: {
@@ -187,20 +213,30 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       }
       plans.push({ name, ip, envoyPort, crossRegion, url: crossRegion.url, ...(sink ? { sink } : {}) });
     }
-    const storageOf = new Map<string, { yaml: string; bucket?: string; root?: string; proxy?: TcpProxy }>();
+    const storageOf = new Map<
+      string,
+      { yaml: string; registry: RegistryStorage; bucket?: string; root?: string; proxy?: TcpProxy }
+    >();
+    /** What geosync reaches a store through: a delaying proxy, as the registries' Envoys are. */
+    const proxied = async (url: string) => {
+      const u = new URL(url);
+      const proxy = await startTcpProxy({
+        target: { host: u.hostname, port: Number(u.port) },
+        delayMs: latency,
+      });
+      cleanups.push(() => proxy.close());
+      return proxy;
+    };
     for (const p of plans) {
-      if (swift) {
-        const bucket = `region-${p.name}`;
+      const bucket = `region-${p.name}`;
+      const backend = backendOf(p.name);
+      if (backend === 's3' && swift) {
         await swift.createBucket(bucket);
-        const endpoint = new URL(swift.endpoint);
-        const proxy = await startTcpProxy({
-          target: { host: endpoint.hostname, port: Number(endpoint.port) },
-          delayMs: latency,
-        });
-        cleanups.push(() => proxy.close());
+        const proxy = await proxied(swift.endpoint);
         storageOf.set(p.name, {
           bucket,
           proxy,
+          registry: { type: 's3', s3: swift, bucket },
           yaml: JSON.stringify({
             type: 's3',
             bucket,
@@ -211,10 +247,38 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
             secretAccessKey: swift.secretAccessKey,
           }),
         });
+      } else if (backend === 'azure' && azurite) {
+        await azurite.createContainer(bucket);
+        const proxy = await proxied(azurite.blobUrl);
+        storageOf.set(p.name, {
+          bucket,
+          proxy,
+          registry: { type: 'azure', azurite, container: bucket },
+          yaml: JSON.stringify({
+            type: 'azure',
+            accountname: azurite.accountName,
+            container: bucket,
+            serviceurl: `${proxy.url}${new URL(azurite.blobUrl).pathname}`,
+            accountkey: azurite.accountKey,
+          }),
+        });
+      } else if (backend === 'gcs' && gcs) {
+        await gcs.createBucket(bucket);
+        const proxy = await proxied(gcs.url);
+        storageOf.set(p.name, {
+          bucket,
+          proxy,
+          registry: { type: 'gcs', gcs, bucket },
+          yaml: JSON.stringify({ type: 'gcs', bucket, endpoint: proxy.url }),
+        });
       } else {
         const root = path.join(dir, p.name, 'storage');
         mkdirSync(root, { recursive: true });
-        storageOf.set(p.name, { root, yaml: JSON.stringify({ type: 'filesystem', root }) });
+        storageOf.set(p.name, {
+          root,
+          registry: { type: 'filesystem', root },
+          yaml: JSON.stringify({ type: 'filesystem', root }),
+        });
       }
     }
     // geosync's admin ports are named in the registries' configuration (their notifications), so
@@ -242,10 +306,8 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
     for (const p of plans) {
       const storage = storageOf.get(p.name);
       const registry = await startRegistry({
-        storage:
-          swift && storage?.bucket
-            ? { type: 's3', s3: swift, bucket: storage.bucket }
-            : { type: 'filesystem', root: storage?.root as string },
+        storage: (storage as { registry: RegistryStorage }).registry,
+        ...(opts.registryVersion ? { version: opts.registryVersion } : {}),
         ...(opts.auth ? { auth: opts.auth } : {}),
         ...(opts.tokenAuth
           ? { tokenAuth: { server: opts.tokenAuth, realm: `http://${p.ip}:${p.envoyPort}/token` } }
@@ -344,6 +406,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       const storage = storageOf.get(p.name);
       regions.push({
         name: p.name,
+        backend: backendOf(p.name),
         url: `http://${p.ip}:${p.envoyPort}`,
         host: `${p.ip}:${p.envoyPort}`,
         crossRegion: p.crossRegion,
@@ -373,6 +436,8 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
 
   return {
     ...(swift ? { swift } : {}),
+    ...(azurite ? { azurite } : {}),
+    ...(gcs ? { gcs } : {}),
     regions,
     dir,
     region(name: string) {

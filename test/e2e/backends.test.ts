@@ -1,0 +1,100 @@
+/**
+ * Regions on different object stores, each the store its registry writes with its own driver:
+ * region a on S3 (Swift), b on Azure Blob Storage (Azurite), c on Google Cloud Storage
+ * (fake-gcs-server); the Azure and GCS registries are distribution v3 (only it has those drivers),
+ * the S3 one 2.8 (v3.1.2's s3 driver answers 500 on Swift's s3api here); every region behind a real Envoy from the
+ * generated bootstrap, geosync probing each sibling in its own store's API. An image pushed to
+ * any region is pulled from the two others at once, nothing is written in them, and tag freshness
+ * reads a tag's index across stores.
+ *
+ * What this cannot show: Azure's and Google's services themselves (the emulators implement their
+ * APIs, not their permissions or identities); cloud-probes.test.ts says the same of the probes.
+ */
+import path from 'node:path';
+import type { RegionDeployment } from '../support/deployment';
+import { createOciImage, type OciImage } from '../support/oci-image';
+import { skopeoPush } from '../support/skopeo';
+import {
+  decisions,
+  expectPulledImage,
+  pullFrom,
+  registryRequest,
+  storedContent,
+  useDeployment,
+} from './helpers';
+
+jest.setTimeout(300_000);
+
+const { d, a, b, c, tmp } = useDeployment({
+  regions: ['a', 'b', 'c'],
+  storage: { a: 's3', b: 'azure', c: 'gcs' },
+  tagMaxStalenessMs: { b: 300_000 },
+});
+
+async function push(
+  region: RegionDeployment,
+  repository: string,
+  tag: string,
+  image?: OciImage,
+): Promise<OciImage> {
+  const img =
+    image ??
+    createOciImage(path.join(tmp.make(`${region.name}-${tag}`), 'src'), { tag, layerSizes: [2000, 3000] });
+  await skopeoPush(img.dir, tag, { host: region.host, repository });
+  return img;
+}
+
+/** The keys of `repository` and of the image's blobs that `region`'s own store holds. */
+async function held(region: RegionDeployment, repository: string, image: OciImage): Promise<number> {
+  const { repositoryKeys, blobKeys } = await storedContent(d, region, repository, [
+    image.manifestDigest,
+    image.configDigest,
+    ...image.layerDigests,
+  ]);
+  return repositoryKeys.length + blobKeys.length;
+}
+
+test('every region is on the store it was configured for, written by its own registry', () => {
+  expect(d.regions.map((r) => [r.name, r.backend, r.registry.version])).toEqual([
+    ['a', 's3', 2],
+    ['b', 'azure', 3],
+    ['c', 'gcs', 3],
+  ]);
+});
+
+describe.each([
+  ['a', 'S3'],
+  ['b', 'Azure Blob'],
+  ['c', 'GCS'],
+])('pushed to %s (%s), pulled from the others at once', (from) => {
+  test('whole image by a real client; nothing written where it was pulled', async () => {
+    const source = d.region(from);
+    const repository = `mixed/from-${from}`;
+    const image = await push(source, repository, 'v1');
+    expect(await held(source, repository, image)).toBeGreaterThan(0);
+    for (const target of d.regions.filter((r) => r.name !== from)) {
+      const proxied = await decisions(target, 'proxied');
+      const out = path.join(tmp.make(`pull-${from}-${target.name}`), 'out');
+      await pullFrom(target, { repository, reference: 'v1' }, out, { destTag: 'v1' });
+      await expectPulledImage(out, 'v1', image);
+      expect(await decisions(target, 'proxied')).toBeGreaterThan(proxied);
+      expect(await held(target, repository, image)).toBe(0);
+    }
+  });
+});
+
+test('tag freshness across stores: B (Azure) serves the tag C (GCS) moved past B’s digest', async () => {
+  const repository = 'mixed/moved';
+  // Both hold v1 (as after replication); then C moves the tag to v2.
+  const v1 = await push(c, repository, 'prod');
+  await push(b, repository, 'prod', v1);
+  const v2 = await push(c, repository, 'prod');
+  const res = await registryRequest(b, `/v2/${repository}/manifests/prod`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('docker-content-digest')).toBe(v2.manifestDigest);
+  // A (S3) never had the tag, so C's answer decided; B's own store still says v1.
+  expect(await held(a, repository, v1)).toBe(0);
+  expect(await decisions(b, 'fresher')).toBeGreaterThanOrEqual(1);
+  const bOwn = await storedContent(d, b, repository, []);
+  expect(bOwn.repositoryKeys.some((k) => k.includes(v2.manifestDigest.slice('sha256:'.length)))).toBe(false);
+});
