@@ -10,7 +10,7 @@ import type http from 'node:http';
 import type { AdminRoute } from '../admin/server';
 import type { Logger } from '../log/logger';
 import { readBoundedBody } from './bounded-body';
-import { EVENTS_MEDIA_TYPE, parseEnvelope, type RegistryEvent } from './envelope';
+import { EVENTS_MEDIA_TYPES, parseEnvelope, type RegistryEvent } from './envelope';
 import type { SeenEvents } from './seen-events';
 import type { SharedSecret } from './shared-secret';
 import { reply } from '../admin/reply';
@@ -44,8 +44,8 @@ export function notificationsEndpoint(opts: NotificationsEndpointOptions): Admin
     if (!opts.secret.matches(req.headers)) return finish(res, 'unauthorized', 401, 'unauthorized\n');
     const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (type !== EVENTS_MEDIA_TYPE || encoding !== 'identity') {
-      return finish(res, 'unsupported_media_type', 415, `expected ${EVENTS_MEDIA_TYPE}\n`);
+    if (!EVENTS_MEDIA_TYPES.includes(type ?? '') || encoding !== 'identity') {
+      return finish(res, 'unsupported_media_type', 415, `expected ${EVENTS_MEDIA_TYPES.join(' or ')}\n`);
     }
     const body = await readBoundedBody(req, maxBodyBytes);
     if (!body.ok) {

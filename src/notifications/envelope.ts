@@ -5,7 +5,17 @@
  * envelope that cannot be one is refused; events geosync has no use for are accepted and skipped.
  */
 
-export const EVENTS_MEDIA_TYPE = 'application/vnd.docker.distribution.events.v1+json';
+/**
+ * The envelope's media types: distribution 2.x sends v1, 3.x sends v2 (seen from v3.1.2:
+ * test/integration/cli/serve-registry-v3.test.ts), with the same envelope and the event fields
+ * geosync reads. Refusing v2 made a 3.x registry retry every delivery forever and geosync count no
+ * pushes.
+ */
+export const EVENTS_MEDIA_TYPES: readonly string[] = [
+  'application/vnd.docker.distribution.events.v1+json',
+  'application/vnd.docker.distribution.events.v2+json',
+];
+export const EVENTS_MEDIA_TYPE = EVENTS_MEDIA_TYPES[0] as string;
 
 /** Longer ids are no id distribution makes (it uses UUIDs). */
 const MAX_ID_LENGTH = 256;

@@ -14,9 +14,12 @@ import path from 'node:path';
 import type { RegionDeployment } from '../support/deployment';
 import { createOciImage, type OciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
+import { isManifestPush } from '../support/notification-sink';
 import {
   decisions,
   expectPulledImage,
+  geosyncMetrics,
+  sampleSum,
   pullFrom,
   registryRequest,
   storedContent,
@@ -29,6 +32,7 @@ const { d, a, b, c, tmp } = useDeployment({
   regions: ['a', 'b', 'c'],
   storage: { a: 's3', b: 'azure', c: 'gcs' },
   tagMaxStalenessMs: { b: 300_000 },
+  notifications: true,
 });
 
 async function push(
@@ -97,4 +101,24 @@ test('tag freshness across stores: B (Azure) serves the tag C (GCS) moved past B
   expect(await decisions(b, 'fresher')).toBeGreaterThanOrEqual(1);
   const bOwn = await storedContent(d, b, repository, []);
   expect(bOwn.repositoryKeys.some((k) => k.includes(v2.manifestDigest.slice('sha256:'.length)))).toBe(false);
+});
+
+test("a distribution v3 registry's notifications (events media type v2) reach geosync and count", async () => {
+  const repository = 'mixed/notified';
+  const accepted = async () =>
+    sampleSum(await geosyncMetrics(c), 'geosync_notifications_requests_total', {
+      geosync_result: 'accepted',
+    });
+  const refused = async () =>
+    sampleSum(await geosyncMetrics(c), 'geosync_notifications_requests_total', {
+      geosync_result: 'unsupported_media_type',
+    });
+  const before = await accepted();
+  await push(c, repository, 'v1');
+  // The sink saw the push (so the registry sent it); geosync accepted it, and refused none.
+  await c.sink!.waitFor((e) => isManifestPush(e, repository), 1, 20_000);
+  for (const until = Date.now() + 20_000; (await accepted()) === before && Date.now() < until;)
+    await new Promise((r) => setTimeout(r, 100));
+  expect(await accepted()).toBeGreaterThan(before);
+  expect(await refused()).toBe(0);
 });

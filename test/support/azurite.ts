@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { ROOT } from './geosync-cli';
 import { freePort } from './ports';
 import { spawnManaged, waitForHttp } from './process';
 
@@ -20,7 +21,7 @@ export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
 export const AZURITE_ACCOUNT_KEY =
   'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-const AZURITE_BLOB = path.resolve(__dirname, '..', '..', 'node_modules', '.bin', 'azurite-blob');
+const AZURITE_BLOB = path.join(ROOT, 'node_modules', '.bin', 'azurite-blob');
 
 export interface Azurite {
   /** `http://127.0.0.1:PORT/devstoreaccount1` (path-style: the account is the first segment). */

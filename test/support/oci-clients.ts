@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from './process';
+import { ROOT } from './geosync-cli';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 
 /** The tools scripts/install-clients.sh builds (scripts/client-versions names their versions). */
 export type ToolName = 'crane' | 'regctl' | 'oras' | 'containerd-client' | 'registry' | 'fake-gcs-server';

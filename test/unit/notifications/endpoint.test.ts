@@ -76,6 +76,14 @@ async function post(body: string, headers: Record<string, string> = {}) {
   return { status: res.status, body: await res.text() };
 }
 
+test("accepts distribution 3's envelope media type (events.v2+json) as 2.x's", async () => {
+  const res = await post(envelope('v2-1'), {
+    'content-type': 'application/vnd.docker.distribution.events.v2+json',
+  });
+  expect(res.status).toBe(202);
+  expect(received.map((batch) => batch.map((e) => e.id))).toEqual([['v2-1']]);
+});
+
 test('accepts an envelope: 202, every event handed on once, in order', async () => {
   expect(await post(envelope('e1', 'e2'))).toEqual({
     status: 202,
