@@ -14,7 +14,6 @@ import path from 'node:path';
 import { run } from './process';
 import { ROOT } from './geosync-cli';
 
-
 /** The tools scripts/install-clients.sh builds (scripts/client-versions names their versions). */
 export type ToolName = 'crane' | 'regctl' | 'oras' | 'containerd-client' | 'registry' | 'fake-gcs-server';
 
