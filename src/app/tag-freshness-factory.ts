@@ -1,9 +1,10 @@
 /**
- * Tag freshness for `geosync serve` (freshness.tagMaxStalenessMs > 0): the local region's storage,
+ * Tag freshness for `geosync serve` (any tag checked, tag-freshness/bound.ts): the local region's storage,
  * read for its tag index, beside the siblings' probes the locator already holds.
  */
 import type { Clock } from '../clock/clock';
 import type { GeosyncConfig } from '../config/types';
+import { anyFreshness, freshnessBoundMs } from '../tag-freshness/bound';
 import { TagFreshness, type LearntVerdict } from '../tag-freshness/check';
 import type { RegionProbe } from '../locate/probe-locator';
 import { probeFor } from '../storage/factory';
@@ -29,8 +30,7 @@ export function buildFreshness(
     onLearnt?: (learnt: LearntVerdict) => void;
   },
 ): FreshnessWiring {
-  const ttlMs = config.freshness.tagMaxStalenessMs;
-  if (ttlMs <= 0) return { close: async () => {} };
+  if (!anyFreshness(config.freshness)) return { close: async () => {} };
   const localRegion = config.regions.find((r) => r.name === config.region);
   if (!localRegion) throw new Error(`region ${config.region} is not in regions[]`);
   const local = deps.wrap(probeFor(localRegion));
@@ -38,7 +38,7 @@ export function buildFreshness(
     local,
     siblings: deps.siblings.map((s) => s.probe),
     clock: deps.clock,
-    ttlMs,
+    ttlMsFor: (tag) => freshnessBoundMs(config.freshness, tag),
     workTimeoutMs: config.lookupTimeoutMs * WORK_TIMEOUT_FACTOR,
     ...(deps.onStorageRound ? { onStorageRound: deps.onStorageRound } : {}),
     ...(deps.onLearnt ? { onLearnt: deps.onLearnt } : {}),

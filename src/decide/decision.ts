@@ -56,8 +56,8 @@ export interface ResponseFacts {
   readonly status: string | undefined;
   /** The response's Docker-Content-Digest, when it has one. */
   readonly contentDigest?: string | undefined;
-  /** `freshness.tagMaxStalenessMs` > 0. */
-  readonly tagFreshness?: boolean;
+  /** Whether a local 200 of this tag is checked (tag-freshness/bound.ts); absent: none is. */
+  readonly checksTag?: (tag: string) => boolean;
 }
 
 export function planResponse(classification: Classification, facts: ResponseFacts): ResponsePlan {
@@ -66,7 +66,7 @@ export function planResponse(classification: Classification, facts: ResponseFact
   }
   const target = classification.target;
   if (facts.status === NOT_FOUND) return { action: 'lookup', classification };
-  if (facts.status === OK && facts.tagFreshness && target.kind === 'manifest_by_tag') {
+  if (facts.status === OK && target.kind === 'manifest_by_tag' && facts.checksTag?.(target.tag)) {
     // Without the registry's own digest there is nothing to compare: the 200 passes. parseDigest
     // accepts only the canonical form, so the header's text is the digest as storage writes it.
     if (facts.contentDigest !== undefined && parseDigest(facts.contentDigest)) {

@@ -8,7 +8,7 @@
  */
 import type { GeosyncConfig } from '../config/types';
 import { localRegistryCluster, extProcCluster, siblingRegistryCluster } from './clusters';
-import { upstreamFilters } from './ext-proc-filter';
+import { upstreamFilters, type UpstreamFilterOptions } from './ext-proc-filter';
 import { admin, overloadManager, registryListener, routerFilter } from './listener';
 import { NAMES, siblingCluster } from './names';
 import { internalRedirectPolicy, localVirtualHost, siblingVirtualHosts, type Sibling } from './routes';
@@ -48,7 +48,7 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
     localRegistryCluster(
       NAMES.localRegistryCluster,
       opts,
-      upstreamFilters(opts, { tagFreshness: config.freshness.tagMaxStalenessMs > 0 }),
+      upstreamFilters(opts, { tagFreshness: tagFreshnessScope(config) }),
     ),
     localRegistryCluster(NAMES.localRegistryDirectCluster, opts),
     ...siblings.map((s) => siblingRegistryCluster(siblingCluster(s.name), s.url, s.tuning)),
@@ -61,4 +61,10 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
     admin: admin(opts),
     overload_manager: overloadManager(opts),
   };
+}
+
+/** Which local 200s the matcher sends to geosync (src/tag-freshness/bound.ts decides the same). */
+function tagFreshnessScope(config: GeosyncConfig): UpstreamFilterOptions['tagFreshness'] {
+  if (config.freshness.tagMaxStalenessMs > 0) return 'all';
+  return config.freshness.signatureTagMaxStalenessMs > 0 ? 'referrers' : 'none';
 }

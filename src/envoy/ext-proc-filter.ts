@@ -7,7 +7,7 @@
  */
 import { NOT_FOUND, OK } from '../decide/decision';
 import { ATTRIBUTE, HEADER } from '../extproc/headers';
-import { TAG_PATTERN } from '../oci/reference';
+import { REFERRER_TAG_PATTERN, TAG_PATTERN } from '../oci/reference';
 import { METADATA_NAMESPACE } from '../extproc/replies';
 import { duration, EXT, NAMES, TYPE } from './names';
 import type { EnvoyOptions } from '../config/types';
@@ -19,10 +19,15 @@ type Json = Record<string, unknown>;
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
  */
 const TAG_MANIFEST_PATH = `^/v2/.+/manifests/${TAG_PATTERN}(?:\\?.*)?$`;
+/** The same, for signature and attestation tags only (src/oci/reference.ts, REFERRER_TAG_PATTERN). */
+const REFERRER_TAG_MANIFEST_PATH = `^/v2/.+/manifests/${REFERRER_TAG_PATTERN}(?:\\?.*)?$`;
 
 export interface UpstreamFilterOptions {
-  /** `freshness.tagMaxStalenessMs` > 0: local 200s of manifests by tag reach geosync too. */
-  readonly tagFreshness: boolean;
+  /**
+   * Which local 200s of manifests by tag reach geosync (src/tag-freshness/bound.ts): every tag's
+   * (`freshness.tagMaxStalenessMs` > 0), only signature and attestation tags' (the default), or none.
+   */
+  readonly tagFreshness: 'all' | 'referrers' | 'none';
 }
 
 /** The cluster's upstream HTTP filter chain: ext_proc behind its matcher, then the codec. */
@@ -51,22 +56,28 @@ const requestHeader = (name: string, header: string, regex: string): Json => ({
 
 /**
  * The match-delegate filter skips ext_proc (no gRPC stream at all) unless the registry answered
- * 404 to a request no other region has redirected yet (or, with tag freshness on, 200 to a GET or
- * HEAD of a manifest by tag). A local hit, the common case, costs no round trip to geosync. The
+ * 404 to a request no other region has redirected yet (or 200 to a GET or HEAD of a manifest by a
+ * tag that is checked for freshness: by default only signature and attestation tags). A local hit, the common case, costs no round trip to geosync. The
  * response status is unknown while the request goes out, so the matcher cannot decide then and
  * the wrapped filter's request path runs; with request headers SKIP that opens no stream. The
  * decision falls on the response headers.
  */
 function onlyWhenGeosyncActs(extProc: Json, filter: UpstreamFilterOptions): Json {
   const skip = { name: 'skip', typed_config: { '@type': TYPE.skipFilter } };
-  const freshTag = {
-    and_matcher: {
-      predicate: [status(OK), requestHeader('path', HEADER.path, TAG_MANIFEST_PATH)],
-    },
-  };
-  const acts = filter.tagFreshness
-    ? { or_matcher: { predicate: [status(NOT_FOUND), freshTag] } }
-    : status(NOT_FOUND);
+  const freshTag = (path: string) => ({
+    and_matcher: { predicate: [status(OK), requestHeader('path', HEADER.path, path)] },
+  });
+  const acts =
+    filter.tagFreshness === 'none'
+      ? status(NOT_FOUND)
+      : {
+          or_matcher: {
+            predicate: [
+              status(NOT_FOUND),
+              freshTag(filter.tagFreshness === 'all' ? TAG_MANIFEST_PATH : REFERRER_TAG_MANIFEST_PATH),
+            ],
+          },
+        };
   return {
     '@type': TYPE.extensionWithMatcher,
     extension_config: { name: EXT.extProc, typed_config: extProc },

@@ -47,10 +47,10 @@ export interface StreamContext {
   /** Tracing of one stream; absent: no spans. */
   readonly newStreamTrace?: () => StreamTrace;
   /**
-   * Tag freshness of local 200s (freshness.tagMaxStalenessMs > 0); absent: off. `cached`, when
+   * Tag freshness of local 200s (of the tags `checks` names, tag-freshness/bound.ts); absent: off. `cached`, when
    * given, answers a check reused within T without the deadline's machinery.
    */
-  readonly freshness?: Pick<TagFreshness, 'check'> & Partial<Pick<TagFreshness, 'cached'>>;
+  readonly freshness?: Pick<TagFreshness, 'check' | 'checks'> & Partial<Pick<TagFreshness, 'cached'>>;
 }
 
 /**
@@ -165,7 +165,7 @@ export class StreamProcessor {
     const plan = planResponse(this.classification ?? classify(undefined), {
       status: headers.get(HEADER.status),
       contentDigest: headers.get(HEADER.contentDigest),
-      tagFreshness: this.ctx.freshness !== undefined,
+      ...(this.ctx.freshness ? { checksTag: (tag: string) => this.ctx.freshness?.checks(tag) ?? false } : {}),
     });
     if (plan.action === 'continue') {
       this.decide(plan.record);

@@ -12,6 +12,20 @@ const pathComponent = `${alphanumeric}(?:${separator}${alphanumeric})*`;
 const name = `${pathComponent}(?:/${pathComponent})*`;
 /** A tag (distribution/reference `tag`); also the RE2 pattern of Envoy's tag matcher (src/envoy). */
 export const TAG_PATTERN = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
+
+/**
+ * Tags that stand for what refers to an image, re-pointed whenever a signature or attestation is
+ * added: the OCI referrers tag schema's `sha256-<hex>` (the fallback of clients when a registry
+ * has no referrers API, as distribution has none:
+ * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#referrers-tag-schema) and
+ * cosign's `sha256-<hex>.sig`, `.att` and `.sbom`. RE2 and JavaScript alike.
+ */
+export const REFERRER_TAG_PATTERN = 'sha256-[0-9a-f]{64}(?:\\.(?:sig|att|sbom))?';
+const REFERRER_TAG = new RegExp(`^${REFERRER_TAG_PATTERN}$`);
+
+export function isReferrerTag(tag: string): boolean {
+  return REFERRER_TAG.test(tag);
+}
 const tag = TAG_PATTERN;
 
 const NAME = new RegExp(`^${name}$`);

@@ -42,8 +42,8 @@ export interface TagFreshnessOptions {
   /** Sibling regions in preference order. */
   readonly siblings: readonly TagStorage[];
   readonly clock: Clock;
-  /** The bound T: how long one answer is reused. */
-  readonly ttlMs: number;
+  /** The bound T of a tag: how long one answer is reused; 0: the tag is not checked (bound.ts). */
+  readonly ttlMsFor: (tag: string) => number;
   /** How long the shared work of one check may run, whatever its waiters' deadlines. */
   readonly workTimeoutMs: number;
   readonly maxEntries?: number;
@@ -62,6 +62,8 @@ export interface LearntVerdict {
   readonly result: TagVerdict;
   /** `clock.now()` when it was learnt: its reuse ends T after this, wherever it is adopted. */
   readonly learntAt: number;
+  /** The tag's bound T. */
+  readonly ttlMs: number;
 }
 
 export interface FreshnessCheck {
@@ -84,11 +86,16 @@ export class TagFreshness {
    * own for the key (a failure it holds gives way: the other worker reached storage).
    */
   adopt(learnt: LearntVerdict): void {
-    const remaining = learnt.learntAt + this.opts.ttlMs - this.opts.clock.now();
+    const remaining = learnt.learntAt + learnt.ttlMs - this.opts.clock.now();
     if (remaining <= 0) return;
     const own = this.cache.get(learnt.key);
     if (own && !isFailure(own)) return;
     this.cache.set(learnt.key, learnt.result, remaining);
+  }
+
+  /** Whether a local 200 of this tag is checked at all. */
+  checks(tag: string): boolean {
+    return this.opts.ttlMsFor(tag) > 0;
   }
 
   /** The answer reused for this tag and local digest, if one is (no storage, no waiting). */
@@ -109,11 +116,12 @@ export class TagFreshness {
     const { promise, joined } = this.inflight.run(key, async () => {
       this.opts.onStorageRound?.();
       const result = await this.work(repository, tag, localDigest);
+      const ttlMs = this.opts.ttlMsFor(tag);
       if (isFailure(result)) {
-        this.cache.set(key, result, Math.min(this.opts.ttlMs, FAILURE_TTL_MS));
+        this.cache.set(key, result, Math.min(ttlMs, FAILURE_TTL_MS));
       } else {
-        this.cache.set(key, result, this.opts.ttlMs);
-        this.opts.onLearnt?.({ key, result, learntAt: this.opts.clock.now() });
+        this.cache.set(key, result, ttlMs);
+        this.opts.onLearnt?.({ key, result, learntAt: this.opts.clock.now(), ttlMs });
       }
       return result;
     });

@@ -12,6 +12,10 @@ export const freshnessSection = section(
       description:
         'tag freshness: a local 200 to a manifest by tag is served from a sibling whose tag moved past the local digest, with answers reused for at most this long (T); 0 = off. Regenerate the Envoy bootstrap after changing 0 ↔ non-zero (its matcher then lets those 200s through). See README "Staleness bound"',
     }),
+    signatureTagMaxStalenessMs: defaulted(integer(0, 3_600_000), 1000, {
+      description:
+        'the same check, on by default, for the tags signatures and attestations live under (`sha256-<hex>` of the referrers tag schema, cosign\'s `.sig`, `.att`, `.sbom`), reused at most this long; 0 = these tags follow `tagMaxStalenessMs`. See README "Signatures and attestations"',
+    }),
   },
   { description: 'Tag freshness.' },
 );

@@ -2,7 +2,8 @@
  * With tag freshness on (`freshness.tagMaxStalenessMs` > 0), real Envoy (newest and oldest
  * supported release) also asks geosync about the registry's 200s of manifests by tag, and only
  * those: a 200 of a manifest by digest, of a blob, or any other status but 404 still costs no
- * round trip. With it off, no 200 reaches geosync.
+ * round trip. With the defaults, only 200s of signature and attestation tags reach geosync; with
+ * both bounds 0, no 200 does.
  */
 import type { EnvoyRelease } from '../../support/envoy';
 import { content } from '../../support/http-fakes';
@@ -12,6 +13,8 @@ import { get, startStack, type Stack } from './stack';
 jest.setTimeout(60_000);
 
 const DIGEST = `sha256:${'d'.repeat(64)}`;
+/** The referrers tag schema's tag of an image (cosign adds .sig, .att, .sbom). */
+const REFERRERS = `sha256-${'d'.repeat(64)}`;
 const RELEASES: EnvoyRelease[] = ['newest', 'oldest'];
 
 /** Everything exists locally: every request is answered 200. */
@@ -47,11 +50,28 @@ describe.each(RELEASES)('Envoy %s', (release) => {
     }
   });
 
-  test('freshness off: no 200 reaches geosync', async () => {
-    const s = await startStack({ release, registry });
+  test('defaults: only 200s of signature and attestation tags reach geosync', async () => {
+    const s = await startStack({
+      release,
+      registry,
+      script: () => (_m, st) => st.call.write({ response_headers: {} }),
+    });
     try {
       expect(await asked(s, 'GET', '/v2/team/app/manifests/prod')).toBe(false);
       expect(await asked(s, 'HEAD', '/v2/team/app/manifests/prod')).toBe(false);
+      expect(await asked(s, 'GET', `/v2/team/app/manifests/${REFERRERS}`)).toBe(true);
+      expect(await asked(s, 'HEAD', `/v2/team/app/manifests/${REFERRERS}.sig?ns=docker.io`)).toBe(true);
+      expect(await asked(s, 'GET', `/v2/team/app/manifests/${REFERRERS}.att`)).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('freshness off (both bounds 0): no 200 reaches geosync', async () => {
+    const s = await startStack({ release, registry, signatureTagMaxStalenessMs: 0 });
+    try {
+      expect(await asked(s, 'GET', '/v2/team/app/manifests/prod')).toBe(false);
+      expect(await asked(s, 'GET', `/v2/team/app/manifests/${REFERRERS}.sig`)).toBe(false);
     } finally {
       await s.close();
     }

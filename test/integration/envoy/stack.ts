@@ -49,6 +49,8 @@ export interface StackOptions {
   readonly lookupTimeoutMs?: number;
   /** `freshness.tagMaxStalenessMs` of the geosync configuration (0: off). */
   readonly tagMaxStalenessMs?: number;
+  /** `freshness.signatureTagMaxStalenessMs` (default: geosync's). */
+  readonly signatureTagMaxStalenessMs?: number;
 }
 
 export interface Stack {
@@ -105,7 +107,12 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       region: 'a',
       listen: { grpc: processor.address, admin: `127.0.0.1:${await freePort()}` },
       lookupTimeoutMs: opts.lookupTimeoutMs ?? 150,
-      ...(opts.tagMaxStalenessMs ? { freshness: { tagMaxStalenessMs: opts.tagMaxStalenessMs } } : {}),
+      freshness: {
+        ...(opts.tagMaxStalenessMs ? { tagMaxStalenessMs: opts.tagMaxStalenessMs } : {}),
+        ...(opts.signatureTagMaxStalenessMs !== undefined
+          ? { signatureTagMaxStalenessMs: opts.signatureTagMaxStalenessMs }
+          : {}),
+      },
       regions: [
         {
           name: 'a',

@@ -81,8 +81,16 @@ describe('ext_proc filter', () => {
     ]);
   });
 
-  test('the matcher skips ext_proc for forwarded pulls and for every status but 404', () => {
-    const matchers = at(matchDelegate(build({ regions: 2 })), 'xds_matcher.matcher_list.matchers') as Json[];
+  const STATUS_INPUT = 'type.googleapis.com/envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput';
+  const status = (code: string) => ({
+    single_predicate: { input: { typed_config: { '@type': STATUS_INPUT } }, value_match: { exact: code } },
+  });
+  /** The predicate whose match sends a response to geosync (the second matcher skips all others). */
+  const acts = (envoy: Record<string, unknown> | undefined, freshness?: Record<string, number>) => {
+    const matchers = at(
+      matchDelegate(build({ regions: 2, ...(envoy ? { envoy } : {}), ...(freshness ? { freshness } : {}) })),
+      'xds_matcher.matcher_list.matchers',
+    ) as Json[];
     expect(matchers).toHaveLength(2);
     for (const m of matchers) {
       expect(at(m, 'on_match.action.typed_config')).toEqual({
@@ -92,14 +100,29 @@ describe('ext_proc filter', () => {
     expect(at(matchers[0], 'predicate.single_predicate.input.typed_config')).toMatchObject({
       header_name: 'x-geosync-forwarded-by',
     });
-    expect(at(matchers[1], 'predicate.not_matcher.single_predicate')).toMatchObject({
-      input: {
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput',
-        },
-      },
-      value_match: { exact: '404' },
-    });
+    return at(matchers[1], 'predicate.not_matcher') as Json;
+  };
+  const pathRegex = (p: Json) =>
+    at(p, 'or_matcher.predicate[1].and_matcher.predicate[1].single_predicate.value_match.safe_regex.regex');
+
+  test('the matcher skips ext_proc for forwarded pulls and every status but 404, and 200s of signature tags', () => {
+    const p = acts(undefined);
+    expect(at(p, 'or_matcher.predicate[0]')).toMatchObject(status('404'));
+    expect(at(p, 'or_matcher.predicate[1].and_matcher.predicate[0]')).toMatchObject(status('200'));
+    const regex = new RegExp(String(pathRegex(p)));
+    const hex = 'a'.repeat(64);
+    for (const tag of [`sha256-${hex}`, `sha256-${hex}.sig`, `sha256-${hex}.att`, `sha256-${hex}.sbom`])
+      expect(regex.test(`/v2/team/app/manifests/${tag}`)).toBe(true);
+    for (const tag of ['v1', `sha256-${hex}.sigx`, `sha256-${hex.slice(1)}`, `sha256:${hex}`])
+      expect(regex.test(`/v2/team/app/manifests/${tag}`)).toBe(false);
+  });
+
+  test('with every tag checked, 200s of any tag; with none, only 404s', () => {
+    const all = new RegExp(String(pathRegex(acts(undefined, { tagMaxStalenessMs: 5000 }))));
+    expect(all.test('/v2/team/app/manifests/v1')).toBe(true);
+    expect(acts(undefined, { tagMaxStalenessMs: 0, signatureTagMaxStalenessMs: 0 })).toMatchObject(
+      status('404'),
+    );
   });
 
   test('ext_proc cluster is HTTP/2 to listen.grpc (tcp and unix)', () => {

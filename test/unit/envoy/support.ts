@@ -11,6 +11,8 @@ export interface ConfigShape {
   readonly envoy?: Record<string, unknown>;
   readonly lookupTimeoutMs?: number;
   readonly grpc?: string;
+  /** The `freshness:` section. */
+  readonly freshness?: Record<string, number>;
 }
 
 export const REGION_NAMES = ['a', 'b', 'c', 'eu-west-1', 'ap-south-2'];
@@ -28,6 +30,7 @@ export function configText(shape: ConfigShape): string {
     listen: { grpc: shape.grpc ?? '127.0.0.1:9002', admin: '127.0.0.1:9003' },
     ...(shape.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: shape.lookupTimeoutMs } : {}),
     regions,
+    ...(shape.freshness ? { freshness: shape.freshness } : {}),
     ...(shape.envoy ? { envoy: shape.envoy } : {}),
   });
 }

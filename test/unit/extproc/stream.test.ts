@@ -362,6 +362,7 @@ describe('StreamProcessor with tag freshness', () => {
       regionUrls: new Map([['a', 'https://registry-a.example.com']]),
       onDecision: (r) => s.decisions.push(r),
       freshness: {
+        checks: () => true,
         check: (repository, tag, localDigest, signal) => {
           checks.push({ repository, tag, localDigest });
           if (result !== 'hang') return Promise.resolve({ result, shared: 'own' as const });

@@ -27,7 +27,7 @@ function region(name: string, history: string[]): FakeProbe {
 
 function setup(local: FakeProbe, siblings: FakeProbe[]) {
   const clock = new ManualClock();
-  const f = new TagFreshness({ local, siblings, clock, ttlMs: T, workTimeoutMs: 1_000 });
+  const f = new TagFreshness({ local, siblings, clock, ttlMsFor: () => T, workTimeoutMs: 1_000 });
   const check = (signal = new AbortController().signal) => f.check(REPO, TAG, V1, signal);
   return { clock, f, check };
 }
@@ -123,7 +123,7 @@ describe('verdicts shared between workers (src/workers/)', () => {
         local: region('b', [V1]),
         siblings: [a],
         clock,
-        ttlMs: T,
+        ttlMsFor: () => T,
         workTimeoutMs: 1_000,
         ...(onLearnt ? { onLearnt } : {}),
       });
@@ -168,7 +168,7 @@ describe('verdicts shared between workers (src/workers/)', () => {
       local: region('b', [V1]),
       siblings: [down],
       clock,
-      ttlMs: T,
+      ttlMsFor: () => T,
       workTimeoutMs: 1_000,
       onLearnt: (l) => learnt.push(l),
     });

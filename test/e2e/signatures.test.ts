@@ -1,0 +1,102 @@
+/**
+ * Signatures and attestations are bounded-stale with geosync's defaults: an image both regions
+ * hold is given a second attachment in a, and `oras discover` through b's Envoy lists it at once,
+ * before replication. distribution has no referrers API, so oras falls back to the OCI referrers
+ * tag schema (an index tagged `sha256-<hex>`, re-pointed by every attach): a local 200 in b that
+ * geosync checks against the siblings' tag history (freshness.signatureTagMaxStalenessMs, on by
+ * default). The referrers API's own 404 passes unchanged: it is what makes clients fall back.
+ *
+ * Signers built here: oras only. cosign and notation were not built (each is a large Go module);
+ * both use the same tag schema on a registry without the referrers API (cosign its `.sig`/`.att`
+ * suffixes), whose matcher and check the integration and unit tests cover.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RegionDeployment } from '../support/deployment';
+import { createOciImage } from '../support/oci-image';
+import { clientHome, oras, type Env } from '../support/oci-clients';
+import { skopeoPush } from '../support/skopeo';
+import { decisions, registryRequest, useDeployment } from './helpers';
+
+jest.setTimeout(180_000);
+
+const { a, b, tmp } = useDeployment({ regions: ['a', 'b'], storage: 'filesystem' });
+let home: { env: Env; remove(): void };
+beforeAll(() => {
+  home = clientHome();
+});
+afterAll(() => home?.remove());
+
+const REPO = 'signed/app';
+
+async function attach(host: string, ref: string, name: string): Promise<void> {
+  const dir = tmp.make(`attach-${name}`);
+  fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ name }));
+  await oras(
+    [
+      'attach',
+      '--plain-http',
+      '--artifact-type',
+      `application/vnd.geosync.test.${name}`,
+      `${host}/${ref}`,
+      `${name}.json`,
+    ],
+    home.env,
+    dir,
+  );
+}
+
+/** The artifact types `oras discover` lists for the image, through `region`'s Envoy. */
+async function discovered(region: RegionDeployment, ref: string): Promise<string[]> {
+  const out = await oras(['discover', '--plain-http', '--format', 'json', `${region.host}/${ref}`], home.env);
+  const tree = JSON.parse(out.stdout) as {
+    referrers?: { artifactType: string }[];
+    manifests?: { artifactType: string }[];
+  };
+  return (tree.referrers ?? tree.manifests ?? []).map((r) => r.artifactType).sort();
+}
+
+test('an attachment added in a is discovered through b at once; the referrers API 404 passes as it is', async () => {
+  const image = createOciImage(path.join(tmp.make('image'), 'src'), { tag: 'v1', layerSizes: [2000] });
+  // Both regions hold the image (as after replication).
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository: REPO });
+  await skopeoPush(image.dir, 'v1', { host: b.host, repository: REPO });
+  const ref = `${REPO}@${image.manifestDigest}`;
+  const schemaTag = `sha256-${image.manifestDigest.slice('sha256:'.length)}`;
+
+  // The first attachment, in a, then replicated to b's registry directly (not through its Envoy).
+  await attach(a.host, ref, 'sbom');
+  await oras(
+    [
+      'cp',
+      '-r',
+      '--from-plain-http',
+      '--to-plain-http',
+      `${a.registry.host}/${REPO}:${schemaTag}`,
+      `${b.registry.host}/${REPO}:${schemaTag}`,
+    ],
+    home.env,
+  );
+  // (Asked of b's registry directly: through b's Envoy, the answer would be reused for up to T, the
+  // signature tags' bound, and the next step would be inside it.)
+  const bRegistry = { ...b, host: b.registry.host } as RegionDeployment;
+  expect(await discovered(bRegistry, ref)).toEqual(['application/vnd.geosync.test.sbom']);
+
+  // A second one in a only: a re-points the tag; b's registry still holds the first index.
+  await attach(a.host, ref, 'sig');
+  const fresher = await decisions(b, 'fresher');
+  expect(await discovered(b, ref)).toEqual([
+    'application/vnd.geosync.test.sbom',
+    'application/vnd.geosync.test.sig',
+  ]);
+  expect(await decisions(b, 'fresher')).toBeGreaterThan(fresher);
+  // b's own registry was not written: it still lists the first attachment only.
+  expect(await discovered(bRegistry, ref)).toEqual(['application/vnd.geosync.test.sbom']);
+
+  // The referrers API: distribution has none, and its 404 reaches the client exactly.
+  const direct = await fetch(`${b.registry.url}/v2/${REPO}/referrers/${image.manifestDigest}`);
+  const viaEnvoy = await registryRequest(b, `/v2/${REPO}/referrers/${image.manifestDigest}`);
+  expect(viaEnvoy.status).toBe(404);
+  expect(viaEnvoy.status).toBe(direct.status);
+  expect(viaEnvoy.body.toString()).toBe(await direct.text());
+});
