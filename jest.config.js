@@ -14,11 +14,13 @@ const base = {
     [NATIVE_IMPORT]: '<rootDir>/test/support/jest-native-import.js',
   },
   transformIgnorePatterns: [`^(?!.*${NATIVE_IMPORT_DIRS}).*/node_modules/`],
-  // Only a guard against a hang: tests assert outcomes, never speed, and on a loaded 2-core
-  // machine starting one Node process (the CLI) can take seconds. Files that wait longer set more.
-  testTimeout: 60_000,
 };
 module.exports = {
+  // Only a guard against a hang: tests assert outcomes, never speed, and on a loaded 2-core
+  // machine starting one Node process (the CLI) can take seconds. Files that wait longer set more.
+  // A global option: inside `projects` jest ignores it and keeps its 5 s (a CI run timed out a
+  // test of three CLI runs that way).
+  testTimeout: 60_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
