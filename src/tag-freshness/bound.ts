@@ -7,7 +7,10 @@
 import type { GeosyncConfig } from '../config/types';
 import { isReferrerTag } from '../oci/reference';
 
-export type FreshnessBounds = Pick<GeosyncConfig['freshness'], 'tagMaxStalenessMs' | 'signatureTagMaxStalenessMs'>;
+export type FreshnessBounds = Pick<
+  GeosyncConfig['freshness'],
+  'tagMaxStalenessMs' | 'signatureTagMaxStalenessMs'
+>;
 
 export function freshnessBoundMs(bounds: FreshnessBounds, tag: string): number {
   if (isReferrerTag(tag) && bounds.signatureTagMaxStalenessMs > 0) return bounds.signatureTagMaxStalenessMs;
