@@ -19,8 +19,8 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import type { AzureStorage } from '../config/types';
-import { boundedRequest, readText } from './bounded-request';
-import { REGISTRY_V2_ROOT } from './keys';
+import { boundedRequest, readText, UNAVAILABLE_CODES } from './bounded-request';
+import { objectKey } from './keys';
 import {
   MAX_LINK_BYTES,
   probeError,
@@ -30,11 +30,6 @@ import {
   type ReadOptions,
   type ReadResult,
 } from './probe';
-
-/** The key under distribution's `rootdirectory` ('' = container root). */
-function blobName(rootDirectory: string, key: string): string {
-  return rootDirectory ? `${rootDirectory}/${REGISTRY_V2_ROOT}/${key}` : `${REGISTRY_V2_ROOT}/${key}`;
-}
 
 export function serviceUrl(storage: AzureStorage): string {
   return storage.serviceurl ?? `https://${storage.accountname}.blob.${storage.realm}`;
@@ -75,16 +70,6 @@ interface RestErrorLike {
 function errorCode(e: RestErrorLike): string | undefined {
   return e.details?.errorCode ?? e.code;
 }
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 /**
  * Azure's failures as probe outcomes (https://learn.microsoft.com/en-us/rest/api/storageservices/blob-service-error-codes).
@@ -135,7 +120,7 @@ export class AzureProbe implements ObjectProbe {
   }
 
   private blob(key: string) {
-    return this.container.getBlobClient(blobName(this.storage.rootdirectory, key));
+    return this.container.getBlobClient(objectKey(this.storage.rootdirectory, key));
   }
 
   private bounded<R extends ProbeResult | ReadResult>(

@@ -9,6 +9,19 @@ import { bounded } from '../abort/bounded';
 import { systemClock } from '../clock/clock';
 import { probeError, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
 
+/** Connection failures: the store cannot be reached now (Node's and undici's codes). */
+export const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+]);
+
 export function boundedRequest<R extends ProbeResult | ReadResult>(
   timeoutMs: number,
   signal: AbortSignal,

@@ -11,8 +11,8 @@
  */
 import { Storage, type Bucket } from '@google-cloud/storage';
 import type { GcsStorage } from '../config/types';
-import { boundedRequest } from './bounded-request';
-import { REGISTRY_V2_ROOT } from './keys';
+import { boundedRequest, UNAVAILABLE_CODES } from './bounded-request';
+import { objectKey } from './keys';
 import {
   MAX_LINK_BYTES,
   probeError,
@@ -41,16 +41,6 @@ interface ApiErrorLike {
   readonly code?: number | string;
   readonly message?: string;
 }
-
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 /**
  * GCS failures as probe outcomes (https://cloud.google.com/storage/docs/json_api/v1/status-codes).
@@ -108,8 +98,7 @@ export class GcsProbe implements ObjectProbe {
   }
 
   private objectName(key: string): string {
-    const root = this.storage.rootdirectory;
-    return root ? `${root}/${REGISTRY_V2_ROOT}/${key}` : `${REGISTRY_V2_ROOT}/${key}`;
+    return objectKey(this.storage.rootdirectory, key);
   }
 
   private bounded<R extends ProbeResult | ReadResult>(

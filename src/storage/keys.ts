@@ -11,6 +11,15 @@ import type { PullTarget } from '../oci/pull';
 /** Where distribution keeps everything below its configured root directory. */
 export const REGISTRY_V2_ROOT = 'docker/registry/v2';
 
+/**
+ * The object name of a layout key in a bucket or container whose registry has this `rootdirectory`
+ * ('' or '/' = the root): what the S3, Azure Blob and GCS probes ask for.
+ */
+export function objectKey(rootDirectory: string, key: string): string {
+  const root = rootDirectory.replace(/^\/+|\/+$/g, '');
+  return root ? `${root}/${REGISTRY_V2_ROOT}/${key}` : `${REGISTRY_V2_ROOT}/${key}`;
+}
+
 export function blobDataKey(d: Digest): string {
   return `blobs/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}/data`;
 }

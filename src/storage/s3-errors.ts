@@ -5,6 +5,7 @@
  * 404 not found, 403 denied, 503 "Slow Down" (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html)
  * and 429 throttled; other 5xx and broken connections mean the storage is unavailable.
  */
+import { UNAVAILABLE_CODES } from './bounded-request';
 import { probeError, type ProbeMiss } from './probe';
 
 const NOT_FOUND_NAMES = new Set(['NotFound', 'NoSuchKey', 'NoSuchBucket']);
@@ -16,17 +17,6 @@ const THROTTLED_NAMES = new Set([
   'RequestLimitExceeded',
 ]);
 const DENIED_NAMES = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']);
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'TimeoutError', 'RequestTimeout']);
 
 /**

@@ -12,7 +12,7 @@ import https from 'node:https';
 import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/types';
 import { boundedRequest } from './bounded-request';
-import { REGISTRY_V2_ROOT } from './keys';
+import { objectKey } from './keys';
 import {
   MAX_LINK_BYTES,
   type ObjectProbe,
@@ -50,12 +50,6 @@ export function buildS3Client(storage: S3Storage): S3Client {
       httpsAgent: new https.Agent(agentOptions),
     },
   });
-}
-
-/** The object key of a layout key below distribution's `rootdirectory` ('' = bucket root). */
-export function objectKey(rootDirectory: string, key: string): string {
-  const root = rootDirectory.replace(/^\/+|\/+$/g, '');
-  return root ? `${root}/${REGISTRY_V2_ROOT}/${key}` : `${REGISTRY_V2_ROOT}/${key}`;
 }
 
 export class S3Probe implements ObjectProbe {

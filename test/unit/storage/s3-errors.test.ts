@@ -1,5 +1,5 @@
 import { classifyS3Error } from '../../../src/storage/s3-errors';
-import { objectKey } from '../../../src/storage/s3-probe';
+import { objectKey } from '../../../src/storage/keys';
 
 const http = (status: number, name = 'Unknown') =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
