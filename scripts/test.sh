@@ -35,7 +35,7 @@ rc=$?
 set -e
 echo "the suites ran on Node $node_version and $(cat .envoy/used 2>/dev/null || echo 'no Envoy')"
 v3=$(sed -n 's/^registry=//p' scripts/client-versions)
-echo "registries: distribution $(docker-registry --version 2>/dev/null | awk '{print $3}') (Debian; S3 suites and one filesystem scenario) and $(".tools/registry/$v3/registry" --version 2>/dev/null | awk '{print $3}') (every other suite)"
+echo "registries: distribution $(docker-registry --version 2>/dev/null | awk '{print $3}') (Debian; one filesystem and one S3 suite) and $(".tools/registry/$v3/registry" --version 2>/dev/null | awk '{print $3}') (every other suite)"
 node scripts/tally.js "$results"
 rm -f "$results"
 exit $rc

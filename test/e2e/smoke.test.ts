@@ -5,8 +5,8 @@ import { skopeoPull, skopeoPush } from '../support/skopeo';
 import { ENVOY_STAT } from '../support/envoy';
 
 jest.setTimeout(120_000);
-// The one filesystem scenario kept on distribution 2.8 (Debian's), which the README still
-// supports; every other filesystem suite runs 3.x, and the S3 suites 2.8 (registry.ts says why).
+// Kept on distribution 2.8 (Debian's), which the README still supports, with replication.test.ts
+// (the same on S3); every other suite runs 3.x.
 const { a, b, tmp } = useDeployment({ regions: ['a', 'b'], storage: 'filesystem', registryVersion: 2 });
 
 test('push to A, pull from B (distribution 2.8)', async () => {

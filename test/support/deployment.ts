@@ -48,7 +48,7 @@ export interface DeploymentOptions {
    * per region, by name. azure and gcs run distribution v3 registries (its drivers).
    */
   readonly storage: Backend | Readonly<Record<string, Backend>>;
-  /** distribution 2.8 (Debian) or 3.x; default registry.ts's (3, but 2.8 on s3). */
+  /** distribution 2.8 (Debian) or 3.x (the default). */
   readonly registryVersion?: 2 | 3;
   /** htpasswd basic auth on every registry (same user everywhere). */
   readonly auth?: { readonly username: string; readonly password: string };

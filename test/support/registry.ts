@@ -1,7 +1,7 @@
 /**
  * A real CNCF distribution registry on a free loopback port: 3.x (`registry` from
  * github.com/distribution/distribution/v3, built into .tools/ by scripts/install-clients.sh) by
- * default, or 2.8.x (Debian `docker-registry`) with `version: 2` and on s3. Storage: the filesystem driver, the s3 driver
+ * default, or 2.8.x (Debian `docker-registry`) with `version: 2`. Storage: the filesystem driver, the s3 driver
  * against Swift, and (3.x only) the azure driver against Azurite and the gcs driver against
  * fake-gcs-server. Blob redirects to object storage are disabled so every blob GET is answered by
  * the registry itself.
@@ -69,7 +69,7 @@ export interface RegistryOptions {
   readonly storage: RegistryStorage;
   /**
    * 2: distribution 2.8 (Debian `docker-registry`); 3: distribution v3 (scripts/client-versions'
-   * `registry`). Default 3, except on s3 (see startRegistry); azure and gcs need 3.
+   * `registry`). Default 3; azure and gcs need it.
    */
   readonly version?: 2 | 3;
   /** htpasswd basic auth (bcrypt, via apache2-utils' `htpasswd`). */
@@ -122,7 +122,7 @@ function fakeServiceAccount(): string {
   });
 }
 
-function storageYaml(storage: RegistryStorage, dir: string): string {
+function storageYaml(storage: RegistryStorage, dir: string, version: 2 | 3): string {
   if (storage.type === 'filesystem') {
     return `  filesystem: {rootdirectory: ${JSON.stringify(storage.root)}}\n`;
   }
@@ -157,6 +157,9 @@ function storageYaml(storage: RegistryStorage, dir: string): string {
     secure: storage.s3.endpoint.startsWith('https:'),
     v4auth: true,
     rootdirectory: storage.rootDirectory ?? '/',
+    // 3.x addresses buckets virtual-host style (`<bucket>.<endpoint host>`) unless told otherwise,
+    // which an endpoint given as an IP address cannot serve; 2.8 always used the path.
+    ...(version === 3 ? { forcepathstyle: true } : {}),
   };
   return `  s3: ${JSON.stringify(s3)}\n`;
 }
@@ -182,9 +185,7 @@ function notificationsYaml(endpoints: readonly NotificationEndpoint[] | undefine
 
 export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
   const cloud = opts.storage.type === 'azure' || opts.storage.type === 'gcs';
-  // distribution 3 unless told otherwise, except on S3: v3.1.2's s3 driver answers pushes with
-  // 500 on Swift's s3api here ("failed to read from destination repository"), so S3 stays on 2.8.
-  const version = opts.version ?? (opts.storage.type === 's3' ? 2 : 3);
+  const version = opts.version ?? 3;
   if (cloud && version !== 3) {
     throw new Error(`${opts.storage.type} storage needs distribution 3 (version: 3)`);
   }
@@ -208,7 +209,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     'version: 0.1',
     'log: {level: warn, accesslog: {disabled: true}}',
     'storage:',
-    storageYaml(opts.storage, dir).trimEnd(),
+    storageYaml(opts.storage, dir, version).trimEnd(),
     '  delete: {enabled: true}',
     '  redirect: {disable: true}',
     '  cache: {blobdescriptor: inmemory}',
