@@ -84,7 +84,9 @@ export class GcsProbe implements ObjectProbe {
     const maxBytes = opts.maxBytes ?? MAX_LINK_BYTES;
     return this.bounded(opts.signal, async (): Promise<ReadResult> => {
       const file = this.bucket.file(this.objectName(key));
-      // A ranged read cannot be checked against the whole object's hash.
+      // A ranged read cannot be checked against the whole object's hash. The date comes from a
+      // second (parallel) request: the download's Last-Modified has whole seconds, and read() must
+      // date an object as head() does, to the millisecond (probe-contract.ts).
       const [[contents], [meta]] = await Promise.all([
         file.download({ start: 0, end: maxBytes - 1, validation: false }),
         file.getMetadata(),
