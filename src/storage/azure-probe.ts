@@ -22,8 +22,11 @@ import type { AzureStorage } from '../config/types';
 import { boundedRequest, readText, UNAVAILABLE_CODES } from './bounded-request';
 import { objectKey } from './keys';
 import {
+  byCodeUnit,
   MAX_LINK_BYTES,
   probeError,
+  type ListOptions,
+  type ListResult,
   type ObjectProbe,
   type ProbeMiss,
   type ProbeResult,
@@ -119,11 +122,34 @@ export class AzureProbe implements ObjectProbe {
     });
   }
 
+  /**
+   * List Blobs with a `/` delimiter (https://learn.microsoft.com/en-us/rest/api/storageservices/list-blobs):
+   * the blob prefixes are the folders. Needs list permission ("Storage Blob Data Reader" has it; a
+   * SAS needs `l`); without it, this answers `denied` and only tag lists lose the siblings' tags.
+   */
+  list(prefix: string, opts: ListOptions): Promise<ListResult> {
+    const full = objectKey(this.storage.rootdirectory, prefix);
+    return this.bounded(opts.signal, async (abortSignal): Promise<ListResult> => {
+      const names: string[] = [];
+      const pages = this.container
+        .listBlobsByHierarchy('/', { prefix: full, abortSignal })
+        .byPage({ maxPageSize: Math.min(1000, opts.max) });
+      for await (const page of pages) {
+        for (const p of page.segment.blobPrefixes ?? []) {
+          const name = p.name.slice(full.length).replace(/\/$/, '');
+          if (name) names.push(name);
+        }
+        if (names.length >= opts.max) break;
+      }
+      return { status: 'found', names: names.sort(byCodeUnit).slice(0, opts.max) };
+    });
+  }
+
   private blob(key: string) {
     return this.container.getBlobClient(objectKey(this.storage.rootdirectory, key));
   }
 
-  private bounded<R extends ProbeResult | ReadResult>(
+  private bounded<R extends ProbeResult | ReadResult | ListResult>(
     signal: AbortSignal,
     send: (signal: AbortSignal) => Promise<R>,
   ): Promise<R | ProbeMiss> {

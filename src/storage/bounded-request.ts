@@ -7,7 +7,7 @@
  */
 import { bounded } from '../abort/bounded';
 import { systemClock } from '../clock/clock';
-import { probeError, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
+import { probeError, type ListResult, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
 
 /** Connection failures: the store cannot be reached now (Node's and undici's codes). */
 export const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
@@ -22,7 +22,7 @@ export const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-export function boundedRequest<R extends ProbeResult | ReadResult>(
+export function boundedRequest<R extends ProbeResult | ReadResult | ListResult>(
   timeoutMs: number,
   signal: AbortSignal,
   send: (signal: AbortSignal) => Promise<R>,

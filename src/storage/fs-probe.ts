@@ -3,13 +3,16 @@
  * Keys come from storage/keys.ts and the OCI grammar, so they cannot contain `..`; the traversal
  * guard below still refuses any key that resolves outside the root, as defense in depth.
  */
-import { open, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FsCalls } from './fs-calls';
 import { REGISTRY_V2_ROOT } from './keys';
 import {
   MAX_LINK_BYTES,
+  byCodeUnit,
   probeError,
+  type ListOptions,
+  type ListResult,
   type ObjectProbe,
   type ProbeMiss,
   type ProbeResult,
@@ -37,7 +40,21 @@ export class FsProbe implements ObjectProbe {
     return this.bounded(key, opts.signal, (file) => this.readSmall(file, opts.maxBytes ?? MAX_LINK_BYTES));
   }
 
-  private bounded<R extends ProbeResult | ReadResult>(
+  /** The sub-directories of `prefix` (distribution's filesystem driver lists a tag folder the same way). */
+  list(prefix: string, opts: ListOptions): Promise<ListResult> {
+    return this.bounded(prefix, opts.signal, async (dir): Promise<ListResult> => {
+      try {
+        const entries = await readdir(dir, { withFileTypes: true });
+        const names = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+        return { status: 'found', names: names.sort(byCodeUnit).slice(0, opts.max) };
+      } catch (err) {
+        const miss = this.failure(err);
+        return miss.status === 'not_found' ? { status: 'found', names: [] } : miss;
+      }
+    });
+  }
+
+  private bounded<R extends ProbeResult | ReadResult | ListResult>(
     key: string,
     signal: AbortSignal,
     io: (file: string) => Promise<R>,

@@ -14,8 +14,11 @@ import type { GcsStorage } from '../config/types';
 import { boundedRequest, UNAVAILABLE_CODES } from './bounded-request';
 import { objectKey } from './keys';
 import {
+  byCodeUnit,
   MAX_LINK_BYTES,
   probeError,
+  type ListOptions,
+  type ListResult,
   type ObjectProbe,
   type ProbeMiss,
   type ProbeResult,
@@ -99,11 +102,39 @@ export class GcsProbe implements ObjectProbe {
     });
   }
 
+  /**
+   * objects.list with a `/` delimiter (https://cloud.google.com/storage/docs/json_api/v1/objects/list):
+   * the response's `prefixes` are the folders. objects.list is in "Storage Object Viewer".
+   */
+  list(prefix: string, opts: ListOptions): Promise<ListResult> {
+    const full = this.objectName(prefix);
+    return this.bounded(opts.signal, async (): Promise<ListResult> => {
+      const names: string[] = [];
+      let pageToken: string | undefined;
+      do {
+        const [, next, response] = await this.bucket.getFiles({
+          prefix: full,
+          delimiter: '/',
+          autoPaginate: false,
+          maxResults: Math.min(1000, opts.max - names.length),
+          ...(pageToken ? { pageToken } : {}),
+        });
+        const prefixes = (response as { prefixes?: string[] } | undefined)?.prefixes ?? [];
+        for (const p of prefixes) {
+          const name = p.slice(full.length).replace(/\/$/, '');
+          if (name) names.push(name);
+        }
+        pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
+      } while (pageToken && names.length < opts.max);
+      return { status: 'found', names: names.sort(byCodeUnit).slice(0, opts.max) };
+    });
+  }
+
   private objectName(key: string): string {
     return objectKey(this.storage.rootdirectory, key);
   }
 
-  private bounded<R extends ProbeResult | ReadResult>(
+  private bounded<R extends ProbeResult | ReadResult | ListResult>(
     signal: AbortSignal,
     send: (signal: AbortSignal) => Promise<R>,
   ): Promise<R | ProbeMiss> {

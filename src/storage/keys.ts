@@ -60,3 +60,8 @@ export function keysFor(target: PullTarget, opts: { probeBlobData: boolean }): s
       return [tagCurrentLinkKey(target.repository, target.tag)];
   }
 }
+
+/** The folder that holds one sub-folder per tag of a repository (what `tags/list` lists). */
+export function tagsFolderKey(repository: string): string {
+  return `repositories/${repository}/_manifests/tags/`;
+}

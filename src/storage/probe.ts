@@ -32,6 +32,15 @@ export interface ReadOptions {
 export type ReadResult =
   { readonly status: 'found'; readonly text: string; readonly lastModified: Date } | ProbeMiss;
 
+/** The names directly below a prefix (`list`), in lexical order; a prefix with nothing below is `found` and empty. */
+export type ListResult = { readonly status: 'found'; readonly names: readonly string[] } | ProbeMiss;
+
+export interface ListOptions {
+  readonly signal: AbortSignal;
+  /** At most this many names (the first in lexical order): a listing is bounded like any probe. */
+  readonly max: number;
+}
+
 export interface ObjectProbe {
   /** Region this probe looks into (for logs and metrics). */
   readonly region: string;
@@ -55,6 +64,12 @@ export interface ObjectProbe {
    */
   read(key: string, opts: ReadOptions): Promise<ReadResult>;
   /**
+   * The names of the "folders" directly below `prefix` (a layout key ending in `/`, e.g. a
+   * repository's `_manifests/tags/`): what distribution itself lists to answer `tags/list`
+   * (registry/storage/tagstore.go). Same promises as `head`.
+   */
+  list(prefix: string, opts: ListOptions): Promise<ListResult>;
+  /**
    * A start-up check of the storage itself (the bucket or root exists and is readable). A wrong
    * bucket name otherwise looks exactly like content that is not there yet. Resolves to a problem
    * description, or undefined when the storage looks right or cannot be checked now.
@@ -65,4 +80,9 @@ export interface ObjectProbe {
 
 export function probeError(kind: ProbeErrorKind, message: string): ProbeFailure {
   return { status: 'error', kind, message };
+}
+
+/** Lexical order by UTF-16 code unit: JavaScript's default sort, and Go's sort.Strings for ASCII names. */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -9,12 +9,21 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { GetObjectCommand, HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/types';
 import { boundedRequest } from './bounded-request';
 import { objectKey } from './keys';
 import {
+  byCodeUnit,
   MAX_LINK_BYTES,
+  type ListOptions,
+  type ListResult,
   type ObjectProbe,
   type ProbeMiss,
   type ProbeResult,
@@ -90,11 +99,42 @@ export class S3Probe implements ObjectProbe {
     });
   }
 
+  /**
+   * ListObjectsV2 with a `/` delimiter (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html):
+   * the common prefixes are the folders. Pages until `max` names or the end; s3:ListBucket, which
+   * geosync needs anyway (check()).
+   */
+  list(prefix: string, opts: ListOptions): Promise<ListResult> {
+    const full = this.objectKey(prefix);
+    return this.bounded(opts.signal, async (signal): Promise<ListResult> => {
+      const names: string[] = [];
+      let token: string | undefined;
+      do {
+        const out = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.storage.bucket,
+            Prefix: full,
+            Delimiter: '/',
+            MaxKeys: Math.min(1000, opts.max - names.length),
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+          { abortSignal: signal },
+        );
+        for (const p of out.CommonPrefixes ?? []) {
+          const name = p.Prefix?.slice(full.length).replace(/\/$/, '');
+          if (name) names.push(name);
+        }
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token && names.length < opts.max);
+      return { status: 'found', names: names.sort(byCodeUnit).slice(0, opts.max) };
+    });
+  }
+
   private objectKey(key: string): string {
     return objectKey(this.storage.rootDirectory, key);
   }
 
-  private bounded<R extends ProbeResult | ReadResult>(
+  private bounded<R extends ProbeResult | ReadResult | ListResult>(
     signal: AbortSignal,
     send: (signal: AbortSignal) => Promise<R>,
   ): Promise<R | ProbeMiss> {

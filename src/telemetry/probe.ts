@@ -4,7 +4,14 @@
  * and digests.
  */
 import { context, type Tracer } from '@opentelemetry/api';
-import type { ObjectProbe, ProbeResult, ReadOptions, ReadResult } from '../storage/probe';
+import type {
+  ListOptions,
+  ListResult,
+  ObjectProbe,
+  ProbeResult,
+  ReadOptions,
+  ReadResult,
+} from '../storage/probe';
 import { ATTR, SPANS } from './names';
 
 export class TracedProbe implements ObjectProbe {
@@ -29,7 +36,13 @@ export class TracedProbe implements ObjectProbe {
     return this.traced(() => this.inner.read(key, opts));
   }
 
-  private async traced<R extends ProbeResult | ReadResult>(request: () => Promise<R>): Promise<R> {
+  list(prefix: string, opts: ListOptions): Promise<ListResult> {
+    return this.traced(() => this.inner.list(prefix, opts));
+  }
+
+  private async traced<R extends ProbeResult | ReadResult | ListResult>(
+    request: () => Promise<R>,
+  ): Promise<R> {
     const span = this.tracer.startSpan(
       SPANS.probe,
       { attributes: { [ATTR.region]: this.region } },

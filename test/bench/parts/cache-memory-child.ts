@@ -41,6 +41,7 @@ const instantProbe: ObjectProbe = {
   region: 'a',
   head: async (): Promise<ProbeResult> => ({ status: 'found', lastModified: new Date() }),
   read: async () => ({ status: 'not_found' }),
+  list: async () => ({ status: 'found', names: [] }),
   close: async () => {},
 };
 

@@ -12,7 +12,7 @@ import { ProbeLocator, type ProbeLocatorOptions } from '../../../src/locate/prob
 import type { ContentsOutcome } from '../../../src/locate/manifest-contents';
 import type { PullTarget } from '../../../src/oci/pull';
 import { parseDigest } from '../../../src/oci/reference';
-import type { ObjectProbe, ReadOptions } from '../../../src/storage/probe';
+import type { ListOptions, ObjectProbe, ReadOptions } from '../../../src/storage/probe';
 import { S3Probe } from '../../../src/storage/s3-probe';
 import { ManualClock } from '../../support/clock';
 import { startGeoStack, type GeoStack } from '../../support/geo-stack';
@@ -38,6 +38,10 @@ class CountingProbe implements ObjectProbe {
   read(key: string, opts: ReadOptions) {
     this.requests++;
     return this.inner.read(key, opts);
+  }
+  list(prefix: string, opts: ListOptions) {
+    this.requests++;
+    return this.inner.list(prefix, opts);
   }
   close() {
     return this.inner.close();

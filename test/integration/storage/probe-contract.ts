@@ -12,6 +12,7 @@ import {
   manifestRevisionLinkKey,
   tagCurrentLinkKey,
   tagIndexLinkKey,
+  tagsFolderKey,
 } from '../../../src/storage/keys';
 import type { ObjectProbe } from '../../../src/storage/probe';
 
@@ -66,6 +67,17 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
       if (r.status !== 'found') throw new Error(`revision link: ${JSON.stringify(r)}`);
       expect(r.lastModified.getTime()).toBeGreaterThanOrEqual(f.pushStartedAt.getTime() - RESOLUTION_MS);
       expect(r.lastModified.getTime()).toBeLessThanOrEqual(f.pushedAt.getTime() + RESOLUTION_MS);
+    });
+
+    // What src/tag-list/ relies on: the folder of tags lists as distribution's own tags/list does.
+    it('lists the tag folders of a repository; a repository it does not hold lists empty', async () => {
+      const f = fixture();
+      const listed = await f.probe.list(tagsFolderKey(f.repository), { signal: signal(), max: 100 });
+      expect(listed).toEqual({ status: 'found', names: [f.image.tag] });
+      const none = await f.probe.list(tagsFolderKey('nobody/here'), { signal: signal(), max: 100 });
+      expect(none).toEqual({ status: 'found', names: [] });
+      const r = await f.probe.list(tagsFolderKey(f.repository), { signal: AbortSignal.abort(), max: 100 });
+      expect(r).toMatchObject({ status: 'error', kind: 'aborted' });
     });
 
     it('finds blob data', async () => {

@@ -1,9 +1,16 @@
 /**
  * A scripted ObjectProbe for the locator's unit tests: each key answers what the script says,
  * now, or when the test releases it, or never (until aborted). Counts every head() and read() per
- * key; read() answers like head() with the text set in `texts` (default '').
+ * key; read() answers like head() with the text set in `texts` (default ''); list() answers like
+ * head() of the prefix with the names set in `listings` (default none).
  */
-import type { ObjectProbe, ProbeResult, ReadResult } from '../../../src/storage/probe';
+import type {
+  ListOptions,
+  ListResult,
+  ObjectProbe,
+  ProbeResult,
+  ReadResult,
+} from '../../../src/storage/probe';
 
 export type Script = (key: string) => ProbeResult | 'hang' | 'manual';
 
@@ -17,6 +24,8 @@ export class FakeProbe implements ObjectProbe {
   readonly calls = new Map<string, number>();
   /** What read() returns for a key the script finds. */
   readonly texts = new Map<string, string>();
+  /** What list() returns for a prefix the script finds. */
+  readonly listings = new Map<string, string[]>();
   private readonly pending: { key: string; resolve: (r: ProbeResult) => void }[] = [];
   closed = false;
 
@@ -46,6 +55,14 @@ export class FakeProbe implements ObjectProbe {
   async read(key: string, opts: { signal: AbortSignal }): Promise<ReadResult> {
     const r = await this.head(key, opts);
     return r.status === 'found' ? { ...r, text: this.texts.get(key) ?? '' } : r;
+  }
+
+  async list(prefix: string, opts: ListOptions): Promise<ListResult> {
+    const r = await this.head(prefix, opts);
+    if (r.status === 'not_found') return { status: 'found', names: [] };
+    return r.status === 'found'
+      ? { status: 'found', names: (this.listings.get(prefix) ?? []).slice(0, opts.max) }
+      : r;
   }
 
   /** Answers every probe waiting for release. */
