@@ -16,7 +16,7 @@ const LAYERS = [
   ['config'],
   ['log'],
   ['storage'],
-  ['tag-freshness'],
+  ['tag-freshness', 'tag-list'],
   ['locate'],
   ['decide'],
   ['extproc'],

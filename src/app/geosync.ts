@@ -22,6 +22,7 @@ import { METER_NAME } from '../telemetry/names';
 import type { ObjectProbe } from '../storage/probe';
 import { TracedProbe } from '../telemetry/probe';
 import { StreamTracing } from '../telemetry/tracing';
+import { SiblingTags } from '../tag-list/sibling-tags';
 import { buildFreshness } from './tag-freshness-factory';
 import { buildLocator, siblingProbes } from './locator-factory';
 import { buildStaleness } from './staleness-factory';
@@ -59,6 +60,9 @@ export interface GeosyncDeps {
     manifestFound(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void;
   };
 }
+
+/** The shared listing of one repository may outlive its waiters' deadline by this factor, not more. */
+const TAG_LIST_WORK_TIMEOUT_FACTOR = 4;
 
 export interface Geosync {
   /** Bound gRPC address (`host:port` or `unix:PATH`), with the real port when configured as 0. */
@@ -100,6 +104,15 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     onStorageRound: () => metrics.tagStorageRound(),
     ...(deps.worker ? { onLearnt: deps.worker.learnt } : {}),
   });
+  const tagLists =
+    config.freshness.tagListMaxStalenessMs > 0 && siblings.length > 0
+      ? new SiblingTags({
+          siblings: siblings.map((s) => s.probe),
+          clock,
+          ttlMs: config.freshness.tagListMaxStalenessMs,
+          workTimeoutMs: config.lookupTimeoutMs * TAG_LIST_WORK_TIMEOUT_FACTOR,
+        })
+      : undefined;
   const closeProbes = async () => {
     await fresh.close();
     if (deps.locator) await Promise.all(siblings.map((s) => s.probe.close()));
@@ -151,6 +164,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       },
       ...(tracing ? { newStreamTrace: () => tracing.forStream() } : {}),
       ...(fresh.freshness ? { freshness: fresh.freshness } : {}),
+      ...(tagLists ? { tagLists } : {}),
     },
     log,
     streamHooks,

@@ -9,12 +9,16 @@ import { parseDigest } from '../oci/reference';
 import type { FreshnessResult } from '../tag-freshness/verdict';
 
 /** Stable outcome labels (geosync.v1.Outcome without its prefix); also metric and log values. */
-export type Outcome = 'ineligible' | 'pass' | 'proxied' | 'not_found' | 'timeout' | 'error' | 'fresher';
+export type Outcome =
+  'ineligible' | 'pass' | 'proxied' | 'not_found' | 'timeout' | 'error' | 'fresher' | 'merged';
+
+/** What a stream was about: a pull, or a tag list (src/tag-list/). */
+export type RecordKind = PullKind | 'tag_list';
 
 export interface DecisionRecord {
   readonly outcome: Outcome;
   /** Absent for ineligible requests. */
-  readonly kind?: PullKind;
+  readonly kind?: RecordKind;
   /** Why a request was ineligible, the error code, or `shed` (a 404 passed without a lookup, under load). */
   readonly reason?: string;
   /** The region the response was redirected to (proxied, fresher). */
@@ -141,5 +145,37 @@ export function freshnessRecord(result: FreshnessResult, lookupMs: number): Deci
       return { ...base, outcome: 'timeout' };
     case 'error':
       return { ...base, outcome: 'error', reason: result.code };
+  }
+}
+
+/** How a tag list's union went (src/tag-list/). */
+export type TagListOutcome =
+  | { readonly result: 'merged' }
+  /** The union says nothing the local answer did not. */
+  | { readonly result: 'complete' }
+  /** The local answer is not one to merge into (a body over Envoy's buffer, another error). */
+  | { readonly result: 'passed'; readonly reason: string }
+  | { readonly result: 'timeout' };
+
+/** The record of a tag list: `failed` names the siblings that could not be listed. */
+export function tagListRecord(
+  outcome: TagListOutcome,
+  lookupMs: number,
+  failed: readonly string[] = [],
+): DecisionRecord {
+  const base = {
+    kind: 'tag_list' as const,
+    lookupMs,
+    ...(failed.length > 0 ? { reason: failed.join(',') } : {}),
+  };
+  switch (outcome.result) {
+    case 'merged':
+      return { ...base, outcome: 'merged' };
+    case 'complete':
+      return { ...base, outcome: 'pass', reason: failed.length > 0 ? base.reason : 'complete' };
+    case 'passed':
+      return { ...base, outcome: 'pass', reason: outcome.reason };
+    case 'timeout':
+      return { ...base, outcome: 'timeout' };
   }
 }

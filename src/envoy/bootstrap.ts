@@ -27,6 +27,7 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
     return { name, url: region.url, tuning };
   });
 
+  const tagLists = siblings.length > 0 && config.freshness.tagListMaxStalenessMs > 0;
   const routeConfig = {
     name: NAMES.routeConfig,
     virtual_hosts: [
@@ -34,6 +35,7 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
         opts,
         NAMES.localRegistryCluster,
         siblings.length > 0 ? internalRedirectPolicy(siblings, opts) : undefined,
+        tagLists,
       ),
       ...siblingVirtualHosts(siblings, opts.ignorePortInHostMatching, config.region),
     ],
@@ -48,7 +50,7 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
     localRegistryCluster(
       NAMES.localRegistryCluster,
       opts,
-      upstreamFilters(opts, { tagFreshness: tagFreshnessScope(config) }),
+      upstreamFilters(opts, { tagFreshness: tagFreshnessScope(config), tagLists }),
     ),
     localRegistryCluster(NAMES.localRegistryDirectCluster, opts),
     ...siblings.map((s) => siblingRegistryCluster(siblingCluster(s.name), s.url, s.tuning)),

@@ -21,6 +21,8 @@ type Json = Record<string, unknown>;
 const TAG_MANIFEST_PATH = `^/v2/.+/manifests/${TAG_PATTERN}(?:\\?.*)?$`;
 /** The same, for signature and attestation tags only (src/oci/reference.ts, REFERRER_TAG_PATTERN). */
 const REFERRER_TAG_MANIFEST_PATH = `^/v2/.+/manifests/${REFERRER_TAG_PATTERN}(?:\\?.*)?$`;
+/** A tag list, with or without a query (`n`, `last`). */
+const TAG_LIST_PATH = '^/v2/.+/tags/list(?:\\?.*)?$';
 
 export interface UpstreamFilterOptions {
   /**
@@ -28,6 +30,8 @@ export interface UpstreamFilterOptions {
    * (`freshness.tagMaxStalenessMs` > 0), only signature and attestation tags' (the default), or none.
    */
   readonly tagFreshness: 'all' | 'referrers' | 'none';
+  /** Local 200s of tag lists reach geosync too (`freshness.tagListMaxStalenessMs` > 0, src/tag-list/). */
+  readonly tagLists?: boolean;
 }
 
 /** The cluster's upstream HTTP filter chain: ext_proc behind its matcher, then the codec. */
@@ -64,20 +68,18 @@ const requestHeader = (name: string, header: string, regex: string): Json => ({
  */
 function onlyWhenGeosyncActs(extProc: Json, filter: UpstreamFilterOptions): Json {
   const skip = { name: 'skip', typed_config: { '@type': TYPE.skipFilter } };
-  const freshTag = (path: string) => ({
+  const okFor = (path: string) => ({
     and_matcher: { predicate: [status(OK), requestHeader('path', HEADER.path, path)] },
   });
+  const okPaths = [
+    ...(filter.tagFreshness === 'none'
+      ? []
+      : [okFor(filter.tagFreshness === 'all' ? TAG_MANIFEST_PATH : REFERRER_TAG_MANIFEST_PATH)]),
+    // A 401 or 403 of a tag list never reaches geosync: authorization stays the local registry's.
+    ...(filter.tagLists ? [okFor(TAG_LIST_PATH)] : []),
+  ];
   const acts =
-    filter.tagFreshness === 'none'
-      ? status(NOT_FOUND)
-      : {
-          or_matcher: {
-            predicate: [
-              status(NOT_FOUND),
-              freshTag(filter.tagFreshness === 'all' ? TAG_MANIFEST_PATH : REFERRER_TAG_MANIFEST_PATH),
-            ],
-          },
-        };
+    okPaths.length === 0 ? status(NOT_FOUND) : { or_matcher: { predicate: [status(NOT_FOUND), ...okPaths] } };
   return {
     '@type': TYPE.extensionWithMatcher,
     extension_config: { name: EXT.extProc, typed_config: extProc },
@@ -99,6 +101,9 @@ function extProcConfig(opts: EnvoyOptions): Json {
     // geosync down, slow or erroring must never fail a pull: the original 404 passes unchanged.
     failure_mode_allow: true,
     message_timeout: duration(opts.extProc.messageTimeoutMs),
+    // A tag list's body is asked for by the reply to its headers (src/extproc/replies.ts,
+    // bufferResponseBodyReply); nothing else ever sends a body to geosync.
+    allow_mode_override: true,
     // No stat_prefix: there is one ext_proc filter per cluster, so its counters are
     // `cluster.local_registry.ext_proc.<counter>` (envoy/README.md lists them per Envoy release).
     processing_mode: {

@@ -13,6 +13,7 @@ export const NAMES = {
   /** GET/HEAD manifests and GET blobs: ext_proc may turn the 404 into a 307 to a sibling. */
   localPullManifestsRoute: 'local_pull_manifests',
   localPullBlobsRoute: 'local_pull_blobs',
+  localTagListRoute: 'local_tag_list',
   /** Everything else (pushes, blob HEADs, /v2/, catalog): never redirected. */
   localOtherRoute: 'local_other',
   /** Cluster with geosync as upstream ext_proc filter; only the pull routes use it. */

@@ -25,6 +25,8 @@ export const PULL_PATH = {
   manifests: '^/v2/.+/manifests/[^/]+$',
   blobs: '^/v2/.+/blobs/[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$',
   either: '^/v2/.+/(?:manifests/[^/]+|blobs/[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+)$',
+  /** A repository's tag list (src/tag-list/): through the pull cluster, never redirected. */
+  tagList: '^/v2/.+/tags/list$',
 } as const;
 
 export function methodMatcher(methods: readonly string[]): Json {
@@ -35,10 +37,18 @@ export function methodMatcher(methods: readonly string[]): Json {
   };
 }
 
-/** `redirectPolicy`: the pull routes' internal_redirect_policy (none without siblings). */
-export function localVirtualHost(opts: EnvoyOptions, pullCluster: string, redirectPolicy?: Json): Json {
+/**
+ * `redirectPolicy`: the pull routes' internal_redirect_policy (none without siblings). `tagLists`:
+ * tag lists go through the pull cluster too, where geosync merges the siblings' tags in.
+ */
+export function localVirtualHost(
+  opts: EnvoyOptions,
+  pullCluster: string,
+  redirectPolicy?: Json,
+  tagLists = false,
+): Json {
   const tuning = opts.localRegistry.tuning;
-  const pull = (name: string, regex: string, methods: readonly string[]): Json => ({
+  const pull = (name: string, regex: string, methods: readonly string[], redirects = true): Json => ({
     name,
     match: { safe_regex: { regex }, headers: [methodMatcher(methods)] },
     route: {
@@ -47,7 +57,7 @@ export function localVirtualHost(opts: EnvoyOptions, pullCluster: string, redire
       timeout: '0s',
       idle_timeout: duration(tuning.streamIdleTimeoutMs),
       // A copy per route: a consumer editing one route's policy must not change the other's.
-      ...(redirectPolicy ? { internal_redirect_policy: structuredClone(redirectPolicy) } : {}),
+      ...(redirectPolicy && redirects ? { internal_redirect_policy: structuredClone(redirectPolicy) } : {}),
     },
   });
   return {
@@ -59,6 +69,7 @@ export function localVirtualHost(opts: EnvoyOptions, pullCluster: string, redire
       // Never a blob HEAD: push clients HEAD blobs to decide whether to upload, and a 200 from a
       // sibling would make them skip an upload the local manifest PUT then misses.
       pull(NAMES.localPullBlobsRoute, PULL_PATH.blobs, ['GET']),
+      ...(tagLists ? [pull(NAMES.localTagListRoute, PULL_PATH.tagList, ['GET'], false)] : []),
       {
         name: NAMES.localOtherRoute,
         match: { prefix: '/' },

@@ -14,6 +14,9 @@ export const HEADER = {
   method: ':method',
   path: ':path',
   location: 'location',
+  link: 'link',
+  contentType: 'content-type',
+  contentLength: 'content-length',
   /** The registry's digest of what it answered (distribution spec, "Docker-Content-Digest"). */
   contentDigest: 'docker-content-digest',
   requestId: 'x-request-id',

@@ -54,6 +54,67 @@ export function redirectReply(location: string, record: DecisionRecord): Process
   };
 }
 
+/**
+ * CONTINUE for response headers that asks Envoy for the response body too, buffered (a tag list:
+ * src/tag-list/). Needs `allow_mode_override: true`; every mode is given because before Envoy 1.34
+ * an override replaced the whole mode. BUFFERED_PARTIAL, not BUFFERED: a body over Envoy's buffer
+ * limit then arrives in part (without end_of_stream) and passes unchanged, where BUFFERED would
+ * fail the response.
+ */
+export function bufferResponseBodyReply(): ProcessingResponse {
+  return {
+    response_headers: {},
+    mode_override: {
+      request_header_mode: 'SKIP',
+      response_header_mode: 'SEND',
+      request_body_mode: 'NONE',
+      response_body_mode: 'BUFFERED_PARTIAL',
+      request_trailer_mode: 'SKIP',
+      response_trailer_mode: 'SKIP',
+    },
+  };
+}
+
+/** What replaces a buffered response: its status (when it changes), body and `Link` header. */
+export interface ReplacedResponse {
+  readonly status?: string;
+  readonly contentType: string;
+  readonly body: string;
+  /** The `Link` header; undefined removes the registry's. */
+  readonly link: string | undefined;
+}
+
+/** Replaces the buffered body (and the headers Envoy holds with it) of the response. */
+export function replaceBodyReply(replaced: ReplacedResponse, record: DecisionRecord): ProcessingResponse {
+  const body = Buffer.from(replaced.body, 'utf8');
+  const set = [
+    ...(replaced.status ? [setHeader(HEADER.status, replaced.status)] : []),
+    setHeader(HEADER.contentType, replaced.contentType),
+    ...(replaced.link !== undefined ? [setHeader(HEADER.link, replaced.link)] : []),
+  ];
+  return {
+    response_body: {
+      response: {
+        status: 'CONTINUE',
+        header_mutation: {
+          set_headers: set,
+          // Envoy refuses a body whose length differs from a Content-Length it still holds
+          // (ext_proc.cc: "mismatch between content length and the length of the mutated body"),
+          // and recomputes none: without the header, its codec frames the body itself.
+          remove_headers: [HEADER.contentLength, ...(replaced.link === undefined ? [HEADER.link] : [])],
+        },
+        body_mutation: { body },
+      },
+    },
+    dynamic_metadata: decisionMetadata(record),
+  };
+}
+
+/** The buffered body passes unchanged. */
+export function bodyContinueReply(record: DecisionRecord): ProcessingResponse {
+  return { response_body: {}, dynamic_metadata: decisionMetadata(record) };
+}
+
 export function responseContinueReply(record: DecisionRecord): ProcessingResponse {
   return { response_headers: {}, dynamic_metadata: decisionMetadata(record) };
 }

@@ -8,7 +8,16 @@
 import { bounded } from '../abort/bounded';
 import type { Clock } from '../clock/clock';
 import type { DecisionRecord } from '../decide/decision';
-import { classify, freshnessRecord, planResponse, recordFor, redirectLocation } from '../decide/decision';
+import {
+  classify,
+  freshnessRecord,
+  NOT_FOUND,
+  OK,
+  planResponse,
+  recordFor,
+  redirectLocation,
+  tagListRecord,
+} from '../decide/decision';
 import type { ProcessingRequest__Output } from '../generated/envoy/service/ext_proc/v3/ProcessingRequest';
 import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/ProcessingResponse';
 import type { FreshnessResult, TagFreshness } from '../tag-freshness/check';
@@ -24,12 +33,25 @@ import {
   readHeaders,
 } from './headers';
 import {
+  bodyContinueReply,
+  bufferResponseBodyReply,
   continueReply,
   continueSkippingResponse,
   redirectReply,
+  replaceBodyReply,
   responseContinueReply,
   type Phase,
 } from './replies';
+import type { SiblingTags, SiblingTagsResult } from '../tag-list/sibling-tags';
+import {
+  changes,
+  nextLink,
+  parseTagListRequest,
+  readLocalAnswer,
+  tagListBody,
+  unionPage,
+  type TagListRequest,
+} from '../tag-list/page';
 
 const TIMEOUT: LocateResult = { outcome: 'timeout' };
 const CANCELLED: LocateResult = { outcome: 'error', code: 'cancelled' };
@@ -51,6 +73,8 @@ export interface StreamContext {
    * given, answers a check reused within T without the deadline's machinery.
    */
   readonly freshness?: Pick<TagFreshness, 'check' | 'checks'> & Partial<Pick<TagFreshness, 'cached'>>;
+  /** Tag lists as the union of the local tags and the siblings' (src/tag-list/); absent: off. */
+  readonly tagLists?: Pick<SiblingTags, 'tags' | 'cached'>;
 }
 
 /**
@@ -89,6 +113,8 @@ export class StreamProcessor {
   private client?: string;
   /** One HTTP request per stream, so one decision per stream. */
   private decided = false;
+  /** A tag list whose body Envoy was asked to send (src/tag-list/). */
+  private tagList?: { readonly req: TagListRequest; readonly status: string; readonly more: boolean };
 
   constructor(
     private readonly ctx: StreamContext,
@@ -104,10 +130,14 @@ export class StreamProcessor {
         // An ineligible request needs nothing more from this stream.
         return { reply, last: this.classification?.eligible === false };
       }
-      case 'response_headers':
-        return { reply: await this.onResponseHeaders(msg, cancelled), last: true };
-      case 'request_body':
+      case 'response_headers': {
+        const reply = await this.onResponseHeaders(msg, cancelled);
+        return { reply, last: this.tagList === undefined };
+      }
       case 'response_body':
+        if (this.tagList) return { reply: await this.onTagListBody(msg, cancelled), last: true };
+        return { reply: continueReply(phase) };
+      case 'request_body':
       case 'request_trailers':
       case 'response_trailers':
         // geosync configures these modes off, but a reply of the matching kind keeps the
@@ -161,6 +191,11 @@ export class StreamProcessor {
         };
       }
       this.classification = classify(this.request, this.ctx.pullPolicy);
+    }
+    const tagList = this.tagListAsked(headers);
+    if (tagList) {
+      this.tagList = tagList;
+      return bufferResponseBodyReply();
     }
     const plan = planResponse(this.classification ?? classify(undefined), {
       status: headers.get(HEADER.status),
@@ -220,6 +255,68 @@ export class StreamProcessor {
       freshnessRecord(known ? result : { verdict: 'error', code: 'no_region_url' }, lookupMs),
       url,
     );
+  }
+
+  /**
+   * A GET of a tag list that the local registry answered 200 or 404: its body is merged with the
+   * siblings' tags. Every other status (a 401 or 403 above all: authorization is the local
+   * registry's) passes as it is, and the matcher does not even send it here.
+   */
+  private tagListAsked(headers: Map<string, string>): StreamProcessor['tagList'] {
+    const status = headers.get(HEADER.status);
+    const req = this.request;
+    if (!this.ctx.tagLists || !req || req.method !== 'GET' || req.redirected) return undefined;
+    if (status !== OK && status !== NOT_FOUND) return undefined;
+    const parsed = parseTagListRequest(req.path);
+    if (!parsed || parsed.n === 0) return undefined;
+    return { req: parsed, status, more: headers.has(HEADER.link) };
+  }
+
+  /** The local tag list's body: replaced by the union page when that says more. */
+  private async onTagListBody(
+    msg: ProcessingRequest__Output,
+    cancelled: AbortSignal,
+  ): Promise<ProcessingResponse> {
+    const { req, status, more } = this.tagList as NonNullable<StreamProcessor['tagList']>;
+    const body = msg.response_body;
+    const pass = (reason: string) => this.answerBody(tagListRecord({ result: 'passed', reason }, 0));
+    // Over Envoy's buffer limit the body arrives in part: it passes as the registry wrote it.
+    if (!body?.end_of_stream) return pass('too_large');
+    const local = readLocalAnswer(status, Buffer.from(body.body ?? []).toString('utf8'), req.repository);
+    if (!local) return pass(status === NOT_FOUND ? 'not_name_unknown' : 'unreadable');
+    const siblings = this.ctx.tagLists as NonNullable<StreamContext['tagLists']>;
+    const reused = siblings.cached(req.repository);
+    const { value: listed, lookupMs } = reused
+      ? { value: reused, lookupMs: 0 }
+      : await this.timed(() =>
+          this.bounded(
+            (signal) => siblings.tags(req.repository, signal),
+            cancelled,
+            (): SiblingTagsResult => ({ status: 'timeout' }),
+          ),
+        );
+    if (listed.status === 'timeout') return this.answerBody(tagListRecord({ result: 'timeout' }, lookupMs));
+    const localPage = { tags: local.tags, more };
+    const page = unionPage(localPage, listed.tags, req);
+    if (!changes(localPage, page) || (status === NOT_FOUND && page.tags.length === 0)) {
+      return this.answerBody(tagListRecord({ result: 'complete' }, lookupMs, listed.failed));
+    }
+    const record = tagListRecord({ result: 'merged' }, lookupMs, listed.failed);
+    this.decide(record);
+    return replaceBodyReply(
+      {
+        ...(status === NOT_FOUND ? { status: OK } : {}),
+        contentType: 'application/json',
+        body: tagListBody(req.repository, page.tags),
+        link: page.next === undefined ? undefined : nextLink(req, page.next),
+      },
+      record,
+    );
+  }
+
+  private answerBody(record: DecisionRecord): ProcessingResponse {
+    this.decide(record);
+    return bodyContinueReply(record);
   }
 
   /** `run`, traced as the stream's lookup, and how long it took. */

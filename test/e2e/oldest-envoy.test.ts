@@ -98,3 +98,24 @@ test("a client that sends A's host to B's Envoy gets no content of A's", async (
   await skopeoPush(image.dir, 'only-a', { host: a.host, repository });
   await expectNoSiblingContent(b, a, `/v2/${repository}/manifests/only-a`);
 });
+
+// The tag-list union needs a reply's mode_override, a BUFFERED_PARTIAL body and a body mutation
+// without Content-Length (src/extproc/replies.ts): all as on the newest release.
+test('a tag list from B includes a tag only A holds, and a repository only A holds lists', async () => {
+  const dir = tmp.make('oldest-tags');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
+  const repository = 'team/oldest-tags';
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+  const onlyA = await registryRequest(b, `/v2/${repository}/tags/list`);
+  expect(onlyA.status).toBe(200);
+  expect(JSON.parse(onlyA.body.toString())).toEqual({ name: repository, tags: ['v1'] });
+
+  await skopeoPush(image.dir, 'v1', { host: b.host, repository, tag: 'v0' });
+  const paged = await registryRequest(b, `/v2/${repository}/tags/list?n=1`);
+  expect(JSON.parse(paged.body.toString())).toEqual({ name: repository, tags: ['v0'] });
+  // The next page, as the Link says (the registry's own here: the union added nothing to page 1).
+  const next = /^<([^>]+)>; rel="next"$/.exec(paged.headers.get('link') ?? '')?.[1];
+  expect(next).toMatch(/last=v0/);
+  const second = await registryRequest(b, next!);
+  expect(JSON.parse(second.body.toString())).toEqual({ name: repository, tags: ['v1'] });
+});

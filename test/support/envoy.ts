@@ -98,6 +98,7 @@ export interface StartEnvoyOptions {
   /** Where the bootstrap copy, the log and the admin address file go. */
   readonly dir: string;
   readonly name?: string;
+  /** Default: `GEOSYNC_TEST_ENVOY_LOG` (e.g. `debug`, to read why ext_proc answered itself), else `warn`. */
   readonly logLevel?: string;
   readonly readyTimeoutMs?: number;
 }
@@ -122,7 +123,15 @@ export async function startEnvoy(bootstrap: string, opts: StartEnvoyOptions): Pr
   const proc = spawnManaged(
     name,
     binary.path,
-    ['-c', config, '--disable-hot-restart', '--admin-address-path', adminPath, '-l', opts.logLevel ?? 'warn'],
+    [
+      '-c',
+      config,
+      '--disable-hot-restart',
+      '--admin-address-path',
+      adminPath,
+      '-l',
+      opts.logLevel ?? process.env.GEOSYNC_TEST_ENVOY_LOG ?? 'warn',
+    ],
     { logDir: opts.dir },
   );
   try {

@@ -16,6 +16,10 @@ export const freshnessSection = section(
       description:
         'the same check, on by default, for the tags signatures and attestations live under (`sha256-<hex>` of the referrers tag schema, cosign\'s `.sig`, `.att`, `.sbom`), reused at most this long; 0 = these tags follow `tagMaxStalenessMs`. See README "Signatures and attestations"',
     }),
+    tagListMaxStalenessMs: defaulted(integer(0, 3_600_000), 1000, {
+      description:
+        'tag lists: `GET /v2/<name>/tags/list` answers the union of the local tags and those the siblings\' storage holds, each sibling listed at most once per this long; 0 = off (the local list passes as it is). See README "Tag lists"',
+    }),
   },
-  { description: 'Tag freshness.' },
+  { description: 'Tag freshness and tag lists.' },
 );

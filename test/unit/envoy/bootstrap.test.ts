@@ -52,7 +52,9 @@ describe('ext_proc filter', () => {
       message_timeout: '2s',
       metadata_options: { receiving_namespaces: { untyped: ['geosync'] } },
     });
-    expect(extProc(b).allow_mode_override).toBeUndefined();
+    // Only a tag list's reply asks for a body (src/extproc/replies.ts, bufferResponseBodyReply).
+    expect(extProc(b).allow_mode_override).toBe(true);
+    expect(extProc(b).processing_mode).toMatchObject({ response_body_mode: 'NONE' });
     expect(cluster(b, 'local_registry_direct').typed_extension_protocol_options).not.toHaveProperty(
       `${HTTP_OPTIONS}.http_filters`,
     );
@@ -117,11 +119,35 @@ describe('ext_proc filter', () => {
       expect(regex.test(`/v2/team/app/manifests/${tag}`)).toBe(false);
   });
 
-  test('with every tag checked, 200s of any tag; with none, only 404s', () => {
+  test('with every tag checked, 200s of any tag; with none and tag lists off, only 404s', () => {
     const all = new RegExp(String(pathRegex(acts(undefined, { tagMaxStalenessMs: 5000 }))));
     expect(all.test('/v2/team/app/manifests/v1')).toBe(true);
-    expect(acts(undefined, { tagMaxStalenessMs: 0, signatureTagMaxStalenessMs: 0 })).toMatchObject(
-      status('404'),
+    expect(
+      acts(undefined, { tagMaxStalenessMs: 0, signatureTagMaxStalenessMs: 0, tagListMaxStalenessMs: 0 }),
+    ).toMatchObject(status('404'));
+  });
+
+  test('200s of tag lists (with or without a query) reach geosync unless tag lists are off', () => {
+    const p = acts(undefined);
+    expect(at(p, 'or_matcher.predicate[2].and_matcher.predicate[0]')).toMatchObject(status('200'));
+    const regex = new RegExp(
+      String(
+        at(
+          p,
+          'or_matcher.predicate[2].and_matcher.predicate[1].single_predicate.value_match.safe_regex.regex',
+        ),
+      ),
+    );
+    for (const path of ['/v2/team/app/tags/list', '/v2/team/app/tags/list?n=10&last=v1'])
+      expect(regex.test(path)).toBe(true);
+    for (const path of ['/v2/team/app/tags/listx', '/v2/_catalog', '/v2/team/app/manifests/list'])
+      expect(regex.test(path)).toBe(false);
+    const off = acts(undefined, { tagListMaxStalenessMs: 0 });
+    expect(at(off, 'or_matcher.predicate')).toHaveLength(2);
+    const routes = (b: Json) =>
+      (at(b, `${HCM}.route_config.virtual_hosts[0].routes`) as Json[]).map((r) => r.name);
+    expect(routes(build({ regions: 2, freshness: { tagListMaxStalenessMs: 0 } }))).not.toContain(
+      'local_tag_list',
     );
   });
 
@@ -170,7 +196,12 @@ describe('routes and internal redirects', () => {
   test('pull routes follow only 307, once, to sibling routes; catch-all never redirects', () => {
     const b = build({ regions: 3, scheme: 'http' });
     const routes = at(b, `${HCM}.route_config.virtual_hosts[0].routes`) as Json[];
-    expect(routes.map((r) => r.name)).toEqual(['local_pull_manifests', 'local_pull_blobs', 'local_other']);
+    expect(routes.map((r) => r.name)).toEqual([
+      'local_pull_manifests',
+      'local_pull_blobs',
+      'local_tag_list',
+      'local_other',
+    ]);
     for (const r of routes.slice(0, 2)) {
       expect(at(r, 'route.cluster')).toBe('local_registry');
       expect(at(r, 'route.internal_redirect_policy')).toMatchObject({
@@ -185,8 +216,14 @@ describe('routes and internal redirects', () => {
       expect(at(r, 'route.internal_redirect_policy.allow_cross_scheme_redirect')).toBeUndefined();
     }
     expect(at(routes[1], 'match.headers[0].string_match')).toEqual({ exact: 'GET' });
-    expect(routes[2]).toMatchObject({ match: { prefix: '/' }, route: { cluster: 'local_registry_direct' } });
+    // Tag lists go through the pull cluster (geosync merges them) and are never redirected.
+    expect(routes[2]).toMatchObject({
+      match: { safe_regex: { regex: '^/v2/.+/tags/list$' }, headers: [{ string_match: { exact: 'GET' } }] },
+      route: { cluster: 'local_registry' },
+    });
     expect(at(routes[2], 'route.internal_redirect_policy')).toBeUndefined();
+    expect(routes[3]).toMatchObject({ match: { prefix: '/' }, route: { cluster: 'local_registry_direct' } });
+    expect(at(routes[3], 'route.internal_redirect_policy')).toBeUndefined();
   });
 
   test('plain-http listener with https siblings allows the cross-scheme redirect', () => {

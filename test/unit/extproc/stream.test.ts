@@ -1,5 +1,7 @@
 import type { DecisionRecord } from '../../../src/decide/decision';
 import type { FreshnessResult } from '../../../src/tag-freshness/check';
+import type { SiblingTagsResult } from '../../../src/tag-list/sibling-tags';
+import type { ProcessingResponse__Output } from '../../../src/generated/envoy/service/ext_proc/v3/ProcessingResponse';
 import { StreamProcessor, type StreamContext } from '../../../src/extproc/stream';
 import { ATTRIBUTE, clientAddress } from '../../../src/extproc/headers';
 import type { ProcessingRequest__Output } from '../../../src/generated/envoy/service/ext_proc/v3/ProcessingRequest';
@@ -474,4 +476,124 @@ test('a client-sent request id reaches decisions as one value of at most 256 cha
     never,
   );
   expect(metas).toEqual(['x'.repeat(256)]);
+});
+
+describe('StreamProcessor with tag lists', () => {
+  const withTagLists = (answer: SiblingTagsResult | 'hang') => {
+    const s = setup(async () => ({ outcome: 'not_found' }));
+    const asked: string[] = [];
+    const ctx: StreamContext = {
+      locator: s.locator,
+      clock: s.clock,
+      lookupTimeoutMs: 150,
+      regionUrls: new Map([['a', 'https://registry-a.example.com']]),
+      onDecision: (r) => s.decisions.push(r),
+      tagLists: {
+        cached: () => undefined,
+        tags: (repository, signal) => {
+          asked.push(repository);
+          if (answer !== 'hang') return Promise.resolve(answer);
+          return new Promise((resolve) =>
+            signal.addEventListener('abort', () => resolve({ status: 'timeout' })),
+          );
+        },
+      },
+    };
+    return { ...s, asked, processor: new StreamProcessor(ctx) };
+  };
+  const listed = (status: number, p: string, headers?: Record<string, string>) =>
+    asOutput(
+      responseHeadersMessage(status, {
+        attributes: { 'request.path': p, 'request.method': 'GET' },
+        ...(headers ? { headers } : {}),
+      }),
+    );
+  const body = (text: string, endOfStream = true) =>
+    asOutput({ response_body: { body: Buffer.from(text), end_of_stream: endOfStream } });
+  const found = (tags: string[], failed: string[] = []): SiblingTagsResult => ({
+    status: 'found',
+    tags,
+    failed,
+  });
+
+  test("a local 200: Envoy is asked for the body, which becomes the union; the registry's Link goes", async () => {
+    const { processor, decisions } = withTagLists(found(['v2']));
+    const r1 = await processor.step(listed(200, '/v2/team/app/tags/list'), never);
+    expect(r1).toMatchObject({ reply: { mode_override: { response_body_mode: 'BUFFERED_PARTIAL' } } });
+    expect('last' in r1 && r1.last).toBe(false);
+    const r2 = await processor.step(body('{"name":"team/app","tags":["v1"]}\n'), never);
+    expect('last' in r2 && r2.last).toBe(true);
+    const reply = (r2 as { reply: ProcessingResponse__Output }).reply;
+    expect(reply.response_body?.response?.body_mutation?.body?.toString()).toBe(
+      '{"name":"team/app","tags":["v1","v2"]}\n',
+    );
+    expect(reply.response_body?.response?.header_mutation?.remove_headers).toEqual([
+      'content-length',
+      'link',
+    ]);
+    expect(decisions).toEqual([expect.objectContaining({ outcome: 'merged', kind: 'tag_list' })]);
+  });
+
+  test('a local 404 NAME_UNKNOWN becomes a 200 with the next page linked', async () => {
+    const { processor } = withTagLists(found(['b', 'a', 'c']));
+    await processor.step(listed(404, '/v2/team/app/tags/list?n=2'), never);
+    const r = await processor.step(body('{"errors":[{"code":"NAME_UNKNOWN"}]}'), never);
+    const reply = (r as { reply: ProcessingResponse__Output }).reply;
+    expect(setHeaders({ response_headers: reply.response_body } as never)).toEqual({
+      ':status': '200',
+      'content-type': 'application/json',
+      link: '</v2/team/app/tags/list?n=2&last=b>; rel="next"',
+    });
+    expect(reply.response_body?.response?.body_mutation?.body?.toString()).toBe(
+      '{"name":"team/app","tags":["a","b"]}\n',
+    );
+  });
+
+  test('nothing new, a body cut at the buffer limit, a sibling timeout: the local answer passes as it is', async () => {
+    for (const [answer, bodyMsg, outcome] of [
+      [found(['v1']), body('{"name":"team/app","tags":["v1"]}'), 'pass'],
+      [found(['v2']), body('{"name":"team/app","tags":["v1"', false), 'pass'],
+      ['hang', body('{"name":"team/app","tags":["v1"]}'), 'timeout'],
+    ] as const) {
+      const { processor, decisions, clock } = withTagLists(answer);
+      await processor.step(listed(200, '/v2/team/app/tags/list'), never);
+      const pending = processor.step(bodyMsg, never);
+      clock.advance(150);
+      await flushPromises();
+      const r = await pending;
+      expect('reply' in r && r.reply.response_body).toEqual({});
+      expect(decisions).toEqual([expect.objectContaining({ outcome, kind: 'tag_list' })]);
+    }
+  });
+
+  test('a 404 no sibling can fill, another status, a HEAD or a redirected request are not merged', async () => {
+    const { processor, decisions } = withTagLists(found([]));
+    await processor.step(listed(404, '/v2/team/app/tags/list'), never);
+    const r = await processor.step(body('{"errors":[{"code":"NAME_UNKNOWN"}]}'), never);
+    expect('reply' in r && r.reply.response_body).toEqual({});
+    expect(decisions[0]).toMatchObject({ outcome: 'pass', reason: 'complete' });
+    for (const msg of [
+      listed(401, '/v2/team/app/tags/list'),
+      asOutput(
+        responseHeadersMessage(200, {
+          attributes: { 'request.path': '/v2/team/app/tags/list', 'request.method': 'HEAD' },
+        }),
+      ),
+      asOutput(
+        responseHeadersMessage(404, {
+          attributes: {
+            'request.path': '/v2/team/app/tags/list',
+            'request.method': 'GET',
+            [ATTRIBUTE.forwardedBy]: 'a',
+          },
+        }),
+      ),
+    ]) {
+      const other = withTagLists(found(['v2']));
+      const reply = await other.processor.step(msg, never);
+      expect(reply).toMatchObject({ last: true });
+      expect('reply' in reply && reply.reply.mode_override).toBeUndefined();
+      expect(other.asked).toEqual([]);
+    }
+  });
 });
