@@ -17,6 +17,7 @@ import { herdPart, herdRows, type HerdRow } from './parts/herd';
 import { localHits } from './parts/local-hits';
 import { rescuedPulls } from './parts/rescued-pulls';
 import { startFreshnessStack, tagFreshness } from './parts/tag-freshness';
+import { tagLists } from './parts/tag-lists';
 import { writeRun } from './report/write';
 import type { BenchRun, Machine, PartResult } from './results';
 import type { BenchScale } from './scale';
@@ -26,7 +27,7 @@ import { Vegeta, vegetaBinary } from './tools/vegeta';
 
 import type { UpstreamProtocol } from '../../src/config/types';
 
-export const ALL_PARTS = [1, 2, 3, 4, 5, 6, 7] as const;
+export const ALL_PARTS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 
 export interface RunOptions {
   readonly scale: BenchScale;
@@ -101,11 +102,12 @@ export async function runBench(
         await stack.stop();
       }
     }
-    if (wanted.has(7)) {
-      log('starting three regions on Swift S3, tag freshness on in b');
+    if (wanted.has(7) || wanted.has(8)) {
+      log('starting three regions on Swift S3, tag freshness on in b, tag lists off in c');
       const stack = await startFreshnessStack(opts.lookupTimeoutMs);
       try {
         await step(7, 'a tag GET with tag freshness on vs off', () => tagFreshness(ctx, stack));
+        await step(8, 'a tag list with the union on vs off', () => tagLists(ctx, stack));
       } finally {
         await stack.stop();
       }

@@ -57,6 +57,14 @@ export interface BenchScale {
     readonly warmup: number;
     readonly rttMs: number;
   };
+  readonly tagLists: {
+    /** Repositories every region holds alike, each listed once (a listing of the siblings each). */
+    readonly repositories: number;
+    /** Lists of one repository in a row, at the default bound (1 s): mostly answered from the cache. */
+    readonly repeats: number;
+    readonly warmup: number;
+    readonly rttMs: number;
+  };
   readonly memory: {
     /** Entry caps, each asked a few more distinct lookups than it holds. */
     readonly caps: readonly number[];
@@ -83,6 +91,7 @@ export const FULL: BenchScale = {
   alternatives: { lagSeconds: 10, retrySleepSeconds: 5, rttMs: 20, layerSizes: [4 * MiB, 1 * MiB] },
   extproc: { streams: 1500, rounds: 5, concurrency: 64, heapStreams: 10_000 },
   freshness: { misses: 200, hits: 200, warmup: 10, rttMs: 20 },
+  tagLists: { repositories: 100, repeats: 200, warmup: 5, rttMs: 20 },
   memory: { caps: [10_000, 100_000, 1_000_000], defaultsLookups: 200_000, isolate: true },
 };
 
@@ -94,6 +103,7 @@ export const SMOKE: BenchScale = {
   alternatives: { lagSeconds: 1, retrySleepSeconds: 0.5, rttMs: 2, layerSizes: [1 * KiB] },
   extproc: { streams: 40, rounds: 1, concurrency: 4, heapStreams: 40 },
   freshness: { misses: 3, hits: 3, warmup: 1, rttMs: 2 },
+  tagLists: { repositories: 3, repeats: 3, warmup: 1, rttMs: 2 },
   memory: { caps: [1000], defaultsLookups: 2000, isolate: false },
 };
 

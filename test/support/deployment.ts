@@ -71,6 +71,8 @@ export interface DeploymentOptions {
   readonly withGeosync?: boolean;
   /** `freshness.tagMaxStalenessMs` per region name (absent: off in that region). */
   readonly tagMaxStalenessMs?: Readonly<Record<string, number>>;
+  /** `freshness.tagListMaxStalenessMs` per region name (absent: the default in that region). */
+  readonly tagListMaxStalenessMs?: Readonly<Record<string, number>>;
   /**
    * Each registry sends its events to its region's geosync (notifications enabled, shared secret
    * from the environment) and to a sink that records every event (`RegionDeployment.sink`).
@@ -346,9 +348,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           'locate:',
           `  healthCheck: { enabled: ${opts.healthCheck ?? false}, intervalMs: 200, timeoutMs: 500, unhealthyThreshold: 1 }`,
           'telemetry: { logLevel: info }',
-          ...(opts.tagMaxStalenessMs?.[p.name]
-            ? [`freshness: { tagMaxStalenessMs: ${opts.tagMaxStalenessMs[p.name]} }`]
-            : []),
+          ...freshnessYaml(opts, p.name),
           `notifications: { enabled: ${opts.notifications ?? false}, path: ${NOTIFICATIONS_PATH} }`,
           'envoy:',
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,
@@ -447,4 +447,15 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
     },
     stop,
   };
+}
+
+/** The region's `freshness:` line, when a test sets any of its keys there. */
+function freshnessYaml(opts: DeploymentOptions, region: string): string[] {
+  const keys = [
+    ...(opts.tagMaxStalenessMs?.[region] ? [`tagMaxStalenessMs: ${opts.tagMaxStalenessMs[region]}`] : []),
+    ...(opts.tagListMaxStalenessMs?.[region] !== undefined
+      ? [`tagListMaxStalenessMs: ${opts.tagListMaxStalenessMs[region]}`]
+      : []),
+  ];
+  return keys.length > 0 ? [`freshness: { ${keys.join(', ')} }`] : [];
 }

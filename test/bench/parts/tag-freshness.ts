@@ -29,10 +29,14 @@ const REPOSITORY = 'bench/fresh';
 export const FRESHNESS_T_MS = 600_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** The stack of this part: parts 2-4's, with the option on in region b only. */
+/**
+ * The stack of this part and part 8: parts 2-4's, with tag freshness on in region b only, and tag
+ * lists off in region c only (b keeps their default, as a new user has it).
+ */
 export function startFreshnessStack(lookupTimeoutMs?: number): Promise<S3Stack> {
   return startS3Stack({
     tagMaxStalenessMs: { b: FRESHNESS_T_MS },
+    tagListMaxStalenessMs: { c: 0 },
     ...(lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs }),
   });
 }

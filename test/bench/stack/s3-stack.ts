@@ -28,7 +28,10 @@ export interface S3Stack {
 }
 
 export async function startS3Stack(
-  opts: Pick<DeploymentOptions, 'circuitBreakers' | 'lookupTimeoutMs' | 'tagMaxStalenessMs'> = {},
+  opts: Pick<
+    DeploymentOptions,
+    'circuitBreakers' | 'lookupTimeoutMs' | 'tagMaxStalenessMs' | 'tagListMaxStalenessMs'
+  > = {},
 ): Promise<S3Stack> {
   const storageLog = await StorageRequestLog.start();
   let d: Deployment;
