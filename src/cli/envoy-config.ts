@@ -1,10 +1,11 @@
 /**
- * `geosync envoy-config --config FILE [--format yaml|json]` prints the Envoy bootstrap for the
- * configured region; `geosync envoy-config --check FILE` validates any bootstrap with the real
+ * `geosync envoy-config --config FILE [--format yaml|json] [--output FILE]` prints (or writes) the
+ * Envoy bootstrap for the configured region (a pod's init container writes it where Envoy reads
+ * it, so the two configurations cannot drift: deploy/helm/geosync); `geosync envoy-config --check FILE` validates any bootstrap with the real
  * Envoy (`envoy --mode validate`), found as the tests find it, and exits 2 when there is none
  * (envoy/README.md, "Generating and checking").
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { processEnv } from '../config/env';
 import { compareVersions, envoyVersion, findEnvoy, validateWithEnvoy } from '../envoy/binary';
@@ -14,7 +15,7 @@ import { loadOrReport } from './config-file';
 import { EXIT, parseFlags, type CliIo, type Command } from './command';
 
 const USAGE =
-  'geosync envoy-config --config FILE [--format yaml|json]\n' +
+  'geosync envoy-config --config FILE [--format yaml|json] [--output FILE]\n' +
   '       geosync envoy-config --check BOOTSTRAP_FILE';
 
 /** The checkout or installed package (dist/cli/ or src/cli/ → two levels up), for `.envoy/`. */
@@ -25,19 +26,20 @@ export const envoyConfigCommand: Command = {
   usage: 'geosync envoy-config --config FILE | --check FILE',
   summary: "print this region's Envoy bootstrap, or validate one with Envoy",
   async run(args, io) {
-    const { flags, positional, errors } = parseFlags(args, ['config', 'format', 'check']);
+    const { flags, positional, errors } = parseFlags(args, ['config', 'format', 'check', 'output']);
     const format = flags.get('format') ?? 'yaml';
     if (format !== 'yaml' && format !== 'json') errors.push(`--format must be yaml or json, got "${format}"`);
     if (positional.length > 0) errors.push(`unexpected argument "${positional[0]}"`);
     if (flags.has('check') === flags.has('config'))
       errors.push('give exactly one of --config FILE or --check FILE');
+    if (flags.has('output') && flags.has('check')) errors.push('--output goes with --config, not --check');
     if (errors.length > 0) {
       io.stderr(`${errors.join('\n')}\nusage: ${USAGE}\n`);
       return EXIT.usage;
     }
     const check = flags.get('check');
     if (check !== undefined) return checkBootstrapFile(check, io, findEnvoy(processEnv(), PACKAGE_ROOT));
-    return generate(flags.get('config') as string, format as BootstrapFormat, io);
+    return generate(flags.get('config') as string, format as BootstrapFormat, io, flags.get('output'));
   },
 };
 
@@ -46,12 +48,33 @@ export const envoyConfigCommand: Command = {
  * `envoy --mode validate` on the pinned releases by test/integration/envoy/validate.test.ts, and
  * the machine that generates one need not have Envoy.
  */
-async function generate(file: string, format: BootstrapFormat, io: CliIo): Promise<number> {
+async function generate(
+  file: string,
+  format: BootstrapFormat,
+  io: CliIo,
+  output: string | undefined,
+): Promise<number> {
   // The bootstrap holds no secret: generating it must not need geosync's (notifications).
   const loaded = await loadOrReport(file, io, { secrets: false });
   if ('exit' in loaded) return loaded.exit;
-  const bootstrap = buildBootstrap(loaded.config);
-  io.stdout(renderBootstrap(bootstrap, format, { region: loaded.config.region, source: file }));
+  const text = renderBootstrap(buildBootstrap(loaded.config), format, {
+    region: loaded.config.region,
+    source: file,
+  });
+  if (output === undefined) {
+    io.stdout(text);
+    return EXIT.ok;
+  }
+  // Written whole or not at all: Envoy must never start on half a file.
+  const partial = `${output}.partial`;
+  try {
+    await writeFile(partial, text);
+    await rename(partial, output);
+  } catch (err) {
+    io.stderr(`cannot write ${output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    return EXIT.usage;
+  }
+  io.stderr(`wrote the Envoy bootstrap of region ${loaded.config.region} to ${output}\n`);
   return EXIT.ok;
 }
 

@@ -48,6 +48,21 @@ describe('geosync envoy-config', () => {
     expect(JSON.parse(json.stdout)).toHaveProperty('admin');
   });
 
+  test("--output writes the same bootstrap to a file (what the Helm chart's init container runs)", async () => {
+    const config = path.join(repo, 'envoy/example/geosync-b.yaml');
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'geosync-envoy-')), 'envoy.yaml');
+    const written = await run('envoy-config', '--config', config, '--output', out);
+    expect(written).toMatchObject({ code: 0, stdout: '' });
+    expect(written.stderr).toContain(`wrote the Envoy bootstrap of region b to ${out}`);
+    expect(readFileSync(out, 'utf8')).toBe((await run('envoy-config', '--config', config)).stdout);
+    const unwritable = await run('envoy-config', '--config', config, '--output', path.join(out, 'x', 'y'));
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toMatch(/cannot write .*: ENOTDIR/);
+    expect((await run('envoy-config', '--check', out, '--output', out)).stderr).toContain(
+      '--output goes with --config, not --check',
+    );
+  });
+
   test('the flags of removed modes are usage errors', async () => {
     const config = tempFile('g.yaml', configText({ regions: 2 }));
     const old = await run('envoy-config', '--config', config, '--envoy-version', '1.31');
