@@ -10,6 +10,8 @@
 #   registry        (github.com/distribution/distribution/v3/cmd/registry: CNCF distribution v3,
 #                    for its azure and gcs storage drivers; 2.8 is Debian's docker-registry)
 #   fake-gcs-server (github.com/fsouza/fake-gcs-server: a Google Cloud Storage emulator)
+# and the chart tool:
+#   helm            (helm.sh/helm/v4/cmd/helm: lint and template of deploy/helm/geosync)
 # Idempotent: a client already built at its version is left alone (a first build takes 2
 # to 6 minutes per tool on 2 cores; later runs, none). Needs Go 1.24 or newer.
 set -euo pipefail
@@ -21,6 +23,7 @@ declare -A module=(
   [oras]=oras.land/oras/cmd/oras
   [registry]=github.com/distribution/distribution/v3/cmd/registry
   [fake-gcs-server]=github.com/fsouza/fake-gcs-server
+  [helm]=helm.sh/helm/v4/cmd/helm
 )
 version() { sed -n "s/^$1=//p" scripts/client-versions; }
 # containerd-client is built from this repository: its folder is keyed by its sources too, so an
@@ -34,7 +37,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 export GOFLAGS=-buildvcs=false
-for name in crane regctl oras containerd-client registry fake-gcs-server; do
+for name in crane regctl oras containerd-client registry fake-gcs-server helm; do
   v=$(version "$name")
   [[ $name == containerd-client ]] && v=$v-$(sources_key)
   dir=.tools/$name/$v

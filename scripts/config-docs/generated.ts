@@ -1,10 +1,11 @@
 /**
  * What the repository holds that is generated from the configuration's one declaration: parts of
  * README.md and envoy/README.md (between `<!-- generated:NAME … -->` and `<!-- end:NAME -->`),
- * and the published JSON Schema. `npm run docs:config` rewrites them;
+ * the published JSON Schema, and the Helm chart's values schema, which embeds it. `npm run docs:config` rewrites them;
  * test/unit/config/reference.test.ts fails when one is out of date.
  */
 import { configJsonSchemaText } from '../../src/config/json-schema';
+import { helmValuesSchemaText } from './helm-values-schema';
 import { clusterTuningTable, configTable, envoyTable, envTable } from './tables';
 
 /** Generated parts of hand-written files, by file (relative to the repository) and marker name. */
@@ -19,6 +20,7 @@ export const SCHEMA_FILE = 'deploy/config/geosync.schema.json';
 /** Wholly generated files. */
 export const GENERATED_FILES: Readonly<Record<string, () => string>> = {
   [SCHEMA_FILE]: configJsonSchemaText,
+  'deploy/helm/geosync/values.schema.json': helmValuesSchemaText,
 };
 
 /** `text` (the content of `file`) with its generated sections as the declaration says now. */

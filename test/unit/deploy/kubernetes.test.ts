@@ -1,14 +1,13 @@
 /**
- * The Kubernetes manifests in deploy/ are checked against the Kubernetes API schemas
- * (kubernetes-models) and against what each container really does: the geosync configuration
- * and the Envoy bootstrap in the manifest's ConfigMaps say where geosync and Envoy listen, and
- * every probe, declared port and Service must reach one of those sockets from the pod network
- * (pod-network.ts). The embedded bootstrap must be the one `geosync envoy-config` generates from
- * the embedded configuration; after a deliberate generator change, regenerate it with
- *   GEOSYNC_UPDATE_ENVOY_REFERENCE=1 npx jest test/unit/deploy
+ * The Kubernetes manifests in deploy/kubernetes are checked against the Kubernetes API schemas
+ * (kubernetes-models) and against what each container really does: the geosync configuration in
+ * the manifest's ConfigMap, and the Envoy bootstrap the init container renders from it, say where
+ * geosync and Envoy listen, and every probe, declared port and Service must reach one of those
+ * sockets from the pod network (pod-network.ts). The Helm chart's pods get the same checks, and
+ * the real Envoy's, in test/integration/deploy/helm.test.ts.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfigText } from '../../../src/config/load';
@@ -42,15 +41,35 @@ const manifest = docs.filter((d) => d.file === MANIFEST).map((d) => d.doc);
 const pod = manifest.find((d) => d.kind === 'Deployment').spec.template.spec;
 const container = (name: string) => pod.containers.find((c: Container) => c.name === name);
 
-/** The content of `file` as container `c` sees it: a key of a ConfigMap mounted above it. */
+/**
+ * The content of `file` as container `c` sees it: a key of a ConfigMap mounted above it, or on an
+ * emptyDir, what an init container wrote there with `geosync envoy-config --output` (rendered
+ * here by the same code, from the file and environment that init container is given).
+ */
 function fileInPod(c: Doc, file: string): string {
   const mount = c.volumeMounts?.find((m: Doc) => file.startsWith(`${m.mountPath}/`));
   if (!mount) throw new Error(`${c.name}: no volume is mounted above ${file}`);
   const volume = pod.volumes.find((v: Doc) => v.name === mount.name);
+  if (volume?.emptyDir) return renderedByInit(mount.name, path.relative(mount.mountPath, file));
   const cm = manifest.find((d) => d.kind === 'ConfigMap' && d.metadata.name === volume?.configMap?.name);
   const text = cm?.data?.[path.relative(mount.mountPath, file)];
   if (typeof text !== 'string') throw new Error(`${c.name}: ${file} is in no ConfigMap of ${MANIFEST}`);
   return text;
+}
+
+/** The bootstrap an init container writes to `relative` on volume `volumeName`. */
+function renderedByInit(volumeName: string, relative: string): string {
+  for (const init of pod.initContainers ?? []) {
+    const mount = init.volumeMounts?.find((m: Doc) => m.name === volumeName);
+    if (!mount || init.args?.[0] !== 'envoy-config') continue;
+    if (argAfter(init, '--output') !== path.join(mount.mountPath, relative)) continue;
+    const source = argAfter(init, '--config');
+    const env = Object.fromEntries((init.env ?? []).map((e: Doc) => [e.name, e.value]));
+    const loaded = loadConfigText(fileInPod(init, source), env, { secrets: false });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+    return renderBootstrap(buildBootstrap(loaded.config), 'yaml', { region: loaded.config.region, source });
+  }
+  throw new Error(`no init container writes ${relative} on volume ${volumeName}`);
 }
 
 function argAfter(c: Doc, flag: string): string {
@@ -151,23 +170,19 @@ test("Envoy's clusters on loopback reach a container of the pod (the registry, g
   for (const e of local) expect([e.what, listenedInPod(listens, e)]).toEqual([e.what, true]);
 });
 
-test('the embedded Envoy bootstrap is what geosync envoy-config generates; the image is the release the tests run', () => {
-  const config = geosyncConfig();
+test("Envoy's bootstrap is rendered in the pod from geosync's own file and environment; the image is the release the tests run", () => {
   expect(container('envoy').image).toBe(`envoyproxy/envoy:v${pinnedVersions().newest}`);
-  const text = renderBootstrap(buildBootstrap(config), 'yaml', {
-    region: config.region,
-    source: GEOSYNC_CONFIG,
-  });
-  const file = path.join(dir, MANIFEST);
-  if (process.env.GEOSYNC_UPDATE_ENVOY_REFERENCE === '1') {
-    writeFileSync(file, replaceBlockScalar(readFileSync(file, 'utf8'), 'envoy.yaml', text));
-  }
-  // Read again: the update above must be what the file now holds.
-  const embedded = parseAllDocuments(readFileSync(file, 'utf8'))
-    .map((d) => d.toJS())
-    .find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'envoy-config');
-  expect(argAfter(container('envoy'), '-c')).toBe('/etc/envoy/envoy.yaml');
-  expect(embedded.data['envoy.yaml']).toBe(text);
+  const init = pod.initContainers.find((c: Doc) => c.name === 'envoy-bootstrap');
+  const geosync = container('geosync');
+  // The file geosync serves, and the environment it runs with: the bootstrap cannot drift from them.
+  expect(argAfter(init, '--config')).toBe(argAfter(geosync, '--config'));
+  expect(fileInPod(init, argAfter(init, '--config'))).toBe(fileInPod(geosync, argAfter(geosync, '--config')));
+  expect({ env: init.env, envFrom: init.envFrom }).toEqual({ env: geosync.env, envFrom: geosync.envFrom });
+  expect(argAfter(container('envoy'), '-c')).toBe(argAfter(init, '--output'));
+  // No bootstrap is pasted into the manifest.
+  expect(
+    manifest.some((d) => d.kind === 'ConfigMap' && JSON.stringify(d.data).includes('static_resources')),
+  ).toBe(false);
 });
 
 test('the geosync container matches the service: command, probes, overrides, drain', () => {
@@ -180,20 +195,6 @@ test('the geosync container matches the service: command, probes, overrides, dra
   for (const e of geosync.env ?? []) expect(known).toContain(e.name);
   expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(geosyncConfig().drainMs);
 });
-
-/** Replaces the content of the block scalar `  key: |` (one level deep, 4-space content) in `text`. */
-function replaceBlockScalar(text: string, key: string, content: string): string {
-  const lines = text.split('\n');
-  const start = lines.indexOf(`  ${key}: |`);
-  if (start < 0) throw new Error(`no block scalar "${key}: |"`);
-  let end = start + 1;
-  while (end < lines.length && (lines[end] === '' || lines[end]?.startsWith('    '))) end++;
-  const body = content
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((l) => (l === '' ? '' : `    ${l}`));
-  return [...lines.slice(0, start + 1), ...body, ...lines.slice(end)].join('\n');
-}
 
 const find = (kind: string, name?: string): Doc =>
   docs.find((d) => d.doc.kind === kind && (name === undefined || d.doc.metadata?.name === name))?.doc;

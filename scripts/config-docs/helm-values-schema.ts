@@ -1,0 +1,117 @@
+/**
+ * The Helm chart's values.schema.json (deploy/helm/geosync): the chart's own values, declared
+ * here, and under `config` geosync's configuration schema itself (src/config/json-schema.ts), so
+ * `helm install` and `helm lint` refuse a geosync key geosync would refuse.
+ */
+import { configJsonSchema } from '../../src/config/json-schema';
+
+type Json = Record<string, unknown>;
+
+const str: Json = { type: 'string' };
+const image = (what: string): Json => ({
+  description: `${what} image`,
+  type: 'object',
+  properties: { repository: str, tag: str, pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] } },
+  additionalProperties: false,
+});
+const obj: Json = { type: 'object' };
+const list: Json = { type: 'array' };
+const bool: Json = { type: 'boolean' };
+const names: Json = { type: 'array', items: { type: 'string', minLength: 1 } };
+
+export function helmValuesSchema(): Json {
+  const { $schema, title: _title, ...config } = configJsonSchema();
+  return {
+    $schema,
+    title: 'geosync Helm chart values',
+    type: 'object',
+    required: ['mode', 'config'],
+    properties: {
+      mode: { enum: ['sidecar', 'front'] },
+      replicaCount: { type: 'integer', minimum: 0 },
+      image: image('geosync'),
+      geosync: {
+        type: 'object',
+        properties: {
+          workers: { type: 'integer', minimum: 0, maximum: 256 },
+          envFromSecrets: names,
+          optionalEnvFromSecrets: names,
+          resources: obj,
+        },
+        additionalProperties: false,
+      },
+      envoy: {
+        type: 'object',
+        properties: {
+          image: image('Envoy'),
+          drainTimeSeconds: { type: 'integer', minimum: 0 },
+          resources: obj,
+        },
+        additionalProperties: false,
+      },
+      registry: {
+        type: 'object',
+        properties: {
+          image: image('registry'),
+          port: { type: 'integer', minimum: 1, maximum: 65535 },
+          env: list,
+          extraVolumeMounts: list,
+          extraVolumes: list,
+          resources: obj,
+        },
+        additionalProperties: false,
+      },
+      tlsSecretName: str,
+      service: {
+        type: 'object',
+        properties: {
+          type: { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] },
+          port: { type: 'integer', minimum: 1, maximum: 65535 },
+        },
+        additionalProperties: false,
+      },
+      terminationGracePeriodSeconds: { type: 'integer', minimum: 0 },
+      podDisruptionBudget: {
+        type: 'object',
+        properties: { enabled: bool, maxUnavailable: { type: ['integer', 'string'] } },
+        additionalProperties: false,
+      },
+      networkPolicy: { type: 'object', properties: { enabled: bool }, additionalProperties: false },
+      serviceMonitor: {
+        type: 'object',
+        properties: { enabled: bool, interval: str, labels: obj },
+        additionalProperties: false,
+      },
+      replication: {
+        type: 'object',
+        properties: {
+          enabled: bool,
+          image: image('skopeo'),
+          schedule: str,
+          destination: str,
+          sources: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'host'],
+              properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }, host: str },
+              additionalProperties: false,
+            },
+          },
+          credentialsSecret: str,
+        },
+        additionalProperties: false,
+      },
+      podAnnotations: obj,
+      nodeSelector: obj,
+      tolerations: list,
+      affinity: obj,
+      config: { ...config, description: "geosync.yaml (README.md, 'Configuration reference')" },
+    },
+    additionalProperties: false,
+  };
+}
+
+export function helmValuesSchemaText(): string {
+  return `${JSON.stringify(helmValuesSchema(), null, 2)}\n`;
+}
