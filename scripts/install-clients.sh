@@ -12,6 +12,8 @@
 #   fake-gcs-server (github.com/fsouza/fake-gcs-server: a Google Cloud Storage emulator)
 # and the chart tool:
 #   helm            (helm.sh/helm/v4/cmd/helm: lint and template of deploy/helm/geosync)
+# and the signer:
+#   cosign          (github.com/sigstore/cosign/v2/cmd/cosign: sign and verify, keys made in the test)
 # Idempotent: a client already built at its version is left alone (a first build takes 2
 # to 6 minutes per tool on 2 cores; later runs, none). Needs Go 1.24 or newer.
 set -euo pipefail
@@ -24,6 +26,7 @@ declare -A module=(
   [registry]=github.com/distribution/distribution/v3/cmd/registry
   [fake-gcs-server]=github.com/fsouza/fake-gcs-server
   [helm]=helm.sh/helm/v4/cmd/helm
+  [cosign]=github.com/sigstore/cosign/v2/cmd/cosign
 )
 version() { sed -n "s/^$1=//p" scripts/client-versions; }
 # containerd-client is built from this repository: its folder is keyed by its sources too, so an
@@ -37,7 +40,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 export GOFLAGS=-buildvcs=false
-for name in crane regctl oras containerd-client registry fake-gcs-server helm; do
+for name in crane regctl oras containerd-client registry fake-gcs-server helm cosign; do
   v=$(version "$name")
   [[ $name == containerd-client ]] && v=$v-$(sources_key)
   dir=.tools/$name/$v
