@@ -22,7 +22,8 @@ import { MANIFEST_ACCEPT, elapsedSeconds, type BenchContext } from '../context';
 import { ms, num, timesRange, type PartResult, type QuantileSeries, type Target } from '../results';
 import { startS3Stack, type S3Stack } from '../stack/s3-stack';
 import { geosyncMetrics, replicateS3, sampleSum } from '../tools/observe';
-import { distribution, pairedRatio, summarize, type PairedRatio } from '../tools/stats';
+import { measurePaired, type PairedCase } from '../tools/paired';
+import { distribution, summarize } from '../tools/stats';
 
 const REPOSITORY = 'bench/fresh';
 /** b's freshness bound: longer than the part runs, so a hit stays a hit. */
@@ -71,15 +72,7 @@ async function tagAgain(region: RegionDeployment, from: string, tag: string): Pr
   if (put.status !== 201) throw new Error(`PUT ${tag} into ${region.name} answered ${put.status}`);
 }
 
-interface Case {
-  readonly name: 'miss' | 'hit';
-  readonly onMs: number[];
-  readonly offMs: number[];
-  /** on / off, pair by pair: median and range. */
-  readonly ratio: PairedRatio;
-  /** Per pair: on − off (ms). */
-  readonly addedMs: number[];
-}
+type Case = PairedCase<'miss' | 'hit'>;
 
 export async function tagFreshness(ctx: BenchContext, stack: S3Stack): Promise<PartResult> {
   const started = performance.now();
@@ -107,24 +100,12 @@ export async function tagFreshness(ctx: BenchContext, stack: S3Stack): Promise<P
   };
 
   const wrongDigests: string[] = [];
-  const measure = async (name: Case['name'], tags: readonly string[]): Promise<Case> => {
-    const onMs: number[] = [];
-    const offMs: number[] = [];
-    for (const [i, tag] of tags.entries()) {
-      for (const side of i % 2 === 0 ? [b, c] : [c, b]) {
-        const r = await getTag(side, tag);
-        if (r.digest !== image.manifestDigest) wrongDigests.push(`${side.name} ${tag}: ${r.digest}`);
-        (side === b ? onMs : offMs).push(r.ms);
-      }
-    }
-    return {
-      name,
-      onMs,
-      offMs,
-      ratio: pairedRatio(onMs, offMs),
-      addedMs: onMs.map((on, i) => on - (offMs[i] as number)),
-    };
-  };
+  const measure = (name: Case['name'], tags: readonly string[]): Promise<Case> =>
+    measurePaired(name, tags, { on: b, off: c }, async (side, tag) => {
+      const r = await getTag(side, tag);
+      if (r.digest !== image.manifestDigest) wrongDigests.push(`${side.name} ${tag}: ${r.digest}`);
+      return r.ms;
+    });
 
   // Warm-up: connections, code paths, and t0 into b's cache for the hits.
   for (const tag of ['t0', ...missTags.slice(0, s.warmup)]) {

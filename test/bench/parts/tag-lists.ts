@@ -18,7 +18,8 @@ import { elapsedSeconds, type BenchContext } from '../context';
 import { ms, num, timesRange, type PartResult, type QuantileSeries, type Target } from '../results';
 import type { S3Stack } from '../stack/s3-stack';
 import { geosyncMetrics, sampleSum } from '../tools/observe';
-import { distribution, pairedRatio, summarize, type PairedRatio } from '../tools/stats';
+import { measurePaired, type PairedCase } from '../tools/paired';
+import { distribution, summarize } from '../tools/stats';
 
 const BASE = 'bench/lists-base';
 const TAGS = ['t0', 't1', 't2', 'v1'];
@@ -76,13 +77,7 @@ async function list(region: RegionDeployment, repository: string): Promise<{ ms:
   return { ms: took, tags: ((JSON.parse(body) as { tags: string[] }).tags ?? []).join(',') };
 }
 
-interface Case {
-  readonly name: 'first' | 'repeat';
-  readonly onMs: number[];
-  readonly offMs: number[];
-  readonly ratio: PairedRatio;
-  readonly addedMs: number[];
-}
+type Case = PairedCase<'first' | 'repeat'>;
 
 export async function tagLists(ctx: BenchContext, stack: S3Stack): Promise<PartResult> {
   const started = performance.now();
@@ -109,27 +104,12 @@ export async function tagLists(ctx: BenchContext, stack: S3Stack): Promise<PartR
     return { pass: of('pass'), merged: of('merged'), timeout: of('timeout'), error: of('error') };
   };
   const disagreements: string[] = [];
-  const measure = async (name: Case['name'], repos: readonly string[]): Promise<Case> => {
-    const onMs: number[] = [];
-    const offMs: number[] = [];
-    for (const [i, repository] of repos.entries()) {
-      const answers = new Map<RegionDeployment, string>();
-      for (const side of i % 2 === 0 ? [b, c] : [c, b]) {
-        const r = await list(side, repository);
-        answers.set(side, r.tags);
-        (side === b ? onMs : offMs).push(r.ms);
-      }
-      if (answers.get(b) !== TAGS.join(',') || answers.get(c) !== TAGS.join(','))
-        disagreements.push(`${repository}: b ${answers.get(b)}, c ${answers.get(c)}`);
-    }
-    return {
-      name,
-      onMs,
-      offMs,
-      ratio: pairedRatio(onMs, offMs),
-      addedMs: onMs.map((on, i) => on - (offMs[i] as number)),
-    };
-  };
+  const measure = (name: Case['name'], repos: readonly string[]): Promise<Case> =>
+    measurePaired(name, repos, { on: b, off: c }, async (side, repository) => {
+      const r = await list(side, repository);
+      if (r.tags !== TAGS.join(',')) disagreements.push(`${repository} from ${side.name}: ${r.tags}`);
+      return r.ms;
+    });
 
   for (const repository of repositories.slice(0, s.warmup)) {
     await list(b, repository);
