@@ -14,6 +14,8 @@
 #   helm            (helm.sh/helm/v4/cmd/helm: lint and template of deploy/helm/geosync)
 # and the signer:
 #   cosign          (github.com/sigstore/cosign/v2/cmd/cosign: sign and verify, keys made in the test)
+# and Envoy Gateway's CLI:
+#   egctl           (github.com/envoyproxy/gateway/cmd/egctl: x translate, Gateway API to xDS)
 # Idempotent: a client already built at its version is left alone (a first build takes 2
 # to 6 minutes per tool on 2 cores; later runs, none). Needs Go 1.24 or newer.
 set -euo pipefail
@@ -27,6 +29,7 @@ declare -A module=(
   [fake-gcs-server]=github.com/fsouza/fake-gcs-server
   [helm]=helm.sh/helm/v4/cmd/helm
   [cosign]=github.com/sigstore/cosign/v2/cmd/cosign
+  [egctl]=github.com/envoyproxy/gateway/cmd/egctl
 )
 version() { sed -n "s/^$1=//p" scripts/client-versions; }
 # containerd-client is built from this repository: its folder is keyed by its sources too, so an
@@ -40,7 +43,7 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 export GOFLAGS=-buildvcs=false
-for name in crane regctl oras containerd-client registry fake-gcs-server helm cosign; do
+for name in crane regctl oras containerd-client registry fake-gcs-server helm cosign egctl; do
   v=$(version "$name")
   [[ $name == containerd-client ]] && v=$v-$(sources_key)
   dir=.tools/$name/$v

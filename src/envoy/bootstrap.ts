@@ -20,14 +20,8 @@ export const NEWEST_TESTED_ENVOY = '1.40.0';
 
 export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
   const opts = config.envoy;
-  const siblings: Sibling[] = config.preference.map((name) => {
-    const region = config.regions.find((x) => x.name === name);
-    const tuning = opts.siblings[name];
-    if (!region || !tuning) throw new Error(`preference names unknown region ${name}`);
-    return { name, url: region.url, tuning };
-  });
-
-  const tagLists = siblings.length > 0 && config.freshness.tagListMaxStalenessMs > 0;
+  const siblings = siblingsOf(config);
+  const tagLists = tagListsOn(config);
   const routeConfig = {
     name: NAMES.routeConfig,
     virtual_hosts: [
@@ -47,11 +41,7 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
   };
 
   const clusters = [
-    localRegistryCluster(
-      NAMES.localRegistryCluster,
-      opts,
-      upstreamFilters(opts, { tagFreshness: tagFreshnessScope(config), tagLists }),
-    ),
+    localRegistryCluster(NAMES.localRegistryCluster, opts, upstreamFilters(opts, filterOptions(config))),
     localRegistryCluster(NAMES.localRegistryDirectCluster, opts),
     ...siblings.map((s) => siblingRegistryCluster(siblingCluster(s.name), s.url, s.tuning)),
     extProcCluster(config.listen.grpc, opts),
@@ -63,6 +53,25 @@ export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
     admin: admin(opts),
     overload_manager: overloadManager(opts),
   };
+}
+
+/** The sibling regions in preference order, with their cluster tuning. */
+export function siblingsOf(config: GeosyncConfig): Sibling[] {
+  return config.preference.map((name) => {
+    const region = config.regions.find((x) => x.name === name);
+    const tuning = config.envoy.siblings[name];
+    if (!region || !tuning) throw new Error(`preference names unknown region ${name}`);
+    return { name, url: region.url, tuning };
+  });
+}
+
+function tagListsOn(config: GeosyncConfig): boolean {
+  return config.preference.length > 0 && config.freshness.tagListMaxStalenessMs > 0;
+}
+
+/** What the upstream ext_proc matcher lets through to geosync, from the configuration. */
+export function filterOptions(config: GeosyncConfig): UpstreamFilterOptions {
+  return { tagFreshness: tagFreshnessScope(config), tagLists: tagListsOn(config) };
 }
 
 /** Which local 200s the matcher sends to geosync (src/tag-freshness/bound.ts decides the same). */

@@ -90,12 +90,7 @@ function connectionManager(opts: EnvoyOptions, routeConfig: Json, httpFilters: J
     normalize_path: true,
     // Before any routing: a client cannot send the marker that opens the sibling routes
     // (routes.ts). Envoy's internal redirect copies it in afterwards, from geosync's 307.
-    early_header_mutation_extensions: [
-      {
-        name: EXT.earlyHeaderMutation,
-        typed_config: { '@type': TYPE.earlyHeaderMutation, mutations: [{ remove: HEADER.redirectMarker }] },
-      },
-    ],
+    early_header_mutation_extensions: markerRemoval(),
     route_config: routeConfig,
     http_filters: httpFilters,
     ...(opts.accessLogPath ? { access_log: [fileAccessLog(opts.accessLogPath)] } : {}),
@@ -158,4 +153,14 @@ export function overloadManager(opts: EnvoyOptions): Json {
       },
     ],
   };
+}
+
+/** The HTTP connection manager's early header mutation that drops a client-sent redirect marker. */
+export function markerRemoval(): Json[] {
+  return [
+    {
+      name: EXT.earlyHeaderMutation,
+      typed_config: { '@type': TYPE.earlyHeaderMutation, mutations: [{ remove: HEADER.redirectMarker }] },
+    },
+  ];
 }

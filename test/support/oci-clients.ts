@@ -16,7 +16,15 @@ import { ROOT } from './geosync-cli';
 
 /** The tools scripts/install-clients.sh builds (scripts/client-versions names their versions). */
 export type ToolName =
-  'crane' | 'regctl' | 'oras' | 'containerd-client' | 'registry' | 'fake-gcs-server' | 'helm' | 'cosign';
+  | 'crane'
+  | 'regctl'
+  | 'oras'
+  | 'containerd-client'
+  | 'registry'
+  | 'fake-gcs-server'
+  | 'helm'
+  | 'cosign'
+  | 'egctl';
 
 /**
  * The path of a tool scripts/install-clients.sh built, `.tools/<name>/<version>/<name>`, at the

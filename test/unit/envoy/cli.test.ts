@@ -63,6 +63,38 @@ describe('geosync envoy-config', () => {
     );
   });
 
+  test('--envoy-gateway prints the EnvoyPatchPolicy for a Gateway listener and its HTTPRoute', async () => {
+    const config = path.join(repo, 'envoy/example/geosync-b.yaml');
+    const out = await run(
+      'envoy-config',
+      '--config',
+      config,
+      '--envoy-gateway',
+      'infra/eg/https',
+      '--httproute',
+      'registry/oci',
+    );
+    expect(out.code).toBe(0);
+    const policy = parse(out.stdout);
+    expect(policy).toMatchObject({
+      kind: 'EnvoyPatchPolicy',
+      metadata: { name: 'geosync-b', namespace: 'infra' },
+      spec: { targetRef: { kind: 'Gateway', name: 'eg' }, type: 'JSONPatch' },
+    });
+    const names = policy.spec.jsonPatches.map((p: { name: string }) => p.name);
+    expect(names).toContain('httproute/registry/oci/rule/0');
+    expect(names).toContain('infra/eg/https');
+    for (const bad of [
+      ['--envoy-gateway', 'eg/https', '--httproute', 'oci'],
+      ['--envoy-gateway', 'infra/eg/https'],
+      ['--envoy-gateway', 'infra/EG/https', '--httproute', 'oci'],
+      ['--envoy-gateway', 'infra/eg/https', '--httproute', 'a/b/c'],
+    ]) {
+      const r = await run('envoy-config', '--config', config, ...bad);
+      expect([bad, r.code]).toEqual([bad, 2]);
+    }
+  });
+
   test('the flags of removed modes are usage errors', async () => {
     const config = tempFile('g.yaml', configText({ regions: 2 }));
     const old = await run('envoy-config', '--config', config, '--envoy-version', '1.31');
