@@ -1,6 +1,7 @@
 /**
  * geosync as an upstream ext_proc filter of the local-registry pull cluster: it sees the registry's
- * response headers, and only those of a 404.
+ * response headers of a 404, of a 200 to a tag it checks for freshness, and of a 200 to a tag list
+ * (whose body it then asks for: src/extproc/replies.ts, bufferResponseBodyReply).
  * References:
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/ext_proc.proto
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/match_delegate_filter
