@@ -212,7 +212,7 @@ export async function localHits(ctx: BenchContext): Promise<PartResult> {
       targets,
       notes: [
         `ext_proc streams Envoy opened to geosync during these ${cases.reduce((n, x) => n + x.geosync.requests, 0)} ` +
-          `local hits: ${extProcStreams} (the matcher skips the filter for every status but 404, and for 200s of any tag but signature and attestation tags).`,
+          `local hits: ${extProcStreams} (the matcher skips the filter for every status but 404, and for 200s of anything but signature and attestation tags and tag lists).`,
         `requests that failed on either side: ${failures}.`,
       ],
       data: {
