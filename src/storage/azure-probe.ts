@@ -19,10 +19,9 @@ import {
   type ContainerClient,
 } from '@azure/storage-blob';
 import type { AzureStorage } from '../config/types';
-import { boundedRequest, readText, UNAVAILABLE_CODES } from './bounded-request';
+import { boundedRequest, listFolders, readText, UNAVAILABLE_CODES } from './bounded-request';
 import { objectKey } from './keys';
 import {
-  byCodeUnit,
   MAX_LINK_BYTES,
   probeError,
   type ListOptions,
@@ -129,20 +128,18 @@ export class AzureProbe implements ObjectProbe {
    */
   list(prefix: string, opts: ListOptions): Promise<ListResult> {
     const full = objectKey(this.storage.rootdirectory, prefix);
-    return this.bounded(opts.signal, async (abortSignal): Promise<ListResult> => {
-      const names: string[] = [];
-      const pages = this.container
-        .listBlobsByHierarchy('/', { prefix: full, abortSignal })
-        .byPage({ maxPageSize: Math.min(1000, opts.max) });
-      for await (const page of pages) {
-        for (const p of page.segment.blobPrefixes ?? []) {
-          const name = p.name.slice(full.length).replace(/\/$/, '');
-          if (name) names.push(name);
-        }
-        if (names.length >= opts.max) break;
-      }
-      return { status: 'found', names: names.sort(byCodeUnit).slice(0, opts.max) };
-    });
+    return this.bounded(opts.signal, (abortSignal) =>
+      listFolders(full, opts.max, async (continuationToken, maxPageSize) => {
+        const { value } = await this.container
+          .listBlobsByHierarchy('/', { prefix: full, abortSignal })
+          .byPage({ maxPageSize, ...(continuationToken ? { continuationToken } : {}) })
+          .next();
+        return {
+          prefixes: (value?.segment.blobPrefixes ?? []).map((p: { name: string }) => p.name),
+          next: value?.continuationToken,
+        };
+      }),
+    );
   }
 
   private blob(key: string) {

@@ -7,7 +7,14 @@
  */
 import { bounded } from '../abort/bounded';
 import { systemClock } from '../clock/clock';
-import { probeError, type ListResult, type ProbeMiss, type ProbeResult, type ReadResult } from './probe';
+import {
+  byCodeUnit,
+  probeError,
+  type ListResult,
+  type ProbeMiss,
+  type ProbeResult,
+  type ReadResult,
+} from './probe';
 
 /** Connection failures: the store cannot be reached now (Node's and undici's codes). */
 export const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
@@ -53,4 +60,36 @@ export async function readText(stream: NodeJS.ReadableStream | undefined, maxByt
     if (size >= maxBytes) break;
   }
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+}
+
+/** One page of a listing with a `/` delimiter: its common prefixes (whole names), and the next page's token. */
+export interface FolderPage {
+  readonly prefixes: readonly (string | undefined)[];
+  readonly next?: string | undefined;
+}
+
+/** Names per page asked for (each store's own maximum is 1,000, or 5,000 for Azure). */
+const PAGE_SIZE = 1000;
+
+/**
+ * The folder names directly below `full` (an object-name prefix ending in `/`), asking
+ * `page(token, limit)` page after page until `max` names or the last page: what the S3, Azure
+ * Blob and GCS listings share (ObjectProbe.list).
+ */
+export async function listFolders(
+  full: string,
+  max: number,
+  page: (token: string | undefined, limit: number) => Promise<FolderPage>,
+): Promise<ListResult> {
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await page(token, Math.min(PAGE_SIZE, max - names.length));
+    for (const p of out.prefixes) {
+      const name = p?.slice(full.length).replace(/\/$/, '');
+      if (name) names.push(name);
+    }
+    token = out.next || undefined;
+  } while (token && names.length < max);
+  return { status: 'found', names: names.sort(byCodeUnit).slice(0, max) };
 }

@@ -11,10 +11,9 @@
  */
 import { Storage, type Bucket } from '@google-cloud/storage';
 import type { GcsStorage } from '../config/types';
-import { boundedRequest, UNAVAILABLE_CODES } from './bounded-request';
+import { boundedRequest, listFolders, UNAVAILABLE_CODES } from './bounded-request';
 import { objectKey } from './keys';
 import {
-  byCodeUnit,
   MAX_LINK_BYTES,
   probeError,
   type ListOptions,
@@ -108,26 +107,21 @@ export class GcsProbe implements ObjectProbe {
    */
   list(prefix: string, opts: ListOptions): Promise<ListResult> {
     const full = this.objectName(prefix);
-    return this.bounded(opts.signal, async (): Promise<ListResult> => {
-      const names: string[] = [];
-      let pageToken: string | undefined;
-      do {
+    return this.bounded(opts.signal, () =>
+      listFolders(full, opts.max, async (pageToken, limit) => {
         const [, next, response] = await this.bucket.getFiles({
           prefix: full,
           delimiter: '/',
           autoPaginate: false,
-          maxResults: Math.min(1000, opts.max - names.length),
+          maxResults: limit,
           ...(pageToken ? { pageToken } : {}),
         });
-        const prefixes = (response as { prefixes?: string[] } | undefined)?.prefixes ?? [];
-        for (const p of prefixes) {
-          const name = p.slice(full.length).replace(/\/$/, '');
-          if (name) names.push(name);
-        }
-        pageToken = (next as { pageToken?: string } | null | undefined)?.pageToken;
-      } while (pageToken && names.length < opts.max);
-      return { status: 'found', names: names.sort(byCodeUnit).slice(0, opts.max) };
-    });
+        return {
+          prefixes: (response as { prefixes?: string[] } | undefined)?.prefixes ?? [],
+          next: (next as { pageToken?: string } | null | undefined)?.pageToken,
+        };
+      }),
+    );
   }
 
   private objectName(key: string): string {

@@ -17,10 +17,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { S3Storage } from '../config/types';
-import { boundedRequest } from './bounded-request';
+import { boundedRequest, listFolders } from './bounded-request';
 import { objectKey } from './keys';
 import {
-  byCodeUnit,
   MAX_LINK_BYTES,
   type ListOptions,
   type ListResult,
@@ -106,28 +105,24 @@ export class S3Probe implements ObjectProbe {
    */
   list(prefix: string, opts: ListOptions): Promise<ListResult> {
     const full = this.objectKey(prefix);
-    return this.bounded(opts.signal, async (signal): Promise<ListResult> => {
-      const names: string[] = [];
-      let token: string | undefined;
-      do {
+    return this.bounded(opts.signal, (signal) =>
+      listFolders(full, opts.max, async (token, limit) => {
         const out = await this.client.send(
           new ListObjectsV2Command({
             Bucket: this.storage.bucket,
             Prefix: full,
             Delimiter: '/',
-            MaxKeys: Math.min(1000, opts.max - names.length),
+            MaxKeys: limit,
             ...(token ? { ContinuationToken: token } : {}),
           }),
           { abortSignal: signal },
         );
-        for (const p of out.CommonPrefixes ?? []) {
-          const name = p.Prefix?.slice(full.length).replace(/\/$/, '');
-          if (name) names.push(name);
-        }
-        token = out.IsTruncated ? out.NextContinuationToken : undefined;
-      } while (token && names.length < opts.max);
-      return { status: 'found', names: names.sort(byCodeUnit).slice(0, opts.max) };
-    });
+        return {
+          prefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix),
+          next: out.IsTruncated ? out.NextContinuationToken : undefined,
+        };
+      }),
+    );
   }
 
   private objectKey(key: string): string {

@@ -84,6 +84,16 @@ describe.each([
       expect(await held(target, repository, image)).toBe(0);
     }
   });
+
+  test("its tag is in the others' tag lists at once (each lists the source's store)", async () => {
+    const repository = `mixed/tags-from-${from}`;
+    await push(d.region(from), repository, 'v7');
+    for (const target of d.regions.filter((r) => r.name !== from)) {
+      const res = await registryRequest(target, `/v2/${repository}/tags/list`);
+      expect([target.name, res.status]).toEqual([target.name, 200]);
+      expect(JSON.parse(res.body.toString())).toEqual({ name: repository, tags: ['v7'] });
+    }
+  });
 });
 
 test('tag freshness across stores: B (Azure) serves the tag C (GCS) moved past B’s digest', async () => {
