@@ -295,6 +295,9 @@ export class StreamProcessor {
             (): SiblingTagsResult => ({ status: 'timeout' }),
           ),
         );
+    // Envoy cancelled the stream: the client left, which is no timeout of geosync's.
+    if (cancelled.aborted)
+      return this.answerBody(tagListRecord({ result: 'passed', reason: 'cancelled' }, lookupMs));
     if (listed.status === 'timeout') return this.answerBody(tagListRecord({ result: 'timeout' }, lookupMs));
     const localPage = { tags: local.tags, more };
     const page = unionPage(localPage, listed.tags, req);

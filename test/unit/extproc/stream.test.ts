@@ -566,6 +566,18 @@ describe('StreamProcessor with tag lists', () => {
     }
   });
 
+  test('Envoy cancelling the stream while the siblings are listed is no timeout: recorded as cancelled', async () => {
+    const { processor, decisions } = withTagLists('hang');
+    await processor.step(listed(200, '/v2/team/app/tags/list'), never);
+    const cancel = new AbortController();
+    const pending = processor.step(body('{"name":"team/app","tags":["v1"]}'), cancel.signal);
+    cancel.abort();
+    await pending;
+    expect(decisions).toEqual([
+      expect.objectContaining({ outcome: 'pass', reason: 'cancelled', kind: 'tag_list' }),
+    ]);
+  });
+
   test('a 404 no sibling can fill, another status, a HEAD or a redirected request are not merged', async () => {
     const { processor, decisions } = withTagLists(found([]));
     await processor.step(listed(404, '/v2/team/app/tags/list'), never);
