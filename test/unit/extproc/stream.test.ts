@@ -54,6 +54,17 @@ function setup(answer: (t: PullTarget, s: AbortSignal) => Promise<LocateResult>)
 
 const never = new AbortController().signal;
 
+/** The context of `setup` with one sibling, a, for the suites that add tag freshness or tag lists. */
+function siblingA(s: ReturnType<typeof setup>): StreamContext {
+  return {
+    locator: s.locator,
+    clock: s.clock,
+    lookupTimeoutMs: 150,
+    regionUrls: new Map([['a', 'https://registry-a.example.com']]),
+    onDecision: (r) => s.decisions.push(r),
+  };
+}
+
 describe('StreamProcessor', () => {
   test('404 on an eligible GET → 307 to the holder, original path and query kept', async () => {
     const { processor, decisions } = setup(async () => ({ outcome: 'found', region: 'a' }));
@@ -358,11 +369,7 @@ describe('StreamProcessor with tag freshness', () => {
     const s = setup(async () => ({ outcome: 'not_found' }));
     checks.length = 0;
     const ctx: StreamContext = {
-      locator: s.locator,
-      clock: s.clock,
-      lookupTimeoutMs: 150,
-      regionUrls: new Map([['a', 'https://registry-a.example.com']]),
-      onDecision: (r) => s.decisions.push(r),
+      ...siblingA(s),
       freshness: {
         checks: () => true,
         check: (repository, tag, localDigest, signal) => {
@@ -483,11 +490,7 @@ describe('StreamProcessor with tag lists', () => {
     const s = setup(async () => ({ outcome: 'not_found' }));
     const asked: string[] = [];
     const ctx: StreamContext = {
-      locator: s.locator,
-      clock: s.clock,
-      lookupTimeoutMs: 150,
-      regionUrls: new Map([['a', 'https://registry-a.example.com']]),
-      onDecision: (r) => s.decisions.push(r),
+      ...siblingA(s),
       tagLists: {
         cached: () => undefined,
         tags: (repository, signal) => {
