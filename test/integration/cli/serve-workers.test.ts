@@ -17,6 +17,13 @@ let fx: ServeFixture;
 
 beforeAll(async () => {
   fx = await startServeFixture({ drainMs: 0, layerSizes: [1000], workers: 2, lookupTimeoutMs: 1000 });
+  // The supervisor is ready once one worker serves; on a loaded machine the other may not have
+  // bound the port yet, and every connection would then go to the first. Wait for both.
+  await until(
+    'both workers serving',
+    async () => (fx.serve.output().match(/"msg":"worker ready"/g) ?? []).length >= 2,
+    30_000,
+  );
 });
 afterAll(() => fx?.stop());
 
