@@ -13,15 +13,16 @@ import {
 } from './cluster-tuning';
 
 /**
- * Envoy's ext_proc `message_timeout`: how long a dead or hung geosync can delay a 404, not how
- * long storage may take (`lookupTimeoutMs` bounds that, inside geosync). Under a herd, replies
- * that geosync has decided wait behind each other on a busy machine; Envoy's 200 ms default (and
- * geosync's former `lookupTimeoutMs + 50`) turned those into 404s. Measured with benchmark part 3
- * on 2 shared cores: 400 ms still timed out 28 of 3,000 requests of a 1,000-client herd and 2,889
- * of 15,000 at 5,000 clients; 1,000 ms none of either. The default doubles that. It must exceed
- * `lookupTimeoutMs`.
+ * Envoy's ext_proc `message_timeout`: how long a hung geosync can delay a 404, not how long
+ * storage may take (`lookupTimeoutMs` bounds that, inside geosync). Under a herd every local 404
+ * is a stream, and a busy geosync answers a burst in turn: the last reply of a burst of S streams
+ * comes about S / (2,000-3,000 streams per second per core) after the first. Benchmark part 3 on 2
+ * shared cores (README "Benchmarks"): with 2 s, a 5,000-client herd (15,000 streams) lost 2,987
+ * to 6,248 requests to this timeout while the replicated herd lost none; with 6 s, none. The
+ * default leaves room above that. A geosync that exited is not waited for: its connections close
+ * and new ones are refused, so the 404 passes at once. It must exceed `lookupTimeoutMs`.
  */
-export const MESSAGE_TIMEOUT = { defaultMs: 2000, marginMs: 250 } as const;
+export const MESSAGE_TIMEOUT = { defaultMs: 10_000, marginMs: 250 } as const;
 
 const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, {
   error: (iss) => `must be an IP address or host name, got "${String(iss.input)}"`,
