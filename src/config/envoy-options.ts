@@ -1,6 +1,6 @@
 /**
- * The `envoy:` values derived from other keys: the ext_proc message timeout from lookupTimeoutMs,
- * host matching from the regions' URLs, each cluster's tuning from its levels. Used by
+ * The `envoy:` values derived from other keys: host matching from the regions' URLs, each
+ * cluster's tuning from its levels. Used by
  * rules/envoy.ts to check them and by resolve.ts to build EnvoyOptions.
  */
 import type { ConfigFile } from './schema';
@@ -13,14 +13,9 @@ import {
   type ClusterTuning,
   type ClusterTuningOverrides,
 } from './sections/cluster-tuning';
-import { MESSAGE_TIMEOUT } from './sections/envoy';
 
 type Envoy = ConfigFile['envoy'];
 type Overrides = Salvaged<ClusterTuningOverrides> | undefined;
-
-export function defaultMessageTimeoutMs(lookupTimeoutMs: number): number {
-  return Math.max(MESSAGE_TIMEOUT.defaultMs, lookupTimeoutMs + MESSAGE_TIMEOUT.marginMs);
-}
 
 /** "regions a and b share host h" for the first two regions whose URLs share a host name. */
 export function sharedHost(regions: readonly { name: string; url: string }[]): string | undefined {
@@ -69,10 +64,7 @@ export function resolveEnvoy(envoy: Envoy, file: ConfigFile): EnvoyOptions {
     admin: envoy.admin,
     ignorePortInHostMatching: envoy.ignorePortInHostMatching ?? sharedHost(file.regions) === undefined,
     localRegistry: { address, port, tls, sni: sni ?? address, tuning: localTuning(envoy) },
-    extProc: {
-      ...envoy.extProc,
-      messageTimeoutMs: envoy.extProc.messageTimeoutMs ?? defaultMessageTimeoutMs(file.lookupTimeoutMs),
-    },
+    extProc: envoy.extProc,
     siblings: Object.fromEntries(siblings.map((r) => [r.name, mergeTuning(base, envoy.siblings?.[r.name])])),
     accessLogPath: envoy.accessLogPath,
   };

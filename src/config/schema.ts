@@ -20,7 +20,7 @@ export const configFile = z.strictObject({
     description: "this replica's region; one of `regions[].name`",
   }),
   listen: listenSection,
-  // Envoy's ext_proc `message_timeout` defaults to 200 ms; the lookup must finish well before it.
+  // Short: a 404 of content no region holds waits this long before it passes.
   lookupTimeoutMs: defaulted(integer(1, 10_000), 150, {
     description:
       "deadline of one lookup in the siblings' storage (a miss then passes as the local 404); must stay below `envoy.extProc.messageTimeoutMs`",

@@ -1,6 +1,7 @@
 /** Rules between `envoy:` and the rest of the file, and between the levels of cluster tuning. */
-import { defaultMessageTimeoutMs, localTuning, mergeTuning, sharedHost, siblingBase } from '../envoy-options';
+import { localTuning, mergeTuning, sharedHost, siblingBase } from '../envoy-options';
 import { problem, type ConfigProblem } from '../problems';
+import { MESSAGE_TIMEOUT_MS } from '../sections/envoy';
 import type { Salvaged } from '../salvage';
 import type { ClusterTuning, ClusterTuningOverrides } from '../sections/cluster-tuning';
 import { namedRegions, type Rule } from './context';
@@ -11,7 +12,7 @@ import { namedRegions, type Rule } from './context';
 export const messageTimeoutExceedsLookup: Rule = (ctx) => {
   const lookup = ctx.file.lookupTimeoutMs;
   if (lookup === undefined) return [];
-  const timeout = ctx.file.envoy?.extProc?.messageTimeoutMs ?? defaultMessageTimeoutMs(lookup);
+  const timeout = ctx.file.envoy?.extProc?.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS;
   if (timeout > lookup) return [];
   return [
     problem('envoy.extProc.messageTimeoutMs', `must exceed lookupTimeoutMs (${lookup}), got ${timeout}`),

@@ -15,14 +15,16 @@ import {
 /**
  * Envoy's ext_proc `message_timeout`: how long a hung geosync can delay a 404, not how long
  * storage may take (`lookupTimeoutMs` bounds that, inside geosync). Under a herd every local 404
- * is a stream, and a busy geosync answers a burst in turn: the last reply of a burst of S streams
- * comes about S / (2,000-3,000 streams per second per core) after the first. Benchmark part 3 on 2
- * shared cores (README "Benchmarks"): with 2 s, a 5,000-client herd (15,000 streams) lost 2,987
- * to 6,248 requests to this timeout while the replicated herd lost none; with 6 s, none. The
- * default leaves room above that. A geosync that exited is not waited for: its connections close
- * and new ones are refused, so the 404 passes at once. It must exceed `lookupTimeoutMs`.
+ * is a stream, and on a saturated machine a decided reply can wait as long as any other part of
+ * the pull does (Envoy's route has no timeout, so a replicated herd's requests simply queue).
+ * Benchmark part 3 on 2 shared cores (README "Benchmarks"), a 5,000-client herd of 15,000
+ * streams: with 2 s, 2,987 to 6,248 requests lost to this timeout in three runs; with 10 s, 370 in
+ * one run of four (its replicated herd's p99 was 15.4 s); with 20 s, none. A geosync that exited
+ * is not waited for: its connections close and new ones are refused, so the 404 passes at once;
+ * a hung one is also found by the cluster's keepalive PING (src/envoy/clusters.ts) within 25 s.
+ * It must exceed `lookupTimeoutMs`.
  */
-export const MESSAGE_TIMEOUT = { defaultMs: 10_000, marginMs: 250 } as const;
+export const MESSAGE_TIMEOUT_MS = 20_000;
 
 const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, {
   error: (iss) => `must be an IP address or host name, got "${String(iss.input)}"`,
@@ -104,10 +106,9 @@ const localRegistry = section(
 
 const extProc = section(
   {
-    messageTimeoutMs: optional(integer(1, 60_000), {
+    messageTimeoutMs: defaulted(integer(1, 60_000), MESSAGE_TIMEOUT_MS, {
       description:
-        'ext_proc `message_timeout`: how long a hung geosync can delay a 404 (storage is bounded by `lookupTimeoutMs`, which this must exceed, with room for replies queued under a herd)',
-      defaultText: `\`max(${MESSAGE_TIMEOUT.defaultMs}, lookupTimeoutMs + ${MESSAGE_TIMEOUT.marginMs})\``,
+        'ext_proc `message_timeout`: how long a hung geosync can delay a 404; above `lookupTimeoutMs`, with room for replies queued under a herd (README, "Two deadlines")',
     }),
     connectTimeoutMs: defaulted(integer(1, 60_000), 250, {
       description:

@@ -36,7 +36,7 @@ describe.each(RELEASES)('Envoy %s', (release) => {
   });
 
   test('geosync silent: Envoy stops waiting at message_timeout and the 404 passes', async () => {
-    // A shorter timeout than the default (10 s): this is about what happens at it, not its value.
+    // A shorter timeout than the default (20 s): this is about what happens at it, not its value.
     const s = await startStack({
       release,
       script: () => () => undefined,

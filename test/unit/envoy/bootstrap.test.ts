@@ -49,7 +49,7 @@ describe('ext_proc filter', () => {
     expect(extProc(b)).toMatchObject({
       grpc_service: { envoy_grpc: { cluster_name: 'geosync_ext_proc' } },
       failure_mode_allow: true,
-      message_timeout: '10s',
+      message_timeout: '20s',
       metadata_options: { receiving_namespaces: { untyped: ['geosync'] } },
     });
     // Only a tag list's reply asks for a body (src/extproc/replies.ts, bufferResponseBodyReply).
