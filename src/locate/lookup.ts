@@ -19,6 +19,8 @@ export interface LookupOptions {
   readonly warmingUp: () => boolean;
   /** Aborts the lookup (the locator is closing): nothing is judged. */
   readonly closing: AbortSignal;
+  /** Read the one key whole (region.ts, readKey) instead of asking whether it exists. */
+  readonly readOne?: boolean;
 }
 
 export interface LookupOutcome {
@@ -54,7 +56,7 @@ export async function probeLanes(
   try {
     const answers = lanes.map((lane, i) => {
       const verdict = new Promise<Blame | undefined>((resolve) => verdicts.push(resolve));
-      return lane.ask(keys, controller.signal, verdict).then((answer) => {
+      return lane.ask(keys, controller.signal, verdict, opts.readOne).then((answer) => {
         heard[i] = answer.status === 'skipped' ? 'skipped' : isSilence(answer) ? 'silent' : 'answered';
         return answer;
       });

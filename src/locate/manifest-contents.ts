@@ -3,8 +3,8 @@
  * manifest names (an index: every child manifest), linked in the same repository
  * (distribution registry/storage/schema2manifesthandler.go and ocimanifesthandler.go `verifyManifest`,
  * manifestlisthandler.go). So once a manifest is found in a sibling, what its client asks for
- * next is in that sibling too: reading the manifest there once (its tag link, then its bytes)
- * answers the config, layer and child-manifest lookups that follow without a storage request each.
+ * next is in that sibling too: reading the manifest there once (its tag link, which the lookup
+ * that found it has read already, then its bytes) answers the config, layer and child-manifest lookups that follow without a storage request each.
  *
  * Bounded: one tag-link read and one read of at most MAX_MANIFEST_BYTES, within a deadline, only
  * for manifests geosync has just found; bytes that do not hash to the digest teach nothing. If the
@@ -27,18 +27,26 @@ export type ContentsResult =
 
 type ManifestTarget = Exclude<PullTarget, { kind: 'blob' }>;
 
-/** What the manifest `target`, found through `probe`'s storage, names. Resolves, never rejects. */
+/**
+ * What the manifest `target`, found through `probe`'s storage, names. `tagLink`: the tag's link as
+ * the lookup that found it read it, which saves reading it again. Resolves, never rejects.
+ */
 export async function readManifestContents(
   probe: ObjectProbe,
   target: ManifestTarget,
   signal: AbortSignal,
+  tagLink?: string,
 ): Promise<ContentsResult> {
   let digest: Digest | undefined;
   if (target.kind === 'manifest_by_digest') digest = target.digest;
   else {
-    const link = await probe.read(tagCurrentLinkKey(target.repository, target.tag), { signal });
-    if (link.status !== 'found') return { outcome: link.status === 'error' ? link.kind : 'not_found' };
-    digest = parseDigest(link.text.trim());
+    let text = tagLink;
+    if (text === undefined) {
+      const link = await probe.read(tagCurrentLinkKey(target.repository, target.tag), { signal });
+      if (link.status !== 'found') return { outcome: link.status === 'error' ? link.kind : 'not_found' };
+      text = link.text;
+    }
+    digest = parseDigest(text.trim());
     if (!digest) return { outcome: 'no_digest' };
   }
   const data = await probe.read(blobDataKey(digest), { signal, maxBytes: MAX_MANIFEST_BYTES });

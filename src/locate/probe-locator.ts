@@ -217,6 +217,8 @@ export class ProbeLocator implements Locator {
       clock: this.clock,
       warmingUp: () => this.warmingUp,
       closing: this.closing.signal,
+      // A tag's link names the manifest: read it now rather than again when the contents are read.
+      readOne: this.opts.manifestContents && target.kind === 'manifest_by_tag',
     }).catch((err: unknown) => {
       this.admission.release(client);
       throw err;
@@ -237,7 +239,7 @@ export class ProbeLocator implements Locator {
         const answer = { outcome: 'found', region: lane.name, lastModified: choice.lastModified } as const;
         this.cache.set(cacheKey, answer, this.ttlOf(target));
         if (target.kind !== 'blob') {
-          this.readContents(target, cacheKey, answer);
+          this.readContents(target, cacheKey, answer, choice.text);
           this.deps.onManifestFound?.(target, { region: answer.region, lastModified: answer.lastModified });
         }
         return answer;
@@ -279,6 +281,7 @@ export class ProbeLocator implements Locator {
     target: Exclude<PullTarget, { kind: 'blob' }>,
     cacheKey: string,
     holder: { readonly outcome: 'found'; readonly region: string; readonly lastModified: Date },
+    link?: string,
   ): void {
     const probe = this.probeOf.get(holder.region);
     if (!this.opts.manifestContents || !probe || this.reading.has(cacheKey)) return;
@@ -286,7 +289,7 @@ export class ProbeLocator implements Locator {
       this.clock,
       CONTENTS_DEADLINE_MS,
       this.closing.signal,
-      (signal) => readManifestContents(probe, target, signal),
+      (signal) => readManifestContents(probe, target, signal, link),
       (): ContentsResult => ({ outcome: 'timeout' }),
     ).then((result) => {
       this.observer.manifestContents(holder.region, result.outcome);

@@ -23,7 +23,9 @@ export function probeKeys(
   probe: ObjectProbe,
   keys: readonly string[],
   signal: AbortSignal,
+  readOne = false,
 ): Promise<ProbedAnswer> {
+  if (readOne && keys.length === 1) return readKey(probe, keys[0] as string, signal);
   return new Promise<ProbedAnswer>((resolve) => {
     const results: (ProbeResult | undefined)[] = keys.map(() => undefined);
     let done = false;
@@ -80,6 +82,22 @@ export function probeKeys(
   });
 }
 
+/**
+ * One key read whole instead of asked about: a tag's link, so that the digest it names comes with
+ * the answer and the manifest's contents can be read right away (one storage request fewer before
+ * the config and layers are known; manifest-contents.ts). Same round trip as a HEAD.
+ */
+async function readKey(probe: ObjectProbe, key: string, signal: AbortSignal): Promise<ProbedAnswer> {
+  try {
+    const r = await probe.read(key, { signal });
+    if (r.status === 'found') return { status: 'found', lastModified: r.lastModified, text: r.text };
+    if (r.status === 'not_found') return { status: 'not_found' };
+    return r.kind === 'denied' ? { status: 'not_found', denied: true } : { status: 'error', kind: r.kind };
+  } catch {
+    return { status: 'error', kind: 'internal' };
+  }
+}
+
 export interface RegionLaneOptions {
   readonly breaker: BreakerOptions;
   readonly maxConcurrentProbes: number;
@@ -115,6 +133,7 @@ export class RegionLane {
     keys: readonly string[],
     signal: AbortSignal,
     verdict: Promise<Blame | undefined>,
+    readOne = false,
   ): Promise<RegionAnswer> {
     if (!this.askable) {
       this.observer.regionSkipped(this.name, 'breaker_open');
@@ -135,7 +154,7 @@ export class RegionLane {
     const started = this.clock.now();
     let answer: ProbedAnswer;
     try {
-      answer = await probeKeys(this.probe, keys, signal);
+      answer = await probeKeys(this.probe, keys, signal, readOne);
     } finally {
       this.gate.release(keys.length);
     }

@@ -65,6 +65,23 @@ test('after a manifest found by tag, its config and layers are answered without 
   expect(t.requests()).toBe(before);
 });
 
+test("a tag's link is read once: the lookup reads it, and the contents read starts from its digest", async () => {
+  const t = setup();
+  expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+  await flush();
+  expect(t.outcomes).toEqual(['learnt']);
+  expect(t.b.calls.get(tagCurrentLinkKey(REPO, 'v1'))).toBe(1);
+  expect(t.b.calls.get(blobDataKey(MANIFEST_DIGEST))).toBe(1);
+});
+
+test('a tag link that names no digest is found, and teaches nothing', async () => {
+  const t = setup();
+  t.b.texts.set(tagCurrentLinkKey(REPO, 'v1'), 'not a digest');
+  expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+  await flush();
+  expect(t.outcomes).toEqual(['no_digest']);
+});
+
 test.each<[string, (t: ReturnType<typeof setup>) => Promise<void>]>([
   [
     'found here',
