@@ -23,7 +23,8 @@ import {
 } from '../results';
 import type { HerdEnv, StorageCount } from '../stack/herd-env';
 import { envoyCounters, geosyncSnapshot, snapshotDelta, type GeosyncSnapshot } from '../tools/observe';
-import { cpuSeconds, rssBytes, sampleRss } from '../tools/process-memory';
+import os from 'node:os';
+import { cpuSeconds, machineCpuSeconds, rssBytes, sampleRss } from '../tools/process-memory';
 import { distribution, ratio } from '../tools/stats';
 import { runHerd, type HerdRun } from './herd-run';
 
@@ -38,6 +39,8 @@ export interface HerdRow {
   readonly peakRss: number;
   /** CPU seconds geosync B used during the rescued herd. */
   readonly cpuSeconds: number;
+  /** CPU seconds every process on the machine used during each herd (Envoys, registries, vegeta, …). */
+  readonly machineCpu: { readonly rescued: number; readonly local: number };
   readonly envoy: Record<string, number>;
   readonly geosync: GeosyncSnapshot;
 }
@@ -69,7 +72,9 @@ export async function herdRows(ctx: BenchContext, env: HerdEnv): Promise<HerdRow
     const idleRss = rssBytes(pid);
     const sampler = sampleRss(pid);
     const cpuBefore = cpuSeconds(pid);
+    const machineBefore = machineCpuSeconds();
     const rescued = await runHerd(ctx, b.url, image, n);
+    const machineRescued = machineCpuSeconds() - machineBefore;
     const cpu = cpuSeconds(pid) - cpuBefore;
     const peakRss = sampler.stop();
     await sleep(1000); // Swift logs a request after answering it: let the last datagrams arrive
@@ -78,7 +83,9 @@ export async function herdRows(ctx: BenchContext, env: HerdEnv): Promise<HerdRow
     const geosync = snapshotDelta(geoBefore, await geosyncSnapshot(b, ['a', 'c']));
 
     await env.replicate(image.repository, [image.manifestDigest, ...image.blobs]);
+    const localBefore = machineCpuSeconds();
     const local = await runHerd(ctx, b.url, image, n);
+    const machineLocal = machineCpuSeconds() - localBefore;
     ctx.log(
       `  ${env.storage} herd ${n}: failed ${rescued.failedRequests} ${JSON.stringify(rescued.failures)}, ` +
         `storage a ${storageRequests.a.text}, c ${storageRequests.c.text}; p99 ${ms(rescued.latency.p99Ms)} ` +
@@ -97,6 +104,7 @@ export async function herdRows(ctx: BenchContext, env: HerdEnv): Promise<HerdRow
       idleRss,
       peakRss,
       cpuSeconds: cpu,
+      machineCpu: { rescued: machineRescued, local: machineLocal },
       envoy,
       geosync,
     });
@@ -179,6 +187,7 @@ export function herdPart(ctx: BenchContext, rows: readonly HerdRow[], secondsTak
         'idle',
         'ratio',
         'geosync CPU (share of one core)',
+        'machine CPU, rescued / local (busy)',
       ],
       rows: rows.map((r) => [
         r.storage,
@@ -200,18 +209,30 @@ export function herdPart(ctx: BenchContext, rows: readonly HerdRow[], secondsTak
         bytes(r.idleRss),
         times(ratio(r.peakRss, r.idleRss)),
         `${num(r.cpuSeconds)} s (${Math.round((100 * r.cpuSeconds * 1000) / r.rescued.wallMs)} %)`,
+        `${num(r.machineCpu.rescued)} s / ${num(r.machineCpu.local)} s = ${times(ratio(r.machineCpu.rescued, r.machineCpu.local))} ` +
+          `(${busy(r.machineCpu.rescued, r.rescued.wallMs)} / ${busy(r.machineCpu.local, r.local.wallMs)})`,
       ]),
     },
     targets,
     notes: [
       "A rescued herd's latencies include its failed requests, which come back fast (the local 404, " +
         "at most Envoy's ext_proc message_timeout after the registry's answer).",
+      'Machine CPU: what every process on the machine used during the herd (/proc/stat), and ' +
+        `in brackets how busy that kept the ${os.availableParallelism()} cores. A rescued request is served by ` +
+        "B's Envoy twice (the local 404, then the redirect), B's registry, geosync, the emulated link, " +
+        "A's Envoy and A's registry, all on these cores; the local one by B's Envoy and registry. " +
+        'When the cores are busy throughout, the herd time follows the CPU work, whatever geosync does.',
       ...herdNotes(rows),
     ],
     data: { rows: withoutSamples },
     panels: [{ kind: 'quantiles', title: '3 · herd from B: every request, rescued vs local', series }],
     seconds: secondsTaken,
   };
+}
+
+/** Share of the machine's cores kept busy over `wallMs`. */
+function busy(cpuSeconds: number, wallMs: number): string {
+  return `${Math.round((100 * cpuSeconds * 1000) / (wallMs * os.availableParallelism()))} %`;
 }
 
 function herdNotes(rows: readonly HerdRow[]): string[] {

@@ -5,8 +5,12 @@
  * an image nobody pulled before (new random layers), so every lookup is a cold one; the two sides
  * alternate which goes first.
  *
- * Target (issue 14): rescued ≤ 1.1 × direct + one lookup, the lookup being geosync's own mean
- * lookup time over these pulls (geosync_lookup_duration_seconds).
+ * Target (issues 14 and 18): rescued ≤ 1.1 × direct + one lookup. Since the manifest's contents
+ * answer the config and layers (locate.manifestContents), a rescued pull makes one lookup that
+ * reaches storage (the manifest's) and answers the rest from memory, so the lookup added is the
+ * pull's lookup time: geosync's mean lookup time over these pulls × lookups per pull
+ * (geosync_lookup_duration_seconds). The mean alone, the reading from before that cache, is shown
+ * beside it: the cached answers pull it far below the one lookup a pull waits for.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,6 +33,10 @@ interface Case {
   readonly rescuedMs: number[];
   readonly lookupMeanMs: number;
   readonly lookupsPerPull: number;
+  /** B's own registry answering a 404 for content only A holds (median, asked directly). */
+  readonly localAnswerMs: number;
+  /** geosync B's requests to the siblings' storage (HEADs and the manifest reads), mean. */
+  readonly storageRequestMs: number;
   /** Pulls that failed, with skopeo's last words; they have no time above. */
   readonly failed: readonly string[];
   readonly decisions: Readonly<Record<string, number>>;
@@ -77,6 +85,7 @@ export async function rescuedPulls(ctx: BenchContext, stack: S3Stack): Promise<P
         fs.rmSync(dir, { recursive: true, force: true });
       }
       const delta = snapshotDelta(before, await geosyncSnapshot(b, ['a', 'c']));
+      const localAnswerMs = await localNotFoundMs(b.registry.url, `bench/rescued-${rtt}-${si}-0`);
       const c: Case = {
         rttMs: rtt,
         size: size.label,
@@ -85,6 +94,9 @@ export async function rescuedPulls(ctx: BenchContext, stack: S3Stack): Promise<P
         rescuedMs,
         lookupMeanMs: delta.lookups > 0 ? (delta.lookupSeconds / delta.lookups) * 1000 : NaN,
         lookupsPerPull: delta.lookups / s.pairs,
+        localAnswerMs,
+        storageRequestMs:
+          delta.storageRequests > 0 ? (delta.storageSeconds / delta.storageRequests) * 1000 : NaN,
         failed,
         decisions: delta.decisions,
       };
@@ -100,16 +112,24 @@ export async function rescuedPulls(ctx: BenchContext, stack: S3Stack): Promise<P
   const rows = cases.map((c) => {
     const direct = median(c.directMs);
     const rescued = median(c.rescuedMs);
-    const bound = TARGET_FACTOR * direct + c.lookupMeanMs;
-    return { c, direct, rescued, bound, ok: rescued <= bound };
+    const lookupPerPullMs = c.lookupMeanMs * c.lookupsPerPull;
+    const bound = TARGET_FACTOR * direct + lookupPerPullMs;
+    const meanBound = TARGET_FACTOR * direct + c.lookupMeanMs;
+    return { c, direct, rescued, lookupPerPullMs, bound, ok: rescued <= bound, meanOk: rescued <= meanBound };
   });
   const misses = rows.filter((r) => !r.ok).map((r) => `${r.c.size} at ${r.c.rttMs} ms`);
+  const meanMisses = rows.filter((r) => !r.meanOk).map((r) => `${r.c.size} at ${r.c.rttMs} ms`);
   const failedPulls = cases.flatMap((c) => c.failed.map((f) => `${c.size} at ${c.rttMs} ms, ${f}`));
   const targets: Target[] = [
     {
-      text: `rescued pull ≤ ${TARGET_FACTOR} × direct pull + one lookup (medians)`,
+      text: `rescued pull ≤ ${TARGET_FACTOR} × direct pull + the pull's lookup time (medians)`,
       met: misses.length === 0,
       ...(misses.length ? { note: `above in ${misses.join(', ')}` } : {}),
+    },
+    {
+      text: `rescued pull ≤ ${TARGET_FACTOR} × direct pull + the mean lookup (the reading before manifest contents were cached)`,
+      met: meanMisses.length === 0,
+      ...(meanMisses.length ? { note: `above in ${meanMisses.join(', ')}` } : {}),
     },
   ];
 
@@ -136,7 +156,10 @@ export async function rescuedPulls(ctx: BenchContext, stack: S3Stack): Promise<P
         'ratio',
         'lookup (mean)',
         'lookups per pull',
-        '1.1 × direct + lookup',
+        'lookup time per pull',
+        "B's local 404 (median)",
+        'storage request (mean)',
+        '1.1 × direct + lookup time per pull',
         'target',
         'failed pulls',
       ],
@@ -148,6 +171,9 @@ export async function rescuedPulls(ctx: BenchContext, stack: S3Stack): Promise<P
         times(ratio(r.rescued, r.direct)),
         ms(r.c.lookupMeanMs),
         String(r.c.lookupsPerPull),
+        ms(r.lookupPerPullMs),
+        ms(r.c.localAnswerMs),
+        ms(r.c.storageRequestMs),
         ms(r.bound),
         r.ok ? 'met' : 'MISSED',
         String(r.c.failed.length),
@@ -158,8 +184,13 @@ export async function rescuedPulls(ctx: BenchContext, stack: S3Stack): Promise<P
       ...(failedPulls.length ? [`failed pulls (not in the times): ${failedPulls.join('; ')}.`] : []),
       `geosync's decisions in B: ${JSON.stringify(sumDecisions(cases))}.`,
       'A pull makes its requests in two dependent steps (the manifest, then config and layers in ' +
-        'parallel), and each is a separate local 404 and lookup: the rescued path pays about two ' +
-        'lookups plus one local 404 per step, on top of the direct path.',
+        "parallel), and each step's requests first get B's own 404 (\"B's local 404\": the same " +
+        "GETs asked of B's registry directly after the pulls), then geosync's answer. The manifest's " +
+        'lookup asks storage across the link ("storage request": one per region asked); once found, ' +
+        "the manifest is read there (its tag link, then its bytes) and the config's and layers' " +
+        'lookups wait for that read instead of asking storage themselves. So the rescued path pays ' +
+        "two local 404s and the pull's lookup time on top of the direct path. The local 404s cannot " +
+        'be skipped while geosync sees only 404s (a local hit never reaches it, part 1).',
       "The emulated link delays bytes but not TCP's handshake, so the direct pull's new " +
         "connections cost no round trip here (B's Envoy reuses pooled ones): on a real WAN the " +
         'direct side would pay a little more.',
@@ -170,6 +201,25 @@ export async function rescuedPulls(ctx: BenchContext, stack: S3Stack): Promise<P
     ],
     seconds: elapsedSeconds(started),
   };
+}
+
+/**
+ * What B's own registry takes to answer the 404s a rescued pull meets first (a manifest by tag
+ * and a blob only A holds), asked of it directly: Envoy records no upstream time for a response
+ * its ext_proc filter turned into an internal redirect.
+ */
+async function localNotFoundMs(registryUrl: string, repository: string): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const path = i % 2 === 0 ? `manifests/absent-${i}` : `blobs/sha256:${i.toString(16).padStart(64, '0')}`;
+    const t = performance.now();
+    const res = await fetch(`${registryUrl}/v2/${repository}/${path}`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    await res.arrayBuffer();
+    if (res.status === 404) samples.push(performance.now() - t);
+  }
+  return samples.length ? median(samples) : NaN;
 }
 
 function sumDecisions(cases: readonly Case[]): Record<string, number> {

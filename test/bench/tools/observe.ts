@@ -22,6 +22,9 @@ export interface GeosyncSnapshot {
   readonly lookupSeconds: number;
   readonly probes: Readonly<Record<string, number>>;
   readonly coalesced: number;
+  /** Storage requests to the siblings (geosync_probe_duration_seconds): count and total time. */
+  readonly storageRequests: number;
+  readonly storageSeconds: number;
 }
 
 const OUTCOMES = ['proxied', 'not_found', 'timeout', 'error', 'pass', 'ineligible'];
@@ -41,6 +44,8 @@ export async function geosyncSnapshot(
       regions.map((r) => [r, sampleSum(text, 'geosync_probes_total', { geosync_region: r })]),
     ),
     coalesced: sampleSum(text, 'geosync_lookup_coalesced_total'),
+    storageRequests: sampleSum(text, 'geosync_probe_duration_seconds_count'),
+    storageSeconds: sampleSum(text, 'geosync_probe_duration_seconds_sum'),
   };
 }
 
@@ -54,6 +59,8 @@ export function snapshotDelta(before: GeosyncSnapshot, after: GeosyncSnapshot): 
     lookupSeconds: after.lookupSeconds - before.lookupSeconds,
     probes: sub(before.probes, after.probes),
     coalesced: after.coalesced - before.coalesced,
+    storageRequests: after.storageRequests - before.storageRequests,
+    storageSeconds: after.storageSeconds - before.storageSeconds,
   };
 }
 

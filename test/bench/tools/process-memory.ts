@@ -84,3 +84,17 @@ export function cpuSeconds(pid: number): number {
 
 /** sysconf(_SC_CLK_TCK): 100 on Linux for x86_64 and arm64. */
 const CLOCK_TICKS = 100;
+
+/**
+ * CPU time every process on the machine has used since boot, in seconds: user, nice, system, irq,
+ * softirq and steal of /proc/stat's `cpu` line (idle and iowait are not work). A herd's delta
+ * against its wall time × the cores says whether the machine, not one process, was the limit.
+ * https://www.kernel.org/doc/html/latest/filesystems/proc.html (1.7 Miscellaneous kernel statistics)
+ */
+export function machineCpuSeconds(): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS
+  );
+}
