@@ -25,7 +25,7 @@ export function probeKeys(
   signal: AbortSignal,
   readOne = false,
 ): Promise<ProbedAnswer> {
-  if (readOne && keys.length === 1) return readKey(probe, keys[0] as string, signal);
+  if (readOne && keys.length === 1 && !probe.keysInTurn) return readKey(probe, keys[0] as string, signal);
   return new Promise<ProbedAnswer>((resolve) => {
     const results: (ProbeResult | undefined)[] = keys.map(() => undefined);
     let done = false;
@@ -85,7 +85,9 @@ export function probeKeys(
 /**
  * One key read whole instead of asked about: a tag's link, so that the digest it names comes with
  * the answer and the manifest's contents can be read right away (one storage request fewer before
- * the config and layers are known; manifest-contents.ts). Same round trip as a HEAD.
+ * the config and layers are known; manifest-contents.ts). Over the network that is the same round
+ * trip as a HEAD; on a filesystem (keysInTurn) a read is four calls where a `stat` is one, and
+ * reading the link again costs no round trip, so there the key is only asked about.
  */
 async function readKey(probe: ObjectProbe, key: string, signal: AbortSignal): Promise<ProbedAnswer> {
   try {
