@@ -1,7 +1,7 @@
 /**
  * The `envoy:` values derived from other keys: host matching from the regions' URLs, each
- * cluster's tuning from its levels. Used by
- * rules/envoy.ts to check them and by resolve.ts to build EnvoyOptions.
+ * cluster's tuning from its levels. Used by rules/envoy.ts to check them and by resolve.ts to
+ * build EnvoyOptions.
  */
 import type { ConfigFile } from './schema';
 import type { Salvaged } from './salvage';

@@ -3,8 +3,9 @@
  * manifest names (an index: every child manifest), linked in the same repository
  * (distribution registry/storage/schema2manifesthandler.go and ocimanifesthandler.go `verifyManifest`,
  * manifestlisthandler.go). So once a manifest is found in a sibling, what its client asks for
- * next is in that sibling too: reading the manifest there once (its tag link, which the lookup
- * that found it has read already, then its bytes) answers the config, layer and child-manifest lookups that follow without a storage request each.
+ * next is in that sibling too: reading the manifest there once (its tag link, which a lookup over
+ * the network has read already, then its bytes) answers the config, layer and child-manifest
+ * lookups that follow without a storage request each.
  *
  * Bounded: one tag-link read and one read of at most MAX_MANIFEST_BYTES, within a deadline, only
  * for manifests geosync has just found; bytes that do not hash to the digest teach nothing. If the

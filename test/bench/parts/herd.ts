@@ -6,6 +6,7 @@
  * every 100 ms). Baseline: the same herd once replication has copied the image into B, so B
  * answers every request itself.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { createOciImage } from '../../support/oci-image';
 import { sleep } from '../../support/process';
@@ -23,7 +24,6 @@ import {
 } from '../results';
 import type { HerdEnv, StorageCount } from '../stack/herd-env';
 import { envoyCounters, geosyncSnapshot, snapshotDelta, type GeosyncSnapshot } from '../tools/observe';
-import os from 'node:os';
 import { cpuSeconds, machineCpuSeconds, rssBytes, sampleRss } from '../tools/process-memory';
 import { distribution, ratio } from '../tools/stats';
 import { runHerd, type HerdRun } from './herd-run';

@@ -1,6 +1,6 @@
 /**
  * Resident memory and CPU time of another process and its descendants (geosync's supervisor and
- * its workers, src/workers/), from /proc (Linux).
+ * its workers, src/workers/), and the CPU time of the whole machine, from /proc (Linux).
  */
 import fs from 'node:fs';
 
@@ -86,15 +86,14 @@ export function cpuSeconds(pid: number): number {
 const CLOCK_TICKS = 100;
 
 /**
- * CPU time every process on the machine has used since boot, in seconds: user, nice, system, irq,
- * softirq and steal of /proc/stat's `cpu` line (idle and iowait are not work). A herd's delta
- * against its wall time × the cores says whether the machine, not one process, was the limit.
+ * CPU time every process on the machine has used since boot, in seconds: user, nice, system, irq
+ * and softirq of /proc/stat's `cpu` line (idle and iowait are not work; steal is the hypervisor's).
+ * A herd's delta against its wall time × the cores says whether the machine, not one process, was
+ * the limit.
  * https://www.kernel.org/doc/html/latest/filesystems/proc.html (1.7 Miscellaneous kernel statistics)
  */
 export function machineCpuSeconds(): number {
   const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
-  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  return (
-    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS
-  );
+  const [user, nice, system, , , irq, softirq] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / CLOCK_TICKS;
 }
