@@ -19,7 +19,7 @@ import {
  * the pull does (Envoy's route has no timeout, so a replicated herd's requests simply queue).
  * Benchmark part 3 on 2 shared cores (README "Benchmarks"), a 5,000-client herd of 15,000
  * streams: with 2 s, 2,987 to 6,248 requests lost to this timeout in three runs; with 10 s, 370 in
- * one run of four (its replicated herd's p99 was 15.4 s); with 20 s, none. A geosync that exited
+ * one run of four (its replicated herd's p99 was 15.4 s); with 20 s, none in five. A geosync that exited
  * is not waited for: its connections close and new ones are refused, so the 404 passes at once;
  * a hung one is also found by the cluster's keepalive PING (src/envoy/clusters.ts) within 25 s.
  * It must exceed `lookupTimeoutMs`.
