@@ -97,8 +97,12 @@ export class FsProbe implements ObjectProbe {
 
   private async stat(file: string): Promise<ProbeResult> {
     try {
-      const s = await stat(file);
-      if (!s.isFile()) return { status: 'not_found' };
+      // A miss is the common answer under a herd of new content: `throwIfNoEntry: false` (Node
+      // 24.15+/25.7+, https://nodejs.org/api/fs.html#fspromisesstatpath-options) answers it
+      // without building an Error and its stack; an older Node ignores it and throws ENOENT,
+      // which failure() reads the same.
+      const s = await stat(file, { throwIfNoEntry: false });
+      if (!s?.isFile()) return { status: 'not_found' };
       return { status: 'found', lastModified: s.mtime };
     } catch (err) {
       return this.failure(err);

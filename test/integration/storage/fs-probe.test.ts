@@ -42,4 +42,18 @@ describe('FsProbe specifics', () => {
     const r = await fixture.probe.head('../../../../etc/passwd', { signal: new AbortController().signal });
     expect(r).toMatchObject({ status: 'error', kind: 'denied' });
   });
+
+  it('answers not_found for a key under a file and for a directory, errors for what it cannot read', async () => {
+    const signal = new AbortController().signal;
+    // A blob's data file taken for a directory (ENOTDIR), and a repository's folder (not a file):
+    // neither is content. stat(…, { throwIfNoEntry: false }) returns nothing only for ENOENT.
+    const blob = `blobs/sha256/${fixture.image.configDigest.slice(7, 9)}/${fixture.image.configDigest.slice(7)}`;
+    expect(await fixture.probe.head(`${blob}/data/more`, { signal })).toEqual({ status: 'not_found' });
+    expect(await fixture.probe.head('repositories/team/app', { signal })).toEqual({ status: 'not_found' });
+    const root = path.join(tmp, 'loop');
+    fs.mkdirSync(path.join(root, 'docker/registry/v2'), { recursive: true });
+    fs.symlinkSync('x', path.join(root, 'docker/registry/v2/x'));
+    const looped = await new FsProbe('l', root).head('x', { signal });
+    expect(looped).toMatchObject({ status: 'error', kind: 'unavailable' });
+  });
 });
