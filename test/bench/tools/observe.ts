@@ -77,6 +77,10 @@ export async function envoyCounters(region: { envoy: RegionDeployment['envoy'] }
     pendingOverflow: sum(/^cluster\.[a-z_]+\.upstream_rq_pending_overflow$/),
     extProcPendingOverflow: stats.get('cluster.geosync_ext_proc.upstream_rq_pending_overflow') ?? 0,
     extProcStreamsFailed: sum(ENVOY_STAT.extProc('streams_failed')),
+    // A connect that times out fails every request queued in its pool (envoy/README.md,
+    // "Connect timeouts under a herd"): these two show it, in any cluster.
+    connectTimeouts: sum(/^cluster\.[a-z_]+\.upstream_cx_connect_timeout$/),
+    pendingFailureEject: sum(/^cluster\.[a-z_]+\.upstream_rq_pending_failure_eject$/),
   };
 }
 
