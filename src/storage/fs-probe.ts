@@ -98,9 +98,9 @@ export class FsProbe implements ObjectProbe {
   private async stat(file: string): Promise<ProbeResult> {
     try {
       // A miss is the common answer under a herd of new content: `throwIfNoEntry: false` (Node
-      // 24.15+/25.7+, https://nodejs.org/api/fs.html#fspromisesstatpath-options) answers it
-      // without building an Error and its stack; an older Node ignores it and throws ENOENT,
-      // which failure() reads the same.
+      // 24.15+/25.7+, https://nodejs.org/api/fs.html#fspromisesstatpath-options) answers ENOENT
+      // and ENOTDIR without building an Error and its stack; an older Node ignores it and
+      // throws, which failure() reads the same.
       const s = await stat(file, { throwIfNoEntry: false });
       if (!s?.isFile()) return { status: 'not_found' };
       return { status: 'found', lastModified: s.mtime };

@@ -59,11 +59,12 @@ export type ClusterTuning = typeof CLUSTER_DEFAULTS;
 
 /**
  * The local registry is next door: outlier detection off. Its connect timeout is Envoy's own
- * default, not a short one: a registry that is down refuses at once whatever the timeout, while a
- * connect that times out fails every request queued in that pool with a 503 (Envoy
- * source/common/conn_pool/conn_pool_base.cc, onConnectionEvent: "we purge all pending streams").
- * Under a herd Envoy's worker can lag its timers by a second on a busy node: with 1 s, 20 timed-out
- * connects once failed 861 of a 2,100-request burst (test/integration/envoy/herd.test.ts).
+ * default, not a short one: a registry process that is down is refused at once whatever the
+ * timeout, while a connect that times out fails every request queued in that pool with a 503
+ * (Envoy source/common/conn_pool/conn_pool_base.cc, onConnectionEvent: "we purge all pending
+ * streams"). With 1 s, 20 connects timed out in a 2,100-request burst on a busy 2-core machine
+ * that dropped no SYN (Envoy's worker, taking in the burst, ran the timers first) and 861
+ * requests failed (test/integration/envoy/herd.test.ts).
  */
 export const LOCAL_CLUSTER_DEFAULTS: ClusterTuning = {
   ...CLUSTER_DEFAULTS,

@@ -46,7 +46,7 @@ describe('FsProbe specifics', () => {
   it('answers not_found for a key under a file and for a directory, errors for what it cannot read', async () => {
     const signal = new AbortController().signal;
     // A blob's data file taken for a directory (ENOTDIR), and a repository's folder (not a file):
-    // neither is content. stat(…, { throwIfNoEntry: false }) returns nothing only for ENOENT.
+    // neither is content. A loop of symlinks (ELOOP) is an error, not a miss.
     const blob = `blobs/sha256/${fixture.image.configDigest.slice(7, 9)}/${fixture.image.configDigest.slice(7)}`;
     expect(await fixture.probe.head(`${blob}/data/more`, { signal })).toEqual({ status: 'not_found' });
     expect(await fixture.probe.head('repositories/team/app', { signal })).toEqual({ status: 'not_found' });
