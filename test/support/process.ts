@@ -106,6 +106,9 @@ export function logTail(file: string, bytes = 2000): string {
   }
 }
 
+/** The error of a wait whose process exited first: its server never came up (a taken port, a crash). */
+export class ExitedBeforeReady extends Error {}
+
 /**
  * Polls `url` until `ready(status)` holds or the deadline passes. `proc`, when given, makes the
  * wait fail fast if the process exits first (a bad config exits at once; waiting would only hide
@@ -122,7 +125,9 @@ export async function waitForHttp(
   let last = 'no answer';
   while (Date.now() < deadline) {
     if (exited && opts.proc) {
-      throw new Error(`${opts.proc.name} exited before ${url} answered:\n${logTail(opts.proc.logFile)}`);
+      throw new ExitedBeforeReady(
+        `${opts.proc.name} exited before ${url} answered:\n${logTail(opts.proc.logFile)}`,
+      );
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -147,10 +152,26 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
   }
 }
 
-/** Polls until a TCP connection to host:port succeeds or the deadline passes. */
-export async function waitForTcp(host: string, port: number, timeoutMs: number): Promise<void> {
+/**
+ * Polls until a TCP connection to host:port succeeds or the deadline passes. `proc`, when given,
+ * makes the wait fail fast (ExitedBeforeReady) if the process exits first, and puts its log in
+ * either error.
+ */
+export async function waitForTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  proc?: ManagedProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void proc?.exited.then(() => (exited = true));
   while (Date.now() < deadline) {
+    if (exited && proc) {
+      throw new ExitedBeforeReady(
+        `${proc.name} exited before ${host}:${port} accepted connections:\n${logTail(proc.logFile)}`,
+      );
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host, port });
       socket.setTimeout(500);
@@ -167,7 +188,8 @@ export async function waitForTcp(host: string, port: number, timeoutMs: number):
     if (ok) return;
     await sleep(50);
   }
-  throw new Error(`${host}:${port} did not accept connections within ${timeoutMs} ms`);
+  const log = proc ? `\n${proc.name}: ${logTail(proc.logFile)}` : '';
+  throw new Error(`${host}:${port} did not accept connections within ${timeoutMs} ms${log}`);
 }
 
 /** Runs a command to completion with a deadline; rejects with its output on failure. */

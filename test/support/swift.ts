@@ -12,7 +12,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePorts } from './ports';
-import { run, spawnManaged, waitForHttp, waitForTcp, type ManagedProcess } from './process';
+import {
+  ExitedBeforeReady,
+  run,
+  spawnManaged,
+  waitForHttp,
+  waitForTcp,
+  type ManagedProcess,
+} from './process';
 
 export interface S3Endpoint {
   /** `http://127.0.0.1:PORT`; path-style addressing. */
@@ -41,12 +48,23 @@ name = gold
 default = yes
 `;
 
+/**
+ * Seconds a server keeps retrying a port that is taken (Swift's `bind_timeout`, 30 by default in
+ * swift/common/wsgi.py `get_socket`): short, so that a start that lost its port to another process
+ * fails at once and startSwift tries again on other ports, instead of waiting out its deadline.
+ */
+const BIND_TIMEOUT_S = 2;
+
+/** Start attempts: the second, on fresh ports, only after a server exited before it listened. */
+const ATTEMPTS = 2;
+
 function serverConf(kind: string, port: number, dir: string): string {
   return `[DEFAULT]
 devices = ${dir}/node
 mount_check = false
 bind_ip = 127.0.0.1
 bind_port = ${port}
+bind_timeout = ${BIND_TIMEOUT_S}
 workers = 1
 swift_dir = ${dir}/etc
 user = root
@@ -78,6 +96,7 @@ function proxyConf(port: number, memcachedPort: number, dir: string, accessLogUd
   return `[DEFAULT]
 bind_ip = 127.0.0.1
 bind_port = ${port}
+bind_timeout = ${BIND_TIMEOUT_S}
 workers = 1
 swift_dir = ${dir}/etc
 user = root
@@ -129,14 +148,31 @@ async function buildRings(etc: string, ports: { object: number; container: numbe
   }
 }
 
-export async function startSwift(
-  opts: { timeoutMs?: number; /** see SWIFT_ACCESS_LOG_FIELDS */ accessLogUdpPort?: number } = {},
-): Promise<SwiftS3> {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+interface StartOptions {
+  readonly timeoutMs?: number;
+  /** see SWIFT_ACCESS_LOG_FIELDS */
+  readonly accessLogUdpPort?: number;
+}
+
+export async function startSwift(opts: StartOptions = {}): Promise<SwiftS3> {
   if (!fs.existsSync('/etc/swift/swift.conf')) {
+    // Written whole, then renamed: a server of a parallel test file never reads half a file.
     fs.mkdirSync('/etc/swift', { recursive: true });
-    fs.writeFileSync('/etc/swift/swift.conf', SWIFT_CONF);
+    const tmp = `/etc/swift/swift.conf.${process.pid}`;
+    fs.writeFileSync(tmp, SWIFT_CONF);
+    fs.renameSync(tmp, '/etc/swift/swift.conf');
   }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= ATTEMPTS || !(err instanceof ExitedBeforeReady)) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: StartOptions): Promise<SwiftS3> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-swift-'));
   const etc = path.join(dir, 'etc');
   const logs = path.join(dir, 'log');
@@ -193,24 +229,30 @@ export async function startSwift(
       proxyConf(proxy, memcached, dir, opts.accessLogUdpPort),
     );
 
-    procs.push(
-      spawnManaged('memcached', 'memcached', ['-u', 'root', '-l', '127.0.0.1', '-p', String(memcached)], {
-        logDir: logs,
-      }),
-    );
-    for (const kind of ['object', 'container', 'account']) {
-      procs.push(
-        spawnManaged(kind, `swift-${kind}-server`, [path.join(etc, `${kind}-server.conf`)], { logDir: logs }),
-      );
+    const servers: [ManagedProcess, number][] = [
+      [
+        spawnManaged('memcached', 'memcached', ['-u', 'root', '-l', '127.0.0.1', '-p', String(memcached)], {
+          logDir: logs,
+        }),
+        memcached,
+      ],
+    ];
+    for (const [kind, port] of [
+      ['object', object],
+      ['container', container],
+      ['account', account],
+    ] as const) {
+      const conf = path.join(etc, `${kind}-server.conf`);
+      servers.push([spawnManaged(kind, `swift-${kind}-server`, [conf], { logDir: logs }), port]);
     }
+    procs.push(...servers.map(([proc]) => proc));
     const proxyProc = spawnManaged('proxy', 'swift-proxy-server', [path.join(etc, 'proxy-server.conf')], {
       logDir: logs,
     });
     procs.push(proxyProc);
     const deadline = Date.now() + timeoutMs;
-    await waitForTcp('127.0.0.1', memcached, timeoutMs);
-    for (const port of [object, container, account]) {
-      await waitForTcp('127.0.0.1', port, Math.max(deadline - Date.now(), 1));
+    for (const [proc, port] of servers) {
+      await waitForTcp('127.0.0.1', port, Math.max(deadline - Date.now(), 1), proc);
     }
     await waitForHttp(`${endpoint}/info`, {
       timeoutMs: Math.max(deadline - Date.now(), 1),
