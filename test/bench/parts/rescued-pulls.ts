@@ -183,14 +183,14 @@ export async function rescuedPulls(ctx: BenchContext, stack: S3Stack): Promise<P
     notes: [
       ...(failedPulls.length ? [`failed pulls (not in the times): ${failedPulls.join('; ')}.`] : []),
       `geosync's decisions in B: ${JSON.stringify(sumDecisions(cases))}.`,
-      'A pull makes its requests in two dependent steps (the manifest, then config and layers in ' +
-        "parallel), and each step's requests first get B's own 404 (\"B's local 404\": the same " +
-        "GETs asked of B's registry directly after the pulls), then geosync's answer. The manifest's " +
-        'lookup asks storage across the link ("storage request": one per region asked); once found, ' +
-        "the manifest is read there (its tag link, then its bytes) and the config's and layers' " +
-        'lookups wait for that read instead of asking storage themselves. So the rescued path pays ' +
-        "two local 404s and the pull's lookup time on top of the direct path. The local 404s cannot " +
-        'be skipped while geosync sees only 404s (a local hit never reaches it, part 1).',
+      'skopeo makes its requests in three dependent steps (the manifest, then the layers in ' +
+        "parallel, then the config: the order B's Envoy logs them), and each step's requests first get " +
+        "B's own 404 (\"B's local 404\": the same GETs asked of B's registry directly after the pulls), " +
+        'then geosync\'s answer. The manifest\'s lookup asks storage across the link ("storage request": ' +
+        'one per region asked); once found, the manifest is read there (its tag link, then its bytes) ' +
+        "and the layers' and config's lookups wait for that read instead of asking storage themselves. " +
+        "So the rescued path pays three local 404s and the pull's lookup time on top of the direct path. " +
+        'The local 404s cannot be skipped while geosync sees only 404s (a local hit never reaches it, part 1).',
       "The emulated link delays bytes but not TCP's handshake, so the direct pull's new " +
         "connections cost no round trip here (B's Envoy reuses pooled ones): on a real WAN the " +
         'direct side would pay a little more.',
