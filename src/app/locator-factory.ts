@@ -62,7 +62,11 @@ export function buildLocator(config: GeosyncConfig, deps: LocatorDeps = {}): Loc
     siblings,
     // The shared lookup ends a little before each waiter's own deadline (src/extproc/stream.ts), so
     // a holder found late in the hedge window is still handed to the waiter instead of a timeout.
-    { ...locate, lookupTimeoutMs: Math.max(1, config.lookupTimeoutMs - SHARED_DEADLINE_MARGIN_MS) },
+    {
+      ...locate,
+      lookupTimeoutMs: Math.max(1, config.lookupTimeoutMs - SHARED_DEADLINE_MARGIN_MS),
+      lookupTimeoutMaxMs: Math.max(1, config.lookupTimeoutMaxMs - SHARED_DEADLINE_MARGIN_MS),
+    },
     {
       clock,
       ...(deps.observer ? { observer: deps.observer } : {}),

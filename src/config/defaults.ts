@@ -6,5 +6,6 @@ import { configFile } from './schema';
 
 export const DEFAULTS = {
   lookupTimeoutMs: configFile.shape.lookupTimeoutMs.parse(undefined),
+  lookupTimeoutMaxMs: configFile.shape.lookupTimeoutMaxMs.parse(undefined),
   locate: configFile.shape.locate.parse(undefined),
 } as const;

@@ -21,6 +21,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'GEOSYNC_LISTEN_ADMIN', path: ['listen', 'admin'] },
   { name: 'GEOSYNC_WORKERS', path: ['listen', 'workers'] },
   { name: 'GEOSYNC_LOOKUP_TIMEOUT_MS', path: ['lookupTimeoutMs'] },
+  { name: 'GEOSYNC_LOOKUP_TIMEOUT_MAX_MS', path: ['lookupTimeoutMaxMs'] },
   { name: 'GEOSYNC_DRAIN_MS', path: ['drainMs'] },
   { name: 'GEOSYNC_OTLP_ENDPOINT', path: ['telemetry', 'otlpEndpoint'] },
   { name: 'GEOSYNC_LOG_LEVEL', path: ['telemetry', 'logLevel'] },

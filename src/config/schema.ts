@@ -20,10 +20,16 @@ export const configFile = z.strictObject({
     description: "this replica's region; one of `regions[].name`",
   }),
   listen: listenSection,
-  // Short: a 404 of content no region holds waits this long before it passes.
+  // Each sibling's deadline follows its measured storage latency (src/locate/latency.ts), within
+  // these bounds: a near region waits at most the minimum, a far one about a round trip more than
+  // its usual answer, and none longer than the maximum.
   lookupTimeoutMs: defaulted(integer(1, 10_000), 150, {
     description:
-      "deadline of one lookup in the siblings' storage (a miss then passes as the local 404); must stay below `envoy.extProc.messageTimeoutMs`",
+      "the shortest deadline of a sibling's storage answer; each sibling's own is its smoothed latency plus four deviations (RFC 6298), at least this",
+  }),
+  lookupTimeoutMaxMs: defaulted(integer(1, 10_000), 2_000, {
+    description:
+      "the longest deadline of a sibling's storage answer (a silent sibling delays a 404 at most this), and how long a sibling that missed its deadline is still heard for the cache; a value below `lookupTimeoutMs` reads as `lookupTimeoutMs`; below `envoy.extProc.messageTimeoutMs`",
   }),
   drainMs: defaulted(integer(0, 600_000), 5000, {
     description: 'after SIGTERM: NOT_SERVING at once, open streams answered this long, then exit 0',

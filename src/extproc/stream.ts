@@ -60,6 +60,11 @@ export interface StreamContext {
   readonly locator: Locator;
   readonly clock: Clock;
   readonly lookupTimeoutMs: number;
+  /**
+   * The bound of a pull's lookup (default `lookupTimeoutMs`): the locator waits for each sibling
+   * within that sibling's own deadline (src/locate/latency.ts), and this is the longest.
+   */
+  readonly locateTimeoutMs?: number;
   /** Which pull requests may be answered from a sibling (default: DEFAULT_PULL_POLICY). */
   readonly pullPolicy?: PullPolicy;
   /** Base URL of every sibling region by name. */
@@ -342,13 +347,15 @@ export class StreamProcessor {
     target: Parameters<Locator['locate']>[0],
     cancelled: AbortSignal,
   ): Promise<LocateResult> {
-    return this.bounded(
+    return bounded(
+      this.ctx.clock,
+      this.ctx.locateTimeoutMs ?? this.ctx.lookupTimeoutMs,
+      cancelled,
       (signal) =>
         this.ctx.locator.locate(target, signal, this.client).catch((err: unknown): LocateResult => ({
           outcome: 'error',
           code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
         })),
-      cancelled,
       (timedOut) => (timedOut ? TIMEOUT : CANCELLED),
     );
   }

@@ -28,12 +28,16 @@ export interface AdmissionLimits {
 }
 
 /**
- * The default limits: start at a quarter of what one region's probe cap allows, never below 4
- * running lookups (a herd of one key is one lookup), never above the probe cap.
+ * The default limits: start at what one region's probe cap allows, never below 4 running lookups
+ * (a herd of one key is one lookup). Starting lower shed the tail of the first burst of distinct
+ * new tags (100 at once against a window of 64) although every one of them would have been
+ * rescued in time: a region's deadline runs only while its request is out, so a lookup waiting in
+ * geosync's own queue no longer times out, and the window is cut when deadlines pass for this
+ * side's reasons.
  */
 export function admissionFor(maxConcurrentProbesPerRegion: number): AdmissionLimits {
   const max = Math.max(4, maxConcurrentProbesPerRegion);
-  return { initial: Math.max(4, Math.floor(max / 4)), min: 4, max };
+  return { initial: max, min: 4, max };
 }
 
 export class LookupAdmission {

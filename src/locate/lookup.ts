@@ -1,17 +1,23 @@
 /**
  * One shared lookup: every lane is asked at once, and the holder is picked (hedge.ts) the moment it
- * is decided. When the lookup ends, the regions that were silent (still probing at the deadline,
- * or timed out on their own) are judged once (blame.ts), so that each lane knows whether its
- * silence counts against its breaker.
+ * is decided, each region waited for within its own deadline (region.ts). A region that passed
+ * its deadline is not abandoned: its probe goes on to the lookup's hard limit and what it answers
+ * is the lookup's final word, for the cache. When the lookup ends, the regions that were silent
+ * (still probing at the hard limit, or timed out on their own) are judged once (blame.ts), so that
+ * each lane knows whether its silence counts against its breaker.
  */
 import { ABORTED } from '../abort/reason';
 import type { Clock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
 import { blameSilence, type Blame } from './blame';
 import { chooseRegion, type Choice } from './hedge';
-import { isSilence, type RegionLane } from './region';
+import { isSilence, type LaneAsk, type RegionLane } from './region';
 
 export interface LookupOptions {
+  /**
+   * The most a lookup runs (`lookupTimeoutMaxMs`): a probe still out then is silent, judged by
+   * blame.ts. Each region's own, shorter deadline (region.ts, latency.ts) decides the first answer.
+   */
   readonly deadlineMs: number;
   readonly hedgeMs: number;
   readonly clock: Clock;
@@ -23,9 +29,22 @@ export interface LookupOptions {
   readonly readOne?: boolean;
 }
 
-export interface LookupOutcome {
+export interface Settled {
   readonly choice: Choice;
   /** How the silence of regions was judged; undefined when no region was silent. */
+  readonly blame?: Blame;
+}
+
+export interface LookupOutcome {
+  /** What the waiters get: decided the moment it cannot change within the regions' deadlines. */
+  readonly choice: Choice;
+  /**
+   * When a region passed its deadline without answering, its probe goes on (until `deadlineMs`)
+   * and this is the lookup as it finally ended, for the cache: a far region's late answer serves
+   * the next request. Absent when `choice` is final.
+   */
+  readonly later?: Promise<Settled>;
+  /** Set when `choice` is final. */
   readonly blame?: Blame;
 }
 
@@ -52,40 +71,76 @@ export async function probeLanes(
   opts.closing.addEventListener('abort', onClose, { once: true });
   const verdicts: ((why: Blame | undefined) => void)[] = [];
 
+  /** Judges the silent regions once the lookup has ended, and stops what still runs. */
+  const end = (): Blame | undefined => {
+    cancelDeadline();
+    opts.closing.removeEventListener('abort', onClose);
+    // Silent: timed out on its own, or still probing when the hard limit passed. A lane still
+    // probing when the answer was decided was merely cut short.
+    const deadlinePassed = lateMs !== undefined;
+    const silent = heard.map((h) => h === 'silent' || (h === undefined && deadlinePassed));
+    const blame =
+      silent.some(Boolean) && !opts.closing.aborted
+        ? blameSilence({
+            answered: heard.filter((h) => h === 'answered').length,
+            silent: silent.filter(Boolean).length,
+            timerLateMs: lateMs ?? 0,
+            deadlineMs: opts.deadlineMs,
+            warmingUp: opts.warmingUp(),
+          })
+        : undefined;
+    verdicts.forEach((resolve, i) => resolve(silent[i] ? blame : undefined));
+    // The answer is decided: probes still running can only cost capacity now.
+    controller.abort(ABORTED);
+    return blame;
+  };
+
+  let asks: LaneAsk[];
   let choice: Choice;
   try {
-    const answers = lanes.map((lane, i) => {
+    asks = lanes.map((lane, i) => {
       const verdict = new Promise<Blame | undefined>((resolve) => verdicts.push(resolve));
-      return lane.ask(keys, controller.signal, verdict, opts.readOne).then((answer) => {
+      const ask = lane.ask(keys, controller.signal, verdict, opts.readOne);
+      const final = ask.final.then((answer) => {
         heard[i] = answer.status === 'skipped' ? 'skipped' : isSilence(answer) ? 'silent' : 'answered';
         return answer;
       });
+      return { first: ask.first, final };
     });
-    choice = await chooseRegion(answers, {
-      hedgeMs: opts.hedgeMs,
-      clock: opts.clock,
-      signal: controller.signal,
-    });
-  } finally {
-    cancelDeadline();
-    opts.closing.removeEventListener('abort', onClose);
+    choice = passedDeadline(
+      await chooseRegion(
+        asks.map((a) => a.first),
+        { hedgeMs: opts.hedgeMs, clock: opts.clock, signal: controller.signal },
+      ),
+    );
+  } catch (err) {
+    end();
+    throw err;
   }
-  // Silent: timed out on its own, or still probing when the deadline passed. A lane still probing
-  // when the answer was decided in time was merely cut short.
-  const deadlinePassed = lateMs !== undefined;
-  const silent = heard.map((h) => h === 'silent' || (h === undefined && deadlinePassed));
-  const blame =
-    silent.some(Boolean) && !opts.closing.aborted
-      ? blameSilence({
-          answered: heard.filter((h) => h === 'answered').length,
-          silent: silent.filter(Boolean).length,
-          timerLateMs: lateMs ?? 0,
-          deadlineMs: opts.deadlineMs,
-          warmingUp: opts.warmingUp(),
-        })
-      : undefined;
-  verdicts.forEach((resolve, i) => resolve(silent[i] ? blame : undefined));
-  // The answer is decided: probes still running can only cost capacity now.
-  controller.abort(ABORTED);
-  return blame === undefined ? { choice } : { choice, blame };
+  const final = choice.kind === 'found' || (choice.kind === 'not_found' && choice.complete);
+  if (final || controller.signal.aborted) {
+    const blame = end();
+    return blame === undefined ? { choice } : { choice, blame };
+  }
+  // A region passed its deadline (or errored) and others are still out: let them finish.
+  const later = chooseRegion(
+    asks.map((a) => a.final),
+    { hedgeMs: opts.hedgeMs, clock: opts.clock, signal: controller.signal },
+  ).then(
+    (c) => {
+      const blame = end();
+      const settled = passedDeadline(c);
+      return blame === undefined ? { choice: settled } : { choice: settled, blame };
+    },
+    (err: unknown) => {
+      end();
+      throw err;
+    },
+  );
+  return { choice, later };
+}
+
+/** A region that passed its deadline answers `error/timeout`: for the waiters that is a timeout. */
+function passedDeadline(choice: Choice): Choice {
+  return choice.kind === 'error' && choice.errorKind === 'timeout' ? { kind: 'timeout' } : choice;
 }

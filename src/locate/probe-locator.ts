@@ -36,8 +36,17 @@ export interface ProbeLocatorOptions {
   /** For blobs and manifests by digest, also require the global blob `data` object. */
   readonly probeBlobData: boolean;
   readonly hedgeMs: number;
-  /** Deadline of one shared lookup (each waiter also has its own signal). */
+  /**
+   * The shortest deadline of one region's answer; each region's own follows its measured latency
+   * (latency.ts). Each waiter also has its own signal.
+   */
   readonly lookupTimeoutMs: number;
+  /**
+   * The longest: a region's learnt deadline never exceeds it, and a lookup's probes run at most
+   * this long (a region that passed its deadline is still heard until then, for the cache).
+   * Default: `lookupTimeoutMs` (one fixed deadline).
+   */
+  readonly lookupTimeoutMaxMs?: number;
   readonly maxConcurrentProbesPerRegion: number;
   readonly cache: CacheConfig;
   readonly breaker: BreakerConfig;
@@ -59,6 +68,14 @@ export interface ProbeLocatorOptions {
  */
 export const CONTENTS_DEADLINE_MS = 2000;
 
+/**
+ * How long a lookup waits for a read of a manifest of its repository that is under way before it
+ * asks storage itself. A read that answers in this time saves the lookup's storage request; a
+ * slower one (slow GETs, fast HEADs) must not make the answer worse than an ordinary lookup's, so
+ * the lookup then runs and whichever finds the holder first answers.
+ */
+export const CONTENTS_GRACE_MS = 20;
+
 /** Health of each region's registry (health.ts); the locator stops it on close. */
 export interface RegistryHealthView {
   isUp(region: string): boolean;
@@ -74,13 +91,7 @@ export interface ProbeLocatorDeps {
 }
 
 type CachedAnswer =
-  | {
-      readonly outcome: 'found';
-      readonly region: string;
-      readonly lastModified: Date;
-      /** A child manifest learnt from its index: its own contents are read when it is asked for. */
-      readonly unread?: true;
-    }
+  | { readonly outcome: 'found'; readonly region: string; readonly lastModified: Date }
   | { readonly outcome: 'not_found' };
 
 const NOT_FOUND: LocateResult = { outcome: 'not_found' };
@@ -94,6 +105,12 @@ export class ProbeLocator implements Locator {
   private readonly lanes: readonly RegionLane[];
   private readonly cache: TtlLruCache<CachedAnswer>;
   private readonly flights = new Coalescer<LocateResult>();
+  /**
+   * Lookups whose first answer is out but whose far regions are still heard (lookup.ts, `later`),
+   * by flight key: a request for the same key waits for that answer instead of asking again.
+   */
+  private readonly later = new Map<string, Promise<LocateResult>>();
+  private readonly maxMs: number;
   /** Aborts every shared lookup on close. */
   private readonly closing = new AbortController();
   private readonly probes: readonly ObjectProbe[];
@@ -116,6 +133,7 @@ export class ProbeLocator implements Locator {
     private readonly deps: ProbeLocatorDeps = {},
   ) {
     this.opts = opts;
+    this.maxMs = Math.max(opts.lookupTimeoutMs, opts.lookupTimeoutMaxMs ?? opts.lookupTimeoutMs);
     this.probes = siblings.map((s) => s.probe);
     this.probeOf = new Map(siblings.map((s) => [s.region, s.probe]));
     this.clock = deps.clock ?? systemClock;
@@ -123,6 +141,7 @@ export class ProbeLocator implements Locator {
     const laneOptions = {
       breaker: this.opts.breaker,
       maxConcurrentProbes: this.opts.maxConcurrentProbesPerRegion,
+      deadline: { minMs: this.opts.lookupTimeoutMs, maxMs: this.maxMs },
     };
     this.lanes = siblings.map(
       (s) => new RegionLane(s.region, s.probe, laneOptions, this.clock, this.observer),
@@ -144,18 +163,36 @@ export class ProbeLocator implements Locator {
     if (signal.aborted) return TIMEOUT;
     const keys = keysFor(target, { probeBlobData: this.opts.probeBlobData });
     const cacheKey = keys.join('\n');
-    // The manifest that names this target may be being read: its answer saves a storage request.
+    // The manifest that names this target may be being read: its answer saves a storage request
+    // when it comes soon; a slower read races the ordinary lookup (CONTENTS_GRACE_MS).
+    let reads: Promise<unknown> | undefined;
     if (this.reading.size > 0 && target.kind !== 'manifest_by_tag' && !this.cache.get(cacheKey)) {
-      const reads = [...this.reading.values()].filter((r) => r.repository === target.repository);
-      if (reads.length > 0) {
-        await untilAborted(Promise.all(reads.map((r) => r.done)), signal, () => undefined);
+      const mine = [...this.reading.values()].filter((r) => r.repository === target.repository);
+      if (mine.length > 0) {
+        reads = Promise.all(mine.map((r) => r.done));
+        const grace = withTimer(this.clock, reads, CONTENTS_GRACE_MS);
+        await untilAborted(grace, signal, () => undefined);
         if (signal.aborted) return TIMEOUT;
       }
     }
     const cached = this.fromCache(target, cacheKey);
     if (cached) return cached;
     this.observer.cacheMiss();
+    const lookup = this.lookUp(target, keys, cacheKey, signal, client);
+    if (!reads) return lookup;
+    // Whichever finds the holder first: the read under way (into the cache) or the lookup.
+    const fromRead = reads.then(() => this.fromCache(target, cacheKey));
+    return firstFound(lookup, fromRead);
+  }
 
+  /** Asks the eligible regions' storage (shared by concurrent lookups of the same key). */
+  private lookUp(
+    target: PullTarget,
+    keys: readonly string[],
+    cacheKey: string,
+    signal: AbortSignal,
+    client: string | undefined,
+  ): Promise<LocateResult> {
     // Only a lookup that would have asked a region counts it as skipped.
     const eligible = this.lanes.filter((lane) => {
       const up = this.registryUp(lane.name);
@@ -166,10 +203,17 @@ export class ProbeLocator implements Locator {
       if (!lane.askable) this.observer.regionSkipped(lane.name, 'breaker_open');
       return lane.askable;
     });
-    if (asked.length === 0) return NOT_FOUND;
+    if (asked.length === 0) return Promise.resolve(NOT_FOUND);
     const flightKey = `${asked.map((l) => l.name).join(',')}\n${cacheKey}`;
+    // A far region is still being heard for this key: wait for it, as long as its deadline.
+    const heard = this.later.get(flightKey);
+    if (heard) {
+      this.observer.coalesced();
+      const wait = Math.max(...asked.map((l) => l.deadlineMs()));
+      return untilAborted(withTimer(this.clock, heard, wait, TIMEOUT), signal, () => TIMEOUT);
+    }
     const { promise, joined } = this.flights.run(flightKey, () =>
-      this.admit(target, keys, cacheKey, asked, client),
+      this.admit(target, keys, cacheKey, asked, client, flightKey),
     );
     if (joined) this.observer.coalesced();
     return untilAborted(promise, signal, () => TIMEOUT);
@@ -189,10 +233,7 @@ export class ProbeLocator implements Locator {
     // A cached holder whose registry is down now is no answer: the caller looks again.
     if (cached?.outcome !== 'found' || !this.registryUp(cached.region)) return undefined;
     this.observer.cacheHit(true);
-    if (!cached.unread || target.kind === 'blob') return cached;
-    const answer = { outcome: 'found', region: cached.region, lastModified: cached.lastModified } as const;
-    this.readContents(target, cacheKey, answer);
-    return answer;
+    return cached;
   }
 
   private registryUp(region: string): boolean {
@@ -206,13 +247,14 @@ export class ProbeLocator implements Locator {
     cacheKey: string,
     lanes: readonly RegionLane[],
     client: string | undefined,
+    flightKey: string,
   ): Promise<LocateResult> {
     if (!this.admission.tryStart(client)) {
       this.observer.lookupShed();
       return SHED;
     }
-    const { choice, blame } = await probeLanes(lanes, keys, {
-      deadlineMs: this.opts.lookupTimeoutMs,
+    const { choice, blame, later } = await probeLanes(lanes, keys, {
+      deadlineMs: this.maxMs,
       hedgeMs: this.opts.hedgeMs,
       clock: this.clock,
       warmingUp: () => this.warmingUp,
@@ -223,8 +265,27 @@ export class ProbeLocator implements Locator {
       this.admission.release(client);
       throw err;
     });
-    this.admission.finished(blame, client);
-    return this.remember(target, cacheKey, choice, lanes);
+    const answer = this.remember(target, cacheKey, choice, lanes);
+    if (!later) {
+      this.admission.finished(blame, client);
+      return answer;
+    }
+    // The lookup's slot stays taken while its far regions are heard: that is load too.
+    const settled = later.then(
+      (end) => {
+        this.admission.finished(end.blame, client);
+        return this.remember(target, cacheKey, end.choice, lanes);
+      },
+      (): LocateResult => {
+        this.admission.release(client);
+        return TIMEOUT;
+      },
+    );
+    this.later.set(flightKey, settled);
+    void settled.finally(() => {
+      if (this.later.get(flightKey) === settled) this.later.delete(flightKey);
+    });
+    return answer;
   }
 
   private remember(
@@ -267,6 +328,7 @@ export class ProbeLocator implements Locator {
     if (this.closing.signal.aborted || !this.probeOf.has(found.region)) return;
     const cacheKey = keysFor(target, { probeBlobData: this.opts.probeBlobData }).join('\n');
     if (this.cache.get(cacheKey)?.outcome === 'found') return;
+
     const answer = { outcome: 'found', region: found.region, lastModified: found.lastModified } as const;
     this.cache.set(cacheKey, answer, this.ttlOf(target));
     this.readContents(target, cacheKey, answer);
@@ -294,15 +356,16 @@ export class ProbeLocator implements Locator {
     ).then((result) => {
       this.observer.manifestContents(holder.region, result.outcome);
       if (result.outcome !== 'learnt' || this.closing.signal.aborted) return;
-      // A child manifest learnt from its index is read now: a later hit on it reads nothing again.
-      const own = this.cache.get(cacheKey);
-      if (own?.outcome === 'found' && own.unread)
-        this.cache.set(cacheKey, holder, this.opts.cache.digestTtlMs);
       for (const next of result.next) {
+        // An index's children are only a hint: a registry may accept an index whose children it
+        // lacks (distribution 3 with `validation.manifests.indexes.platforms: none`; OCI allows
+        // sparse indexes), and a child cached as held there would answer its redirect 404 for the
+        // cache's lifetime. A child is looked up like any manifest; the blobs an image manifest
+        // names were verified by the registry on push (manifest-contents.ts).
+        if (next.kind !== 'blob') continue;
         const key = keysFor(next, { probeBlobData: this.opts.probeBlobData }).join('\n');
-        const answer = next.kind === 'blob' ? holder : { ...holder, unread: true as const };
         if (this.cache.get(key)?.outcome !== 'found')
-          this.cache.set(key, answer, this.opts.cache.digestTtlMs);
+          this.cache.set(key, holder, this.opts.cache.digestTtlMs);
       }
     });
     // Never rejects for its waiters, and leaves the map however it ends.
@@ -316,9 +379,17 @@ export class ProbeLocator implements Locator {
    * balancers, and the first S3 request of a process also pays the SDK's own set-up.
    */
   async warm(signal: AbortSignal): Promise<readonly StorageProblem[]> {
-    const once = (s: AbortSignal) => Promise.all(this.probes.map((p) => p.head(WARM_UP_KEY, { signal: s })));
+    const once = (s: AbortSignal) =>
+      Promise.all(
+        this.lanes.map((lane, i) => {
+          const started = this.clock.now();
+          return (this.probes[i] as ObjectProbe).head(WARM_UP_KEY, { signal: s }).then((r) => {
+            if (r.status !== 'error') lane.learn(this.clock.now() - started);
+          });
+        }),
+      );
     this.warmingUp = true;
-    const found = await Promise.all(this.probes.map((p) => warmUp(p, signal))).finally(
+    const found = await Promise.all(this.lanes.map((lane, i) => this.warmLane(lane, i, signal))).finally(
       () => (this.warmingUp = false),
     );
     const problems = found.filter((p): p is StorageProblem => p !== undefined);
@@ -336,6 +407,25 @@ export class ProbeLocator implements Locator {
     return problems;
   }
 
+  /**
+   * The first warm-up opens the connection (its handshakes are no lookup's), so the region's
+   * latency is learnt from a second request on it: a far sibling's deadline then fits it from the
+   * first pull on (latency.ts).
+   */
+  private async warmLane(
+    lane: RegionLane,
+    i: number,
+    signal: AbortSignal,
+  ): Promise<StorageProblem | undefined> {
+    const probe = this.probes[i] as ObjectProbe;
+    const problem = await warmUp(probe, signal);
+    if (problem || signal.aborted) return problem;
+    const started = this.clock.now();
+    const again = await probe.head(WARM_UP_KEY, { signal });
+    if (again.status !== 'error') lane.learn(this.clock.now() - started);
+    return undefined;
+  }
+
   async checkStorage(signal: AbortSignal): Promise<readonly StorageProblem[]> {
     const found = await Promise.all(this.probes.map((p) => checkStorage(p, signal)));
     return found.filter((p): p is StorageProblem => p !== undefined);
@@ -348,4 +438,37 @@ export class ProbeLocator implements Locator {
     this.cache.clear();
     await Promise.all(this.lanes.map((lane) => lane.close()));
   }
+}
+
+/** `work`'s value, or `onTime` once `ms` has passed. */
+function withTimer<T, U = undefined>(clock: Clock, work: Promise<T>, ms: number, onTime?: U): Promise<T | U> {
+  return new Promise<T | U>((resolve, reject) => {
+    const cancel = clock.setTimer(() => resolve(onTime as U), ms);
+    work.then(
+      (v) => {
+        cancel();
+        resolve(v);
+      },
+      (err: unknown) => {
+        cancel();
+        reject(err);
+      },
+    );
+  });
+}
+
+/** The first `found` of the two; else the lookup's own answer. */
+function firstFound(
+  lookup: Promise<LocateResult>,
+  read: Promise<LocateResult | undefined>,
+): Promise<LocateResult> {
+  return new Promise<LocateResult>((resolve, reject) => {
+    void read.then(
+      (r) => {
+        if (r?.outcome === 'found') resolve(r);
+      },
+      () => undefined,
+    );
+    lookup.then(resolve, reject);
+  });
 }

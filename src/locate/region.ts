@@ -4,9 +4,11 @@
  * RegionAnswer and keeps the breaker, the cap and the observer up to date.
  */
 import type { Clock } from '../clock/clock';
-import type { ObjectProbe, ProbeResult } from '../storage/probe';
+import type { ObjectProbe, ProbeOptions, ProbeResult } from '../storage/probe';
 import type { Blame } from './blame';
-import { CircuitBreaker, type BreakerOptions } from './breaker';
+import { CircuitBreaker, type BreakerOptions, type BreakerPermit } from './breaker';
+import { RegionLatency, type DeadlineBounds } from './latency';
+import { setDeadline } from '../clock/deadline';
 import { ConcurrencyGate } from './gate';
 import type { RegionAnswer } from './hedge';
 import type { guardObserver, RegionOutcome } from './observer';
@@ -103,11 +105,28 @@ async function readKey(probe: ObjectProbe, key: string, signal: AbortSignal): Pr
 export interface RegionLaneOptions {
   readonly breaker: BreakerOptions;
   readonly maxConcurrentProbes: number;
+  /** Bounds of the region's learnt deadline (latency.ts). */
+  readonly deadline: DeadlineBounds;
+}
+
+/** What one region was asked, as the lookup sees it (lookup.ts). */
+export interface LaneAsk {
+  /**
+   * The answer the lookup decides on: the region's own, or silence (`error/timeout`) once the
+   * region's deadline has passed since its request left this process.
+   */
+  readonly first: Promise<RegionAnswer>;
+  /**
+   * The region's own answer however late, until the lookup's signal aborts: a far region that
+   * missed its deadline still teaches the cache (and its latency) for the next request.
+   */
+  readonly final: Promise<RegionAnswer>;
 }
 
 export class RegionLane {
   private readonly breaker: CircuitBreaker;
   private readonly gate: ConcurrencyGate;
+  private readonly latency: RegionLatency;
 
   constructor(
     readonly name: string,
@@ -118,6 +137,7 @@ export class RegionLane {
   ) {
     this.breaker = new CircuitBreaker(opts.breaker, clock, (s) => observer.breakerState(name, s));
     this.gate = new ConcurrencyGate(opts.maxConcurrentProbes, (n) => observer.inflight(name, n));
+    this.latency = new RegionLatency(opts.deadline);
   }
 
   /** Would a lookup starting now ask this region (breaker not open)? */
@@ -125,25 +145,40 @@ export class RegionLane {
     return this.breaker.current() !== 'open';
   }
 
+  /** How long a lookup waits for this region once its request is out (latency.ts). */
+  deadlineMs(): number {
+    return this.latency.deadlineMs();
+  }
+
+  /** A round trip of this region's storage measured outside lookups (the warm-up). */
+  learn(ms: number): void {
+    this.latency.sample(ms);
+  }
+
   /**
-   * Probes every key. `signal` aborts at the shared lookup's deadline or once the answer was
-   * decided elsewhere. A region that was silent (aborted at the deadline, or its own timeout) is
-   * counted when the lookup has judged it (`verdict`, blame.ts): against its breaker only when the
-   * silence was the region's; a probe merely cut short (verdict undefined) counts for nothing.
+   * Probes every key. `signal` aborts at the lookup's hard limit, at close, or once the answer was
+   * decided elsewhere. The region's own deadline (latency.ts) runs only while a request of this
+   * probe is out of this process: a wait in geosync's own queue is neither the region's deadline
+   * nor its fault. What silence at the end counts against is judged by the lookup (`verdict`,
+   * blame.ts): a probe that never left this process, or was merely cut short, counts for nothing.
    */
-  async ask(
+  ask(
     keys: readonly string[],
     signal: AbortSignal,
     verdict: Promise<Blame | undefined>,
     readOne = false,
-  ): Promise<RegionAnswer> {
+  ): LaneAsk {
+    const skipped = (authoritative: boolean): LaneAsk => {
+      const answer = Promise.resolve<RegionAnswer>({ status: 'skipped', authoritative });
+      return { first: answer, final: answer };
+    };
     if (!this.askable) {
       this.observer.regionSkipped(this.name, 'breaker_open');
-      return { status: 'skipped', authoritative: true };
+      return skipped(true);
     }
     if (!this.gate.tryAcquire(keys.length)) {
       this.observer.regionSkipped(this.name, 'overflow');
-      return { status: 'skipped', authoritative: false };
+      return skipped(false);
     }
     const permit = this.breaker.tryAcquire();
     if (!permit) {
@@ -151,33 +186,151 @@ export class RegionLane {
       // content, so a miss elsewhere is not complete (not cached).
       this.gate.release(keys.length);
       this.observer.regionSkipped(this.name, 'breaker_open');
-      return { status: 'skipped', authoritative: false };
+      return skipped(false);
     }
-    const started = this.clock.now();
-    let answer: ProbedAnswer;
-    try {
-      answer = await probeKeys(this.probe, keys, signal, readOne);
-    } finally {
-      this.gate.release(keys.length);
-    }
-    const ms = this.clock.now() - started;
+    const out = new Dispatches(this.clock, this.probe.queuesLocally === true);
+    let answerFirst: (answer: RegionAnswer) => void = () => {};
+    const first = new Promise<RegionAnswer>((resolve) => (answerFirst = resolve));
+    const stopDeadline = out.deadline(this.latency.deadlineMs(), () =>
+      answerFirst({ status: 'error', kind: 'timeout' }),
+    );
+    const final = probeKeys(out.wrap(this.probe), keys, signal, readOne)
+      .finally(() => {
+        stopDeadline();
+        this.gate.release(keys.length);
+      })
+      .then((answer) => {
+        this.account(answer, out, permit, verdict);
+        const settled: RegionAnswer =
+          isSilence(answer) && answer.kind !== 'aborted' ? { status: 'error', kind: 'timeout' } : answer;
+        answerFirst(settled);
+        return settled;
+      });
+    return { first, final };
+  }
+
+  /** Keeps the breaker, the latency and the observer up to date with how a probe ended. */
+  private account(
+    answer: ProbedAnswer,
+    out: Dispatches,
+    permit: BreakerPermit,
+    verdict: Promise<Blame | undefined>,
+  ): void {
+    const ms = out.serviceMs();
     if (isSilence(answer)) {
+      // Still waiting in this process's own queue: nothing was asked of the region.
+      if (out.queued) {
+        this.breaker.abandon(permit);
+        this.observer.probeFinished(this.name, 'aborted', ms);
+        return;
+      }
       const cutShort = answer.kind === 'aborted';
       void verdict.then((why) => {
         if (why === 'region') this.breaker.failure(permit);
         else this.breaker.abandon(permit);
         this.observer.probeFinished(this.name, why === undefined && cutShort ? 'aborted' : 'timeout', ms);
       });
-      return cutShort ? answer : { status: 'error', kind: 'timeout' };
+      return;
     }
+    this.latency.sample(ms);
     if (answer.status === 'error') this.breaker.failure(permit);
     else this.breaker.success(permit);
     this.observer.probeFinished(this.name, outcomeOf(answer), ms);
-    return answer;
   }
 
   close(): Promise<void> {
     return this.probe.close();
+  }
+}
+
+/**
+ * The requests of one probe as they leave this process. For a probe without a queue of its own
+ * every request leaves at once. The region's deadline runs from the first request that leaves;
+ * when it passes while the next request still waits in the queue, it runs again from that
+ * request's departure (the keys of a filesystem lookup go one after another, each through the
+ * root's share of the threadpool).
+ */
+class Dispatches {
+  private waiting = 0;
+  private firstOut: number | undefined;
+  private onOut: (() => void) | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly queuesLocally: boolean,
+  ) {
+    if (!queuesLocally) this.firstOut = clock.now();
+  }
+
+  /** A request of this probe is waiting in this process's queue now. */
+  get queued(): boolean {
+    return this.waiting > 0;
+  }
+
+  /** Time since the first request left (0 when none did). */
+  serviceMs(): number {
+    return this.firstOut === undefined ? 0 : this.clock.now() - this.firstOut;
+  }
+
+  /** `probe`, telling this object when each of its requests waits and leaves. */
+  wrap(probe: ObjectProbe): ObjectProbe {
+    if (!this.queuesLocally) return probe;
+    const track = <O extends ProbeOptions>(opts: O): O => {
+      this.waiting += 1;
+      let left = false;
+      return {
+        ...opts,
+        onDispatch: () => {
+          if (left) return;
+          left = true;
+          this.waiting -= 1;
+          this.firstOut ??= this.clock.now();
+          const go = this.onOut;
+          this.onOut = undefined;
+          go?.();
+        },
+      };
+    };
+    return {
+      region: probe.region,
+      keysInTurn: probe.keysInTurn ?? false,
+      queuesLocally: true,
+      head: (key, opts) => probe.head(key, track(opts)),
+      read: (key, opts) => probe.read(key, track(opts)),
+      list: (key, opts) => probe.list(key, track(opts)),
+      close: () => probe.close(),
+    };
+  }
+
+  /**
+   * Calls `expired` once `ms` has passed with a request out of this process (never while the
+   * probe only waits in the queue). Returns a function that cancels it.
+   */
+  deadline(ms: number, expired: () => void): () => void {
+    let cancelTimer: (() => void) | undefined;
+    let stopped = false;
+    const arm = (): void => {
+      if (stopped) return;
+      // setDeadline: an answer that arrived before the timer but is still unread counts.
+      cancelTimer = setDeadline(
+        this.clock,
+        () => {
+          cancelTimer = undefined;
+          if (stopped) return;
+          // The time ran out while the next request waited here: it gets its own time once out.
+          if (this.queued) this.onOut = arm;
+          else expired();
+        },
+        ms,
+      );
+    };
+    if (this.firstOut !== undefined) arm();
+    else this.onOut = arm;
+    return () => {
+      stopped = true;
+      this.onOut = undefined;
+      cancelTimer?.();
+    };
   }
 }
 

@@ -4,8 +4,9 @@
  * (a dead NFS server, a hung FUSE daemon) never returns: it keeps its thread even after the caller
  * stopped waiting. Unbounded, four such calls starved every other region's lookups. So each root
  * may have at most a quarter of the pool running; the next calls wait for a slot until their
- * caller's signal aborts (a silence the lookup then blames on this region, src/locate/blame.ts),
- * and a root whose calls hang holds only its own slots. `geosync serve` runs with a pool of
+ * caller's signal aborts, and a root whose calls hang holds only its own slots. A wait for a slot
+ * is this process's, not the storage's: `onStart` tells the caller when the call really starts
+ * (src/locate/region.ts counts a region's deadline and latency from then). `geosync serve` runs with a pool of
  * THREADPOOL_SIZE (src/main.ts), so a healthy root may run 16 calls at once; with libuv's default
  * of 4 it could run 1, and its lookups queued behind each other.
  * https://docs.libuv.org/en/v1.x/threadpool.html
@@ -37,13 +38,18 @@ export class FsCalls {
    * `io` once a slot is free, or `onAbort()` when `signal` aborts first (waiting or running; a
    * running call keeps its slot until it returns).
    */
-  run<T, U>(io: () => Promise<T>, signal: AbortSignal, onAbort: () => U): Promise<T | U> {
+  run<T, U>(
+    io: () => Promise<T>,
+    signal: AbortSignal,
+    onAbort: () => U,
+    onStart: () => void = () => {},
+  ): Promise<T | U> {
     if (signal.aborted) return Promise.resolve(onAbort());
-    if (this.running < this.limit) return this.start(io, signal, onAbort);
+    if (this.running < this.limit) return this.start(io, signal, onAbort, onStart);
     return new Promise<T | U>((resolve, reject) => {
       const go = (): void => {
         signal.removeEventListener('abort', abort);
-        this.start(io, signal, onAbort).then(resolve, reject);
+        this.start(io, signal, onAbort, onStart).then(resolve, reject);
       };
       const abort = (): void => {
         const i = this.waiting.indexOf(go);
@@ -55,8 +61,14 @@ export class FsCalls {
     });
   }
 
-  private start<T, U>(io: () => Promise<T>, signal: AbortSignal, onAbort: () => U): Promise<T | U> {
+  private start<T, U>(
+    io: () => Promise<T>,
+    signal: AbortSignal,
+    onAbort: () => U,
+    onStart: () => void,
+  ): Promise<T | U> {
     this.running++;
+    onStart();
     runningEverywhere++;
     const call = io().finally(() => {
       this.running--;

@@ -15,6 +15,7 @@ import {
   type ListResult,
   type ObjectProbe,
   type ProbeMiss,
+  type ProbeOptions,
   type ProbeResult,
   type ReadOptions,
   type ReadResult,
@@ -22,6 +23,7 @@ import {
 
 export class FsProbe implements ObjectProbe {
   readonly keysInTurn = true;
+  readonly queuesLocally = true;
   private readonly base: string;
   private readonly calls = new FsCalls();
 
@@ -32,17 +34,17 @@ export class FsProbe implements ObjectProbe {
     this.base = path.resolve(root, REGISTRY_V2_ROOT);
   }
 
-  head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
-    return this.bounded(key, opts.signal, (file) => this.stat(file));
+  head(key: string, opts: ProbeOptions): Promise<ProbeResult> {
+    return this.bounded(key, opts, (file) => this.stat(file));
   }
 
   read(key: string, opts: ReadOptions): Promise<ReadResult> {
-    return this.bounded(key, opts.signal, (file) => this.readSmall(file, opts.maxBytes ?? MAX_LINK_BYTES));
+    return this.bounded(key, opts, (file) => this.readSmall(file, opts.maxBytes ?? MAX_LINK_BYTES));
   }
 
   /** The sub-directories of `prefix` (distribution's filesystem driver lists a tag folder the same way). */
   list(prefix: string, opts: ListOptions): Promise<ListResult> {
-    return this.bounded(prefix, opts.signal, async (dir): Promise<ListResult> => {
+    return this.bounded(prefix, opts, async (dir): Promise<ListResult> => {
       try {
         const entries = await readdir(dir, { withFileTypes: true });
         const names = entries.filter((e) => e.isDirectory()).map((e) => e.name);
@@ -56,7 +58,7 @@ export class FsProbe implements ObjectProbe {
 
   private bounded<R extends ProbeResult | ReadResult | ListResult>(
     key: string,
-    signal: AbortSignal,
+    { signal, onDispatch }: ProbeOptions,
     io: (file: string) => Promise<R>,
   ): Promise<R | ProbeMiss> {
     if (signal.aborted) return Promise.resolve(probeError('aborted', 'aborted before the probe started'));
@@ -71,6 +73,7 @@ export class FsProbe implements ObjectProbe {
       () => io(file),
       signal,
       () => probeError('aborted', 'lookup cancelled'),
+      onDispatch,
     );
   }
 

@@ -23,8 +23,17 @@ export type ProbeResult = { readonly status: 'found'; readonly lastModified: Dat
  */
 export const MAX_LINK_BYTES = 4096;
 
-export interface ReadOptions {
+/** What every request to storage takes. */
+export interface ProbeOptions {
   readonly signal: AbortSignal;
+  /**
+   * Called when the request leaves this process, for a probe that queues requests of its own
+   * (ObjectProbe.queuesLocally): the time before it is geosync's, not the storage's.
+   */
+  readonly onDispatch?: () => void;
+}
+
+export interface ReadOptions extends ProbeOptions {
   readonly maxBytes?: number;
 }
 
@@ -35,8 +44,7 @@ export type ReadResult =
 /** The names directly below a prefix (`list`), in lexical order; a prefix with nothing below is `found` and empty. */
 export type ListResult = { readonly status: 'found'; readonly names: readonly string[] } | ProbeMiss;
 
-export interface ListOptions {
-  readonly signal: AbortSignal;
+export interface ListOptions extends ProbeOptions {
   /** At most this many names (the first in lexical order): a listing is bounded like any probe. */
   readonly max: number;
 }
@@ -52,11 +60,17 @@ export interface ObjectProbe {
    */
   readonly keysInTurn?: boolean;
   /**
+   * Requests may wait in a queue of this process before they go out (a filesystem root's share of
+   * libuv's threadpool, src/storage/fs-calls.ts); such a probe calls `onDispatch` when one leaves.
+   * Without it a request is taken to leave at once.
+   */
+  readonly queuesLocally?: boolean;
+  /**
    * `key` is relative to distribution's storage root (`docker/registry/v2`), e.g.
    * `repositories/library/alpine/_layers/sha256/<hex>/link`. Resolves (never rejects) once the answer
    * is known, or promptly with `error/aborted` after `signal` aborts.
    */
-  head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult>;
+  head(key: string, opts: ProbeOptions): Promise<ProbeResult>;
   /**
    * Reads a small object (a distribution link, e.g. a tag's `current/link`, or a manifest), with
    * the same promises as `head`. Reads at most `maxBytes` (default MAX_LINK_BYTES: links are one

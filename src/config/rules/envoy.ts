@@ -10,13 +10,16 @@ import { namedRegions, type Rule } from './context';
 // allowed to run longer would always lose the race and its answer would be thrown away.
 // https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/ext_proc.proto
 export const messageTimeoutExceedsLookup: Rule = (ctx) => {
-  const lookup = ctx.file.lookupTimeoutMs;
-  if (lookup === undefined) return [];
+  // A maximum below the minimum reads as the minimum (src/locate/probe-locator.ts), so that
+  // raising only lookupTimeoutMs keeps working.
+  const min = ctx.file.lookupTimeoutMs ?? 0;
+  const max = ctx.file.lookupTimeoutMaxMs ?? 0;
+  const longest = Math.max(min, max);
+  if (longest === 0) return [];
   const timeout = ctx.file.envoy?.extProc?.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS;
-  if (timeout > lookup) return [];
-  return [
-    problem('envoy.extProc.messageTimeoutMs', `must exceed lookupTimeoutMs (${lookup}), got ${timeout}`),
-  ];
+  if (timeout > longest) return [];
+  const key = max >= min ? 'lookupTimeoutMaxMs' : 'lookupTimeoutMs';
+  return [problem('envoy.extProc.messageTimeoutMs', `must exceed ${key} (${longest}), got ${timeout}`)];
 };
 
 /**

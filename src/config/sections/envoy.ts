@@ -14,7 +14,7 @@ import {
 
 /**
  * Envoy's ext_proc `message_timeout`: how long a hung geosync can delay a 404, not how long
- * storage may take (`lookupTimeoutMs` bounds that, inside geosync). Under a herd every local 404
+ * storage may take (`lookupTimeoutMs` and `lookupTimeoutMaxMs` bound that, inside geosync). Under a herd every local 404
  * is a stream, and on a saturated machine a decided reply can wait as long as any other part of
  * the pull does (Envoy's route has no timeout, so a replicated herd's requests simply queue).
  * Benchmark part 3 on 2 shared cores (README "Benchmarks"), a 5,000-client herd of 15,000
@@ -22,7 +22,7 @@ import {
  * one run of four (its replicated herd's p99 was 15.4 s); with 20 s, none in five. A geosync that exited
  * is not waited for: its connections close and new ones are refused, so the 404 passes at once;
  * a hung one is also found by the cluster's keepalive PING (src/envoy/clusters.ts) within 25 s.
- * It must exceed `lookupTimeoutMs`.
+ * It must exceed `lookupTimeoutMaxMs`.
  */
 export const MESSAGE_TIMEOUT_MS = 20_000;
 
@@ -108,7 +108,7 @@ const extProc = section(
   {
     messageTimeoutMs: defaulted(integer(1, 60_000), MESSAGE_TIMEOUT_MS, {
       description:
-        'ext_proc `message_timeout`: how long a hung geosync can delay a 404; above `lookupTimeoutMs`, with room for replies queued under a herd (README, "Two deadlines")',
+        'ext_proc `message_timeout`: how long a hung geosync can delay a 404; above `lookupTimeoutMaxMs`, with room for replies queued under a herd (README, "Two deadlines")',
     }),
     connectTimeoutMs: defaulted(integer(1, 60_000), 250, {
       description:

@@ -90,7 +90,7 @@ describe('configuration: one fixture per error, exact message', () => {
       'regions[0].storage.bucket: is required',
       'regions[1].storage.root: must be an absolute path, got "rel/path"',
       'regions[1].storage.extra: unknown key (known keys: type, root)',
-      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, drainMs, regions, preference, proxyManifestHeadByDigest, pushCheckUserAgents, freshness, locate, telemetry, notifications, staleness, envoy)',
+      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, lookupTimeoutMaxMs, drainMs, regions, preference, proxyManifestHeadByDigest, pushCheckUserAgents, freshness, locate, telemetry, notifications, staleness, envoy)',
       'region: "z" is not one of regions[].name (A, b)',
     ]);
   });

@@ -64,7 +64,7 @@ describe('envoy options: one problem per mistake, exact message', () => {
       'message timeout not above the lookup timeout',
       { extProc: { messageTimeoutMs: 150 } },
       'envoy.extProc.messageTimeoutMs',
-      'must exceed lookupTimeoutMs (150), got 150',
+      'must exceed lookupTimeoutMaxMs (2000), got 150',
     ],
     [
       'listener port out of range',
@@ -165,11 +165,17 @@ describe('envoy options: one problem per mistake, exact message', () => {
     expect(makeConfig({ regions: 3, envoy: { listener: { tls } } }).envoy.listener.tls).toEqual(tls);
   });
 
-  test('the message timeout is checked against a configured lookup timeout too', () => {
+  test('the message timeout is checked against the configured lookup timeouts too', () => {
     expect(
-      problems({ regions: 2, lookupTimeoutMs: 500, envoy: { extProc: { messageTimeoutMs: 300 } } }),
+      problems({ regions: 2, lookupTimeoutMaxMs: 500, envoy: { extProc: { messageTimeoutMs: 300 } } }),
     ).toEqual([
-      { path: 'envoy.extProc.messageTimeoutMs', message: 'must exceed lookupTimeoutMs (500), got 300' },
+      { path: 'envoy.extProc.messageTimeoutMs', message: 'must exceed lookupTimeoutMaxMs (500), got 300' },
+    ]);
+    // A minimum above the maximum is the longest deadline (the maximum reads as the minimum).
+    expect(
+      problems({ regions: 2, lookupTimeoutMs: 3_000, envoy: { extProc: { messageTimeoutMs: 2_500 } } }),
+    ).toEqual([
+      { path: 'envoy.extProc.messageTimeoutMs', message: 'must exceed lookupTimeoutMs (3000), got 2500' },
     ]);
   });
 });

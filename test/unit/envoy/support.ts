@@ -10,6 +10,7 @@ export interface ConfigShape {
   readonly loopback?: boolean;
   readonly envoy?: Record<string, unknown>;
   readonly lookupTimeoutMs?: number;
+  readonly lookupTimeoutMaxMs?: number;
   readonly grpc?: string;
   /** The `freshness:` section. */
   readonly freshness?: Record<string, number>;
@@ -29,6 +30,7 @@ export function configText(shape: ConfigShape): string {
     region: names[0],
     listen: { grpc: shape.grpc ?? '127.0.0.1:9002', admin: '127.0.0.1:9003' },
     ...(shape.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: shape.lookupTimeoutMs } : {}),
+    ...(shape.lookupTimeoutMaxMs !== undefined ? { lookupTimeoutMaxMs: shape.lookupTimeoutMaxMs } : {}),
     regions,
     ...(shape.freshness ? { freshness: shape.freshness } : {}),
     ...(shape.envoy ? { envoy: shape.envoy } : {}),

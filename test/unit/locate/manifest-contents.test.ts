@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ContentsOutcome } from '../../../src/locate/manifest-contents';
 import {
   CONTENTS_DEADLINE_MS,
+  CONTENTS_GRACE_MS,
   ProbeLocator,
   type ProbeLocatorOptions,
 } from '../../../src/locate/probe-locator';
@@ -193,6 +194,62 @@ test('a read that hangs ends at its deadline, and lookups waiting on it go on to
   await flush();
   expect(t.outcomes).toEqual(['timeout']);
   expect(await pending).toMatchObject({ outcome: 'found', region: 'b' });
+});
+
+test('a slow read (fast HEADs, slow GETs) never makes a blob answer worse than a lookup: after a short grace the blob is probed', async () => {
+  // The manifest's bytes take far longer than a lookup's deadline; the blob's own HEADs are quick.
+  const t = setup({}, (key) =>
+    key.endsWith('/data') && key.includes(MANIFEST_DIGEST.hex) ? 'manual' : FOUND,
+  );
+  expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+  const pending = t.locate(blob());
+  let answer: unknown;
+  void pending.then((r) => (answer = r));
+  await flush();
+  expect(answer).toBeUndefined();
+  t.clock.advance(CONTENTS_GRACE_MS);
+  await flush();
+  // Answered by its own lookup, well before the read ends (the clock has not reached a deadline).
+  expect(answer).toMatchObject({ outcome: 'found', region: 'b' });
+  expect(t.outcomes).toEqual([]);
+});
+
+test("an index's children are a hint, not the truth: a child the index's region lacks is looked up, and found where it is", async () => {
+  // A registry may accept an index whose children it lacks (distribution 3 with
+  // validation.manifests.indexes.platforms: none): region z holds the index, only c the child.
+  const child = digestOf(MANIFEST);
+  const INDEX = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${child.hex}`, size: 1 },
+    ],
+  });
+  const indexDigest = digestOf(INDEX);
+  const clock = new ManualClock();
+  const z = new FakeProbe('z', (key) => (key.includes(child.hex) ? MISSING : FOUND));
+  z.texts.set(tagCurrentLinkKey(REPO, 'multi'), `sha256:${indexDigest.hex}\n`);
+  z.texts.set(blobDataKey(indexDigest), INDEX);
+  const c = new FakeProbe('c', (key) => (key.includes(child.hex) ? FOUND : MISSING));
+  const outcomes: ContentsOutcome[] = [];
+  const locator = new ProbeLocator(
+    [
+      { region: 'z', probe: z },
+      { region: 'c', probe: c },
+    ],
+    OPTIONS,
+    { clock, observer: { manifestContents: (_r, o) => outcomes.push(o) } },
+  );
+  const at = (t: PullTarget) => locator.locate(t, new AbortController().signal);
+  expect(await at({ kind: 'manifest_by_tag', repository: REPO, tag: 'multi' })).toMatchObject({
+    region: 'z',
+  });
+  await flush();
+  expect(outcomes).toEqual(['learnt']);
+  expect(await at({ kind: 'manifest_by_digest', repository: REPO, digest: child })).toMatchObject({
+    outcome: 'found',
+    region: 'c',
+  });
 });
 
 test('turned off: no manifest is read', async () => {

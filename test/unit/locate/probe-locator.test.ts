@@ -262,7 +262,7 @@ describe('ProbeLocator', () => {
 });
 
 describe('ProbeLocator.warm', () => {
-  it('opens every region once at start, outside breakers, then again every keepWarmIntervalMs until closed', async () => {
+  it('opens every region at start (and, once it answers, times a second request: its latency), outside breakers, then again every keepWarmIntervalMs until closed', async () => {
     const t = setup(
       { a: all(MISSING), b: () => ({ status: 'error', kind: 'unavailable', message: 'down' }) },
       {
@@ -271,7 +271,7 @@ describe('ProbeLocator.warm', () => {
       },
     );
     await t.locator.warm(new AbortController().signal);
-    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(1);
+    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(2);
     expect(t.probe('b').calls.get(WARM_UP_KEY)).toBe(1);
     // A warm-up that fails does not count against the region.
     expect(t.events.filter((e) => e.startsWith('breaker:'))).toEqual([]);
@@ -281,17 +281,17 @@ describe('ProbeLocator.warm', () => {
     await settle();
     t.clock.advance(1_000);
     await settle();
-    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(3);
+    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(4);
     await t.locator.close();
     t.clock.advance(5_000);
-    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(3);
+    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(4);
   });
 
   it('with keepWarmIntervalMs 0, warms once', async () => {
     const t = setup({ a: all(MISSING) }, { keepWarmIntervalMs: 0 });
     await t.locator.warm(new AbortController().signal);
     t.clock.advance(60_000);
-    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(1);
+    expect(t.probe('a').calls.get(WARM_UP_KEY)).toBe(2);
     expect(t.clock.pendingTimers).toBe(0);
   });
 });

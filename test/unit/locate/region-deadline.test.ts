@@ -1,0 +1,258 @@
+/**
+ * Each region's deadline follows its own latency (src/locate/latency.ts), runs only while its
+ * request is out of this process (src/locate/region.ts), and a region that missed it is still
+ * heard for the cache (src/locate/lookup.ts). Manual clock: every time below is the clock's.
+ */
+import { FsCalls } from '../../../src/storage/fs-calls';
+import { RegionLatency } from '../../../src/locate/latency';
+import { ProbeLocator, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
+import type { LocateResult } from '../../../src/locate/locator';
+import type { PullTarget } from '../../../src/oci/pull';
+import type {
+  ListResult,
+  ObjectProbe,
+  ProbeOptions,
+  ProbeResult,
+  ReadOptions,
+  ReadResult,
+} from '../../../src/storage/probe';
+import { ManualClock } from '../../support/clock';
+import { locatorOptions } from '../../support/locator-options';
+import { FOUND, MISSING, flush } from './fake-probe';
+
+const tagged = (tag: string): PullTarget => ({ kind: 'manifest_by_tag', repository: 'team/app', tag });
+const ABORTED: ProbeResult = { status: 'error', kind: 'aborted', message: 'aborted' };
+
+/** The defaults a new user gets: 150 ms at least, 2 s at most. */
+const DEFAULTS: Partial<ProbeLocatorOptions> = { lookupTimeoutMs: 150, lookupTimeoutMaxMs: 2_000 };
+
+/**
+ * Storage that answers each request `delayMs` after it leaves; with `calls`, requests first wait
+ * for a slot of a filesystem root's queue (the real FsCalls), as FsProbe's do.
+ */
+class TimedProbe implements ObjectProbe {
+  readonly keysInTurn: boolean;
+  readonly queuesLocally: boolean;
+  requests = 0;
+
+  constructor(
+    readonly region: string,
+    private readonly clock: ManualClock,
+    public delayMs: number,
+    public holds: (key: string) => boolean,
+    private readonly calls?: FsCalls,
+  ) {
+    this.keysInTurn = calls !== undefined;
+    this.queuesLocally = calls !== undefined;
+  }
+
+  head(key: string, opts: ProbeOptions): Promise<ProbeResult> {
+    const io = (): Promise<ProbeResult> => {
+      this.requests += 1;
+      return new Promise<ProbeResult>((resolve) => {
+        const cancel = this.clock.setTimer(() => resolve(this.holds(key) ? FOUND : MISSING), this.delayMs);
+        opts.signal.addEventListener(
+          'abort',
+          () => {
+            cancel();
+            resolve(ABORTED);
+          },
+          { once: true },
+        );
+      });
+    };
+    if (!this.calls) return io();
+    return this.calls.run(io, opts.signal, () => ABORTED, opts.onDispatch);
+  }
+
+  async read(key: string, opts: ReadOptions): Promise<ReadResult> {
+    const r = await this.head(key, opts);
+    return r.status === 'found' ? { ...r, text: '' } : r;
+  }
+
+  async list(): Promise<ListResult> {
+    return { status: 'found', names: [] };
+  }
+
+  async close(): Promise<void> {}
+}
+
+function setup(probes: TimedProbe[], clock: ManualClock, opts: Partial<ProbeLocatorOptions>) {
+  const events: string[] = [];
+  const locator = new ProbeLocator(
+    probes.map((p) => ({ region: p.region, probe: p })),
+    locatorOptions({ probeBlobData: false, maxConcurrentProbesPerRegion: 256, ...opts }),
+    {
+      clock,
+      observer: {
+        breakerState: (r, s) => events.push(`breaker:${r}:${s}`),
+        probeFinished: (r, outcome) => events.push(`probe:${r}:${outcome}`),
+        lookupShed: () => events.push('shed'),
+      },
+    },
+  );
+  return { locator, events };
+}
+
+/** Runs the manual clock in `step` ms steps until every promise has settled (or `maxMs`). */
+async function settle<T>(clock: ManualClock, pending: Promise<T>[], step = 5, maxMs = 10_000): Promise<T[]> {
+  const done = pending.map(() => false);
+  pending.forEach((p, i) => void p.then(() => (done[i] = true)));
+  for (let t = 0; t <= maxMs && done.some((d) => !d); t += step) {
+    await flush();
+    if (done.every(Boolean)) break;
+    clock.advance(step);
+  }
+  return Promise.all(pending);
+}
+
+/** When the promise settled, on the manual clock. */
+async function timed(clock: ManualClock, run: () => Promise<LocateResult>) {
+  const started = clock.now();
+  let at = 0;
+  const p = run().then((r) => {
+    at = clock.now() - started;
+    return r;
+  });
+  const [result] = await settle(clock, [p], 1);
+  return { result: result as LocateResult, ms: at };
+}
+
+describe('RegionLatency (RFC 6298 estimator)', () => {
+  const bounds = { minMs: 150, maxMs: 2_000 };
+  it('answers the minimum before any sample, 3R after the first, and converges on a steady latency', () => {
+    const l = new RegionLatency(bounds);
+    expect(l.deadlineMs()).toBe(150);
+    l.sample(250);
+    expect(l.deadlineMs()).toBe(750);
+    for (let i = 0; i < 50; i++) l.sample(250);
+    expect(l.deadlineMs()).toBeGreaterThanOrEqual(250);
+    expect(l.deadlineMs()).toBeLessThan(260);
+  });
+  it('stays within its bounds', () => {
+    const near = new RegionLatency(bounds);
+    near.sample(2);
+    expect(near.deadlineMs()).toBe(150);
+    const far = new RegionLatency(bounds);
+    far.sample(5_000);
+    expect(far.deadlineMs()).toBe(2_000);
+  });
+  it('widens with jitter', () => {
+    const l = new RegionLatency(bounds);
+    for (let i = 0; i < 50; i++) l.sample(i % 2 === 0 ? 200 : 300);
+    expect(l.deadlineMs()).toBeGreaterThan(400);
+  });
+});
+
+describe('a sibling 250 ms away, with the default deadlines', () => {
+  it('is rescued on the first lookup of a new tag once the warm-up has timed it', async () => {
+    const clock = new ManualClock();
+    const far = new TimedProbe('far', clock, 250, (k) => k.includes('/v1/'));
+    const { locator } = setup([far], clock, DEFAULTS);
+    await settle(clock, [locator.warm(new AbortController().signal)]);
+    const { result } = await timed(clock, () => locator.locate(tagged('v1'), new AbortController().signal));
+    expect(result).toMatchObject({ outcome: 'found', region: 'far' });
+  });
+
+  it('with one fixed deadline (the old behaviour: the maximum at the minimum) it never is', async () => {
+    const clock = new ManualClock();
+    const far = new TimedProbe('far', clock, 250, (k) => k.includes('/v1/'));
+    const { locator } = setup([far], clock, { lookupTimeoutMs: 150, lookupTimeoutMaxMs: 150 });
+    await settle(clock, [locator.warm(new AbortController().signal)]);
+    for (let i = 0; i < 3; i++) {
+      const { result } = await timed(clock, () => locator.locate(tagged('v1'), new AbortController().signal));
+      // A timeout, then "nowhere" once its breaker opened on those timeouts.
+      expect(result.outcome).not.toBe('found');
+    }
+  });
+
+  it('without a warm-up, the first lookup passes at the minimum and its late answer serves the second', async () => {
+    const clock = new ManualClock();
+    const far = new TimedProbe('far', clock, 250, (k) => k.includes('/v1/'));
+    const { locator, events } = setup([far], clock, DEFAULTS);
+    const first = await timed(clock, () => locator.locate(tagged('v1'), new AbortController().signal));
+    expect(first.result).toEqual({ outcome: 'timeout' });
+    expect(first.ms).toBeLessThan(250);
+    await settle(clock, [new Promise((r) => clock.setTimer(() => r(undefined), 300))]);
+    const requests = far.requests;
+    const second = await timed(clock, () => locator.locate(tagged('v1'), new AbortController().signal));
+    expect(second.result).toMatchObject({ outcome: 'found', region: 'far' });
+    expect(far.requests).toBe(requests);
+    // A far region that answers late is no failure: its breaker never moved.
+    expect(events.filter((e) => e.startsWith('breaker:'))).toEqual([]);
+  });
+
+  it('a genuine miss costs about its round trip, not the maximum', async () => {
+    const clock = new ManualClock();
+    const far = new TimedProbe('far', clock, 250, () => false);
+    const { locator } = setup([far], clock, DEFAULTS);
+    await settle(clock, [locator.warm(new AbortController().signal)]);
+    const { result, ms } = await timed(clock, () =>
+      locator.locate(tagged('nowhere'), new AbortController().signal),
+    );
+    expect(result).toEqual({ outcome: 'not_found' });
+    expect(ms).toBeGreaterThanOrEqual(250);
+    expect(ms).toBeLessThan(300);
+  });
+
+  it('a silent sibling delays the answer by its deadline, and opens its breaker only at the hard limit', async () => {
+    const clock = new ManualClock();
+    const far = new TimedProbe('far', clock, 250, () => true);
+    const { locator, events } = setup([far], clock, DEFAULTS);
+    await settle(clock, [locator.warm(new AbortController().signal)]);
+    far.delayMs = 60_000;
+    const deadline = 750; // 3R after the one timed warm-up request
+    const { result, ms } = await timed(clock, () =>
+      locator.locate(tagged('v2'), new AbortController().signal),
+    );
+    expect(result).toEqual({ outcome: 'timeout' });
+    expect(ms).toBeGreaterThanOrEqual(deadline);
+    expect(ms).toBeLessThan(deadline + 20);
+    expect(events).not.toContain('probe:far:timeout');
+    await settle(clock, [new Promise((r) => clock.setTimer(() => r(undefined), 2_000))]);
+    expect(events).toContain('probe:far:timeout');
+  });
+});
+
+describe("a burst that waits in geosync's own queue", () => {
+  it('100 distinct new tags on 5 ms storage behind a root share of 2: all rescued, no breaker, and the next too', async () => {
+    const clock = new ManualClock();
+    const slow = new TimedProbe('a', clock, 5, (k) => k.includes('/burst-'), new FsCalls(2));
+    const { locator, events } = setup([slow], clock, DEFAULTS);
+    const lookups = Array.from({ length: 100 }, (_, i) =>
+      locator.locate(tagged(`burst-${i}`), new AbortController().signal),
+    );
+    const results = await settle(clock, lookups, 1);
+    expect(results.filter((r) => r.outcome === 'found')).toHaveLength(100);
+    expect(events.filter((e) => e.startsWith('breaker:'))).toEqual([]);
+    expect(events).not.toContain('shed');
+    const next = await timed(clock, () => locator.locate(tagged('burst-next'), new AbortController().signal));
+    expect(next.result).toMatchObject({ outcome: 'found', region: 'a' });
+  });
+
+  it('the queue wait is not the region’s: with a fixed deadline counted from the lookup’s start, the tail timed out', async () => {
+    // The same burst, when the probe does not say when its requests leave (a deadline from the
+    // start, as before): the tail of the queue passes its deadline.
+    const clock = new ManualClock();
+    const calls = new FsCalls(2);
+    const slow = new TimedProbe('a', clock, 5, () => true, calls);
+    const blind: ObjectProbe = {
+      region: 'a',
+      keysInTurn: true,
+      head: (key, opts) => slow.head(key, { signal: opts.signal }),
+      read: (key, opts) => slow.read(key, { signal: opts.signal }),
+      list: () => slow.list(),
+      close: () => slow.close(),
+    };
+    const locator = new ProbeLocator(
+      [{ region: 'a', probe: blind }],
+      locatorOptions({ probeBlobData: false, maxConcurrentProbesPerRegion: 256, ...DEFAULTS }),
+      { clock },
+    );
+    const lookups = Array.from({ length: 100 }, (_, i) =>
+      locator.locate(tagged(`burst-${i}`), new AbortController().signal),
+    );
+    const results = await settle(clock, lookups, 1);
+    expect(results.filter((r) => r.outcome !== 'found').length).toBeGreaterThan(0);
+  });
+});
