@@ -191,8 +191,9 @@ export class RegionLane {
     const out = new Dispatches(this.clock, this.probe.queuesLocally === true);
     let answerFirst: (answer: RegionAnswer) => void = () => {};
     const first = new Promise<RegionAnswer>((resolve) => (answerFirst = resolve));
-    const stopDeadline = out.deadline(this.latency.deadlineMs(), () =>
-      answerFirst({ status: 'error', kind: 'timeout' }),
+    const stopDeadline = out.deadline(
+      () => this.latency.deadlineMs(),
+      () => answerFirst({ status: 'error', kind: 'timeout' }),
     );
     const final = probeKeys(out.wrap(this.probe), keys, signal, readOne)
       .finally(() => {
@@ -303,26 +304,37 @@ class Dispatches {
   }
 
   /**
-   * Calls `expired` once `ms` has passed with a request out of this process (never while the
-   * probe only waits in the queue). Returns a function that cancels it.
+   * Calls `expired` once the region's deadline (`ms()`, read again when it passes: answers to
+   * other requests of a burst teach it how long this one may take) has passed with a request out
+   * of this process, never while the probe only waits in the queue. Returns a function that
+   * cancels it.
    */
-  deadline(ms: number, expired: () => void): () => void {
+  deadline(ms: () => number, expired: () => void): () => void {
     let cancelTimer: (() => void) | undefined;
     let stopped = false;
     const arm = (): void => {
       if (stopped) return;
-      // setDeadline: an answer that arrived before the timer but is still unread counts.
-      cancelTimer = setDeadline(
-        this.clock,
-        () => {
-          cancelTimer = undefined;
-          if (stopped) return;
-          // The time ran out while the next request waited here: it gets its own time once out.
-          if (this.queued) this.onOut = arm;
-          else expired();
-        },
-        ms,
-      );
+      const armedAt = this.clock.now();
+      const wait = (left: number): void => {
+        // setDeadline: an answer that arrived before the timer but is still unread counts.
+        cancelTimer = setDeadline(
+          this.clock,
+          () => {
+            cancelTimer = undefined;
+            if (stopped) return;
+            // The time ran out while the next request waited here: it gets its own time once out.
+            if (this.queued) {
+              this.onOut = arm;
+              return;
+            }
+            const more = ms() - (this.clock.now() - armedAt);
+            if (more > 0) wait(more);
+            else expired();
+          },
+          left,
+        );
+      };
+      wait(ms());
     };
     if (this.firstOut !== undefined) arm();
     else this.onOut = arm;

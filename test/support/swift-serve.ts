@@ -19,6 +19,8 @@ export type Sibling = (typeof SIBLINGS)[number];
 /** What a start may change in a sibling's storage configuration. */
 export interface SiblingStorage {
   readonly bucket?: string;
+  /** The S3 endpoint geosync uses for this sibling (default Swift's own; e.g. a delaying proxy). */
+  readonly endpoint?: string;
   readonly accessKeyId?: string;
   readonly secretAccessKey?: string;
 }
@@ -29,6 +31,8 @@ export interface StartOptions {
   readonly storage?: Partial<Record<Sibling, SiblingStorage>>;
   /** Default: geosync's own default (150 ms). */
   readonly lookupTimeoutMs?: number;
+  /** Default: geosync's own default (2 s). */
+  readonly lookupTimeoutMaxMs?: number;
   /** Default warn. */
   readonly logLevel?: 'info' | 'warn';
 }
@@ -78,20 +82,25 @@ export async function startSwiftServe(): Promise<SwiftServe> {
     storage:
       type: s3
       bucket: ${o.bucket ?? `region-${r}`}
-      endpoint: "${swift.endpoint}"
+      endpoint: "${o.endpoint ?? swift.endpoint}"
       region: ${swift.region}
       forcePathStyle: true
       accessKeyId: "${o.accessKeyId ?? swift.accessKeyId}"
       secretAccessKey: "${o.secretAccessKey ?? swift.secretAccessKey}"
 `;
-    const writeConfig = ({ storage = {}, lookupTimeoutMs, logLevel = 'warn' }: StartOptions): string => {
+    const writeConfig = ({
+      storage = {},
+      lookupTimeoutMs,
+      lookupTimeoutMaxMs,
+      logLevel = 'warn',
+    }: StartOptions): string => {
       const file = path.join(tmp, 'geosync-b.yaml');
       writeFileSync(
         file,
         `region: b
 listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}" }
 drainMs: 0
-${lookupTimeoutMs === undefined ? '' : `lookupTimeoutMs: ${lookupTimeoutMs}\n`}telemetry: { logLevel: ${logLevel} }
+${lookupTimeoutMs === undefined ? '' : `lookupTimeoutMs: ${lookupTimeoutMs}\n`}${lookupTimeoutMaxMs === undefined ? '' : `lookupTimeoutMaxMs: ${lookupTimeoutMaxMs}\n`}telemetry: { logLevel: ${logLevel} }
 regions:
 ${sibling('a', storage.a)}  - { name: b, url: "http://registry-b.invalid:5000", storage: { type: filesystem, root: "${path.join(tmp, 'b')}" } }
 ${sibling('c', storage.c)}`,

@@ -230,9 +230,9 @@ describe("a burst that waits in geosync's own queue", () => {
     expect(next.result).toMatchObject({ outcome: 'found', region: 'a' });
   });
 
-  it('the queue wait is not the region’s: with a fixed deadline counted from the lookup’s start, the tail timed out', async () => {
-    // The same burst, when the probe does not say when its requests leave (a deadline from the
-    // start, as before): the tail of the queue passes its deadline.
+  it('the behaviour before: one fixed deadline counted from the lookup’s start, and the tail of the burst timed out', async () => {
+    // The same burst, when the probe does not say when its requests leave and the deadline is
+    // one fixed 150 ms: the tail of the queue passes it.
     const clock = new ManualClock();
     const calls = new FsCalls(2);
     const slow = new TimedProbe('a', clock, 5, () => true, calls);
@@ -246,7 +246,12 @@ describe("a burst that waits in geosync's own queue", () => {
     };
     const locator = new ProbeLocator(
       [{ region: 'a', probe: blind }],
-      locatorOptions({ probeBlobData: false, maxConcurrentProbesPerRegion: 256, ...DEFAULTS }),
+      locatorOptions({
+        probeBlobData: false,
+        maxConcurrentProbesPerRegion: 256,
+        lookupTimeoutMs: 150,
+        lookupTimeoutMaxMs: 150,
+      }),
       { clock },
     );
     const lookups = Array.from({ length: 100 }, (_, i) =>
