@@ -13,6 +13,7 @@ export interface ConfigShape {
   readonly grpc?: string;
   /** The `freshness:` section. */
   readonly freshness?: Record<string, number>;
+  readonly pushCheckBasicUsers?: readonly string[];
 }
 
 export const REGION_NAMES = ['a', 'b', 'c', 'eu-west-1', 'ap-south-2'];
@@ -31,6 +32,7 @@ export function configText(shape: ConfigShape): string {
     ...(shape.lookupTimeoutMs !== undefined ? { lookupTimeoutMs: shape.lookupTimeoutMs } : {}),
     regions,
     ...(shape.freshness ? { freshness: shape.freshness } : {}),
+    ...(shape.pushCheckBasicUsers ? { pushCheckBasicUsers: shape.pushCheckBasicUsers } : {}),
     ...(shape.envoy ? { envoy: shape.envoy } : {}),
   });
 }
