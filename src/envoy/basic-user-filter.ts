@@ -35,6 +35,7 @@ type Json = Record<string, unknown>;
 export const BASIC_USER_LUA = `
 local HEADER = "${HEADER.basicUser}"
 local MAX_USER = ${MAX_BASIC_USER_LENGTH}
+-- Longer values are no Basic credentials a registry accepts: not worth decoding.
 local MAX_CREDENTIALS = 4096
 local ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local SEXTET = {}

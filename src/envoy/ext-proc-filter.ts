@@ -126,8 +126,9 @@ function extProcConfig(opts: EnvoyOptions, filter: UpstreamFilterOptions): Json 
       response_trailer_mode: 'SKIP',
     },
     // request.id and traceparent let geosync log the request id and join the client's trace; a
-    // bearer token, the user agent and a Basic user-id tell a pusher from a puller (src/oci/pull.ts); the source
-    // address keeps one client from taking the whole lookup window (src/locate/admission.ts).
+    // bearer token, the user agent and a Basic user-id tell a pusher from a puller
+    // (src/oci/pull.ts); the source address keeps one client from taking the whole lookup window
+    // (src/locate/admission.ts).
     response_attributes: [
       ATTRIBUTE.path,
       ATTRIBUTE.method,

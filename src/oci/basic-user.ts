@@ -13,7 +13,7 @@
 export const MAX_BASIC_USER_LENGTH = 256;
 
 /** 1 to 256 visible ASCII characters (0x21-0x7e) except the colon (0x3a). */
-export const BASIC_USER_ID = /^[\x21-\x39\x3b-\x7e]{1,256}$/;
+export const BASIC_USER_ID = new RegExp(`^[\\x21-\\x39\\x3b-\\x7e]{1,${MAX_BASIC_USER_LENGTH}}$`);
 
 /** The user-id in an attribute Envoy sent; undefined when absent or not a user-id. */
 export function basicUser(value: string | undefined): string | undefined {
