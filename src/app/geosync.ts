@@ -157,6 +157,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       pullPolicy: {
         proxyManifestHeadByDigest: config.proxyManifestHeadByDigest,
         pushCheckUserAgents: config.pushCheckUserAgents,
+        pushCheckBasicUsers: config.pushCheckBasicUsers,
       },
       regionUrls,
       onDecision: (record, meta) => {

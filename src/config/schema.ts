@@ -5,6 +5,7 @@
  * derived from it. Rules that relate keys to each other are in rules/.
  */
 import { z } from 'zod';
+import { BASIC_USER_ID } from '../oci/basic-user';
 import { defaulted, integer, optional, required } from './keys';
 import { envoySection } from './sections/envoy';
 import { freshnessSection } from './sections/freshness';
@@ -42,12 +43,25 @@ export const configFile = z.strictObject({
   }),
   proxyManifestHeadByDigest: defaulted(z.boolean(), true, {
     description:
-      'proxy `HEAD /v2/<name>/manifests/<digest>` (containerd resolves pinned images with it). Set `false` if you push with Basic auth, or none, manifests a sibling may already hold (README, "Pushes through geosync")',
+      'proxy `HEAD /v2/<name>/manifests/<digest>` (containerd resolves pinned images with it). Set `false` if clients that no token, User-Agent or Basic user marks as pushers push manifests a sibling may already hold (README, "Pushes through geosync")',
   }),
   pushCheckUserAgents: defaulted(z.array(z.string().min(1, { error: 'must not be empty' })), ['regclient/'], {
     description:
       "User-Agent prefixes of clients whose manifest HEAD is a push's \"does the destination hold it?\" check even without a push token (regctl and regsync check the destination with a pull-only token): such a HEAD gets this region's own answer, never a sibling's",
   }),
+  pushCheckBasicUsers: defaulted(
+    z.array(
+      z.string().regex(BASIC_USER_ID, {
+        // The value is not echoed: a `user:password` written here by mistake stays out of the logs.
+        error: 'must be a user name alone: 1 to 256 visible ASCII characters, no colon (RFC 7617 user-id)',
+      }),
+    ),
+    [],
+    {
+      description:
+        "Basic-auth user names (htpasswd users such as a CI robot) whose manifest HEAD is a push's \"does the destination hold it?\" check: such a HEAD gets this region's own answer, never a sibling's. Envoy passes geosync the user name only, never the password; the generated Envoy configuration decodes it when this list is not empty, so regenerate it after changing the list",
+    },
+  ),
   freshness: freshnessSection,
   locate: locateSection,
   telemetry: telemetrySection,

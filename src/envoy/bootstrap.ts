@@ -71,7 +71,11 @@ function tagListsOn(config: GeosyncConfig): boolean {
 
 /** What the upstream ext_proc matcher lets through to geosync, from the configuration. */
 export function filterOptions(config: GeosyncConfig): UpstreamFilterOptions {
-  return { tagFreshness: tagFreshnessScope(config), tagLists: tagListsOn(config) };
+  return {
+    tagFreshness: tagFreshnessScope(config),
+    tagLists: tagListsOn(config),
+    basicUsers: config.pushCheckBasicUsers.length > 0,
+  };
 }
 
 /** Which local 200s the matcher sends to geosync (src/tag-freshness/bound.ts decides the same). */

@@ -10,6 +10,7 @@ import { NOT_FOUND, OK } from '../decide/decision';
 import { ATTRIBUTE, HEADER } from '../extproc/headers';
 import { REFERRER_TAG_PATTERN, TAG_PATTERN } from '../oci/reference';
 import { METADATA_NAMESPACE } from '../extproc/replies';
+import { basicUserFilter } from './basic-user-filter';
 import { duration, EXT, NAMES, TYPE } from './names';
 import type { EnvoyOptions } from '../config/types';
 
@@ -33,12 +34,18 @@ export interface UpstreamFilterOptions {
   readonly tagFreshness: 'all' | 'referrers' | 'none';
   /** Local 200s of tag lists reach geosync too (`freshness.tagListMaxStalenessMs` > 0, src/tag-list/). */
   readonly tagLists?: boolean;
+  /**
+   * geosync is told the user-id of Basic credentials (`pushCheckBasicUsers` names any): the Lua
+   * filter that derives it runs first, and its header is a response attribute.
+   */
+  readonly basicUsers?: boolean;
 }
 
 /** The cluster's upstream HTTP filter chain: ext_proc behind its matcher, then the codec. */
 export function upstreamFilters(opts: EnvoyOptions, filter: UpstreamFilterOptions): Json[] {
   return [
-    { name: EXT.matchDelegate, typed_config: onlyWhenGeosyncActs(extProcConfig(opts), filter) },
+    ...(filter.basicUsers ? [basicUserFilter()] : []),
+    { name: EXT.matchDelegate, typed_config: onlyWhenGeosyncActs(extProcConfig(opts, filter), filter) },
     { name: EXT.upstreamCodec, typed_config: { '@type': TYPE.upstreamCodec } },
   ];
 }
@@ -95,7 +102,7 @@ function onlyWhenGeosyncActs(extProc: Json, filter: UpstreamFilterOptions): Json
   };
 }
 
-function extProcConfig(opts: EnvoyOptions): Json {
+function extProcConfig(opts: EnvoyOptions, filter: UpstreamFilterOptions): Json {
   return {
     '@type': TYPE.extProc,
     grpc_service: { envoy_grpc: { cluster_name: NAMES.extProcCluster } },
@@ -119,8 +126,9 @@ function extProcConfig(opts: EnvoyOptions): Json {
       response_trailer_mode: 'SKIP',
     },
     // request.id and traceparent let geosync log the request id and join the client's trace; a
-    // bearer token and the user agent tell a pusher from a puller (src/oci/pull.ts); the source
-    // address keeps one client from taking the whole lookup window (src/locate/admission.ts).
+    // bearer token, the user agent and a Basic user-id tell a pusher from a puller
+    // (src/oci/pull.ts); the source address keeps one client from taking the whole lookup window
+    // (src/locate/admission.ts).
     response_attributes: [
       ATTRIBUTE.path,
       ATTRIBUTE.method,
@@ -131,6 +139,7 @@ function extProcConfig(opts: EnvoyOptions): Json {
       ATTRIBUTE.bearer,
       ATTRIBUTE.userAgent,
       ATTRIBUTE.sourceAddress,
+      ...(filter.basicUsers ? [ATTRIBUTE.basicUser] : []),
     ],
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },

@@ -49,6 +49,7 @@ export const EXT = {
   allowListedRoutes: 'envoy.internal_redirect_predicates.allow_listed_routes',
   previousRoutes: 'envoy.internal_redirect_predicates.previous_routes',
   downstreamConnections: 'envoy.resource_monitors.global_downstream_max_connections',
+  lua: 'envoy.filters.http.lua',
 } as const;
 
 const T = 'type.googleapis.com/';
@@ -69,6 +70,7 @@ export const TYPE = {
   allowListedRoutes: `${T}envoy.extensions.internal_redirect.allow_listed_routes.v3.AllowListedRoutesConfig`,
   previousRoutes: `${T}envoy.extensions.internal_redirect.previous_routes.v3.PreviousRoutesConfig`,
   downstreamConnections: `${T}envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig`,
+  lua: `${T}envoy.extensions.filters.http.lua.v3.Lua`,
 } as const;
 
 /** Duration in Envoy's JSON form ("0.25s"); https://protobuf.dev/programming-guides/json/ */

@@ -35,6 +35,12 @@ export const HEADER = {
   forwardedBy: 'x-geosync-forwarded-by',
   authorization: 'authorization',
   userAgent: 'user-agent',
+  /**
+   * The user-id of the client's `Authorization: Basic` credentials, never the password: set by
+   * Envoy's Lua filter on the pull cluster, which first removes any copy a client sent
+   * (src/envoy/basic-user-filter.ts).
+   */
+  basicUser: 'x-geosync-basic-user',
 } as const;
 
 /** How much of a client-sent value (its request id) geosync keeps; Envoy's access log cuts alike. */
@@ -72,18 +78,24 @@ export const ATTRIBUTE = {
   bodySize: 'request.size',
   traceparent: "request.headers['traceparent']",
   /**
-   * The client's bearer token, for the push access it names (src/oci/push-access.ts). A CEL
-   * conditional, so that Basic credentials (a password) never leave Envoy: they evaluate to ''.
-   * Never logged or kept: the stream reads the repositories out of it and drops it.
-   */
-  /**
    * The downstream client (`ip:port`, or `[ipv6]:port`), after `xff_num_trusted_hops`: the unit of
    * fairness of the lookup window (src/locate/admission.ts).
    */
   sourceAddress: 'source.address',
   /** Copy tools whose manifest HEAD is an existence check (PullPolicy.pushCheckUserAgents). */
   userAgent: "request.headers['user-agent']",
-  bearer: "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''",
+  /**
+   * The client's bearer token, for the push access it names (src/oci/push-access.ts). A CEL
+   * conditional, so that Basic credentials (a password) never leave Envoy: they evaluate to ''.
+   * The scheme is matched without case (RFC 9110 §11.1), `(?i)` in RE2, as the registry reads it.
+   * Never logged or kept: the stream reads the repositories out of it and drops it.
+   */
+  bearer: "request.headers['authorization'].matches('(?i)^bearer ') ? request.headers['authorization'] : ''",
+  /**
+   * The Basic user-id Envoy derived (HEADER.basicUser), for PullPolicy.pushCheckBasicUsers; present
+   * only when the generated filter set it (a CEL lookup of an absent header fails and is omitted).
+   */
+  basicUser: "request.headers['x-geosync-basic-user']",
 } as const;
 
 /** Reads the string and bool attributes Envoy evaluated for this message. */

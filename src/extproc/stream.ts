@@ -23,6 +23,7 @@ import type { ProcessingResponse } from '../generated/envoy/service/ext_proc/v3/
 import type { FreshnessResult, TagFreshness } from '../tag-freshness/check';
 import type { LocateResult, Locator } from '../locate/locator';
 import type { Classification, PullPolicy, PullRequestInfo } from '../oci/pull';
+import { basicUser } from '../oci/basic-user';
 import { pushRepositories } from '../oci/push-access';
 import {
   ATTRIBUTE,
@@ -162,6 +163,7 @@ export class StreamProcessor {
       redirected: headers.has(HEADER.forwardedBy),
       pushRepositories: pushRepositories(headers.get(HEADER.authorization)),
       ...optionalUserAgent(headers.get(HEADER.userAgent)),
+      ...optionalBasicUser(headers.get(HEADER.basicUser)),
     };
     this.classification = classify(this.request, this.ctx.pullPolicy);
     if (!this.classification.eligible) {
@@ -193,6 +195,7 @@ export class StreamProcessor {
           ...(size > 0 ? { bodyBytes: size } : {}),
           pushRepositories: pushRepositories(attrs.get(ATTRIBUTE.bearer)),
           ...optionalUserAgent(attrs.get(ATTRIBUTE.userAgent)),
+          ...optionalBasicUser(attrs.get(ATTRIBUTE.basicUser)),
         };
       }
       this.classification = classify(this.request, this.ctx.pullPolicy);
@@ -406,4 +409,10 @@ export function phaseOf(msg: ProcessingRequest__Output): Phase | undefined {
 /** Only a prefix is ever compared; a client-sent value is kept no longer than the others. */
 function optionalUserAgent(ua: string | undefined): { userAgent?: string } {
   return ua === undefined ? {} : { userAgent: ua.slice(0, MAX_CLIENT_VALUE_LENGTH) };
+}
+
+/** Compared with `pushCheckBasicUsers` only; never logged or traced. */
+function optionalBasicUser(value: string | undefined): { basicUser?: string } {
+  const user = basicUser(value);
+  return user === undefined ? {} : { basicUser: user };
 }

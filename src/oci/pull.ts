@@ -5,7 +5,9 @@
  * - GET of /v2/<name>/blobs/<digest>
  *
  * Never for a client that holds push access to the repository (its bearer token says so,
- * push-access.ts): it is writing to this region, and must see what this region holds.
+ * push-access.ts): it is writing to this region, and must see what this region holds. Nor a
+ * manifest HEAD by a client known to push (a copy tool's User-Agent, a Basic user named in
+ * `pushCheckBasicUsers`): a pusher HEADs the manifest first, and skips the push if it is there.
  *
  * Never a blob HEAD: `docker push` HEADs each blob and skips the upload on 200, so answering it
  * from a sibling makes the later manifest PUT fail with MANIFEST_BLOB_UNKNOWN (Azure/acr#588). Never
@@ -58,6 +60,8 @@ export interface PullRequestInfo {
   /** The repositories the client's bearer token grants push on (push-access.ts). */
   readonly pushRepositories?: ReadonlySet<string>;
   readonly userAgent?: string;
+  /** The user-id of the client's Basic credentials, as Envoy passes it (basic-user.ts). */
+  readonly basicUser?: string;
 }
 
 export interface PullPolicy {
@@ -74,11 +78,18 @@ export interface PullPolicy {
    * asks for push (regclient image.go, imageCopyOpt) and skips the copy when the digests match.
    */
   readonly pushCheckUserAgents: readonly string[];
+  /**
+   * Basic user-ids (a CI robot's) whose manifest HEAD is a push's existence check: with htpasswd
+   * no token says what a client means to do, and crane, regctl, oras and containerd's pusher HEAD
+   * the destination's manifest before they write it, and skip the write on 200.
+   */
+  readonly pushCheckBasicUsers: readonly string[];
 }
 
 export const DEFAULT_PULL_POLICY: PullPolicy = {
   proxyManifestHeadByDigest: true,
   pushCheckUserAgents: ['regclient/'],
+  pushCheckBasicUsers: [],
 };
 
 export function classifyPull(req: PullRequestInfo, policy: PullPolicy = DEFAULT_PULL_POLICY): Classification {
@@ -94,8 +105,7 @@ export function classifyPull(req: PullRequestInfo, policy: PullPolicy = DEFAULT_
   const [, repository, resource, reference] = m as unknown as [string, string, string, string];
   if (!isRepositoryName(repository)) return no(repository.length > 255 ? 'too_long' : 'grammar');
   if (req.pushRepositories?.has(repository)) return no('pusher');
-  if (resource === 'manifests' && req.method === 'HEAD' && isPushCheck(req.userAgent, policy))
-    return no('pusher');
+  if (resource === 'manifests' && req.method === 'HEAD' && isPushCheck(req, policy)) return no('pusher');
 
   if (resource === 'blobs') {
     if (req.method !== 'GET') return no('blob_head');
@@ -111,7 +121,8 @@ export function classifyPull(req: PullRequestInfo, policy: PullPolicy = DEFAULT_
   return isTag(reference) ? yes({ kind: 'manifest_by_tag', repository, tag: reference }) : no('grammar');
 }
 
-function isPushCheck(userAgent: string | undefined, policy: PullPolicy): boolean {
+function isPushCheck({ userAgent, basicUser }: PullRequestInfo, policy: PullPolicy): boolean {
+  if (basicUser !== undefined && policy.pushCheckBasicUsers.includes(basicUser)) return true;
   return userAgent !== undefined && policy.pushCheckUserAgents.some((p) => userAgent.startsWith(p));
 }
 

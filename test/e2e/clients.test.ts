@@ -15,8 +15,9 @@
  * b reaches a's Envoy over HTTP/2 (`protocol: http2`), so every client's rescued pull crosses an
  * HTTP/2 hop between the Envoys.
  *
- * What this cannot show: registries whose tokens are not JWTs (opaque OAuth2 tokens) or that use
- * Basic auth or none carry no push intent, and keep today's behaviour (README says what that is).
+ * What this cannot show: registries whose tokens are not JWTs (opaque OAuth2 tokens), or that use
+ * no auth, carry no push intent, and keep today's behaviour (README says what that is); Basic auth
+ * carries it for the users `pushCheckBasicUsers` names (auth.test.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';

@@ -22,7 +22,7 @@ import { runCli, startServe, waitForStatus, type ServeProcess } from './geosync-
 import { freePort } from './ports';
 import { startAzurite, type Azurite } from './azurite';
 import { startFakeGcs, type FakeGcs } from './fake-gcs';
-import { startRegistry, type Registry, type RegistryStorage } from './registry';
+import { startRegistry, type Credentials, type Registry, type RegistryStorage } from './registry';
 import { startSwift, type SwiftS3 } from './swift';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import type { TokenServer } from './token-server';
@@ -50,8 +50,12 @@ export interface DeploymentOptions {
   readonly storage: Backend | Readonly<Record<string, Backend>>;
   /** distribution 2.8 (Debian) or 3.x (the default). */
   readonly registryVersion?: 2 | 3;
-  /** htpasswd basic auth on every registry (same user everywhere). */
-  readonly auth?: { readonly username: string; readonly password: string };
+  /** htpasswd basic auth on every registry (the same users everywhere). */
+  readonly auth?: Credentials | readonly Credentials[];
+  /** `pushCheckBasicUsers` of every geosync (absent: geosync's default, none). */
+  readonly pushCheckBasicUsers?: readonly string[];
+  /** `telemetry.logLevel` of every geosync (default `info`). */
+  readonly logLevel?: 'debug' | 'info';
   /**
    * Token authentication on every registry with this server's tokens: each region's registry sits
    * behind a front that answers `/token` (as Harbor's nginx does), and sends clients to its own
@@ -347,7 +351,10 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           ),
           'locate:',
           `  healthCheck: { enabled: ${opts.healthCheck ?? false}, intervalMs: 200, timeoutMs: 500, unhealthyThreshold: 1 }`,
-          'telemetry: { logLevel: info }',
+          `telemetry: { logLevel: ${opts.logLevel ?? 'info'} }`,
+          ...(opts.pushCheckBasicUsers
+            ? [`pushCheckBasicUsers: ${JSON.stringify(opts.pushCheckBasicUsers)}`]
+            : []),
           ...freshnessYaml(opts, p.name),
           `notifications: { enabled: ${opts.notifications ?? false}, path: ${NOTIFICATIONS_PATH} }`,
           'envoy:',

@@ -65,6 +65,11 @@ export interface NotificationEndpoint {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
 export interface RegistryOptions {
   readonly storage: RegistryStorage;
   /**
@@ -72,8 +77,8 @@ export interface RegistryOptions {
    * `registry`). Default 3; azure and gcs need it.
    */
   readonly version?: 2 | 3;
-  /** htpasswd basic auth (bcrypt, via apache2-utils' `htpasswd`). */
-  readonly auth?: { readonly username: string; readonly password: string };
+  /** htpasswd basic auth (bcrypt, via apache2-utils' `htpasswd`), for one user or several. */
+  readonly auth?: Credentials | readonly Credentials[];
   /** Token authentication with this server's tokens, clients sent to `realm` (token-server.ts). */
   readonly tokenAuth?: { readonly server: TokenServer; readonly realm: string };
   /**
@@ -196,11 +201,13 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
   const host = `127.0.0.1:${port}`;
   let auth = '';
   if (opts.auth) {
-    const { stdout } = await run('htpasswd', ['-Bbn', opts.auth.username, opts.auth.password], {
-      timeoutMs: 10_000,
-    });
+    const lines: string[] = [];
+    for (const user of [opts.auth].flat()) {
+      const { stdout } = await run('htpasswd', ['-Bbn', user.username, user.password], { timeoutMs: 10_000 });
+      lines.push(stdout.trim());
+    }
     const file = path.join(dir, 'htpasswd');
-    fs.writeFileSync(file, stdout.trim() + '\n');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
     auth = `auth:\n  htpasswd: {realm: geosync, path: ${JSON.stringify(file)}}\n`;
   } else if (opts.tokenAuth) {
     auth = tokenAuthYaml(opts.tokenAuth.server, opts.tokenAuth.realm);

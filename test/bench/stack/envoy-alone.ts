@@ -1,7 +1,8 @@
 /**
- * "Envoy alone": the bootstrap `geosync envoy-config` generated for a region, with the one filter
- * that involves geosync removed (the match-delegate filter wrapping ext_proc on the
- * `local_registry` cluster, envoy/README.md "Names in the generated bootstrap") and nothing else
+ * "Envoy alone": the bootstrap `geosync envoy-config` generated for a region, with the filters
+ * that involve geosync removed (the match-delegate filter wrapping ext_proc on the
+ * `local_registry` cluster, envoy/README.md "Names in the generated bootstrap", and the Lua filter
+ * before it that `pushCheckBasicUsers` adds) and nothing else
  * changed but its listener and admin ports. It is what the region would run without geosync, and
  * the baseline every "cost on the untouched path" figure is divided by.
  */
@@ -12,6 +13,7 @@ import { startEnvoy, type EnvoyProcess } from '../../support/envoy';
 import { freePort } from '../../support/ports';
 
 const MATCH_DELEGATE = 'envoy.filters.http.match_delegate';
+const BASIC_USER_LUA = 'envoy.filters.http.lua';
 const PROTOCOL_OPTIONS = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
 interface Bootstrap {
@@ -31,8 +33,8 @@ export function withoutExtProc(bootstrapYaml: string, port: number, adminPort: n
   const cluster = doc.static_resources.clusters.find((c) => c.name === 'local_registry');
   const options = cluster?.typed_extension_protocol_options?.[PROTOCOL_OPTIONS];
   const filters = options?.http_filters ?? [];
-  const kept = filters.filter((f) => f.name !== MATCH_DELEGATE);
-  if (!options || kept.length !== filters.length - 1) {
+  const kept = filters.filter((f) => f.name !== MATCH_DELEGATE && f.name !== BASIC_USER_LUA);
+  if (!options || filters.filter((f) => f.name === MATCH_DELEGATE).length !== 1) {
     throw new Error(`the generated bootstrap no longer has one ${MATCH_DELEGATE} filter on local_registry`);
   }
   options.http_filters = kept;

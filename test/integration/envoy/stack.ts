@@ -51,6 +51,8 @@ export interface StackOptions {
   readonly tagMaxStalenessMs?: number;
   /** `freshness.signatureTagMaxStalenessMs` (default: geosync's). */
   readonly signatureTagMaxStalenessMs?: number;
+  /** `pushCheckBasicUsers` of the geosync configuration (default: none). */
+  readonly pushCheckBasicUsers?: readonly string[];
 }
 
 export interface Stack {
@@ -107,6 +109,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       region: 'a',
       listen: { grpc: processor.address, admin: `127.0.0.1:${await freePort()}` },
       lookupTimeoutMs: opts.lookupTimeoutMs ?? 150,
+      ...(opts.pushCheckBasicUsers ? { pushCheckBasicUsers: opts.pushCheckBasicUsers } : {}),
       freshness: {
         ...(opts.tagMaxStalenessMs ? { tagMaxStalenessMs: opts.tagMaxStalenessMs } : {}),
         ...(opts.signatureTagMaxStalenessMs !== undefined

@@ -12,6 +12,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { startGeosync, type Geosync } from '../../../src/app/geosync';
+import { ATTRIBUTE } from '../../../src/extproc/headers';
 import { loadConfigText } from '../../../src/config/load';
 import { createLogger } from '../../../src/log/logger';
 import { SPANS } from '../../../src/telemetry/names';
@@ -33,6 +34,8 @@ let app: Geosync;
 let client: ExtProcTestClient;
 const exporter = new InMemorySpanExporter();
 const logLines: string[] = [];
+/** Every decision record and its request meta, as geosync hands them to metrics and logs. */
+const records: unknown[] = [];
 const contextManager = new AsyncLocalStorageContextManager();
 
 beforeAll(async () => {
@@ -49,6 +52,7 @@ listen: { grpc: 127.0.0.1:0, admin: 127.0.0.1:0 }
 lookupTimeoutMs: 10000
 locate: { keepWarmIntervalMs: 0 }
 telemetry: { logLevel: debug }
+pushCheckBasicUsers: [ci-robot]
 regions:
   - { name: a, url: "http://127.0.0.1:5101", storage: { type: filesystem, root: ${tmp}/a } }
   - { name: b, url: "http://127.0.0.1:5102", storage: { type: filesystem, root: ${tmp}/b } }
@@ -65,6 +69,7 @@ regions:
     log: createLogger({ level: 'debug', region: 'b', destination: sink }),
     meter: new MeterProvider().getMeter('test'),
     tracer: tracerProvider.getTracer('test'),
+    onDecision: (record, meta) => records.push({ record, meta }),
   });
   client = new ExtProcTestClient(app.grpcAddress);
 });
@@ -139,6 +144,57 @@ test('one span per stream, joined to the client trace, with a lookup child; no c
     sourceRegion: 'a',
     requestId: 'req-123',
   });
+});
+
+test("a listed Basic user's HEAD and a bearer token: the decision is logged and traced, no credential is", async () => {
+  exporter.reset();
+  logLines.length = 0;
+  records.length = 0;
+  const token = 'Bearer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJib3QtdG9rZW4tc2VjcmV0In0.c2lnbmF0dXJl';
+  // As the generated Envoy configuration sends it: the request as response attributes.
+  const s = client.open();
+  const reply = await s.exchange(
+    responseHeadersMessage(404, {
+      attributes: {
+        [ATTRIBUTE.path]: '/v2/team/app/manifests/v1',
+        [ATTRIBUTE.method]: 'HEAD',
+        [ATTRIBUTE.basicUser]: 'ci-robot',
+        [ATTRIBUTE.bearer]: token,
+        [ATTRIBUTE.requestId]: 'req-robot',
+      },
+    }),
+    30_000,
+  );
+  expect(setHeaders(reply)).toEqual({});
+  s.close();
+  // With request headers sent too (an operator's configuration): Authorization reaches geosync.
+  const t = client.open();
+  await t.exchange(
+    requestHeadersMessage({
+      ':method': 'HEAD',
+      ':path': '/v2/team/app/manifests/v1',
+      authorization: SECRET,
+      'x-geosync-basic-user': 'ci-robot',
+    }),
+    30_000,
+  );
+  t.close();
+  await waitForStreamSpan();
+
+  expect(records).toHaveLength(2);
+  for (const r of records) expect(r).toMatchObject({ record: { outcome: 'ineligible', reason: 'pusher' } });
+  const spans = exporter.getFinishedSpans();
+  expect(spans.find((x) => x.name === SPANS.stream)?.attributes).toMatchObject({
+    'geosync.reason': 'pusher',
+  });
+  expect(logLines.some((l) => l.includes('"reason":"pusher"'))).toBe(true);
+  const everything =
+    JSON.stringify(spans.map((x) => ({ a: x.attributes, e: x.events, n: x.name }))) +
+    JSON.stringify(records) +
+    logLines.join('\n');
+  expect(everything).not.toContain('dXNlcjpzM2NyZXQtcGFzc3dvcmQ');
+  expect(everything).not.toContain('eyJzdWIiOiJib3QtdG9rZW4tc2VjcmV0In0');
+  expect(everything).not.toContain('ci-robot');
 });
 
 test('the logger redacts credential headers even when code logs them', () => {

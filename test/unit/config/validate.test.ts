@@ -68,6 +68,11 @@ describe('configuration: one fixture per error, exact message', () => {
       '"X Token" is not an HTTP header name',
     ],
     ['staleness-window-low.yaml', 'staleness.windowMs', 'must be >= 60000, got 1000'],
+    [
+      'push-check-basic-user-bad.yaml',
+      'pushCheckBasicUsers[1]',
+      'must be a user name alone: 1 to 256 visible ASCII characters, no colon (RFC 7617 user-id)',
+    ],
     ['not-a-mapping.yaml', '(root)', 'must be a mapping of configuration keys'],
   ])('%s → %s: %s', async (name, key, message) => {
     expect(await problems(name)).toEqual([{ path: key, message }]);
@@ -90,7 +95,7 @@ describe('configuration: one fixture per error, exact message', () => {
       'regions[0].storage.bucket: is required',
       'regions[1].storage.root: must be an absolute path, got "rel/path"',
       'regions[1].storage.extra: unknown key (known keys: type, root)',
-      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, lookupTimeoutMaxMs, drainMs, regions, preference, proxyManifestHeadByDigest, pushCheckUserAgents, freshness, locate, telemetry, notifications, staleness, envoy)',
+      'bogus: unknown key (known keys: region, listen, lookupTimeoutMs, lookupTimeoutMaxMs, drainMs, regions, preference, proxyManifestHeadByDigest, pushCheckUserAgents, pushCheckBasicUsers, freshness, locate, telemetry, notifications, staleness, envoy)',
       'region: "z" is not one of regions[].name (A, b)',
     ]);
   });

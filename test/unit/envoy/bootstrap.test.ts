@@ -29,7 +29,8 @@ function upstreamFilters(b: Json): Json[] {
 
 /** The match-delegate wrapper around ext_proc. */
 function matchDelegate(b: Json): Json {
-  return at(upstreamFilters(b), '[0].typed_config') as Json;
+  const filter = upstreamFilters(b).find((f) => f.name === 'envoy.filters.http.match_delegate');
+  return filter?.typed_config as Json;
 }
 
 function extProc(b: Json): Json {
@@ -77,10 +78,32 @@ describe('ext_proc filter', () => {
       'request.id',
       "request.headers['traceparent']",
       'request.size',
-      "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''",
+      "request.headers['authorization'].matches('(?i)^bearer ') ? request.headers['authorization'] : ''",
       "request.headers['user-agent']",
       'source.address',
     ]);
+  });
+
+  test('with pushCheckBasicUsers, a Lua filter before ext_proc derives the Basic user-id, a response attribute', () => {
+    const b = build({ regions: 2, pushCheckBasicUsers: ['ci-robot'] });
+    expect(upstreamFilters(b).map((f) => f.name)).toEqual([
+      'envoy.filters.http.lua',
+      'envoy.filters.http.match_delegate',
+      'envoy.filters.http.upstream_codec',
+    ]);
+    const lua = at(upstreamFilters(b)[0], 'typed_config') as Json;
+    expect(lua['@type']).toBe('type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua');
+    const script = at(lua, 'default_source_code.inline_string') as string;
+    // A client's copy is removed before Envoy sets its own.
+    expect(script.indexOf('headers:remove(HEADER)')).toBeLessThan(
+      script.indexOf('headers:add(HEADER, user)'),
+    );
+    expect(script).toContain('local HEADER = "x-geosync-basic-user"');
+    expect(extProc(b).response_attributes).toContain("request.headers['x-geosync-basic-user']");
+    // Without the key (the default), neither.
+    const plain = build({ regions: 2 });
+    expect(upstreamFilters(plain).map((f) => f.name)).not.toContain('envoy.filters.http.lua');
+    expect(extProc(plain).response_attributes).not.toContain("request.headers['x-geosync-basic-user']");
   });
 
   const STATUS_INPUT = 'type.googleapis.com/envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput';

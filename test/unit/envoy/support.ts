@@ -14,6 +14,7 @@ export interface ConfigShape {
   readonly grpc?: string;
   /** The `freshness:` section. */
   readonly freshness?: Record<string, number>;
+  readonly pushCheckBasicUsers?: readonly string[];
 }
 
 export const REGION_NAMES = ['a', 'b', 'c', 'eu-west-1', 'ap-south-2'];
@@ -33,6 +34,7 @@ export function configText(shape: ConfigShape): string {
     ...(shape.lookupTimeoutMaxMs !== undefined ? { lookupTimeoutMaxMs: shape.lookupTimeoutMaxMs } : {}),
     regions,
     ...(shape.freshness ? { freshness: shape.freshness } : {}),
+    ...(shape.pushCheckBasicUsers ? { pushCheckBasicUsers: shape.pushCheckBasicUsers } : {}),
     ...(shape.envoy ? { envoy: shape.envoy } : {}),
   });
 }

@@ -158,6 +158,39 @@ describe('StreamProcessor', () => {
     expect(pusher.decisions).toEqual([{ outcome: 'ineligible', reason: 'pusher' }]);
   });
 
+  test("a listed Basic user's manifest HEAD (the user-id Envoy derived) skips the lookup; its GET and others' HEADs do not", async () => {
+    const head = (attrs: Record<string, string>) => {
+      const s = setup(async () => ({ outcome: 'found', region: 'c' }));
+      const processor = new StreamProcessor({
+        locator: s.locator,
+        clock: s.clock,
+        lookupTimeoutMs: 150,
+        regionUrls: new Map([['c', 'http://127.0.0.1:5103']]),
+        pullPolicy: { ...DEFAULT_PULL_POLICY, pushCheckBasicUsers: ['ci-robot'] },
+        onDecision: (r) => s.decisions.push(r),
+      });
+      const msg = responseHeadersMessage(404, {
+        attributes: { [ATTRIBUTE.path]: '/v2/app/manifests/v1', [ATTRIBUTE.method]: 'HEAD', ...attrs },
+      });
+      return processor.step(asOutput(msg), never).then((r) => ({ r, ...s }));
+    };
+    const robot = await head({ [ATTRIBUTE.basicUser]: 'ci-robot' });
+    expect('reply' in robot.r && setHeaders(robot.r.reply as never)).toEqual({});
+    expect(robot.locator.calls).toHaveLength(0);
+    expect(robot.decisions).toEqual([{ outcome: 'ineligible', reason: 'pusher' }]);
+    const others: Record<string, string>[] = [
+      { [ATTRIBUTE.basicUser]: 'dev' },
+      {},
+      { [ATTRIBUTE.basicUser]: 'ci-robot:pw' },
+    ];
+    for (const other of others) {
+      const pull = await head(other);
+      expect('reply' in pull.r && setHeaders(pull.r.reply as never)[':status']).toBe('307');
+    }
+    const get = await head({ [ATTRIBUTE.basicUser]: 'ci-robot', [ATTRIBUTE.method]: 'GET' });
+    expect('reply' in get.r && setHeaders(get.r.reply as never)[':status']).toBe('307');
+  });
+
   test.each([
     ['10.0.4.17:53122', '10.0.4.17'],
     ['[2001:db8::1]:443', '2001:db8::1'],

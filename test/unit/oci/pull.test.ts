@@ -235,4 +235,26 @@ describe('classifyPull: a pusher sees only this region', () => {
     const none = { ...DEFAULT_PULL_POLICY, pushCheckUserAgents: [] };
     expect(classifyPull({ method: 'HEAD', path: tagPath, ...regctl }, none).eligible).toBe(true);
   });
+
+  test("a listed Basic user's manifest HEAD is a push check; its GETs and other users' HEADs are pulls", () => {
+    const policy = { ...DEFAULT_PULL_POLICY, pushCheckBasicUsers: ['ci-robot', 'release-bot'] };
+    const robot = { basicUser: 'ci-robot', redirected: false };
+    for (const path of [tagPath, digestPath]) {
+      expect(classifyPull({ method: 'HEAD', path, ...robot }, policy)).toEqual({
+        eligible: false,
+        reason: 'pusher',
+      });
+    }
+    expect(classifyPull({ method: 'GET', path: tagPath, ...robot }, policy).eligible).toBe(true);
+    expect(classifyPull({ method: 'GET', path: blobPath, ...robot }, policy).eligible).toBe(true);
+    // Exact names: user-ids are case-sensitive in htpasswd, and a prefix is another user.
+    for (const basicUser of ['dev', 'CI-ROBOT', 'ci-robot2', 'ci-robo']) {
+      expect(
+        classifyPull({ method: 'HEAD', path: tagPath, basicUser, redirected: false }, policy).eligible,
+      ).toBe(true);
+    }
+    expect(classifyPull({ method: 'HEAD', path: tagPath, redirected: false }, policy).eligible).toBe(true);
+    // The default names nobody.
+    expect(classifyPull({ method: 'HEAD', path: tagPath, ...robot }).eligible).toBe(true);
+  });
 });

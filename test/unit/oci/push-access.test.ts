@@ -26,6 +26,7 @@ describe('pushRepositories', () => {
     expect(pushRepositories(token({ access: [access('team/app', ['pull'])] })).size).toBe(0);
     expect(pushRepositories(token({ sub: 'x' })).size).toBe(0);
     expect([...pushRepositories(token({ access: [access('a', ['push'])] }, 'bearer'))]).toEqual(['a']);
+    expect([...pushRepositories(token({ access: [access('a', ['push'])] }, 'BEARER'))]).toEqual(['a']);
   });
 
   test('anything else grants nothing: Basic, opaque tokens, bad base64 or JSON, odd shapes, too long', () => {
