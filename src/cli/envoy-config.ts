@@ -8,8 +8,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { processEnv } from '../config/env';
-import { compareVersions, envoyVersion, findEnvoy, validateWithEnvoy } from '../envoy/binary';
-import { buildBootstrap, NEWEST_TESTED_ENVOY, OLDEST_SUPPORTED_ENVOY } from '../envoy/bootstrap';
+import { envoyVersion, findEnvoy, validateWithEnvoy } from '../envoy/binary';
+import { buildBootstrap } from '../envoy/bootstrap';
+import { NEWEST_TESTED_ENVOY, releaseConcern } from '../envoy/releases';
 import { envoyPatchPolicy, parseGatewayTarget, type GatewayTarget } from '../envoy/gateway-patch';
 import { quotedYaml, renderBootstrap, type BootstrapFormat } from '../envoy/render';
 import { loadOrReport } from './config-file';
@@ -148,10 +149,8 @@ export async function checkBootstrapFile(
     io.stderr(`${file}: envoy ${version} --mode validate failed (${binary}):\n${run.output}`);
     return EXIT.usage;
   }
-  const old =
-    version !== 'unknown version' && compareVersions(version, OLDEST_SUPPORTED_ENVOY) < 0
-      ? ` (note: geosync's bootstrap is made for Envoy ${OLDEST_SUPPORTED_ENVOY} or newer)`
-      : '';
-  io.stdout(`${file}: ok by envoy ${version} --mode validate (${binary})${old}\n`);
+  const concern = version === 'unknown version' ? undefined : releaseConcern(version);
+  const note = concern === undefined ? '' : ` (note: ${concern})`;
+  io.stdout(`${file}: ok by envoy ${version} --mode validate (${binary})${note}\n`);
   return EXIT.ok;
 }

@@ -1,6 +1,6 @@
 /** Serialises a generated bootstrap as YAML (with a provenance header) or JSON. */
 import { stringify } from 'yaml';
-import { OLDEST_SUPPORTED_ENVOY } from './bootstrap';
+import { OLDEST_SUPPORTED_ENVOY } from './releases';
 
 export type BootstrapFormat = 'yaml' | 'json';
 
