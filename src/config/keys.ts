@@ -41,6 +41,21 @@ type DocMeta = Omit<KeyDoc, 'inherited' | 'description'> & { description?: strin
  */
 export const keyDocs = z.registry<DocMeta>();
 
+/**
+ * Keys whose values are credentials (keys, tokens, passwords), marked where they are declared:
+ * problems with such a key, or with a mapping or list that holds one, name the kind of value they
+ * got and never the value (secrets.ts reads the marks; problems.ts words the problems), so a wrong
+ * type or a value one level off does not print a secret into a terminal, a CI log or Kubernetes
+ * events.
+ */
+export const secretKeys = z.registry<{ readonly secret: true }>();
+
+/** `schema`, marked as a key that holds a credential (secretKeys). */
+export function secret<T extends z.ZodType>(schema: T): T {
+  secretKeys.add(schema, { secret: true });
+  return schema;
+}
+
 /** `schema` with its description in zod's global registry (the published schema) and its whole doc in keyDocs. */
 export function documented<T extends z.ZodType>(schema: T, { inherited: _, ...doc }: KeyDoc): T {
   const described = schema.meta({ description: doc.description });

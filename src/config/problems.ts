@@ -36,16 +36,10 @@ export function describe(value: unknown): string {
 }
 
 /**
- * Keys whose values are credentials: a problem with one names the kind of value it got, never the
- * value (a wrong type or a typo there must not print a secret into a terminal, a CI log or
- * Kubernetes events).
+ * Whether the value at a path may be or hold a credential (secrets.ts `holdsSecret`, from the
+ * keys the schema marks secret): a problem there names the kind of value it got, never the value.
  */
-const SECRET_KEYS = new Set(['accessKeyId', 'secretAccessKey', 'sessionToken']);
-
-function isSecretPath(path: Path | undefined): boolean {
-  const last = path?.[path.length - 1];
-  return typeof last === 'string' && SECRET_KEYS.has(last);
-}
+export type SecretAt = (path: Path) => boolean;
 
 /** What `describe` says without the value itself. */
 function describeKind(value: unknown): string {
@@ -67,14 +61,28 @@ const EXPECTED: Record<string, string> = {
 
 /**
  * Translates the schema's issues. Keys the schema does not know are one problem each, with the
- * closest known key when one is close (a typo must not silently fall back to a default).
+ * closest known key when one is close (a typo must not silently fall back to a default). A
+ * message at a secret's path that still quotes the value (a schema's own wording) is replaced.
  */
-export function issueProblems(issues: readonly z.core.$ZodIssue[], knownKeys: KnownKeys): ConfigProblem[] {
+export function issueProblems(
+  issues: readonly z.core.$ZodIssue[],
+  knownKeys: KnownKeys,
+  secretAt: SecretAt,
+): ConfigProblem[] {
   return issues.flatMap((issue) => {
-    if (issue.code !== 'unrecognized_keys') return [problem(issue.path, issue.message)];
+    if (issue.code !== 'unrecognized_keys') {
+      const quotes = secretAt(issue.path) && quotesValue(issue.message, issue.input);
+      return [problem(issue.path, quotes ? `is not valid, got ${describeKind(issue.input)}` : issue.message)];
+    }
     const known = knownKeys.get(formatPath(issue.path)) ?? [];
     return issue.keys.map((key) => problem([...issue.path, key], unknownKey(key, known)));
   });
+}
+
+function quotesValue(message: string, input: unknown): boolean {
+  if (typeof input !== 'string' && typeof input !== 'number') return false;
+  const text = String(input);
+  return text !== '' && message.includes(text);
 }
 
 function unknownKey(key: string, known: readonly string[]): string {
@@ -89,9 +97,9 @@ export type KnownKeys = Map<string, readonly string[]>;
  * The message of an issue the schema did not word itself. Called once per issue with the
  * schema that raised it; records the keys of objects that met unknown keys in `knownKeys`.
  */
-export function issueMessage(knownKeys: KnownKeys) {
+export function issueMessage(knownKeys: KnownKeys, secretAt: SecretAt) {
   return (issue: z.core.$ZodRawIssue): string | undefined => {
-    const got = isSecretPath(issue.path) ? describeKind(issue.input) : describe(issue.input);
+    const got = secretAt(issue.path ?? []) ? describeKind(issue.input) : describe(issue.input);
     switch (issue.code) {
       case 'invalid_type':
         if (issue.input === undefined) return 'is required';
@@ -101,6 +109,7 @@ export function issueMessage(knownKeys: KnownKeys) {
       case 'too_big':
         return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}, got ${got.replace(/^number /, '')}`;
       case 'invalid_value':
+        if (issue.input === undefined) return 'is required';
         return `must be one of ${issue.values.map(String).join(', ')}, got ${got}`;
       case 'invalid_union': {
         // A discriminated union (regions[].storage) reports at the discriminator's path.

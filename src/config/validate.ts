@@ -9,8 +9,12 @@ import { issueMessage, issueProblems, problem, type ConfigProblem, type KnownKey
 import { resolveConfig } from './resolve';
 import { RULES } from './rules/all';
 import { salvage, type Salvaged } from './salvage';
+import { holdsSecret, secretPaths } from './secrets';
 import type { ConfigFile } from './schema';
 import type { GeosyncConfig, LoadOptions } from './types';
+
+const SECRET_PATHS = secretPaths(configFile);
+const secretAt = (path: readonly PropertyKey[]) => holdsSecret(SECRET_PATHS, path);
 
 export type ValidationResult =
   | { readonly ok: true; readonly config: GeosyncConfig }
@@ -27,8 +31,11 @@ export function validateConfig(doc: unknown, env: Env = {}, opts: LoadOptions = 
   }
   const raw = applyEnvOverrides(doc as Record<string, unknown>, env);
   const knownKeys: KnownKeys = new Map();
-  const parsed = configFile.safeParse(raw, { error: issueMessage(knownKeys), reportInput: true });
-  const problems = parsed.success ? [] : issueProblems(parsed.error.issues, knownKeys);
+  const parsed = configFile.safeParse(raw, {
+    error: issueMessage(knownKeys, secretAt),
+    reportInput: true,
+  });
+  const problems = parsed.success ? [] : issueProblems(parsed.error.issues, knownKeys, secretAt);
   const file = (parsed.success ? parsed.data : salvage(configFile, raw)) as Salvaged<ConfigFile>;
   const ctx = { file, raw, env, secrets: opts.secrets ?? true };
   problems.push(...RULES.flatMap((rule) => rule(ctx)));

@@ -2,8 +2,8 @@
  * Builds the complete static Envoy v3 bootstrap for this geosync's region from the same validated
  * configuration geosync reads: geosync is an upstream ext_proc filter of the local-registry pull
  * cluster and turns a 404 into a 307 that the pull route's internal_redirect_policy follows to the
- * sibling's virtual host. For Envoy 1.38 and newer (the tests run 1.38.3 and 1.40.0,
- * scripts/envoy-versions says why 1.38).
+ * sibling's virtual host. For the Envoy releases releases.ts names (the tests run 1.39.3 and
+ * 1.40.0; scripts/envoy-versions says why 1.39).
  * Reference: https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/bootstrap/v3/bootstrap.proto
  */
 import type { GeosyncConfig } from '../config/types';
@@ -12,11 +12,6 @@ import { upstreamFilters, type UpstreamFilterOptions } from './ext-proc-filter';
 import { admin, overloadManager, registryListener, routerFilter } from './listener';
 import { NAMES, siblingCluster } from './names';
 import { internalRedirectPolicy, localVirtualHost, siblingVirtualHosts, type Sibling } from './routes';
-
-/** The oldest Envoy release line the generated bootstrap is made for (and tested on). */
-export const OLDEST_SUPPORTED_ENVOY = '1.38';
-/** The newest release the tests run (NEWEST in scripts/envoy-versions; a unit test keeps them equal). */
-export const NEWEST_TESTED_ENVOY = '1.40.0';
 
 export function buildBootstrap(config: GeosyncConfig): Record<string, unknown> {
   const opts = config.envoy;

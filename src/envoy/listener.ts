@@ -83,9 +83,15 @@ function connectionManager(opts: EnvoyOptions, routeConfig: Json, httpFilters: J
     // (source/common/http/conn_manager_utility.cc, mutateRequestHeaders).
     use_remote_address: true,
     xff_num_trusted_hops: l.xffNumTrustedHops,
-    // Registries use no header names with underscores; a client's are dropped, not passed on
-    // (they can alias dashed names at a backend that normalises them).
-    common_http_protocol_options: { headers_with_underscores_action: 'DROP_HEADER' },
+    common_http_protocol_options: {
+      // A connection with no request in flight is closed after this (Envoy's default: an hour),
+      // so silent clients do not hold the connections the overload manager caps
+      // (config/sections/envoy.ts, LISTENER_IDLE_TIMEOUT_MS, says why its default).
+      idle_timeout: duration(l.idleTimeoutMs),
+      // Registries use no header names with underscores; a client's are dropped, not passed on
+      // (they can alias dashed names at a backend that normalises them).
+      headers_with_underscores_action: 'DROP_HEADER',
+    },
     // RFC 3986 normalisation before routing, so "/v2/x/../y" cannot dodge the pull-route regexes.
     normalize_path: true,
     // Before any routing: a client cannot send the marker that opens the sibling routes

@@ -13,11 +13,28 @@ export interface HungMount {
   release(): Promise<void>;
 }
 
-function mounted(dir: string): boolean {
+/** Whether `dir` is a mount point now (/proc/mounts). */
+export function mounted(dir: string): boolean {
   return fs
     .readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .some((l) => l.split(' ')[1] === dir);
+}
+
+/**
+ * The FUSE connection of the mount at `dir`: its directory name under fusectl
+ * (/sys/fs/fuse/connections/<id>), the device number of the mount, read from
+ * /proc/self/mountinfo so that nothing touches the hung filesystem itself.
+ * https://www.kernel.org/doc/html/latest/filesystems/fuse.html (Control filesystem)
+ */
+export function fuseConnectionId(dir: string): string {
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    const [major, minor] = (fields[2] ?? '').split(':').map(Number);
+    if (fields[4] === dir && major !== undefined && minor !== undefined)
+      return String(major * 2 ** 20 + minor);
+  }
+  throw new Error(`${dir} is not mounted`);
 }
 
 export async function startHungMount(dir: string): Promise<HungMount> {

@@ -26,6 +26,17 @@ import {
  */
 export const MESSAGE_TIMEOUT_MS = 20_000;
 
+/**
+ * HCM `common_http_protocol_options.idle_timeout` of the client listener
+ * (https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/protocol.proto). Envoy's
+ * default is an hour, so a client that connects and sends nothing (request_headers_timeout starts
+ * only with the first byte) held a connection, one of `maxConnections`, for an hour. Registry
+ * clients pause seconds between the requests of a pull; Go's HTTP clients (containerd, docker,
+ * skopeo, crane, regctl, oras) drop a connection idle for 90 s (net/http DefaultTransport
+ * IdleConnTimeout) or less, so with 120 s they close first and never race Envoy's close.
+ */
+export const LISTENER_IDLE_TIMEOUT_MS = 120_000;
+
 const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, {
   error: (iss) => `must be an IP address or host name, got "${String(iss.input)}"`,
 });
@@ -58,6 +69,10 @@ const listener = section(
     requestHeadersTimeoutMs: defaulted(integer(1, 600_000), 10_000, {
       description:
         'HCM `request_headers_timeout`: a client that has not sent all its headers by then is disconnected (slowloris). The body may take as long as it needs',
+    }),
+    idleTimeoutMs: defaulted(integer(1000, 3_600_000), LISTENER_IDLE_TIMEOUT_MS, {
+      description:
+        "HCM `common_http_protocol_options.idle_timeout`: a client connection with no request in flight for this long is closed (Envoy's own default is an hour). Above the 90 s Go's HTTP clients keep an idle connection, so they close first; behind a load balancer that reuses its connections to Envoy, set it above that balancer's idle timeout",
     }),
     maxConnections: defaulted(integer(1, 10_000_000), 50_000, {
       description:

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { ADMIN_PATHS } from '../admin-paths';
-import { defaulted, documented, section } from '../keys';
+import { defaulted, documented, secret, section } from '../keys';
 
 /** A header field name is an RFC 9110 token (https://www.rfc-editor.org/rfc/rfc9110#name-tokens). */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -42,13 +42,15 @@ const authHeader = section(
         namesSecretVariable: true,
       },
     ),
-    value: documented(
-      z
-        .never({
-          error: 'secrets are not read from the file: set the environment variable that valueFromEnv names',
-        })
-        .optional(),
-      { description: 'not allowed: the secret is read only from the variable `valueFromEnv` names' },
+    value: secret(
+      documented(
+        z
+          .never({
+            error: 'secrets are not read from the file: set the environment variable that valueFromEnv names',
+          })
+          .optional(),
+        { description: 'not allowed: the secret is read only from the variable `valueFromEnv` names' },
+      ),
     ),
   },
   { description: 'how the registry authenticates its notifications' },

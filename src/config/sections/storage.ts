@@ -3,7 +3,7 @@
  * geosync can look for a blob or manifest there without asking that region's registry.
  */
 import { z } from 'zod';
-import { absolutePath, defaulted, documented, integer, optional, required } from '../keys';
+import { absolutePath, defaulted, documented, integer, optional, required, secret } from '../keys';
 
 /** distribution's `rootdirectory` without leading or trailing slashes ('' for the bucket root). */
 const rootDirectory = z.string().transform((v) => v.split('/').filter(Boolean).join('/'));
@@ -29,19 +29,25 @@ const s3 = z.strictObject({
     description: 'path-style addressing (most non-AWS S3 servers)',
   }),
   rootDirectory: defaulted(rootDirectory, '/', { description: "distribution's `rootdirectory`" }),
-  accessKeyId: optional(z.string(), {
-    description:
-      'static credentials, with `secretAccessKey` (both or neither; neither: the AWS SDK provider chain); prefer the environment variable',
-    defaultText: 'SDK provider chain',
-  }),
-  secretAccessKey: optional(z.string(), {
-    description: 'static credentials, with `accessKeyId`; prefer the environment variable',
-    defaultText: 'SDK provider chain',
-  }),
-  sessionToken: optional(z.string(), {
-    description: 'session token of temporary static credentials',
-    defaultText: 'none',
-  }),
+  accessKeyId: secret(
+    optional(z.string(), {
+      description:
+        'static credentials, with `secretAccessKey` (both or neither; neither: the AWS SDK provider chain); prefer the environment variable',
+      defaultText: 'SDK provider chain',
+    }),
+  ),
+  secretAccessKey: secret(
+    optional(z.string(), {
+      description: 'static credentials, with `accessKeyId`; prefer the environment variable',
+      defaultText: 'SDK provider chain',
+    }),
+  ),
+  sessionToken: secret(
+    optional(z.string(), {
+      description: 'session token of temporary static credentials',
+      defaultText: 'none',
+    }),
+  ),
   requestTimeoutMs: defaulted(integer(1, 60_000), 1000, {
     description: 'timeout of one HeadObject (the lookup deadline still bounds it)',
   }),
@@ -85,20 +91,24 @@ const azure = z.strictObject({
     },
   ),
   rootdirectory: defaulted(rootDirectory, '/', { description: "distribution's `rootdirectory`" }),
-  accountkey: optional(z.string().min(1), {
-    description: 'shared key; prefer the environment variable',
-    defaultText: 'none',
-  }),
-  sastoken: optional(z.string().min(1), {
-    description: 'a SAS token with read (`r`) permission on the container, instead of a key',
-    defaultText: 'none',
-  }),
+  accountkey: secret(
+    optional(z.string().min(1), {
+      description: 'shared key; prefer the environment variable',
+      defaultText: 'none',
+    }),
+  ),
+  sastoken: secret(
+    optional(z.string().min(1), {
+      description: 'a SAS token with read (`r`) permission on the container, instead of a key',
+      defaultText: 'none',
+    }),
+  ),
   credentials: optional(
     z.strictObject({
       type: z.enum(['default_credentials', 'client_secret']),
       clientid: z.string().min(1).optional(),
       tenantid: z.string().min(1).optional(),
-      secret: z.string().min(1).optional(),
+      secret: secret(z.string().min(1)).optional(),
     }),
     {
       description:

@@ -1,7 +1,8 @@
 /**
  * The generated listener's hardening on real Envoy (newest and oldest supported release):
  * clients that never finish their headers (slowloris) are cut off at the default
- * request_headers_timeout; the overload manager caps downstream connections (so Envoy no longer
+ * request_headers_timeout, and clients that send nothing at the listener's idle_timeout; the
+ * overload manager caps downstream connections (so Envoy no longer
  * warns that nothing does) while the admin port stays reachable.
  */
 import fs from 'node:fs';
@@ -14,8 +15,15 @@ jest.setTimeout(90_000);
 const RELEASES: EnvoyRelease[] = ['newest', 'oldest'];
 const NO_LIMIT_WARNING = 'no configured limit to the number of allowed active downstream connections';
 
-/** Opens `n` connections that send part of a request's headers and then nothing. */
-function slowClients(url: string, n: number): Promise<{ closedWithin(ms: number): Promise<number> }> {
+/**
+ * Opens `n` connections that send part of a request's headers and then nothing, or (`silent`)
+ * nothing at all.
+ */
+function slowClients(
+  url: string,
+  n: number,
+  silent = false,
+): Promise<{ closedWithin(ms: number): Promise<number> }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const sockets: net.Socket[] = [];
@@ -23,7 +31,7 @@ function slowClients(url: string, n: number): Promise<{ closedWithin(ms: number)
     let connected = 0;
     for (let i = 0; i < n; i++) {
       const s = net.connect(Number(port), hostname, () => {
-        s.write(`GET /v2/team/app/manifests/v1 HTTP/1.1\r\nHost: ${hostname}\r\nX-Slow: `);
+        if (!silent) s.write(`GET /v2/team/app/manifests/v1 HTTP/1.1\r\nHost: ${hostname}\r\nX-Slow: `);
         if (++connected === n) {
           resolve({
             closedWithin: async (ms) => {
@@ -72,6 +80,22 @@ describe.each(RELEASES)('Envoy %s', (release) => {
       expect(await clients.closedWithin(40_000)).toBe(50);
       expect(await s.envoy.stat('http.registry_ingress.downstream_rq_header_timeout')).toBe(50);
       // The listener still serves.
+      expect((await get(`${s.url}/v2/team/app/manifests/v1`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('50 connections that send nothing are closed by the listener idle_timeout', async () => {
+    // request_headers_timeout starts only with a first byte: without an idle_timeout such
+    // connections stayed for Envoy's default hour. A short timeout keeps the test quick; the
+    // default (120 s) is asserted in test/unit/envoy/bootstrap.test.ts.
+    const s = await startStack({ release, envoy: { listener: { idleTimeoutMs: 2000 } } });
+    try {
+      const clients = await slowClients(s.url, 50, true);
+      // A bound for a hung test only: Envoy closes them at its 2 s timeout.
+      expect(await clients.closedWithin(40_000)).toBe(50);
+      expect(await s.envoy.stat('http.registry_ingress.downstream_cx_idle_timeout')).toBe(50);
       expect((await get(`${s.url}/v2/team/app/manifests/v1`)).status).toBe(200);
     } finally {
       await s.close();

@@ -1,5 +1,9 @@
-/** The admin server's method dispatch, on loopback port 0: GET/HEAD routes, POST routes, 405s. */
-import { startAdminServer, type AdminServer } from '../../../src/admin/server';
+/**
+ * The admin server on loopback port 0: method dispatch (GET/HEAD routes, POST routes, 405s) and
+ * the request timeout that cuts a slow client.
+ */
+import net from 'node:net';
+import { ADMIN_REQUEST_TIMEOUT_MS, startAdminServer, type AdminServer } from '../../../src/admin/server';
 import { stalenessRoute } from '../../../src/staleness/route';
 import { StalenessLedger } from '../../../src/staleness/ledger';
 import { ManualClock } from '../../support/clock';
@@ -63,3 +67,35 @@ test('GET /staleness is the report as JSON; HEAD has no body', async () => {
   expect(JSON.parse(r.body)).toEqual(ledger.report());
   expect((await request('HEAD', '/staleness')).body).toBe('');
 });
+
+/**
+ * Sends a request's headers one byte every 200 ms and never ends them; resolves with what the
+ * server answered once it closes the connection, or with `undefined` if it has not by `waitMs`.
+ */
+function dribbleHeaders(address: string, waitMs: number): Promise<string | undefined> {
+  const [host, port] = address.split(':') as [string, string];
+  return new Promise((resolve) => {
+    const head = `GET /healthz HTTP/1.1\r\nHost: ${host}\r\n${'X-Slow: '.padEnd(10_000, 'x')}`;
+    let sent = 0;
+    let answer = '';
+    const socket = net.connect(Number(port), host);
+    const dribble = setInterval(() => socket.write(head.charAt(sent++ % head.length)), 200);
+    const done = (result: string | undefined) => {
+      clearInterval(dribble);
+      clearTimeout(deadline);
+      socket.destroy();
+      resolve(result);
+    };
+    const deadline = setTimeout(() => done(undefined), waitMs);
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('close', () => done(answer));
+    socket.on('error', () => undefined);
+  });
+}
+
+test('a client that sends its headers slowly is cut at the request timeout, long before 30 s', async () => {
+  // Node checks its timeouts every connectionsCheckingInterval (30 s by default): the 10 s timeout
+  // then fired at about 32 s. The wait is a bound for a hung test, well under 30 s.
+  const answer = await dribbleHeaders(server.address, ADMIN_REQUEST_TIMEOUT_MS + 15_000);
+  expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+}, 40_000);

@@ -323,3 +323,14 @@ describe('routes and internal redirects', () => {
     expect(JSON.stringify(fields)).not.toContain('ORIGINAL-PATH');
   });
 });
+
+describe('client listener', () => {
+  test("idle client connections are closed after 120 s, not Envoy's default hour; configurable", () => {
+    expect(at(build({ regions: 2 }), `${HCM}.common_http_protocol_options`)).toEqual({
+      idle_timeout: '120s',
+      headers_with_underscores_action: 'DROP_HEADER',
+    });
+    const b = build({ regions: 2, envoy: { listener: { idleTimeoutMs: 2500 } } });
+    expect(at(b, `${HCM}.common_http_protocol_options.idle_timeout`)).toBe('2.5s');
+  });
+});

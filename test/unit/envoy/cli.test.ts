@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { checkBootstrapFile } from '../../../src/cli/envoy-config';
 import { main } from '../../../src/cli/main';
 import { findEnvoy } from '../../../src/envoy/binary';
-import { NEWEST_TESTED_ENVOY } from '../../../src/envoy/bootstrap';
+import { NEWEST_TESTED_ENVOY } from '../../../src/envoy/releases';
 import type { CliIo } from '../../../src/cli/command';
 import { configText } from './support';
 
@@ -41,7 +41,7 @@ describe('geosync envoy-config', () => {
     expect(yaml.code).toBe(0);
     expect(parse(yaml.stdout)).toHaveProperty('static_resources.listeners');
     expect(yaml.stdout.split('\n')[0]).toBe(
-      '# Envoy bootstrap for geosync region "b" (Envoy 1.38 or newer).',
+      '# Envoy bootstrap for geosync region "b" (Envoy 1.39 or newer).',
     );
     const json = await run('envoy-config', '--config', config, '--format', 'json');
     expect(json.code).toBe(0);

@@ -16,6 +16,7 @@ describe('envoy options: defaults', () => {
       port: 8080,
       allowPlaintextSiblings: false,
       requestHeadersTimeoutMs: 10_000,
+      idleTimeoutMs: 120_000,
       maxConnections: 50_000,
       xffNumTrustedHops: 0,
     });

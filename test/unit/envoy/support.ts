@@ -19,6 +19,28 @@ export interface ConfigShape {
 
 export const REGION_NAMES = ['a', 'b', 'c', 'eu-west-1', 'ap-south-2'];
 
+/**
+ * Region names that YAML 1.1, which Envoy reads, takes for something else than a string: its
+ * booleans (`no` is Norway's code), null, and numbers the region-name pattern allows (`1_000`, an
+ * integer to YAML 1.1, is not a region name: names have no `_`).
+ */
+export const YAML_TRAP_NAMES = [
+  ...['no', 'n', 'y', 'on', 'off', 'yes', 'true', 'false', 'null'],
+  ...['1e3', '1e-3', '0x1', '0o7', '0123', '123', '0'],
+];
+
+/** Two regions: `name` (this one, first) and `zz`. */
+export function twoRegionConfigText(name: string): string {
+  return stringify({
+    region: name,
+    listen: { grpc: '127.0.0.1:9002', admin: '127.0.0.1:9003' },
+    regions: [
+      { name, url: 'https://registry-x.example.com', storage: { type: 'filesystem', root: '/srv/x' } },
+      { name: 'zz', url: 'https://registry-z.example.com', storage: { type: 'filesystem', root: '/srv/z' } },
+    ],
+  });
+}
+
 export function configText(shape: ConfigShape): string {
   const scheme = shape.scheme ?? 'https';
   const names = REGION_NAMES.slice(0, shape.regions);
