@@ -52,3 +52,20 @@ envFrom:
 {{- end }}
 {{- end }}
 {{- end -}}
+
+{{/*
+A container's securityContext under the Pod Security Standards' "restricted" profile
+(https://kubernetes.io/docs/concepts/security/pod-security-standards/), for the numeric user and
+group given: numeric, so the kubelet can check runAsNonRoot whatever user the image names; no
+privilege gain, no capabilities, the runtime's default seccomp profile; a read-only root
+filesystem, so whatever a container writes lands on a volume of the pod.
+*/}}
+{{- define "geosync.restrictedSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ . }}
+runAsGroup: {{ . }}
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+capabilities: { drop: [ALL] }
+seccompProfile: { type: RuntimeDefault }
+{{- end -}}
