@@ -59,7 +59,11 @@ export function helmValuesSchema(): Json {
         type: 'object',
         properties: {
           image: image('Envoy'),
-          drainTimeSeconds: seconds,
+          drainTimeSeconds: { ...seconds, description: "Envoy's --drain-time-s, when the pod stops" },
+          inFlightGraceSeconds: {
+            ...seconds,
+            description: "after Envoy's drain, how long running requests get before SIGTERM",
+          },
           resources: obj,
         },
         additionalProperties: false,

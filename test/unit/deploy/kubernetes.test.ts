@@ -215,6 +215,20 @@ test('every container, the replicator\'s too, runs under the "restricted" Pod Se
   expect(all.map(({ c, p }) => [c.name, restrictedProblems(c, p)])).toEqual(all.map(({ c }) => [c.name, []]));
 });
 
+test('a stopping pod drains Envoy before SIGTERM, and the others stay up as long', () => {
+  const envoy = container('envoy');
+  const wait = envoy.lifecycle.preStop.sleep.seconds;
+  expect(argAfter(envoy, '--drain-strategy')).toBe('immediate');
+  expect(wait).toBeGreaterThan(Number(argAfter(envoy, '--drain-time-s')));
+  expect(container('registry').lifecycle.preStop.sleep.seconds).toBe(wait);
+  const admin = geosyncConfig().envoy.admin;
+  const [node, flag, script] = container('geosync').lifecycle.preStop.exec.command;
+  expect([node, flag]).toEqual(['/nodejs/bin/node', '-e']);
+  expect(script).toContain(`const end = Date.now() + ${wait} * 1000;`);
+  expect(script).toContain(`fetch('http://${admin.address}:${admin.port}/drain_listeners?graceful'`);
+  expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(wait + geosyncConfig().drainMs / 1000);
+});
+
 const find = (kind: string, name?: string): Doc =>
   docs.find((d) => d.doc.kind === kind && (name === undefined || d.doc.metadata?.name === name))?.doc;
 
