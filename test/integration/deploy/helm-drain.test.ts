@@ -200,7 +200,7 @@ describe('on the real Envoy', () => {
   }
 
   test("the geosync container's preStop drains Envoy: new connections told to close, then refused; a running download completes", async () => {
-    const times = { drainTimeSeconds: 4, inFlightGraceSeconds: 3 };
+    const times = { drainTimeSeconds: 6, inFlightGraceSeconds: 2 };
     const docs = await render(times, ports.admin);
     const envoyArgs: string[] = container(docs, 'envoy').args;
     const bootstrapPath = argAfter(envoyArgs, '-c');
