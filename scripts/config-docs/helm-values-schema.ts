@@ -18,6 +18,21 @@ const obj: Json = { type: 'object' };
 const list: Json = { type: 'array' };
 const bool: Json = { type: 'boolean' };
 const names: Json = { type: 'array', items: { type: 'string', minLength: 1 } };
+const seconds: Json = { type: 'integer', minimum: 0 };
+/**
+ * A NetworkPolicyPeer (https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/):
+ * never empty, since a rule with an empty peer would admit every source.
+ */
+const networkPolicyPeer: Json = {
+  type: 'object',
+  properties: {
+    podSelector: obj,
+    namespaceSelector: obj,
+    ipBlock: { type: 'object', required: ['cidr'], properties: { cidr: str, except: names } },
+  },
+  minProperties: 1,
+  additionalProperties: false,
+};
 
 export function helmValuesSchema(): Json {
   const { $schema, title: _title, ...config } = configJsonSchema();
@@ -44,7 +59,11 @@ export function helmValuesSchema(): Json {
         type: 'object',
         properties: {
           image: image('Envoy'),
-          drainTimeSeconds: { type: 'integer', minimum: 0 },
+          drainTimeSeconds: { ...seconds, description: "Envoy's --drain-time-s, when the pod stops" },
+          inFlightGraceSeconds: {
+            ...seconds,
+            description: "after Envoy's drain, how long running requests get before SIGTERM",
+          },
           resources: obj,
         },
         additionalProperties: false,
@@ -57,6 +76,7 @@ export function helmValuesSchema(): Json {
           env: list,
           extraVolumeMounts: list,
           extraVolumes: list,
+          runAsRoot: { ...bool, description: "run the registry as its image's user instead of 65532" },
           resources: obj,
         },
         additionalProperties: false,
@@ -70,13 +90,24 @@ export function helmValuesSchema(): Json {
         },
         additionalProperties: false,
       },
-      terminationGracePeriodSeconds: { type: 'integer', minimum: 0 },
+      terminationGracePeriodSeconds: seconds,
       podDisruptionBudget: {
         type: 'object',
         properties: { enabled: bool, maxUnavailable: { type: ['integer', 'string'] } },
         additionalProperties: false,
       },
-      networkPolicy: { type: 'object', properties: { enabled: bool }, additionalProperties: false },
+      networkPolicy: {
+        type: 'object',
+        properties: {
+          enabled: bool,
+          adminFrom: {
+            description: "the peers admitted to geosync's admin port besides the pod itself and its node",
+            type: 'array',
+            items: networkPolicyPeer,
+          },
+        },
+        additionalProperties: false,
+      },
       serviceMonitor: {
         type: 'object',
         properties: { enabled: bool, interval: str, labels: obj },

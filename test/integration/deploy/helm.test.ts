@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse, parseAllDocuments, stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { loadConfigText } from '../../../src/config/load';
 import { validateWithEnvoy } from '../../../src/envoy/binary';
 import { envoyBinary } from '../../support/envoy';
@@ -28,35 +28,10 @@ import { ROOT, runCli } from '../../support/geosync-cli';
 import { makeTls } from '../../support/http-fakes';
 import { toolPath } from '../../support/oci-clients';
 import { run } from '../../support/process';
+import { CHART, VALUES_FILES as VALUES, helmTemplate, replicationOn, type Doc } from './chart';
 import { listenedInPod, parseHostPort, podProblems, type Listener } from '../../unit/deploy/pod-network';
 
 jest.setTimeout(120_000);
-
-const CHART = path.join(ROOT, 'deploy/helm/geosync');
-const VALUES = fs.readdirSync(path.join(CHART, 'ci')).filter((f) => f.endsWith('.yaml'));
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered objects are checked by schema
-type Doc = any;
-
-async function template(values: string, ...set: string[]): Promise<Doc[]> {
-  const out = await run(
-    toolPath('helm'),
-    [
-      'template',
-      'region-b',
-      CHART,
-      '--namespace',
-      'registry',
-      '--values',
-      values,
-      ...set.flatMap((s) => ['--set', s]),
-    ],
-    { timeoutMs: 60_000 },
-  );
-  return parseAllDocuments(out.stdout)
-    .map((d) => d.toJS())
-    .filter((d) => d);
-}
 
 function schemaProblems(docs: Doc[]): string[] {
   const out = execFileSync(process.execPath, [path.join(ROOT, 'test/unit/deploy/validate-schemas.mjs')], {
@@ -78,7 +53,7 @@ describe.each(VALUES)('install path %s', (file) => {
   const values = path.join(CHART, 'ci', file);
   let docs: Doc[] = [];
   beforeAll(async () => {
-    docs = await template(values);
+    docs = await helmTemplate(values);
   });
   const find = (kind: string): Doc => docs.find((d) => d.kind === kind);
   const pod = (): Doc => find('Deployment').spec.template.spec;
@@ -150,11 +125,11 @@ describe.each(VALUES)('install path %s', (file) => {
   });
 
   test('a changed configuration changes the checksum annotation, and only it', async () => {
-    const changed = await template(values, 'config.drainMs=6000');
+    const changed = await helmTemplate(values, 'config.drainMs=6000');
     const annotation = (ds: Doc[]) =>
       ds.find((d) => d.kind === 'Deployment').spec.template.metadata.annotations['checksum/config'];
     expect(annotation(changed)).not.toBe(annotation(docs));
-    expect(annotation(await template(values))).toBe(annotation(docs));
+    expect(annotation(await helmTemplate(values))).toBe(annotation(docs));
   });
 
   test('every probe, port and Service reaches a socket its container listens on at the pod IP', () => {
@@ -203,12 +178,25 @@ describe.each(VALUES)('install path %s', (file) => {
     else expect(config.envoy.localRegistry.address).toMatch(/\.svc\.cluster\.local$/);
   });
 
-  test('the replicator writes to the registry itself, never through Envoy, with the shipped script', () => {
-    const cronJobs = docs.filter((d) => d.kind === 'CronJob');
-    if (cronJobs.length === 0) return;
-    const script = docs.find((d) => d.kind === 'ConfigMap' && d.data['replicate.sh']).data['replicate.sh'];
+  test('the replicator writes to the registry itself, never through Envoy, with the shipped script', async () => {
+    // A values file with replication off is rendered with it on, so every install path checks it.
+    const { mode, replication } = parse(fs.readFileSync(values, 'utf8'));
+    const rendered = replication?.enabled
+      ? docs
+      : await helmTemplate(values, ...replicationOn(mode ?? 'sidecar'));
+    const cronJobs = rendered.filter((d) => d.kind === 'CronJob');
+    expect(cronJobs.map((j) => j.metadata.name)).toEqual(
+      (replication?.enabled ? replication.sources : [{ name: 'a' }]).map(
+        (s: Doc) => `region-b-geosync-replicate-from-${s.name}`,
+      ),
+    );
+    const script = rendered.find((d) => d.kind === 'ConfigMap' && d.data['replicate.sh']).data[
+      'replicate.sh'
+    ];
     expect(script).toBe(fs.readFileSync(path.join(ROOT, 'deploy/replication/replicate.sh'), 'utf8'));
-    const envoyService = docs.find((d) => d.kind === 'Service' && d.spec.ports[0].name === 'registry-api');
+    const envoyService = rendered.find(
+      (d) => d.kind === 'Service' && d.spec.ports[0].name === 'registry-api',
+    );
     for (const job of cronJobs) {
       const [, dest] = job.spec.jobTemplate.spec.template.spec.containers[0].args;
       expect(dest).not.toContain(envoyService.metadata.name + ':');

@@ -24,6 +24,7 @@ import {
   type Container,
   type Listener,
 } from './pod-network';
+import { restrictedProblems } from './pod-security';
 
 const dir = path.join(__dirname, '../../../deploy/kubernetes');
 const MANIFEST = 'registry-with-geosync.yaml';
@@ -171,7 +172,7 @@ test("Envoy's clusters on loopback reach a container of the pod (the registry, g
 });
 
 test("Envoy's bootstrap is rendered in the pod from geosync's own file and environment; the image is the release the tests run", () => {
-  expect(container('envoy').image).toBe(`envoyproxy/envoy:v${pinnedVersions().newest}`);
+  expect(container('envoy').image).toBe(`envoyproxy/envoy:distroless-v${pinnedVersions().newest}`);
   const init = pod.initContainers.find((c: Doc) => c.name === 'envoy-bootstrap');
   const geosync = container('geosync');
   // The file geosync serves, and the environment it runs with: the bootstrap cannot drift from them.
@@ -194,6 +195,38 @@ test('the geosync container matches the service: command, probes, overrides, dra
   const known = new Set(ENV_VARIABLES.map((v) => v.name));
   for (const e of geosync.env ?? []) expect(known).toContain(e.name);
   expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(geosyncConfig().drainMs);
+});
+
+test('every container, the replicator\'s too, runs under the "restricted" Pod Security Standard', () => {
+  const pods = docs
+    .map((d) => d.doc)
+    .flatMap((d) => [d.spec?.template?.spec, d.spec?.jobTemplate?.spec?.template?.spec])
+    .filter((p) => p?.containers);
+  const all = pods.flatMap((p: Doc) =>
+    [...(p.initContainers ?? []), ...p.containers].map((c: Doc) => ({ c, p })),
+  );
+  expect(all.map(({ c }) => c.name).sort()).toEqual([
+    'envoy',
+    'envoy-bootstrap',
+    'geosync',
+    'registry',
+    'replicate',
+  ]);
+  expect(all.map(({ c, p }) => [c.name, restrictedProblems(c, p)])).toEqual(all.map(({ c }) => [c.name, []]));
+});
+
+test('a stopping pod drains Envoy before SIGTERM, and the others stay up as long', () => {
+  const envoy = container('envoy');
+  const wait = envoy.lifecycle.preStop.sleep.seconds;
+  expect(argAfter(envoy, '--drain-strategy')).toBe('immediate');
+  expect(wait).toBeGreaterThan(Number(argAfter(envoy, '--drain-time-s')));
+  expect(container('registry').lifecycle.preStop.sleep.seconds).toBe(wait);
+  const admin = geosyncConfig().envoy.admin;
+  const [node, flag, script] = container('geosync').lifecycle.preStop.exec.command;
+  expect([node, flag]).toEqual(['/nodejs/bin/node', '-e']);
+  expect(script).toContain(`const end = Date.now() + ${wait} * 1000;`);
+  expect(script).toContain(`fetch('http://${admin.address}:${admin.port}/drain_listeners?graceful'`);
+  expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(wait + geosyncConfig().drainMs / 1000);
 });
 
 const find = (kind: string, name?: string): Doc =>
@@ -231,7 +264,7 @@ describe('replication.yaml: the reference replicator', () => {
     for (const [k, v] of Object.entries(registryLabels)) expect(jobPod.metadata.labels[k]).not.toBe(v);
   });
 
-  test('only the replicator reaches the registry port; the other ports stay open', () => {
+  test("only the replicator reaches the registry port, nobody else geosync's admin port; Envoy's is open", () => {
     const policy = find('NetworkPolicy');
     expect(policy.spec.podSelector.matchLabels).toEqual(find('Deployment').spec.selector.matchLabels);
     const [onlyReplicator, open] = policy.spec.ingress;
@@ -242,8 +275,12 @@ describe('replication.yaml: the reference replicator', () => {
     );
     expect(open.from).toBeUndefined();
     // ext-proc is bound to the pod's loopback (listen.grpc default): no network reaches it anyway.
+    // The admin port (/metrics, /staleness) admits only the pod itself and its node (the probes),
+    // which a NetworkPolicy never blocks.
+    expect(policy.spec.ingress).toHaveLength(2);
     expect(open.ports.map((p: { port: string }) => p.port).sort()).toEqual(
-      named.filter((n: string) => n !== 'registry' && n !== 'ext-proc').sort(),
+      named.filter((n: string) => !['registry', 'ext-proc', 'geosync-admin'].includes(n)).sort(),
     );
+    expect(named).toContain('geosync-admin');
   });
 });

@@ -11,9 +11,18 @@
 #   REPOSITORY  repositories to copy; none given: every repository in SOURCE's /v2/_catalog (needs curl;
 #               registries with token auth: list them here instead)
 # environment:
-#   SRC_CREDS, DEST_CREDS              USER:PASSWORD (optional)
+#   REGISTRY_AUTH_FILE                 credentials of SOURCE and DEST, in the containers-auth.json format
+#                                      ({"auths": {"HOST[:PORT]": {"auth": "<base64 of USER:PASSWORD>"}}}, as
+#                                      `skopeo login --authfile FILE` or a Kubernetes docker-registry Secret
+#                                      writes it); skopeo reads it, and the catalog listing sends SOURCE's entry
+#   SRC_CREDS, DEST_CREDS              USER:PASSWORD, instead of the file (optional)
 #   SRC_TLS_VERIFY, DEST_TLS_VERIFY    true (default) or false (plain HTTP, e.g. a registry in the pod network)
 #   SKOPEO, CURL                       the binaries (default: skopeo, curl from PATH)
+#   TMPDIR                             where the private temporary directory goes (default /tmp)
+#
+# Credentials never appear on a command line, which every user of the machine can read (ps,
+# /proc/PID/cmdline): SRC_CREDS and DEST_CREDS reach skopeo as auth files and curl as a header
+# file, in a directory only this user can read, removed when the script ends.
 #
 # Why DEST must not be the region's Envoy: skopeo sync asks the destination for each manifest first
 # and skips images it already serves. Through Envoy, geosync answers that request from the source
@@ -35,20 +44,66 @@ CURL=${CURL:-curl}
 SRC_TLS_VERIFY=${SRC_TLS_VERIFY:-true}
 DEST_TLS_VERIFY=${DEST_TLS_VERIFY:-true}
 
+umask 077
+private=$(mktemp -d)
+trap 'rm -rf "$private"' EXIT
+
+# base64 of stdin on one line (the credentials go through a pipe, never an argument).
+encode() { base64 | tr -d '\n'; }
+
+# An auth file for one registry, from USER:PASSWORD in the variable named $2 (printf is a builtin:
+# no process sees the value).
+write_auth_file() { # HOST VARIABLE FILE
+  local auth
+  auth=$(printf '%s' "${!2}" | encode)
+  printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$1" "$auth" >"$3"
+}
+
+# Auth-file options for skopeo: SRC_CREDS/DEST_CREDS as private files; without them skopeo reads
+# REGISTRY_AUTH_FILE (or its default file) itself.
+auth_options=()
+if [[ -n ${SRC_CREDS:-} ]]; then
+  write_auth_file "${SOURCE%%/*}" SRC_CREDS "$private/src-auth.json"
+  auth_options+=(--src-authfile "$private/src-auth.json")
+fi
+if [[ -n ${DEST_CREDS:-} ]]; then
+  write_auth_file "${DEST%%/*}" DEST_CREDS "$private/dest-auth.json"
+  auth_options+=(--dest-authfile "$private/dest-auth.json")
+fi
+
+# SOURCE's base64 USER:PASSWORD for curl: SRC_CREDS, else SOURCE's "auth" in REGISTRY_AUTH_FILE.
+source_basic_auth() {
+  if [[ -n ${SRC_CREDS:-} ]]; then
+    printf '%s' "$SRC_CREDS" | encode
+  elif [[ -n ${REGISTRY_AUTH_FILE:-} && -r $REGISTRY_AUTH_FILE ]]; then
+    local key=${SOURCE%%/*}
+    tr -d ' \t\r\n' <"$REGISTRY_AUTH_FILE" |
+      sed -n "s/.*\"${key//./\\.}\":{[^}]*\"auth\":\"\([^\"]*\)\".*/\1/p"
+  fi
+}
+
 # Every repository of SOURCE's catalog, one per line, following its pagination (Link: <...>; rel="next").
 list_repositories() {
   local scheme=https
   [[ $SRC_TLS_VERIFY == false ]] && scheme=http
-  local next="/v2/_catalog?n=1000" headers body
-  headers=$(mktemp)
+  local next="/v2/_catalog?n=1000" headers="$private/catalog-headers" auth=() basic
+  basic=$(source_basic_auth)
+  if [[ -n $basic ]]; then
+    printf 'Authorization: Basic %s\n' "$basic" >"$private/src-header"
+    auth=(-H "@$private/src-header")
+  fi
   while [[ -n $next ]]; do
-    body=$("$CURL" -fsS --max-time 30 ${SRC_CREDS:+-u "$SRC_CREDS"} -D "$headers" "$scheme://$SOURCE$next")
+    # Explicit: `set -e` does not reach into this function's command substitution, and a catalog
+    # that cannot be read must fail the run, not copy nothing and succeed.
+    if ! body=$("$CURL" -fsS --max-time 30 "${auth[@]}" -D "$headers" "$scheme://$SOURCE$next"); then
+      echo "replicate: cannot list the repositories of $SOURCE" >&2
+      exit 1
+    fi
     printf '%s' "$body" | tr -d '\n' |
       sed -n 's/.*"repositories"[[:space:]]*:[[:space:]]*\[\([^]]*\)\].*/\1/p' | tr ',' '\n' |
       sed -e 's/^[[:space:]]*"//' -e 's/"[[:space:]]*$//' | sed '/^$/d'
     next=$(tr -d '\r' <"$headers" | sed -n 's/^[Ll]ink:[[:space:]]*<\([^>]*\)>.*rel="\{0,1\}next"\{0,1\}.*/\1/p')
   done
-  rm -f "$headers"
 }
 
 if [[ $# -gt 0 ]]; then
@@ -65,8 +120,7 @@ while IFS= read -r repository; do
   target=$DEST
   [[ $namespace != . ]] && target="$DEST/$namespace"
   if ! "$SKOPEO" sync --src docker --dest docker --all --preserve-digests --retry-times 3 \
-    --src-tls-verify="$SRC_TLS_VERIFY" --dest-tls-verify="$DEST_TLS_VERIFY" \
-    ${SRC_CREDS:+--src-creds "$SRC_CREDS"} ${DEST_CREDS:+--dest-creds "$DEST_CREDS"} \
+    --src-tls-verify="$SRC_TLS_VERIFY" --dest-tls-verify="$DEST_TLS_VERIFY" "${auth_options[@]}" \
     "$SOURCE/$repository" "$target"; then
     echo "replicate: $repository from $SOURCE failed" >&2
     failed=1
