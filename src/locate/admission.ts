@@ -28,16 +28,16 @@ export interface AdmissionLimits {
 }
 
 /**
- * The default limits: start at what one region's probe cap allows, never below 4 running lookups
- * (a herd of one key is one lookup). Starting lower shed the tail of the first burst of distinct
- * new tags (100 at once against a window of 64) although every one of them would have been
- * rescued in time: a region's deadline runs only while its request is out, so a lookup waiting in
- * geosync's own queue no longer times out, and the window is cut when deadlines pass for this
- * side's reasons.
+ * The default limits: start at half of what one region's probe cap allows, never below 4 running
+ * lookups (a herd of one key is one lookup), never above the probe cap. Half, because a blob
+ * lookup takes two of a region's probe slots (its link and its data): so many lookups at once
+ * never overflow the cap. A quarter shed the tail of a first burst of 100 distinct new tags that
+ * would all have been rescued; the whole cap turned half of a burst of blob lookups into
+ * overflows, and 150 distinct lookups at once on Swift S3 opened both siblings' breakers.
  */
 export function admissionFor(maxConcurrentProbesPerRegion: number): AdmissionLimits {
   const max = Math.max(4, maxConcurrentProbesPerRegion);
-  return { initial: max, min: 4, max };
+  return { initial: Math.max(4, Math.floor(max / 2)), min: 4, max };
 }
 
 export class LookupAdmission {

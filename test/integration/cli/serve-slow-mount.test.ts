@@ -46,7 +46,7 @@ beforeAll(async () => {
   fs.writeFileSync(
     config,
     `region: b
-listen: { grpc: "${grpc}", admin: "127.0.0.1:${adminPort}", workers: 1 }
+listen: { grpc: "${grpc}", admin: "127.0.0.1:${adminPort}" }
 drainMs: 0
 telemetry: { logLevel: warn }
 regions:
