@@ -120,7 +120,8 @@ function extProcConfig(opts: EnvoyOptions): Json {
     },
     // request.id and traceparent let geosync log the request id and join the client's trace; a
     // bearer token and the user agent tell a pusher from a puller (src/oci/pull.ts); the source
-    // address keeps one client from taking the whole lookup window (src/locate/admission.ts).
+    // address keeps one client from taking the whole lookup window (src/locate/admission.ts); a
+    // tag list's credential asks the siblings whether they would list it to this client.
     response_attributes: [
       ATTRIBUTE.path,
       ATTRIBUTE.method,
@@ -131,6 +132,7 @@ function extProcConfig(opts: EnvoyOptions): Json {
       ATTRIBUTE.bearer,
       ATTRIBUTE.userAgent,
       ATTRIBUTE.sourceAddress,
+      ATTRIBUTE.tagListAuthorization,
     ],
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },

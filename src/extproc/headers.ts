@@ -84,6 +84,14 @@ export const ATTRIBUTE = {
   /** Copy tools whose manifest HEAD is an existence check (PullPolicy.pushCheckUserAgents). */
   userAgent: "request.headers['user-agent']",
   bearer: "request.headers['authorization'].matches('^[Bb]earer ') ? request.headers['authorization'] : ''",
+  /**
+   * The client's credential of a tag list, and of nothing else (a CEL conditional: '' for every
+   * other request; omitted when the list carries none): each sibling is asked with it whether it
+   * would list the repository to this client (src/tag-list/list-access.ts). Never logged or kept:
+   * the cache holds a keyed hash of it.
+   */
+  tagListAuthorization:
+    "request.path.matches('^/v2/.+/tags/list([?].*)?$') ? request.headers['authorization'] : ''",
 } as const;
 
 /** Reads the string and bool attributes Envoy evaluated for this message. */
