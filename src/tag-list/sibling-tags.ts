@@ -12,8 +12,9 @@
  *   give up: a repository whose listing takes several storage round trips is still learnt, and its
  *   answer serves the lists that come within the bound after it.
  * - **Shedding.** Distinct listings (a flood of random repository names: no cache or coalescing
- *   absorbs them) start only within the admission window the pulls' lookups have
- *   (locate/admission.ts): over it, the answer is `shed` at once and costs no storage request.
+ *   absorbs them) start only within an admission window like the pulls' lookups' (a
+ *   LookupAdmission of its own, locate/admission.ts; app/geosync.ts): over it, the answer is
+ *   `shed` at once and costs no storage request.
  *
  * A sibling that cannot be listed (down, denied, slow) contributes nothing, and the answer says
  * so: the union is then less complete, never wrong, and reused for at most FAILURE_TTL_MS.
