@@ -128,7 +128,8 @@ function extProcConfig(opts: EnvoyOptions, filter: UpstreamFilterOptions): Json 
     // request.id and traceparent let geosync log the request id and join the client's trace; a
     // bearer token, the user agent and a Basic user-id tell a pusher from a puller
     // (src/oci/pull.ts); the source address keeps one client from taking the whole lookup window
-    // (src/locate/admission.ts).
+    // (src/locate/admission.ts); a tag list's credential asks the siblings whether they would list
+    // it to this client (src/tag-list/list-access.ts).
     response_attributes: [
       ATTRIBUTE.path,
       ATTRIBUTE.method,
@@ -140,6 +141,7 @@ function extProcConfig(opts: EnvoyOptions, filter: UpstreamFilterOptions): Json 
       ATTRIBUTE.userAgent,
       ATTRIBUTE.sourceAddress,
       ...(filter.basicUsers ? [ATTRIBUTE.basicUser] : []),
+      ATTRIBUTE.tagListAuthorization,
     ],
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },

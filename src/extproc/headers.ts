@@ -96,6 +96,14 @@ export const ATTRIBUTE = {
    * only when the generated filter set it (a CEL lookup of an absent header fails and is omitted).
    */
   basicUser: "request.headers['x-geosync-basic-user']",
+  /**
+   * The client's credential of a tag list, and of nothing else (a CEL conditional: '' for every
+   * other request; omitted when the list carries none): each sibling is asked with it whether it
+   * would list the repository to this client (src/tag-list/list-access.ts). Never logged or kept:
+   * the cache holds a keyed hash of it.
+   */
+  tagListAuthorization:
+    "request.path.matches('^/v2/.+/tags/list([?].*)?$') ? request.headers['authorization'] : ''",
 } as const;
 
 /** Reads the string and bool attributes Envoy evaluated for this message. */

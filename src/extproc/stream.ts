@@ -43,16 +43,14 @@ import {
   responseContinueReply,
   type Phase,
 } from './replies';
-import type { SiblingTags, SiblingTagsResult } from '../tag-list/sibling-tags';
 import {
-  changes,
   nextLink,
   parseTagListRequest,
   readLocalAnswer,
   tagListBody,
-  unionPage,
   type TagListRequest,
 } from '../tag-list/page';
+import type { TagListUnion, UnionOutcome } from '../tag-list/union';
 
 const TIMEOUT: LocateResult = { outcome: 'timeout' };
 const CANCELLED: LocateResult = { outcome: 'error', code: 'cancelled' };
@@ -80,7 +78,7 @@ export interface StreamContext {
    */
   readonly freshness?: Pick<TagFreshness, 'check' | 'checks'> & Partial<Pick<TagFreshness, 'cached'>>;
   /** Tag lists as the union of the local tags and the siblings' (src/tag-list/); absent: off. */
-  readonly tagLists?: Pick<SiblingTags, 'tags' | 'cached'>;
+  readonly tagLists?: Pick<TagListUnion, 'union' | 'cached'>;
 }
 
 /**
@@ -121,6 +119,12 @@ export class StreamProcessor {
   private decided = false;
   /** A tag list whose body Envoy was asked to send (src/tag-list/). */
   private tagList?: { readonly req: TagListRequest; readonly status: string; readonly more: boolean };
+  /**
+   * The client's credential, of a tag list only: the siblings are asked with it whether they would
+   * list the repository to this client (src/tag-list/list-access.ts). Never logged, traced or put
+   * in a record.
+   */
+  private tagListAuthorization?: string;
 
   constructor(
     private readonly ctx: StreamContext,
@@ -165,6 +169,7 @@ export class StreamProcessor {
       ...optionalUserAgent(headers.get(HEADER.userAgent)),
       ...optionalBasicUser(headers.get(HEADER.basicUser)),
     };
+    if (parseTagListRequest(this.request.path)) this.tagListAuthorization = headers.get(HEADER.authorization);
     this.classification = classify(this.request, this.ctx.pullPolicy);
     if (!this.classification.eligible) {
       this.decide({ outcome: 'ineligible', reason: this.classification.reason });
@@ -197,6 +202,8 @@ export class StreamProcessor {
           ...optionalUserAgent(attrs.get(ATTRIBUTE.userAgent)),
           ...optionalBasicUser(attrs.get(ATTRIBUTE.basicUser)),
         };
+        // '' for every request but a tag list (the attribute's CEL conditional); absent: no header.
+        this.tagListAuthorization = attrs.get(ATTRIBUTE.tagListAuthorization) || undefined;
       }
       this.classification = classify(this.request, this.ctx.pullPolicy);
     }
@@ -292,27 +299,37 @@ export class StreamProcessor {
     if (!body?.end_of_stream) return pass('too_large');
     const local = readLocalAnswer(status, Buffer.from(body.body ?? []).toString('utf8'), req.repository);
     if (!local) return pass(status === NOT_FOUND ? 'not_name_unknown' : 'unreadable');
-    const siblings = this.ctx.tagLists as NonNullable<StreamContext['tagLists']>;
-    const reused = siblings.cached(req.repository);
-    const { value: listed, lookupMs } = reused
+    const union = this.ctx.tagLists as NonNullable<StreamContext['tagLists']>;
+    const ask = {
+      req,
+      local: { tags: local.tags, more },
+      notFound: status === NOT_FOUND,
+      ...(this.tagListAuthorization ? { authorization: this.tagListAuthorization } : {}),
+      ...(this.client ? { client: this.client } : {}),
+    };
+    const reused = union.cached(ask);
+    const { value: outcome, lookupMs } = reused
       ? { value: reused, lookupMs: 0 }
       : await this.timed(() =>
           this.bounded(
-            (signal) => siblings.tags(req.repository, signal),
+            (signal) => union.union(ask, signal),
             cancelled,
-            (): SiblingTagsResult => ({ status: 'timeout' }),
+            (): UnionOutcome => ({ result: 'timeout' }),
           ),
         );
     // Envoy cancelled the stream: the client left, which is no timeout of geosync's.
     if (cancelled.aborted)
       return this.answerBody(tagListRecord({ result: 'passed', reason: 'cancelled' }, lookupMs));
-    if (listed.status === 'timeout') return this.answerBody(tagListRecord({ result: 'timeout' }, lookupMs));
-    const localPage = { tags: local.tags, more };
-    const page = unionPage(localPage, listed.tags, req);
-    if (!changes(localPage, page) || (status === NOT_FOUND && page.tags.length === 0)) {
-      return this.answerBody(tagListRecord({ result: 'complete' }, lookupMs, listed.failed));
+    switch (outcome.result) {
+      case 'timeout':
+        return this.answerBody(tagListRecord({ result: 'timeout' }, lookupMs));
+      case 'shed':
+        return this.answerBody(tagListRecord({ result: 'passed', reason: 'shed' }, lookupMs));
+      case 'complete':
+        return this.answerBody(tagListRecord({ result: 'complete' }, lookupMs, outcome.failed));
     }
-    const record = tagListRecord({ result: 'merged' }, lookupMs, listed.failed);
+    const { page } = outcome;
+    const record = tagListRecord({ result: 'merged' }, lookupMs, outcome.failed);
     this.decide(record);
     return replaceBodyReply(
       {

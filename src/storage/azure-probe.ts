@@ -123,13 +123,15 @@ export class AzureProbe implements ObjectProbe {
 
   /**
    * List Blobs with a `/` delimiter (https://learn.microsoft.com/en-us/rest/api/storageservices/list-blobs):
-   * the blob prefixes are the folders. Needs list permission ("Storage Blob Data Reader" has it; a
-   * SAS needs `l`); without it, this answers `denied` and only tag lists lose the siblings' tags.
+   * the blob prefixes are the folders, each page bounded by `requestTimeoutMs`. List Blobs has no
+   * start-after-a-name parameter, so a listing after a name pages from the folder's start and
+   * drops what comes before (listFolders). Needs list permission ("Storage Blob Data Reader" has
+   * it; a SAS needs `l`); without it, this answers `denied` and only tag lists lose the siblings' tags.
    */
   list(prefix: string, opts: ListOptions): Promise<ListResult> {
     const full = objectKey(this.storage.rootdirectory, prefix);
-    return this.bounded(opts.signal, (abortSignal) =>
-      listFolders(full, opts.max, async (continuationToken, maxPageSize) => {
+    return listFolders(full, opts, (continuationToken, maxPageSize) =>
+      this.bounded(opts.signal, async (abortSignal) => {
         const { value } = await this.container
           .listBlobsByHierarchy('/', { prefix: full, abortSignal })
           .byPage({ maxPageSize, ...(continuationToken ? { continuationToken } : {}) })
@@ -146,7 +148,7 @@ export class AzureProbe implements ObjectProbe {
     return this.container.getBlobClient(objectKey(this.storage.rootdirectory, key));
   }
 
-  private bounded<R extends ProbeResult | ReadResult | ListResult>(
+  private bounded<R extends object>(
     signal: AbortSignal,
     send: (signal: AbortSignal) => Promise<R>,
   ): Promise<R | ProbeMiss> {

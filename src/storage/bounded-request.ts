@@ -8,12 +8,12 @@
 import { bounded } from '../abort/bounded';
 import { systemClock } from '../clock/clock';
 import {
-  byCodeUnit,
+  byFolder,
+  folderAfter,
   probeError,
+  type ListOptions,
   type ListResult,
   type ProbeMiss,
-  type ProbeResult,
-  type ReadResult,
 } from './probe';
 
 /** Connection failures: the store cannot be reached now (Node's and undici's codes). */
@@ -29,7 +29,7 @@ export const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-export function boundedRequest<R extends ProbeResult | ReadResult | ListResult>(
+export function boundedRequest<R extends object>(
   timeoutMs: number,
   signal: AbortSignal,
   send: (signal: AbortSignal) => Promise<R>,
@@ -73,23 +73,31 @@ const PAGE_SIZE = 1000;
 
 /**
  * The folder names directly below `full` (an object-name prefix ending in `/`), asking
- * `page(token, limit)` page after page until `max` names or the last page: what the S3, Azure
- * Blob and GCS listings share (ObjectProbe.list).
+ * `page(token, limit)` page after page until more than `max` names or the last page: what the S3,
+ * Azure Blob and GCS listings share (ObjectProbe.list). Each page is one request with its own
+ * timeout (the caller bounds it), so a long listing is not cut by the timeout of one request; a
+ * page that fails fails the listing. Names before `startAfter` are dropped here too, for a store
+ * that cannot start after a key (Azure Blob) and so that every store answers alike.
  */
 export async function listFolders(
   full: string,
-  max: number,
-  page: (token: string | undefined, limit: number) => Promise<FolderPage>,
+  opts: Pick<ListOptions, 'max' | 'startAfter'>,
+  page: (token: string | undefined, limit: number) => Promise<FolderPage | ProbeMiss>,
 ): Promise<ListResult> {
   const names: string[] = [];
   let token: string | undefined;
+  // One name more than `max` tells whether the listing holds more.
   do {
-    const out = await page(token, Math.min(PAGE_SIZE, max - names.length));
+    const out = await page(token, Math.min(PAGE_SIZE, opts.max + 1 - names.length));
+    if ('status' in out) return out;
     for (const p of out.prefixes) {
       const name = p?.slice(full.length).replace(/\/$/, '');
-      if (name) names.push(name);
+      if (name && folderAfter(name, opts.startAfter)) names.push(name);
     }
     token = out.next || undefined;
-  } while (token && names.length < max);
-  return { status: 'found', names: names.sort(byCodeUnit).slice(0, max) };
+  } while (token && names.length <= opts.max);
+  const sorted = names.sort(byFolder);
+  return sorted.length > opts.max
+    ? { status: 'found', names: sorted.slice(0, opts.max), more: true }
+    : { status: 'found', names: sorted };
 }

@@ -9,7 +9,8 @@ import { FsCalls } from './fs-calls';
 import { REGISTRY_V2_ROOT } from './keys';
 import {
   MAX_LINK_BYTES,
-  byCodeUnit,
+  byFolder,
+  folderAfter,
   probeError,
   type ListOptions,
   type ListResult,
@@ -47,8 +48,13 @@ export class FsProbe implements ObjectProbe {
     return this.bounded(prefix, opts, async (dir): Promise<ListResult> => {
       try {
         const entries = await readdir(dir, { withFileTypes: true });
-        const names = entries.filter((e) => e.isDirectory()).map((e) => e.name);
-        return { status: 'found', names: names.sort(byCodeUnit).slice(0, opts.max) };
+        const names = entries
+          .filter((e) => e.isDirectory() && folderAfter(e.name, opts.startAfter))
+          .map((e) => e.name)
+          .sort(byFolder);
+        return names.length > opts.max
+          ? { status: 'found', names: names.slice(0, opts.max), more: true }
+          : { status: 'found', names };
       } catch (err) {
         const miss = this.failure(err);
         return miss.status === 'not_found' ? { status: 'found', names: [] } : miss;

@@ -103,18 +103,22 @@ export class GcsProbe implements ObjectProbe {
 
   /**
    * objects.list with a `/` delimiter (https://cloud.google.com/storage/docs/json_api/v1/objects/list):
-   * the response's `prefixes` are the folders. objects.list is in "Storage Object Viewer".
+   * the response's `prefixes` are the folders, from `startOffset` on; each page bounded by
+   * `requestTimeoutMs`. objects.list is in "Storage Object Viewer".
    */
   list(prefix: string, opts: ListOptions): Promise<ListResult> {
     const full = this.objectName(prefix);
-    return this.bounded(opts.signal, () =>
-      listFolders(full, opts.max, async (pageToken, limit) => {
+    return listFolders(full, opts, (pageToken, limit) =>
+      this.bounded(opts.signal, async () => {
         const [, next, response] = await this.bucket.getFiles({
           prefix: full,
           delimiter: '/',
           autoPaginate: false,
           maxResults: limit,
           ...(pageToken ? { pageToken } : {}),
+          // Inclusive, where StartAfter is not: no object is named exactly this (it ends in a
+          // tag's name or in `/~`), so both mean the same here.
+          ...(opts.startAfter !== undefined ? { startOffset: full + opts.startAfter } : {}),
         });
         return {
           prefixes: (response as { prefixes?: string[] } | undefined)?.prefixes ?? [],
@@ -128,7 +132,7 @@ export class GcsProbe implements ObjectProbe {
     return objectKey(this.storage.rootdirectory, key);
   }
 
-  private bounded<R extends ProbeResult | ReadResult | ListResult>(
+  private bounded<R extends object>(
     signal: AbortSignal,
     send: (signal: AbortSignal) => Promise<R>,
   ): Promise<R | ProbeMiss> {

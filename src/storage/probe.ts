@@ -41,12 +41,24 @@ export interface ReadOptions extends ProbeOptions {
 export type ReadResult =
   { readonly status: 'found'; readonly text: string; readonly lastModified: Date } | ProbeMiss;
 
-/** The names directly below a prefix (`list`), in lexical order; a prefix with nothing below is `found` and empty. */
-export type ListResult = { readonly status: 'found'; readonly names: readonly string[] } | ProbeMiss;
+/**
+ * The names directly below a prefix (`list`), in folder order (byFolder); a prefix with nothing
+ * below is `found` and empty. `more`: the store holds further names after the last one, which
+ * `max` left out (a listing is bounded like any probe; the caller goes on with `startAfter`).
+ */
+export type ListResult =
+  { readonly status: 'found'; readonly names: readonly string[]; readonly more?: true } | ProbeMiss;
 
 export interface ListOptions extends ProbeOptions {
-  /** At most this many names (the first in lexical order): a listing is bounded like any probe. */
+  /** At most this many names, the first in folder order. */
   readonly max: number;
+  /**
+   * Only names whose folder (`name/`) sorts after this string, as S3's `StartAfter` does with
+   * the object keys below the prefix: a tag `t` to start just after it (every name whose tag
+   * sorts after `t` also has its folder after `t`), or `last/~` to go on after folder `last`.
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html#AmazonS3-ListObjectsV2-request-StartAfter
+   */
+  readonly startAfter?: string;
 }
 
 export interface ObjectProbe {
@@ -99,4 +111,18 @@ export function probeError(kind: ProbeErrorKind, message: string): ProbeFailure 
 /** Lexical order by UTF-16 code unit: JavaScript's default sort, and Go's sort.Strings for ASCII names. */
 export function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The order in which stores list folders: by `name/`, the common prefix S3, Azure Blob and GCS
+ * return. It differs from the names' own order where a name continues with `-` or `.` (both sort
+ * before `/`): `v1-rc/` comes before `v1/`, although `v1` sorts before `v1-rc`.
+ */
+export function byFolder(a: string, b: string): number {
+  return byCodeUnit(`${a}/`, `${b}/`);
+}
+
+/** Whether folder `name/` sorts after `startAfter` (ListOptions.startAfter). */
+export function folderAfter(name: string, startAfter: string | undefined): boolean {
+  return startAfter === undefined || `${name}/` > startAfter;
 }

@@ -100,13 +100,14 @@ export class S3Probe implements ObjectProbe {
 
   /**
    * ListObjectsV2 with a `/` delimiter (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html):
-   * the common prefixes are the folders. Pages until `max` names or the end; s3:ListBucket, which
-   * geosync needs anyway (check()).
+   * the common prefixes are the folders, from `StartAfter` on. Pages until more than `max` names
+   * or the end, each page bounded by `requestTimeoutMs`; s3:ListBucket, which geosync needs anyway
+   * (check()).
    */
   list(prefix: string, opts: ListOptions): Promise<ListResult> {
     const full = this.objectKey(prefix);
-    return this.bounded(opts.signal, (signal) =>
-      listFolders(full, opts.max, async (token, limit) => {
+    return listFolders(full, opts, (token, limit) =>
+      this.bounded(opts.signal, async (signal) => {
         const out = await this.client.send(
           new ListObjectsV2Command({
             Bucket: this.storage.bucket,
@@ -114,6 +115,7 @@ export class S3Probe implements ObjectProbe {
             Delimiter: '/',
             MaxKeys: limit,
             ...(token ? { ContinuationToken: token } : {}),
+            ...(opts.startAfter !== undefined ? { StartAfter: full + opts.startAfter } : {}),
           }),
           { abortSignal: signal },
         );
@@ -129,7 +131,7 @@ export class S3Probe implements ObjectProbe {
     return objectKey(this.storage.rootDirectory, key);
   }
 
-  private bounded<R extends ProbeResult | ReadResult | ListResult>(
+  private bounded<R extends object>(
     signal: AbortSignal,
     send: (signal: AbortSignal) => Promise<R>,
   ): Promise<R | ProbeMiss> {

@@ -7,6 +7,7 @@
  */
 import { isRepositoryName, isTag } from '../oci/reference';
 import { byCodeUnit } from '../storage/probe';
+import type { SiblingWindow } from './window';
 
 export interface TagListRequest {
   readonly repository: string;
@@ -52,23 +53,47 @@ export interface UnionPage {
 /**
  * The union page. A local page that says "more" ends at its last tag: local tags beyond it are
  * unknown here, so a sibling's tag after it waits for the next page (whose local answer then covers
- * it); within that range the union is exact, and `n` is never exceeded.
+ * it). Likewise siblings whose tags are known only up to `through` (a sibling with more tags than
+ * one listing holds, window.ts): the page ends there, local tags above it included, and says
+ * "more". Within that range the union is exact, and `n` is never exceeded; so walking the pages
+ * yields every tag exactly once.
  */
-export function unionPage(local: LocalPage, siblingTags: readonly string[], req: TagListRequest): UnionPage {
+export function unionPage(
+  local: LocalPage,
+  siblings: { readonly tags: readonly string[]; readonly through?: string },
+  req: TagListRequest,
+): UnionPage {
   const after = (t: string) => req.last === undefined || t > req.last;
   const localTags = local.tags.filter(after);
-  const ceiling = local.more
+  const localCeiling = local.more
     ? localTags.reduce<string | undefined>((m, t) => (m === undefined || t > m ? t : m), undefined)
     : undefined;
-  if (local.more && ceiling === undefined) return { tags: local.tags };
-  const fromSiblings = siblingTags.filter(
-    (t) => isTag(t) && after(t) && (ceiling === undefined || t <= ceiling),
-  );
-  const merged = [...new Set([...localTags, ...fromSiblings])].sort(byCodeUnit);
+  if (local.more && localCeiling === undefined) return { tags: local.tags };
+  // A ceiling at or below `last` would make no progress; window.ts never gives one.
+  if (siblings.through !== undefined && !after(siblings.through)) return { tags: local.tags };
+  const ceiling =
+    localCeiling === undefined || (siblings.through !== undefined && siblings.through < localCeiling)
+      ? (siblings.through ?? localCeiling)
+      : localCeiling;
+  const within = (t: string) => ceiling === undefined || t <= ceiling;
+  const fromSiblings = siblings.tags.filter((t) => isTag(t) && after(t) && within(t));
+  const merged = [...new Set([...localTags.filter(within), ...fromSiblings])].sort(byCodeUnit);
   const tags = req.n === undefined ? merged : merged.slice(0, req.n);
-  const more = local.more || merged.length > tags.length;
+  const more = local.more || siblings.through !== undefined || merged.length > tags.length;
   const next = more ? tags[tags.length - 1] : undefined;
   return next === undefined ? { tags } : { tags, next };
+}
+
+/** The tags of several siblings' windows, known up to the lowest of their ceilings. */
+export function combineWindows(windows: readonly SiblingWindow[]): {
+  tags: readonly string[];
+  through?: string;
+} {
+  const tags = windows.flatMap((w) => w.tags);
+  let through: string | undefined;
+  for (const w of windows)
+    if (w.through !== undefined && (through === undefined || w.through < through)) through = w.through;
+  return through === undefined ? { tags } : { tags, through };
 }
 
 /** Whether the union page says anything the local page did not. */

@@ -50,12 +50,14 @@ export interface DeploymentOptions {
   readonly storage: Backend | Readonly<Record<string, Backend>>;
   /** distribution 2.8 (Debian) or 3.x (the default). */
   readonly registryVersion?: 2 | 3;
-  /** htpasswd basic auth on every registry (the same users everywhere). */
+  /** htpasswd basic auth on every registry (the same users everywhere), or on `authRegions` only. */
   readonly auth?: Credentials | readonly Credentials[];
   /** `pushCheckBasicUsers` of every geosync (absent: geosync's default, none). */
   readonly pushCheckBasicUsers?: readonly string[];
   /** `telemetry.logLevel` of every geosync (default `info`). */
   readonly logLevel?: 'debug' | 'info';
+  /** The regions whose registries have `auth` (default: every region). */
+  readonly authRegions?: readonly string[];
   /**
    * Token authentication on every registry with this server's tokens: each region's registry sits
    * behind a front that answers `/token` (as Harbor's nginx does), and sends clients to its own
@@ -314,7 +316,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       const registry = await startRegistry({
         storage: (storage as { registry: RegistryStorage }).registry,
         ...(opts.registryVersion ? { version: opts.registryVersion } : {}),
-        ...(opts.auth ? { auth: opts.auth } : {}),
+        ...(opts.auth && (opts.authRegions?.includes(p.name) ?? true) ? { auth: opts.auth } : {}),
         ...(opts.tokenAuth
           ? { tokenAuth: { server: opts.tokenAuth, realm: `http://${p.ip}:${p.envoyPort}/token` } }
           : {}),

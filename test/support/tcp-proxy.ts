@@ -17,6 +17,8 @@ export interface TcpProxy {
   readonly url: string;
   /** The one-way delay now applied to every chunk. */
   readonly delayMs: number;
+  /** Connections accepted so far (a client with a keep-alive pool opens one per request it runs at once). */
+  readonly accepted: number;
   /** Changes the one-way delay of chunks read from now on (open connections included, order kept). */
   setDelayMs(ms: number): void;
   /** Refuse connections (and drop open ones) until `resume()`. */
@@ -41,6 +43,7 @@ export async function startTcpProxy(opts: {
   let delay = opts.delayMs ?? 0;
   const window = opts.windowBytes ?? DEFAULT_WINDOW_BYTES;
   const sockets = new Set<net.Socket>();
+  let accepted = 0;
 
   const pipeDelayed = (from: net.Socket, to: net.Socket) => {
     // Bytes read from `from` that `to` has not yet flushed to its kernel buffer.
@@ -83,6 +86,7 @@ export async function startTcpProxy(opts: {
 
   const makeServer = () =>
     net.createServer((client) => {
+      accepted++;
       const upstream = net.connect(opts.target.port, opts.target.host);
       for (const s of [client, upstream]) {
         sockets.add(s);
@@ -111,6 +115,9 @@ export async function startTcpProxy(opts: {
     url: `http://${host}:${port}`,
     get delayMs() {
       return delay;
+    },
+    get accepted() {
+      return accepted;
     },
     setDelayMs(ms: number) {
       delay = ms;

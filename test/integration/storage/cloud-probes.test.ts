@@ -69,11 +69,13 @@ function keep<P extends ObjectProbe>(probe: P): P {
   return probe;
 }
 
-async function pushed(registry: Registry): Promise<{ pushStartedAt: Date; pushedAt: Date }> {
+async function pushed(
+  registry: Registry,
+): Promise<{ pushStartedAt: Date; pushedAt: Date; registryUrl: string }> {
   registries.push(registry);
   const pushStartedAt = new Date();
   await skopeoPush(image.dir, 'v1', { host: registry.host, repository: 'team/app' });
-  return { pushStartedAt, pushedAt: new Date() };
+  return { pushStartedAt, pushedAt: new Date(), registryUrl: registry.url };
 }
 
 beforeAll(async () => {

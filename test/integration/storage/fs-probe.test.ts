@@ -27,6 +27,7 @@ beforeAll(async () => {
     repository: 'team/app',
     pushStartedAt,
     pushedAt: new Date(),
+    registryUrl: registry.url,
   };
 });
 

@@ -24,6 +24,8 @@ export interface ContractFixture {
   /** When the push started and finished (they bound lastModified). */
   readonly pushStartedAt: Date;
   readonly pushedAt: Date;
+  /** The registry that wrote the content (no auth), for tagging the image again. */
+  readonly registryUrl: string;
 }
 
 /**
@@ -150,6 +152,45 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
         signal: controller.signal,
       });
       expect(r).toMatchObject({ status: 'error', kind: 'aborted' });
+    });
+
+    // What a tag list with more tags than one listing holds relies on (src/tag-list/window.ts):
+    // folders in the store's order (`v1-rc/` before `v1/`), `more` past `max`, and `startAfter`.
+    // After the case that lists the repository with its one tag: this one adds tags to it.
+    it('lists in folder order, says more remain past max, and starts after a name or a folder', async () => {
+      const f = fixture();
+      const accept = 'application/vnd.oci.image.manifest.v1+json';
+      const got = await fetch(`${f.registryUrl}/v2/${f.repository}/manifests/${f.image.tag}`, {
+        headers: { accept },
+      });
+      const manifest = Buffer.from(await got.arrayBuffer());
+      const contentType = got.headers.get('content-type') ?? accept;
+      for (const tag of ['a', 'v1-rc', 'v1.0', 'v10', 'v1_x']) {
+        const put = await fetch(`${f.registryUrl}/v2/${f.repository}/manifests/${tag}`, {
+          method: 'PUT',
+          headers: { 'content-type': contentType },
+          body: manifest,
+        });
+        expect(put.status).toBe(201);
+      }
+      const list = (max: number, startAfter?: string) =>
+        f.probe.list(tagsFolderKey(f.repository), {
+          signal: signal(),
+          max,
+          ...(startAfter === undefined ? {} : { startAfter }),
+        });
+      expect(f.image.tag).toBe('v1');
+      expect(await list(100)).toEqual({
+        status: 'found',
+        names: ['a', 'v1-rc', 'v1.0', 'v1', 'v10', 'v1_x'],
+      });
+      expect(await list(2)).toEqual({ status: 'found', names: ['a', 'v1-rc'], more: true });
+      expect(await list(100, 'v1')).toEqual({
+        status: 'found',
+        names: ['v1-rc', 'v1.0', 'v1', 'v10', 'v1_x'],
+      });
+      expect(await list(1, 'v1/~')).toEqual({ status: 'found', names: ['v10'], more: true });
+      expect(await list(5, 'v1_x/~')).toEqual({ status: 'found', names: [] });
     });
 
     it('answers 100 concurrent heads, each correctly', async () => {

@@ -38,6 +38,7 @@ beforeAll(async () => {
     repository: 'team/app',
     pushStartedAt,
     pushedAt: new Date(),
+    registryUrl: a.registry.url,
   };
 });
 

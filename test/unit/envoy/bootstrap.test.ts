@@ -81,6 +81,8 @@ describe('ext_proc filter', () => {
       "request.headers['authorization'].matches('(?i)^bearer ') ? request.headers['authorization'] : ''",
       "request.headers['user-agent']",
       'source.address',
+      // A tag list's credential, and nothing for any other request (src/tag-list/list-access.ts).
+      "request.path.matches('^/v2/.+/tags/list([?].*)?$') ? request.headers['authorization'] : ''",
     ]);
   });
 

@@ -1,6 +1,9 @@
 import type { DecisionRecord } from '../../../src/decide/decision';
 import type { FreshnessResult } from '../../../src/tag-freshness/check';
+import type { ListAccess } from '../../../src/tag-list/list-access';
 import type { SiblingTagsResult } from '../../../src/tag-list/sibling-tags';
+import { TagListUnion } from '../../../src/tag-list/union';
+import { windowOf } from '../../../src/tag-list/window';
 import type { ProcessingResponse__Output } from '../../../src/generated/envoy/service/ext_proc/v3/ProcessingResponse';
 import { StreamProcessor, type StreamContext } from '../../../src/extproc/stream';
 import { ATTRIBUTE, clientAddress } from '../../../src/extproc/headers';
@@ -519,23 +522,40 @@ test('a client-sent request id reaches decisions as one value of at most 256 cha
 });
 
 describe('StreamProcessor with tag lists', () => {
-  const withTagLists = (answer: SiblingTagsResult | 'hang') => {
+  /** The real union over scripted sibling tags (sibling a) and a scripted answer of a's registry. */
+  const withTagLists = (answer: SiblingTagsResult | 'hang', access: ListAccess = 'allowed') => {
     const s = setup(async () => ({ outcome: 'not_found' }));
     const asked: string[] = [];
-    const ctx: StreamContext = {
-      ...siblingA(s),
-      tagLists: {
+    const credentials: (string | undefined)[] = [];
+    const union = new TagListUnion(
+      {
         cached: () => undefined,
-        tags: (repository, signal) => {
+        tags: (repository, after, signal) => {
           asked.push(repository);
-          if (answer !== 'hang') return Promise.resolve(answer);
-          return new Promise((resolve) =>
-            signal.addEventListener('abort', () => resolve({ status: 'timeout' })),
-          );
+          if (answer === 'hang')
+            return new Promise((resolve) =>
+              signal.addEventListener('abort', () => resolve({ status: 'timeout' })),
+            );
+          if (answer.status !== 'found') return Promise.resolve(answer);
+          return Promise.resolve({
+            ...answer,
+            siblings: answer.siblings.map((x) => ({
+              ...x,
+              window: windowOf(x.window.tags, after, undefined),
+            })),
+          });
         },
       },
-    };
-    return { ...s, asked, processor: new StreamProcessor(ctx) };
+      {
+        cached: () => undefined,
+        check: async (_region, _repository, authorization) => {
+          credentials.push(authorization);
+          return access;
+        },
+      },
+    );
+    const ctx: StreamContext = { ...siblingA(s), tagLists: union };
+    return { ...s, asked, credentials, processor: new StreamProcessor(ctx) };
   };
   const listed = (status: number, p: string, headers?: Record<string, string>) =>
     asOutput(
@@ -548,7 +568,7 @@ describe('StreamProcessor with tag lists', () => {
     asOutput({ response_body: { body: Buffer.from(text), end_of_stream: endOfStream } });
   const found = (tags: string[], failed: string[] = []): SiblingTagsResult => ({
     status: 'found',
-    tags,
+    siblings: [{ region: 'a', window: { tags } }],
     failed,
   });
 
@@ -643,5 +663,64 @@ describe('StreamProcessor with tag lists', () => {
       expect('reply' in reply && reply.reply.mode_override).toBeUndefined();
       expect(other.asked).toEqual([]);
     }
+  });
+
+  test("a's tags reach the client only when a's registry would list them to it, asked with its own credential", async () => {
+    const secret = 'Basic bGlzdGVyOnMzY3IzdA==';
+    const attributes = {
+      'request.path': '/v2/team/app/tags/list',
+      'request.method': 'GET',
+      [ATTRIBUTE.tagListAuthorization]: secret,
+    };
+    for (const [access, tags] of [
+      ['allowed', ['v1', 'v2']],
+      ['denied', ['v1']],
+      ['unknown', ['v1']],
+    ] as const) {
+      const { processor, decisions, credentials } = withTagLists(found(['v2']), access);
+      await processor.step(asOutput(responseHeadersMessage(200, { attributes })), never);
+      const r = await processor.step(body('{"name":"team/app","tags":["v1"]}'), never);
+      const replaced =
+        'reply' in r ? r.reply.response_body?.response?.body_mutation?.body?.toString() : undefined;
+      expect(replaced === undefined ? ['v1'] : (JSON.parse(replaced) as { tags: string[] }).tags).toEqual(
+        tags,
+      );
+      expect(credentials).toEqual([secret]);
+      // The credential is in no record (logs, metrics, spans take theirs from it).
+      expect(JSON.stringify(decisions)).not.toContain('bGlzdGVy');
+      if (access !== 'allowed')
+        expect(decisions[0]).toMatchObject({
+          outcome: 'pass',
+          reason: access === 'denied' ? 'a:client_not_allowed' : 'a:access_unknown',
+        });
+    }
+  });
+
+  test("without the credential attribute the client is anonymous, and the bearer of another request's is never kept", async () => {
+    const { processor, credentials } = withTagLists(found(['v2']), 'denied');
+    await processor.step(
+      asOutput(
+        responseHeadersMessage(200, {
+          attributes: {
+            'request.path': '/v2/team/app/tags/list',
+            'request.method': 'GET',
+            [ATTRIBUTE.tagListAuthorization]: '',
+          },
+        }),
+      ),
+      never,
+    );
+    await processor.step(body('{"name":"team/app","tags":["v1"]}'), never);
+    expect(credentials).toEqual([undefined]);
+  });
+
+  test('a shed listing leaves the local list as it is, at once', async () => {
+    const { processor, decisions } = withTagLists({ status: 'shed' });
+    await processor.step(listed(200, '/v2/team/app/tags/list'), never);
+    const r = await processor.step(body('{"name":"team/app","tags":["v1"]}'), never);
+    expect('reply' in r && r.reply.response_body).toEqual({});
+    expect(decisions).toEqual([
+      expect.objectContaining({ outcome: 'pass', reason: 'shed', kind: 'tag_list' }),
+    ]);
   });
 });

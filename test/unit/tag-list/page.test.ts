@@ -1,5 +1,6 @@
 import {
   changes,
+  combineWindows,
   nextLink,
   parseTagListRequest,
   readLocalAnswer,
@@ -38,26 +39,28 @@ describe('parseTagListRequest', () => {
 
 describe('unionPage', () => {
   test('every tag of both, once, in lexical order, when the local list is whole', () => {
-    expect(unionPage({ tags: ['v1', 'latest'], more: false }, ['v2', 'v1', 'a-1'], req())).toEqual({
+    expect(unionPage({ tags: ['v1', 'latest'], more: false }, { tags: ['v2', 'v1', 'a-1'] }, req())).toEqual({
       tags: ['a-1', 'latest', 'v1', 'v2'],
     });
   });
 
   test('n cuts the union and names the next page by its last tag', () => {
-    const page = unionPage({ tags: ['b', 'd'], more: false }, ['a', 'c', 'e'], req(3));
+    const page = unionPage({ tags: ['b', 'd'], more: false }, { tags: ['a', 'c', 'e'] }, req(3));
     expect(page).toEqual({ tags: ['a', 'b', 'c'], next: 'c' });
     expect(nextLink(req(3), page.next!)).toBe('</v2/team/app/tags/list?n=3&last=c>; rel="next"');
   });
 
   test('only tags after `last` (also when the local registry ignores it)', () => {
-    expect(unionPage({ tags: ['a', 'b', 'c'], more: false }, ['bb', 'a0'], req(undefined, 'b'))).toEqual({
+    expect(
+      unionPage({ tags: ['a', 'b', 'c'], more: false }, { tags: ['bb', 'a0'] }, req(undefined, 'b')),
+    ).toEqual({
       tags: ['bb', 'c'],
     });
   });
 
   test('a local page with more after it ends the union page at its last tag', () => {
     // Local tags after "d" are unknown here: "e" from a sibling waits for the next page.
-    expect(unionPage({ tags: ['b', 'd'], more: true }, ['a', 'c', 'e'], req(5))).toEqual({
+    expect(unionPage({ tags: ['b', 'd'], more: true }, { tags: ['a', 'c', 'e'] }, req(5))).toEqual({
       tags: ['a', 'b', 'c', 'd'],
       next: 'd',
     });
@@ -75,7 +78,7 @@ describe('unionPage', () => {
           tags: after.slice(0, Math.min(3, clamp)),
           more: after.length > Math.min(3, clamp),
         };
-        const page = unionPage(localPage, sibling, req(3, last));
+        const page = unionPage(localPage, { tags: sibling }, req(3, last));
         expect(page.tags.length).toBeLessThanOrEqual(3);
         seen.push(...page.tags);
         if (page.next === undefined) break;
@@ -85,17 +88,50 @@ describe('unionPage', () => {
     }
   });
 
+  test('siblings known only up to `through` end the page there, local tags above it included', () => {
+    // A sibling with more tags than one listing holds: its tags above "c" are unknown here.
+    expect(unionPage({ tags: ['b', 'd'], more: false }, { tags: ['a', 'c'], through: 'c' }, req())).toEqual({
+      tags: ['a', 'b', 'c'],
+      next: 'c',
+    });
+    // The lower of the two ceilings wins, whichever it is.
+    expect(
+      unionPage({ tags: ['b', 'd'], more: true }, { tags: ['a', 'c', 'e'], through: 'e' }, req()),
+    ).toEqual({
+      tags: ['a', 'b', 'c', 'd'],
+      next: 'd',
+    });
+    // A ceiling at or below `last` would make no progress: the local page passes.
+    expect(unionPage({ tags: ['d'], more: false }, { tags: [], through: 'c' }, req(5, 'c'))).toEqual({
+      tags: ['d'],
+    });
+  });
+
+  test('combineWindows: every tag, up to the lowest ceiling', () => {
+    expect(
+      combineWindows([
+        { tags: ['a', 'd'], through: 'd' },
+        { tags: ['b', 'c'] },
+        { tags: ['c'], through: 'c' },
+      ]),
+    ).toEqual({
+      tags: ['a', 'd', 'b', 'c', 'c'],
+      through: 'c',
+    });
+    expect(combineWindows([{ tags: ['a'] }])).toEqual({ tags: ['a'] });
+  });
+
   test('names that are not tags are left out (a stray folder in storage)', () => {
-    expect(unionPage({ tags: [], more: false }, ['v1', '.hidden', 'x'.repeat(129)], req()).tags).toEqual([
-      'v1',
-    ]);
+    expect(
+      unionPage({ tags: [], more: false }, { tags: ['v1', '.hidden', 'x'.repeat(129)] }, req()).tags,
+    ).toEqual(['v1']);
   });
 
   test('changes: only when the union says more than the local page', () => {
     const local = { tags: ['v1'], more: false };
-    expect(changes(local, unionPage(local, ['v1'], req()))).toBe(false);
-    expect(changes(local, unionPage(local, ['v2'], req()))).toBe(true);
-    expect(changes(local, unionPage(local, ['v2'], req(1)))).toBe(true); // a Link appears
+    expect(changes(local, unionPage(local, { tags: ['v1'] }, req()))).toBe(false);
+    expect(changes(local, unionPage(local, { tags: ['v2'] }, req()))).toBe(true);
+    expect(changes(local, unionPage(local, { tags: ['v2'] }, req(1)))).toBe(true); // a Link appears
   });
 });
 
