@@ -41,11 +41,6 @@ export class RegionLatency {
     this.srtt = (1 - ALPHA) * this.srtt + ALPHA * r;
   }
 
-  /** The smoothed round trip, undefined before the first sample (metrics, logs). */
-  get smoothedMs(): number | undefined {
-    return this.srtt;
-  }
-
   /** How long a lookup waits for this region's answer, once its request has left this process. */
   deadlineMs(): number {
     const { minMs, maxMs } = this.bounds;

@@ -76,6 +76,16 @@ export const CONTENTS_DEADLINE_MS = 2000;
  */
 export const CONTENTS_GRACE_MS = 20;
 
+/**
+ * How long a blob learnt from a manifest's contents is held as a hint. A registry accepts an image
+ * manifest only once it holds every blob it names, so the hint serves the pull that follows the
+ * manifest; but a replicator that copies a manifest before its blobs, or a blob deleted since,
+ * makes the region answer that blob's redirect 404. Past this, the blob is asked of storage like
+ * any other (and that answer is cached for `digestTtlMs`), so a wrong hint costs seconds, not the
+ * cache's lifetime.
+ */
+export const HINT_TTL_MS = 5_000;
+
 /** Health of each region's registry (health.ts); the locator stops it on close. */
 export interface RegistryHealthView {
   isUp(region: string): boolean;
@@ -169,9 +179,15 @@ export class ProbeLocator implements Locator {
     if (this.reading.size > 0 && target.kind !== 'manifest_by_tag' && !this.cache.get(cacheKey)) {
       const mine = [...this.reading.values()].filter((r) => r.repository === target.repository);
       if (mine.length > 0) {
-        reads = Promise.all(mine.map((r) => r.done));
-        const grace = withTimer(this.clock, reads, CONTENTS_GRACE_MS);
-        await untilAborted(grace, signal, () => undefined);
+        const all = Promise.all(mine.map((r) => r.done));
+        reads = all;
+        await bounded(
+          this.clock,
+          CONTENTS_GRACE_MS,
+          signal,
+          () => all,
+          () => undefined,
+        );
         if (signal.aborted) return TIMEOUT;
       }
     }
@@ -210,7 +226,13 @@ export class ProbeLocator implements Locator {
     if (heard) {
       this.observer.coalesced();
       const wait = Math.max(...asked.map((l) => l.deadlineMs()));
-      return untilAborted(withTimer(this.clock, heard, wait, TIMEOUT), signal, () => TIMEOUT);
+      return bounded(
+        this.clock,
+        wait,
+        signal,
+        () => heard,
+        () => TIMEOUT,
+      );
     }
     const { promise, joined } = this.flights.run(flightKey, () =>
       this.admit(target, keys, cacheKey, asked, client, flightKey),
@@ -361,11 +383,11 @@ export class ProbeLocator implements Locator {
         // lacks (distribution 3 with `validation.manifests.indexes.platforms: none`; OCI allows
         // sparse indexes), and a child cached as held there would answer its redirect 404 for the
         // cache's lifetime. A child is looked up like any manifest; the blobs an image manifest
-        // names were verified by the registry on push (manifest-contents.ts).
+        // names were verified by the registry on push (manifest-contents.ts), held for HINT_TTL_MS.
         if (next.kind !== 'blob') continue;
         const key = keysFor(next, { probeBlobData: this.opts.probeBlobData }).join('\n');
         if (this.cache.get(key)?.outcome !== 'found')
-          this.cache.set(key, holder, this.opts.cache.digestTtlMs);
+          this.cache.set(key, holder, Math.min(HINT_TTL_MS, this.opts.cache.digestTtlMs));
       }
     });
     // Never rejects for its waiters, and leaves the map however it ends.
@@ -438,23 +460,6 @@ export class ProbeLocator implements Locator {
     this.cache.clear();
     await Promise.all(this.lanes.map((lane) => lane.close()));
   }
-}
-
-/** `work`'s value, or `onTime` once `ms` has passed. */
-function withTimer<T, U = undefined>(clock: Clock, work: Promise<T>, ms: number, onTime?: U): Promise<T | U> {
-  return new Promise<T | U>((resolve, reject) => {
-    const cancel = clock.setTimer(() => resolve(onTime as U), ms);
-    work.then(
-      (v) => {
-        cancel();
-        resolve(v);
-      },
-      (err: unknown) => {
-        cancel();
-        reject(err);
-      },
-    );
-  });
 }
 
 /** The first `found` of the two; else the lookup's own answer. */

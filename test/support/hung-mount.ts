@@ -4,7 +4,7 @@
  * a mount of a dead NFS server behaves. `release()` ends the FUSE process: the calls that hang
  * then fail, and their threads are free again.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -37,10 +37,17 @@ export function fuseConnectionId(dir: string): string {
   throw new Error(`${dir} is not mounted`);
 }
 
-export async function startHungMount(dir: string): Promise<HungMount> {
+/**
+ * Runs the FUSE filesystem `script` (a file beside this one; Debian's own Python, where
+ * python3-fusepy is: a python3 earlier on PATH may be another) and waits until `dir` is mounted.
+ */
+export async function startFuse(
+  script: string,
+  args: readonly string[],
+  dir: string,
+): Promise<{ readonly child: ChildProcess; readonly exited: Promise<void> }> {
   fs.mkdirSync(dir, { recursive: true });
-  // Debian's own Python, where python3-fusepy is (a python3 earlier on PATH may be another).
-  const child = spawn('/usr/bin/python3', [path.join(__dirname, 'hung-fs.py'), dir], {
+  const child = spawn('/usr/bin/python3', [path.join(__dirname, script), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -52,8 +59,13 @@ export async function startHungMount(dir: string): Promise<HungMount> {
   }
   if (!mounted(dir)) {
     child.kill('SIGKILL');
-    throw new Error(`hung-fs.py did not mount ${dir}: ${stderr}`);
+    throw new Error(`${script} did not mount ${dir}: ${stderr}`);
   }
+  return { child, exited };
+}
+
+export async function startHungMount(dir: string): Promise<HungMount> {
+  const { child, exited } = await startFuse('hung-fs.py', [dir], dir);
   return {
     root: dir,
     async release() {

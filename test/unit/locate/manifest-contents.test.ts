@@ -9,6 +9,7 @@ import type { ContentsOutcome } from '../../../src/locate/manifest-contents';
 import {
   CONTENTS_DEADLINE_MS,
   CONTENTS_GRACE_MS,
+  HINT_TTL_MS,
   ProbeLocator,
   type ProbeLocatorOptions,
 } from '../../../src/locate/probe-locator';
@@ -212,6 +213,17 @@ test('a slow read (fast HEADs, slow GETs) never makes a blob answer worse than a
   // Answered by its own lookup, well before the read ends (the clock has not reached a deadline).
   expect(answer).toMatchObject({ outcome: 'found', region: 'b' });
   expect(t.outcomes).toEqual([]);
+});
+
+test('a blob learnt from a manifest is a hint for HINT_TTL_MS only: then storage is asked, and a region that lacks it is no longer named', async () => {
+  // b holds the manifest but not its layer (a replicator that copied the manifest first).
+  const t = setup({}, (key) => (key.includes(LAYER.hex) ? MISSING : FOUND));
+  expect(await t.locate(TAG)).toMatchObject({ outcome: 'found', region: 'b' });
+  await flush();
+  expect(t.outcomes).toEqual(['learnt']);
+  expect(await t.locate(blob(LAYER))).toMatchObject({ outcome: 'found', region: 'b' });
+  t.clock.advance(HINT_TTL_MS);
+  expect(await t.locate(blob(LAYER))).toEqual({ outcome: 'not_found' });
 });
 
 test("an index's children are a hint, not the truth: a child the index's region lacks is looked up, and found where it is", async () => {
