@@ -163,7 +163,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       lookupTimeoutMs: config.lookupTimeoutMs,
       // The locator waits for each sibling within its own learnt deadline (src/locate/latency.ts);
       // a pull's bound is the longest of them.
-      locateTimeoutMs: Math.max(config.lookupTimeoutMs, config.lookupTimeoutMaxMs),
+      locateTimeoutMs: config.lookupTimeoutMaxMs,
       pullPolicy: {
         proxyManifestHeadByDigest: config.proxyManifestHeadByDigest,
         pushCheckUserAgents: config.pushCheckUserAgents,

@@ -14,6 +14,8 @@ export function resolveConfig(file: ConfigFile, env: Env, opts: LoadOptions): Ge
   const secret = notifications.enabled && (opts.secrets ?? true) ? notificationsSecret(file, env) : undefined;
   return {
     ...file,
+    // A maximum below the minimum reads as the minimum: raising only lookupTimeoutMs keeps working.
+    lookupTimeoutMaxMs: Math.max(file.lookupTimeoutMs, file.lookupTimeoutMaxMs),
     regions: file.regions.map(region),
     preference: preferenceOrder(file),
     notifications: {

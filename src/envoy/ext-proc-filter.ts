@@ -7,7 +7,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/match_delegate_filter
  */
 import { NOT_FOUND, OK } from '../decide/decision';
-import { ATTRIBUTE, HEADER } from '../extproc/headers';
+import { ATTRIBUTE, HEADER, TAG_LIST_PATH } from '../extproc/headers';
 import { REFERRER_TAG_PATTERN, TAG_PATTERN } from '../oci/reference';
 import { METADATA_NAMESPACE } from '../extproc/replies';
 import { basicUserFilter } from './basic-user-filter';
@@ -23,8 +23,6 @@ type Json = Record<string, unknown>;
 const TAG_MANIFEST_PATH = `^/v2/.+/manifests/${TAG_PATTERN}(?:\\?.*)?$`;
 /** The same, for signature and attestation tags only (src/oci/reference.ts, REFERRER_TAG_PATTERN). */
 const REFERRER_TAG_MANIFEST_PATH = `^/v2/.+/manifests/${REFERRER_TAG_PATTERN}(?:\\?.*)?$`;
-/** A tag list, with or without a query (`n`, `last`). */
-const TAG_LIST_PATH = '^/v2/.+/tags/list(?:\\?.*)?$';
 
 export interface UpstreamFilterOptions {
   /**
@@ -141,7 +139,9 @@ function extProcConfig(opts: EnvoyOptions, filter: UpstreamFilterOptions): Json 
       ATTRIBUTE.userAgent,
       ATTRIBUTE.sourceAddress,
       ...(filter.basicUsers ? [ATTRIBUTE.basicUser] : []),
-      ATTRIBUTE.tagListAuthorization,
+      // Only when tag lists are merged: otherwise no stream needs it, and Envoy would evaluate
+      // its condition on every one.
+      ...(filter.tagLists ? [ATTRIBUTE.tagListAuthorization] : []),
     ],
     // Lets geosync's decision reach the access log: %DYNAMIC_METADATA(geosync:outcome)%.
     metadata_options: { receiving_namespaces: { untyped: [METADATA_NAMESPACE] } },

@@ -161,12 +161,19 @@ export function overloadManager(opts: EnvoyOptions): Json {
   };
 }
 
-/** The HTTP connection manager's early header mutation that drops a client-sent redirect marker. */
+/**
+ * The HTTP connection manager's early header mutation that drops the headers only Envoy may set:
+ * a client-sent redirect marker, and a client-sent Basic user-id (src/envoy/basic-user-filter.ts
+ * sets its own on the pull cluster), so neither reaches a registry or geosync from a client.
+ */
 export function markerRemoval(): Json[] {
   return [
     {
       name: EXT.earlyHeaderMutation,
-      typed_config: { '@type': TYPE.earlyHeaderMutation, mutations: [{ remove: HEADER.redirectMarker }] },
+      typed_config: {
+        '@type': TYPE.earlyHeaderMutation,
+        mutations: [{ remove: HEADER.redirectMarker }, { remove: HEADER.basicUser }],
+      },
     },
   ];
 }

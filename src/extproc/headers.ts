@@ -64,6 +64,15 @@ export function setHeader(key: string, value: string): HeaderValueOption {
   return { header: { key, raw_value: Buffer.from(value, 'latin1') } };
 }
 
+/**
+ * A tag list's path, with or without a query (`n`, `last`): RE2, full match, for Envoy's matcher
+ * (src/envoy/ext-proc-filter.ts) and the tag-list credential attribute below. The repository part
+ * stops at the query, so a pull whose query merely contains `/tags/list` is no tag list. No
+ * backslash, so that it reads the same inside a CEL string.
+ * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#listing-tags
+ */
+export const TAG_LIST_PATH = '^/v2/[^?]+/tags/list(?:[?].*)?$';
+
 /** The attribute map Envoy attaches to the first message of a direction (key is fixed by Envoy). */
 export const ATTRIBUTES_KEY = 'envoy.filters.http.ext_proc';
 
@@ -86,7 +95,8 @@ export const ATTRIBUTE = {
   userAgent: "request.headers['user-agent']",
   /**
    * The client's bearer token, for the push access it names (src/oci/push-access.ts). A CEL
-   * conditional, so that Basic credentials (a password) never leave Envoy: they evaluate to ''.
+   * conditional, so that Basic credentials (a password) of a pull never leave Envoy: they evaluate
+   * to '' (a tag list's credential is another attribute, `tagListAuthorization`).
    * The scheme is matched without case (RFC 9110 §11.1), `(?i)` in RE2, as the registry reads it.
    * Never logged or kept: the stream reads the repositories out of it and drops it.
    */
@@ -102,8 +112,7 @@ export const ATTRIBUTE = {
    * would list the repository to this client (src/tag-list/list-access.ts). Never logged or kept:
    * the cache holds a keyed hash of it.
    */
-  tagListAuthorization:
-    "request.path.matches('^/v2/.+/tags/list([?].*)?$') ? request.headers['authorization'] : ''",
+  tagListAuthorization: `request.method == 'GET' && request.path.matches('${TAG_LIST_PATH}') ? request.headers['authorization'] : ''`,
 } as const;
 
 /** Reads the string and bool attributes Envoy evaluated for this message. */

@@ -367,26 +367,29 @@ export class StreamProcessor {
     target: Parameters<Locator['locate']>[0],
     cancelled: AbortSignal,
   ): Promise<LocateResult> {
-    return bounded(
-      this.ctx.clock,
-      this.ctx.locateTimeoutMs ?? this.ctx.lookupTimeoutMs,
-      cancelled,
+    return this.bounded(
       (signal) =>
         this.ctx.locator.locate(target, signal, this.client).catch((err: unknown): LocateResult => ({
           outcome: 'error',
           code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
         })),
+      cancelled,
       (timedOut) => (timedOut ? TIMEOUT : CANCELLED),
+      this.ctx.locateTimeoutMs,
     );
   }
 
-  /** `work` within the lookup deadline and until Envoy cancels the stream (src/abort/bounded.ts). */
+  /**
+   * `work` within `deadlineMs` (default the lookup deadline) and until Envoy cancels the stream
+   * (src/abort/bounded.ts).
+   */
   private bounded<T>(
     work: (signal: AbortSignal) => Promise<T>,
     cancelled: AbortSignal,
     interrupted: (timedOut: boolean) => T,
+    deadlineMs = this.ctx.lookupTimeoutMs,
   ): Promise<T> {
-    return bounded(this.ctx.clock, this.ctx.lookupTimeoutMs, cancelled, work, interrupted);
+    return bounded(this.ctx.clock, deadlineMs, cancelled, work, interrupted);
   }
 
   private captureMeta(rawRequestId: string | undefined, traceparent: string | undefined): void {

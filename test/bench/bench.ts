@@ -1,12 +1,13 @@
 /**
- * `npm run bench` (README "Benchmarks", issue 14): what geosync costs and gains on the real data
+ * `npm run bench` (README "Benchmarks"): what geosync costs and gains on the real data
  * path (real Envoy from the generated bootstrap, real registries, Swift S3, skopeo, the vegeta
  * load generator), as ratios to baselines measured side by side in the same run. Not a test: it
  * asserts nothing about speed; it writes results.json, results.md and latency.svg.
  *
  * Environment: BENCH_OUT (output directory, default test/bench/results), BENCH_PARTS (e.g. "1,3"),
  * BENCH_SCALE=smoke (every piece at a tiny size: proves the code runs, measures nothing),
- * BENCH_REPLICATION_LAG_S and BENCH_RETRY_SLEEP_S (part 4), BENCH_LOOKUP_TIMEOUT_MS (geosync's
+ * BENCH_REPLICATION_LAG_S and BENCH_RETRY_SLEEP_S (part 4), BENCH_RESCUED_RTTS_MS (part 2's round
+ * trips, e.g. "150,250"; default 20, 80, 150 and 250), BENCH_LOOKUP_TIMEOUT_MS (geosync's
  * lookupTimeoutMs in parts 2-4 and 7, stack/s3-stack.ts), BENCH_SIBLING_PROTOCOL (the sibling
  * clusters' `protocol` in part 3's filesystem herds: http1, http2 or auto), VEGETA_BIN, ENVOY_BIN.
  */

@@ -79,7 +79,8 @@ export const FULL: BenchScale = {
   name: 'full',
   localHits: { concurrencies: [1, 16, 64], seconds: 2, warmupSeconds: 1, rounds: 10, blobBytes: 1 * MiB },
   rescued: {
-    rttsMs: [20, 80],
+    // 150 and 250 ms: a sibling on another continent, with the per-region deadlines' defaults.
+    rttsMs: [20, 80, 150, 250],
     sizes: [
       { label: '1 MiB', layerSizes: [512 * KiB, 512 * KiB] },
       { label: '16 MiB', layerSizes: [8 * MiB, 4 * MiB, 4 * MiB] },
@@ -114,5 +115,12 @@ export function scaleFromEnv(env = process.env): BenchScale {
   if (!(lag >= 0) || !(sleep > 0)) {
     throw new Error('BENCH_REPLICATION_LAG_S must be >= 0 and BENCH_RETRY_SLEEP_S > 0 (seconds)');
   }
-  return { ...FULL, alternatives: { ...FULL.alternatives, lagSeconds: lag, retrySleepSeconds: sleep } };
+  const rtts = env.BENCH_RESCUED_RTTS_MS?.split(',').map(Number);
+  if (rtts && !rtts.every((n) => n >= 0))
+    throw new Error('BENCH_RESCUED_RTTS_MS must list round trips in ms, e.g. 150,250');
+  return {
+    ...FULL,
+    rescued: rtts ? { ...FULL.rescued, rttsMs: rtts } : FULL.rescued,
+    alternatives: { ...FULL.alternatives, lagSeconds: lag, retrySleepSeconds: sleep },
+  };
 }

@@ -10,8 +10,7 @@ import { namedRegions, type Rule } from './context';
 // allowed to run longer would always lose the race and its answer would be thrown away.
 // https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/ext_proc.proto
 export const messageTimeoutExceedsLookup: Rule = (ctx) => {
-  // A maximum below the minimum reads as the minimum (src/locate/probe-locator.ts), so that
-  // raising only lookupTimeoutMs keeps working.
+  // A maximum below the minimum reads as the minimum (src/config/resolve.ts).
   const min = ctx.file.lookupTimeoutMs ?? 0;
   const max = ctx.file.lookupTimeoutMaxMs ?? 0;
   const longest = Math.max(min, max);

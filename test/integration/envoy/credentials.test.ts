@@ -22,10 +22,14 @@ const passAll = () => (m: { request?: string }, s: { call: { write(r: object): v
   if (m.request === 'response_headers') s.call.write({ response_headers: {} });
 };
 
-/** The attributes of the one message Envoy sent geosync for a GET with these headers. */
-async function attributesFor(s: Stack, headers: Record<string, string>): Promise<Record<string, string>> {
+/** The attributes of the one message Envoy sent geosync for a GET (of `path`) with these headers. */
+async function attributesFor(
+  s: Stack,
+  headers: Record<string, string>,
+  path = MANIFEST,
+): Promise<Record<string, string>> {
   const before = s.processor.streams.length;
-  const res = await get(`${s.url}${MANIFEST}`, { headers });
+  const res = await get(`${s.url}${path}`, { headers });
   expect(res.status).toBe(404);
   const streams = s.processor.streams.slice(before);
   expect(streams).toHaveLength(1);
@@ -126,6 +130,17 @@ describe.each(RELEASES)('Envoy %s', (release) => {
       });
       expect(attrs[ATTRIBUTE.basicUser]).toBeUndefined();
       expect(s.bootstrap).not.toContain('envoy.filters.http.lua');
+    });
+
+    test("a tag list's credential reaches geosync for a tag list GET only, never for a pull", async () => {
+      const authorization = basic('dev:secret');
+      const of = async (path: string) =>
+        (await attributesFor(s, { authorization }, path))[ATTRIBUTE.tagListAuthorization];
+      expect(await of('/v2/team/app/tags/list')).toBe(authorization);
+      expect(await of('/v2/team/app/tags/list?n=10&last=v1')).toBe(authorization);
+      expect(await of(MANIFEST)).toBe('');
+      // A pull whose query merely names a tag list is no tag list.
+      expect(await of(`${MANIFEST}?x=/tags/list`)).toBe('');
     });
   });
 });

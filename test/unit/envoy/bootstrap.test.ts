@@ -3,6 +3,7 @@
  * option, test/integration/envoy/validate.test.ts) and behaves as these shapes intend is shown by
  * test/integration/envoy/ and the end-to-end suites.
  */
+import { ATTRIBUTE } from '../../../src/extproc/headers';
 import { buildBootstrap } from '../../../src/envoy/bootstrap';
 import { at, makeConfig, type ConfigShape, type Json } from './support';
 
@@ -81,9 +82,15 @@ describe('ext_proc filter', () => {
       "request.headers['authorization'].matches('(?i)^bearer ') ? request.headers['authorization'] : ''",
       "request.headers['user-agent']",
       'source.address',
-      // A tag list's credential, and nothing for any other request (src/tag-list/list-access.ts).
-      "request.path.matches('^/v2/.+/tags/list([?].*)?$') ? request.headers['authorization'] : ''",
+      // A tag list's credential (a GET whose path before the query is a tag list), and nothing
+      // for any other request (src/tag-list/list-access.ts).
+      "request.method == 'GET' && request.path.matches('^/v2/[^?]+/tags/list(?:[?].*)?$') ? request.headers['authorization'] : ''",
     ]);
+  });
+
+  test('with tag lists off, no stream carries a tag list credential attribute', () => {
+    const p = extProc(build({ regions: 2, freshness: { tagListMaxStalenessMs: 0 } }));
+    expect(p.response_attributes).not.toContain(ATTRIBUTE.tagListAuthorization);
   });
 
   test('with pushCheckBasicUsers, a Lua filter before ext_proc derives the Basic user-id, a response attribute', () => {
@@ -287,6 +294,8 @@ describe('routes and internal redirects', () => {
     });
     expect(at(b, `${HCM}.early_header_mutation_extensions[0].typed_config.mutations`)).toEqual([
       { remove: 'x-geosync-redirect' },
+      // A client-sent Basic user-id never reaches a registry or geosync (basic-user-filter.ts).
+      { remove: 'x-geosync-basic-user' },
     ]);
     const sibling = cluster(b, 'sibling_b');
     expect(sibling).toMatchObject({ type: 'LOGICAL_DNS', connect_timeout: '2s' });

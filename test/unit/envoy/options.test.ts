@@ -37,6 +37,11 @@ describe('envoy options: defaults', () => {
     expect(makeConfig({ regions: 2, lookupTimeoutMs: 400 }).envoy.extProc.messageTimeoutMs).toBe(20_000);
   });
 
+  test('lookup deadlines: a maximum below the minimum reads as the minimum', () => {
+    expect(makeConfig({ regions: 2, lookupTimeoutMs: 3_000 }).lookupTimeoutMaxMs).toBe(3_000);
+    expect(makeConfig({ regions: 2 }).lookupTimeoutMaxMs).toBe(2_000);
+  });
+
   test('message timeout: the default stays above the longest lookup timeout allowed', () => {
     expect(makeConfig({ regions: 2, lookupTimeoutMs: 10_000 }).envoy.extProc.messageTimeoutMs).toBe(20_000);
   });

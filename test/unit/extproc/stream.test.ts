@@ -704,6 +704,8 @@ describe('StreamProcessor with tag lists', () => {
           attributes: {
             'request.path': '/v2/team/app/tags/list',
             'request.method': 'GET',
+            // Another attribute's credential (the push-intent bearer) is never taken for it.
+            [ATTRIBUTE.bearer]: 'Bearer aaa.bbb.ccc',
             [ATTRIBUTE.tagListAuthorization]: '',
           },
         }),
