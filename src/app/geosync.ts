@@ -287,8 +287,8 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
 
 /**
  * The tag-list union: the siblings' tag folders, and their registries' word on whether a client
- * may list a repository. Both take places in one admission window of their own, sized as the
- * pulls' lookups' (src/locate/admission.ts), so a flood of distinct names or credentials is shed.
+ * may list a repository. Both take places in one admission window of their own (src/locate/
+ * admission.ts), so a flood of distinct names or credentials is shed.
  */
 function buildTagLists(
   config: GeosyncConfig,
@@ -296,8 +296,12 @@ function buildTagLists(
   siblings: readonly { readonly probe: ObjectProbe }[],
   regionUrls: ReadonlyMap<string, string>,
 ): TagListUnion {
+  // A listing costs a storage round trip per 1,000 tags of each sibling, more than a lookup's
+  // HEAD: its window starts at a quarter of the probe cap (lookups' starts at half, so that a
+  // burst of distinct new tags is not shed), and grows as listings finish in time.
+  const limits = admissionFor(config.locate.maxConcurrentProbesPerRegion);
   const admission = new LookupAdmission(
-    admissionFor(config.locate.maxConcurrentProbesPerRegion),
+    { ...limits, initial: Math.max(limits.min, Math.floor(limits.max / 4)) },
     config.lookupTimeoutMs,
     clock,
   );

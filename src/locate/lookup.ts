@@ -79,11 +79,15 @@ export async function probeLanes(
     // probing when the answer was decided was merely cut short.
     const deadlinePassed = lateMs !== undefined;
     const silent = heard.map((h) => h === 'silent' || (h === undefined && deadlinePassed));
+    // What blame.ts weighs is who answered in time: a region that answered only after its own
+    // deadline was as silent then as the one still silent now (two regions of one overloaded
+    // storage, or this process too busy to read them, are no evidence against either).
+    const expired = asks.map((a) => a.expired());
     const blame =
       silent.some(Boolean) && !opts.closing.aborted
         ? blameSilence({
-            answered: heard.filter((h) => h === 'answered').length,
-            silent: silent.filter(Boolean).length,
+            answered: heard.filter((h, i) => h === 'answered' && !expired[i]).length,
+            silent: silent.filter((s, i) => s || expired[i]).length,
             timerLateMs: lateMs ?? 0,
             deadlineMs: opts.deadlineMs,
             warmingUp: opts.warmingUp(),
@@ -95,7 +99,7 @@ export async function probeLanes(
     return blame;
   };
 
-  let asks: LaneAsk[];
+  let asks: LaneAsk[] = [];
   let choice: Choice;
   try {
     asks = lanes.map((lane, i) => {
@@ -105,7 +109,7 @@ export async function probeLanes(
         heard[i] = answer.status === 'skipped' ? 'skipped' : isSilence(answer) ? 'silent' : 'answered';
         return answer;
       });
-      return { first: ask.first, final };
+      return { ...ask, final };
     });
     choice = passedDeadline(
       await chooseRegion(

@@ -121,12 +121,16 @@ export interface LaneAsk {
    * missed its deadline still teaches the cache (and its latency) for the next request.
    */
   readonly final: Promise<RegionAnswer>;
+  /** True once `first` was the region's deadline passing, not its own answer. */
+  readonly expired: () => boolean;
 }
 
 export class RegionLane {
   private readonly breaker: CircuitBreaker;
   private readonly gate: ConcurrencyGate;
   private readonly latency: RegionLatency;
+  /** When this region last answered a probe (anything but silence). */
+  private lastAnswered = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly name: string,
@@ -170,7 +174,7 @@ export class RegionLane {
   ): LaneAsk {
     const skipped = (authoritative: boolean): LaneAsk => {
       const answer = Promise.resolve<RegionAnswer>({ status: 'skipped', authoritative });
-      return { first: answer, final: answer };
+      return { first: answer, final: answer, expired: () => false };
     };
     if (!this.askable) {
       this.observer.regionSkipped(this.name, 'breaker_open');
@@ -188,12 +192,17 @@ export class RegionLane {
       this.observer.regionSkipped(this.name, 'breaker_open');
       return skipped(false);
     }
+    const askedAt = this.clock.now();
     const out = new Dispatches(this.clock, this.probe.queuesLocally === true);
     let answerFirst: (answer: RegionAnswer) => void = () => {};
+    let expired = false;
     const first = new Promise<RegionAnswer>((resolve) => (answerFirst = resolve));
     const stopDeadline = out.deadline(
       () => this.latency.deadlineMs(),
-      () => answerFirst({ status: 'error', kind: 'timeout' }),
+      () => {
+        expired = true;
+        answerFirst({ status: 'error', kind: 'timeout' });
+      },
     );
     const final = probeKeys(out.wrap(this.probe), keys, signal, readOne)
       .finally(() => {
@@ -201,13 +210,13 @@ export class RegionLane {
         this.gate.release(keys.length);
       })
       .then((answer) => {
-        this.account(answer, out, permit, verdict);
+        this.account(answer, out, permit, verdict, askedAt);
         const settled: RegionAnswer =
           isSilence(answer) && answer.kind !== 'aborted' ? { status: 'error', kind: 'timeout' } : answer;
         answerFirst(settled);
         return settled;
       });
-    return { first, final };
+    return { first, final, expired: () => expired };
   }
 
   /** Keeps the breaker, the latency and the observer up to date with how a probe ended. */
@@ -216,6 +225,7 @@ export class RegionLane {
     out: Dispatches,
     permit: BreakerPermit,
     verdict: Promise<Blame | undefined>,
+    askedAt: number,
   ): void {
     const ms = out.serviceMs();
     if (isSilence(answer)) {
@@ -227,13 +237,18 @@ export class RegionLane {
       }
       const cutShort = answer.kind === 'aborted';
       void verdict.then((why) => {
-        if (why === 'region') this.breaker.failure(permit);
+        // A region that answered other probes while this one was out is busy, not gone: a
+        // burst's tail on an overloaded storage is for the lookup window to shed
+        // (admission.ts), not for the breaker, which is for a region that stopped answering.
+        const busy = this.lastAnswered > askedAt;
+        if (why === 'region' && !busy) this.breaker.failure(permit);
         else this.breaker.abandon(permit);
         this.observer.probeFinished(this.name, why === undefined && cutShort ? 'aborted' : 'timeout', ms);
       });
       return;
     }
     this.latency.sample(ms);
+    this.lastAnswered = this.clock.now();
     if (answer.status === 'error') this.breaker.failure(permit);
     else this.breaker.success(permit);
     this.observer.probeFinished(this.name, outcomeOf(answer), ms);

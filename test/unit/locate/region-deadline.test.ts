@@ -44,7 +44,7 @@ class TimedProbe implements ObjectProbe {
   constructor(
     readonly region: string,
     private readonly clock: ManualClock,
-    public delayMs: number,
+    public delayMs: number | ((key: string) => number),
     public holds: (key: string) => boolean,
     private readonly calls?: FsCalls,
   ) {
@@ -56,7 +56,8 @@ class TimedProbe implements ObjectProbe {
     const io = (): Promise<ProbeResult> => {
       this.requests += 1;
       return new Promise<ProbeResult>((resolve) => {
-        const cancel = this.clock.setTimer(() => resolve(this.holds(key) ? FOUND : MISSING), this.delayMs);
+        const delay = typeof this.delayMs === 'number' ? this.delayMs : this.delayMs(key);
+        const cancel = this.clock.setTimer(() => resolve(this.holds(key) ? FOUND : MISSING), delay);
         opts.signal.addEventListener(
           'abort',
           () => {
@@ -266,5 +267,55 @@ describe("a burst that waits in geosync's own queue", () => {
     );
     const results = await settle(clock, lookups, 1);
     expect(results.filter((r) => r.outcome !== 'found').length).toBeGreaterThan(0);
+  });
+});
+
+describe('what silence at the hard limit counts against', () => {
+  /** One lookup (a breaker opens on one failure); c never answers, a after `aDelayMs`. */
+  async function oneLookup(aDelayMs: number) {
+    const clock = new ManualClock();
+    const a = new TimedProbe('a', clock, aDelayMs, () => false);
+    const c = new TimedProbe('c', clock, 60_000, () => false);
+    const { locator, events } = setup([a, c], clock, {
+      ...DEFAULTS,
+      breaker: { failureThreshold: 1, coolDownMs: 10_000 },
+    });
+    await settle(clock, [locator.locate(tagged('t'), new AbortController().signal)]);
+    // The lookup's far end: its probes are heard until the hard limit.
+    await settle(clock, [new Promise((r) => clock.setTimer(() => r(undefined), 2_100))]);
+    return events;
+  }
+
+  it('a region silent while another answered in time is slow: its breaker counts it', async () => {
+    expect(await oneLookup(10)).toContain('breaker:c:open');
+  });
+
+  it('a region silent while it answered other probes meanwhile is busy, not gone: its breaker does not count it', async () => {
+    const clock = new ManualClock();
+    const a = new TimedProbe('a', clock, 10, () => false);
+    // c leaves one request unanswered and answers the next at once (an overloaded storage's tail).
+    const c = new TimedProbe(
+      'c',
+      clock,
+      (key) => (key.includes('/stuck/') ? 60_000 : 10),
+      () => false,
+    );
+    const { locator, events } = setup([a, c], clock, {
+      ...DEFAULTS,
+      breaker: { failureThreshold: 1, coolDownMs: 10_000 },
+    });
+    const stuck = locator.locate(tagged('stuck'), new AbortController().signal);
+    await settle(clock, [locator.locate(tagged('fine'), new AbortController().signal)]);
+    await settle(clock, [stuck]);
+    await settle(clock, [new Promise((r) => clock.setTimer(() => r(undefined), 2_100))]);
+    expect(events).toContain('probe:c:timeout');
+    expect(events).not.toContain('breaker:c:open');
+  });
+
+  it('a region silent while the other answered only after its own deadline is no evidence (one overloaded storage, or this side)', async () => {
+    // a's deadline is the minimum (150 ms) before any sample: its answer at 500 ms is late.
+    const events = await oneLookup(500);
+    expect(events).not.toContain('breaker:c:open');
+    expect(events).toContain('probe:c:timeout');
   });
 });
