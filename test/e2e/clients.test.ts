@@ -27,14 +27,7 @@ import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../
 import { run } from '../support/process';
 import { skopeoPush } from '../support/skopeo';
 import { startTokenServer, type TokenServer } from '../support/token-server';
-import {
-  decisions,
-  expectBlob,
-  expectPulledImage,
-  repositoryPrefix,
-  storedContent,
-  useDeployment,
-} from './helpers';
+import { decisions, expectLayoutHolds, repositoryPrefix, storedContent, useDeployment } from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -138,7 +131,7 @@ describe('a pull through b of an image only a holds is rescued', () => {
         await oras(['cp', '--from-plain-http', '--to-oci-layout', src, `${dir}:v1`], home.env);
       // crane's layout names no tag: its one manifest is the image.
       const tag = client === 'crane' ? undefined : 'v1';
-      await expectLayoutHolds(dir, tag).catch((err: Error) => {
+      await expectLayoutHolds(dir, tag, image).catch((err: Error) => {
         err.message = `${client}: ${err.message}\n${fs.readFileSync(path.join(dir, 'index.json'), 'utf8')}`;
         throw err;
       });
@@ -171,18 +164,6 @@ test('oras attach through b to an image whose first signature only a holds', asy
   await attach(a, 'sig-a.json');
   await attach(b, 'sig-b.json');
 });
-
-/** The layout at `dir` holds the test image (under `tag`, or as its only manifest), every blob re-hashed. */
-async function expectLayoutHolds(dir: string, tag: string | undefined): Promise<void> {
-  if (tag) return expectPulledImage(dir, tag, image);
-  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as {
-    manifests: { digest: string }[];
-  };
-  expect(index.manifests.map((m) => m.digest)).toEqual([image.manifestDigest]);
-  await expectBlob(dir, image.manifestDigest, image.manifestSize);
-  await expectBlob(dir, image.configDigest);
-  for (const [i, layer] of image.layerDigests.entries()) await expectBlob(dir, layer, image.layerSizes[i]);
-}
 
 /** skopeo from one registry to another, both plain HTTP. */
 function skopeoCopy(src: string, dst: string) {

@@ -152,6 +152,25 @@ export async function expectPulledImage(
   for (const [i, layer] of image.layerDigests.entries()) await expectBlob(dir, layer, image.layerSizes[i]);
 }
 
+/**
+ * What crane, regctl and oras leave in a layout: the image under `tag`, or, for crane (whose
+ * layout names no tag), as its one manifest.
+ */
+export async function expectLayoutHolds(
+  dir: string,
+  tag: string | undefined,
+  image: Pick<OciImage, 'manifestDigest' | 'manifestSize' | 'configDigest' | 'layerDigests' | 'layerSizes'>,
+): Promise<void> {
+  if (tag) return expectPulledImage(dir, tag, image);
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string }[];
+  };
+  expect(index.manifests.map((m) => m.digest)).toEqual([image.manifestDigest]);
+  await expectBlob(dir, image.manifestDigest, image.manifestSize);
+  await expectBlob(dir, image.configDigest);
+  for (const [i, layer] of image.layerDigests.entries()) await expectBlob(dir, layer, image.layerSizes[i]);
+}
+
 /** Same for a multi-platform index pulled with `--all`: the index and every child. */
 export async function expectPulledIndex(dir: string, tag: string, index: OciIndex): Promise<void> {
   const ref = layoutRef(dir, tag);

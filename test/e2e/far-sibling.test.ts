@@ -1,0 +1,73 @@
+/**
+ * A sibling on another continent, with geosync's defaults, pulled through with every real client:
+ * regions a and b on Swift S3, every cross-region hop (b's Envoy to a's, b's geosync to a's
+ * storage) delayed 125 ms each way (a 250 ms round trip), no auth. Each client pulls a new
+ * repository that only a holds, through b, once: skopeo, crane, regctl, oras and containerd's
+ * resolver each send their own requests (manifest HEADs by tag and by digest, GETs of the
+ * manifest, config and layers), and every one is rescued on its first pull, its content re-hashed.
+ * What it cannot show: a WAN's loss and jitter (the delay is steady); auth (clients.test.ts and
+ * auth.test.ts cover token and Basic at no distance).
+ */
+import path from 'node:path';
+import { createOciImage, type OciImage } from '../support/oci-image';
+import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/oci-clients';
+import { skopeoPull, skopeoPush } from '../support/skopeo';
+import { decisions, expectLayoutHolds, expectPulledImage, useDeployment } from './helpers';
+
+jest.setTimeout(300_000);
+
+let home: { env: Env; remove(): void };
+let image: OciImage;
+
+const { a, b, tmp } = useDeployment({
+  regions: ['a', 'b'],
+  storage: 's3',
+  crossRegionLatencyMs: 125,
+  // geosync's own default (the deployment's e2e default is longer, for a loaded machine).
+  lookupTimeoutMs: 150,
+});
+beforeAll(() => {
+  home = clientHome();
+  image = createOciImage(path.join(tmp.make('far'), 'src'), { tag: 'v1', layerSizes: [3000, 7000] });
+});
+afterAll(() => home?.remove());
+
+async function onlyInA(repository: string): Promise<void> {
+  await skopeoPush(image.dir, 'v1', { host: a.host, repository });
+}
+
+test.each(['skopeo', 'crane', 'regctl', 'oras'] as const)(
+  '%s: the first pull through b of a new image only a holds is rescued',
+  async (client) => {
+    const repository = `far/${client}`;
+    await onlyInA(repository);
+    const timeoutsBefore = await decisions(b, 'timeout');
+    const dir = tmp.make(`far-${client}`);
+    const src = `${b.host}/${repository}:v1`;
+    if (client === 'skopeo') {
+      await skopeoPull({ host: b.host, repository, reference: 'v1' }, dir, { destTag: 'v1' });
+      await expectPulledImage(dir, 'v1', image);
+    } else {
+      if (client === 'crane') await crane(['pull', '--format=oci', src, dir], home.env);
+      if (client === 'regctl') await regctl(['image', 'copy', src, `ocidir://${dir}:v1`], home.env, [b.host]);
+      if (client === 'oras')
+        await oras(['cp', '--from-plain-http', '--to-oci-layout', src, `${dir}:v1`], home.env);
+      await expectLayoutHolds(dir, client === 'crane' ? undefined : 'v1', image);
+    }
+    // Rescued within each lookup's deadline, not on a client's retry after one timed out.
+    expect(await decisions(b, 'timeout')).toBe(timeoutsBefore);
+  },
+);
+
+test("containerd's resolver: the tag and the digest, first pulls, rescued", async () => {
+  const repository = 'far/containerd';
+  await onlyInA(repository);
+  const byTag = await containerdClient(['pull', `${b.host}/${repository}:v1`], home.env);
+  expect(byTag.stdout).toContain(image.manifestDigest);
+  await onlyInA(`${repository}-digest`);
+  const byDigest = await containerdClient(
+    ['pull', `${b.host}/${repository}-digest@${image.manifestDigest}`],
+    home.env,
+  );
+  expect(byDigest.stdout).toContain(image.manifestDigest);
+});
