@@ -50,6 +50,8 @@ export interface DeploymentOptions {
   readonly storage: Backend | Readonly<Record<string, Backend>>;
   /** distribution 2.8 (Debian) or 3.x (the default). */
   readonly registryVersion?: 2 | 3;
+  /** Every registry accepts indexes whose children it lacks (registry.ts, `sparseIndexes`). */
+  readonly sparseIndexes?: boolean;
   /** htpasswd basic auth on every registry (the same users everywhere), or on `authRegions` only. */
   readonly auth?: Credentials | readonly Credentials[];
   /** `pushCheckBasicUsers` of every geosync (absent: geosync's default, none). */
@@ -316,6 +318,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       const registry = await startRegistry({
         storage: (storage as { registry: RegistryStorage }).registry,
         ...(opts.registryVersion ? { version: opts.registryVersion } : {}),
+        ...(opts.sparseIndexes ? { sparseIndexes: true } : {}),
         ...(opts.auth && (opts.authRegions?.includes(p.name) ?? true) ? { auth: opts.auth } : {}),
         ...(opts.tokenAuth
           ? { tokenAuth: { server: opts.tokenAuth, realm: `http://${p.ip}:${p.envoyPort}/token` } }

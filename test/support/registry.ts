@@ -91,6 +91,11 @@ export interface RegistryOptions {
   readonly timeoutMs?: number;
   /** Where the registry sends its events; none: no `notifications` section. */
   readonly notifications?: readonly NotificationEndpoint[];
+  /**
+   * Accept an index whose child manifests this registry lacks (distribution 3's
+   * `validation.manifests.indexes.platforms: none`), as a sparse mirror does.
+   */
+  readonly sparseIndexes?: boolean;
 }
 
 export interface Registry {
@@ -224,6 +229,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     auth,
     notificationsYaml(opts.notifications),
     opts.proxyRemoteUrl ? `proxy: {remoteurl: ${JSON.stringify(opts.proxyRemoteUrl)}}\n` : '',
+    opts.sparseIndexes ? 'validation: {manifests: {indexes: {platforms: none}}}\n' : '',
   ].join('\n');
   const configFile = path.join(dir, 'config.yml');
   fs.writeFileSync(configFile, config);
