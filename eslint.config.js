@@ -15,7 +15,7 @@ const LAYERS = [
   ['oci'],
   ['config'],
   ['log'],
-  ['storage'],
+  ['storage', 'registry-api'],
   ['tag-freshness', 'tag-list'],
   ['locate'],
   ['decide'],

@@ -100,7 +100,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   const log = deps.log;
   const meter = deps.meter ?? otelMetrics.getMeter(METER_NAME);
   const tracer = deps.tracer;
-  const metrics = new GeosyncMetrics(meter, clock);
+  const metrics = new GeosyncMetrics(meter, clock, new Map(config.regions.map((r) => [r.name, r.lookup])));
   const traced = (p: ObjectProbe): ObjectProbe => (tracer ? new TracedProbe(p, tracer) : p);
   const siblings = siblingProbes(config, traced);
   const locator =

@@ -7,7 +7,7 @@ import type { GeosyncConfig } from '../config/types';
 import { anyFreshness, freshnessBoundMs } from '../tag-freshness/bound';
 import { TagFreshness, type LearntVerdict } from '../tag-freshness/check';
 import type { RegionProbe } from '../locate/probe-locator';
-import { probeFor } from '../storage/factory';
+import { storageProbeFor } from '../storage/factory';
 import type { ObjectProbe } from '../storage/probe';
 
 /** The shared work of one check may outlive its waiters' deadline by this factor, not more. */
@@ -33,7 +33,9 @@ export function buildFreshness(
   if (!anyFreshness(config.freshness)) return { close: async () => {} };
   const localRegion = config.regions.find((r) => r.name === config.region);
   if (!localRegion) throw new Error(`region ${config.region} is not in regions[]`);
-  const local = deps.wrap(probeFor(localRegion));
+  // The local tag history is in storage only (rules/regions.ts requires it when freshness is on).
+  if (!localRegion.storage) throw new Error(`region ${config.region} has no storage for tag freshness`);
+  const local = deps.wrap(storageProbeFor(localRegion.name, localRegion.storage));
   const freshness = new TagFreshness({
     local,
     siblings: deps.siblings.map((s) => s.probe),

@@ -12,6 +12,8 @@ export interface EnvVariable {
   readonly path: readonly string[];
   /** Only for regions whose storage is of this `type`. */
   readonly storageType?: 's3' | 'azure';
+  /** Only for regions with this `lookup`. */
+  readonly lookup?: 'registry';
 }
 
 /** `<REGION>`: the region's name upper-cased, other characters than A-Z and 0-9 as `_`. */
@@ -39,6 +41,11 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
     name: 'GEOSYNC_AZURE_<REGION>_SAS_TOKEN',
     path: ['regions', '[]', 'storage', 'sastoken'],
     storageType: 'azure',
+  },
+  {
+    name: 'GEOSYNC_REGISTRY_<REGION>_PASSWORD',
+    path: ['regions', '[]', 'registry', 'password'],
+    lookup: 'registry',
   },
 ];
 
@@ -72,11 +79,14 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Recor
   const regions = merged.regions;
   if (!Array.isArray(regions)) return merged;
   for (const region of regions) {
-    if (!isMapping(region) || typeof region.name !== 'string' || !isMapping(region.storage)) continue;
+    if (!isMapping(region) || typeof region.name !== 'string') continue;
     for (const v of REGION_VARIABLES) {
       const value = env[regionVariable(v.name, region.name)];
-      // Credentials only for the storage kind that has them (a stray variable changes nothing).
-      if (value && region.storage.type === v.storageType) setIn(region, v.path.slice(2), value);
+      // Credentials only for the storage kind or lookup that has them (a stray variable changes nothing).
+      const applies = v.lookup
+        ? region.lookup === v.lookup
+        : isMapping(region.storage) && region.storage.type === v.storageType;
+      if (value && applies) setIn(region, v.path.slice(2), value);
     }
   }
   return merged;

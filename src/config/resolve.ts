@@ -7,7 +7,8 @@ import { resolveEnvoy } from './envoy-options';
 import type { Env } from './env';
 import type { ConfigFile } from './schema';
 import { notificationsSecret } from './rules/notifications';
-import type { GeosyncConfig, LoadOptions, RegionConfig } from './types';
+import { registryLookupSchema } from './sections/registry-lookup';
+import type { GeosyncConfig, LoadOptions, RegionConfig, StorageConfig } from './types';
 
 export function resolveConfig(file: ConfigFile, env: Env, opts: LoadOptions): GeosyncConfig {
   const { authHeader, ...notifications } = file.notifications;
@@ -34,12 +35,27 @@ function preferenceOrder(file: ConfigFile): string[] {
   return [...ranked, ...siblings.filter((n) => !ranked.includes(n))];
 }
 
-function region({ name, url, storage }: ConfigFile['regions'][number]): RegionConfig {
-  if (storage.type !== 's3') return { name, url, storage } as RegionConfig;
+function region({ name, url, lookup, storage, registry }: ConfigFile['regions'][number]): RegionConfig {
+  const resolved = storage && storageOf(storage);
+  if (lookup === 'registry')
+    return {
+      name,
+      url,
+      lookup,
+      registry: registry ?? registryLookupSchema.parse({}),
+      ...(resolved ? { storage: resolved } : {}),
+    };
+  // rules/regions.ts refuses a `lookup: storage` region without storage before this runs.
+  if (!resolved) throw new Error(`region ${name} has no storage`);
+  return { name, url, lookup, storage: resolved };
+}
+
+function storageOf(storage: NonNullable<ConfigFile['regions'][number]['storage']>): StorageConfig {
+  if (storage.type !== 's3') return storage as StorageConfig;
   const { accessKeyId, secretAccessKey, sessionToken, ...rest } = storage;
   const credentials =
     accessKeyId !== undefined && secretAccessKey !== undefined
       ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
       : {};
-  return { name, url, storage: { ...rest, ...credentials } };
+  return { ...rest, ...credentials };
 }

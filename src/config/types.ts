@@ -6,6 +6,7 @@
  */
 import type { ConfigFile } from './schema';
 import type { ClusterTuning } from './sections/cluster-tuning';
+import type { RegistryLookupConfig } from './sections/registry-lookup';
 
 export { formatListen, type ListenAddress } from './sections/listen';
 export type { ClusterTuning, UpstreamProtocol } from './sections/cluster-tuning';
@@ -18,7 +19,7 @@ export type DeepReadonly<T> = T extends (infer E)[]
     : T;
 
 type FileRegion = ConfigFile['regions'][number];
-type FileStorage = FileRegion['storage'];
+type FileStorage = NonNullable<FileRegion['storage']>;
 type FileS3 = Extract<FileStorage, { type: 's3' }>;
 
 export type FilesystemStorage = DeepReadonly<Extract<FileStorage, { type: 'filesystem' }>>;
@@ -34,7 +35,30 @@ export type AzureStorage = DeepReadonly<Extract<FileStorage, { type: 'azure' }>>
 export type GcsStorage = DeepReadonly<Extract<FileStorage, { type: 'gcs' }>>;
 
 export type StorageConfig = S3Storage | FilesystemStorage | AzureStorage | GcsStorage;
-export type RegionConfig = DeepReadonly<Omit<FileRegion, 'storage'>> & { readonly storage: StorageConfig };
+export type RegistryLookup = DeepReadonly<RegistryLookupConfig>;
+
+interface RegionBase {
+  readonly name: string;
+  readonly url: string;
+}
+
+/** A region whose storage geosync reads (`lookup: storage`, the default). */
+export interface StorageRegion extends RegionBase {
+  readonly lookup: 'storage';
+  readonly storage: StorageConfig;
+}
+
+/**
+ * A region whose registry geosync asks through the OCI distribution API (`lookup: registry`); its
+ * storage, when given, serves what reads storage only (this region's own tag history).
+ */
+export interface RegistryRegion extends RegionBase {
+  readonly lookup: 'registry';
+  readonly storage?: StorageConfig;
+  readonly registry: RegistryLookup;
+}
+
+export type RegionConfig = StorageRegion | RegistryRegion;
 
 export type LocateConfig = DeepReadonly<ConfigFile['locate']>;
 export type CacheConfig = LocateConfig['cache'];

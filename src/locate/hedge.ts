@@ -12,7 +12,7 @@ import type { ProbeErrorKind } from '../storage/probe';
 
 export type RegionAnswer =
   /** `text`: the key's content, when it was read whole (region.ts, readKey). */
-  | { readonly status: 'found'; readonly lastModified: Date; readonly text?: string }
+  | { readonly status: 'found'; readonly lastModified?: Date; readonly text?: string }
   /**
    * `denied`: the storage refused to say (HTTP 403). S3 answers 403 instead of 404 for a missing key
    * when the caller may not list the bucket, so a 403 is an ordinary miss as far as a lookup can
@@ -28,7 +28,7 @@ export type RegionAnswer =
   | { readonly status: 'error'; readonly kind: ProbeErrorKind };
 
 export type Choice =
-  | { readonly kind: 'found'; readonly index: number; readonly lastModified: Date; readonly text?: string }
+  | { readonly kind: 'found'; readonly index: number; readonly lastModified?: Date; readonly text?: string }
   /** `complete`: every asked region answered not_found (a miss that may be cached). */
   | { readonly kind: 'not_found'; readonly complete: boolean }
   | { readonly kind: 'error'; readonly errorKind: ProbeErrorKind }

@@ -26,7 +26,8 @@ export interface StorageProblem {
 /** A manifest one worker found in a sibling's storage, as the others adopt it (src/workers/). */
 export interface FoundManifest {
   readonly region: string;
-  readonly lastModified: Date;
+  /** Absent when the holder gives no dates (a registry's API). */
+  readonly lastModified?: Date;
 }
 
 export interface Locator {

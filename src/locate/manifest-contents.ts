@@ -50,7 +50,9 @@ export async function readManifestContents(
     digest = parseDigest(text.trim());
     if (!digest) return { outcome: 'no_digest' };
   }
-  const data = await probe.read(blobDataKey(digest), { signal, maxBytes: MAX_MANIFEST_BYTES });
+  const data = probe.readManifest
+    ? await probe.readManifest(target.repository, digest, { signal, maxBytes: MAX_MANIFEST_BYTES })
+    : await probe.read(blobDataKey(digest), { signal, maxBytes: MAX_MANIFEST_BYTES });
   if (data.status !== 'found') return { outcome: data.status === 'error' ? data.kind : 'not_found' };
   const contents = manifestContents(target.repository, digest, Buffer.from(data.text, 'utf8'));
   return contents.ok ? { outcome: 'learnt', next: contents.next } : { outcome: contents.why };

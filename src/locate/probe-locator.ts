@@ -12,7 +12,7 @@
 import { systemClock, type Clock } from '../clock/clock';
 import type { BreakerConfig, CacheConfig } from '../config/types';
 import type { PullTarget } from '../oci/pull';
-import { keysFor } from '../storage/keys';
+import { keysFor, WARM_UP_KEY } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
 import { TtlLruCache } from '../util/ttl-lru-cache';
 import { untilAborted } from '../abort/until-aborted';
@@ -25,7 +25,7 @@ import type { FoundManifest, LocateResult, Locator, StorageProblem } from './loc
 import { readManifestContents, type ContentsResult } from './manifest-contents';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
-import { checkStorage, WARM_UP_KEY, warmUp } from './warm-up';
+import { checkStorage, warmUp } from './warm-up';
 
 export interface RegionProbe {
   readonly region: string;
@@ -101,7 +101,7 @@ export interface ProbeLocatorDeps {
 }
 
 type CachedAnswer =
-  | { readonly outcome: 'found'; readonly region: string; readonly lastModified: Date }
+  | { readonly outcome: 'found'; readonly region: string; readonly lastModified?: Date }
   | { readonly outcome: 'not_found' };
 
 const NOT_FOUND: LocateResult = { outcome: 'not_found' };
@@ -364,7 +364,7 @@ export class ProbeLocator implements Locator {
   private readContents(
     target: Exclude<PullTarget, { kind: 'blob' }>,
     cacheKey: string,
-    holder: { readonly outcome: 'found'; readonly region: string; readonly lastModified: Date },
+    holder: { readonly outcome: 'found'; readonly region: string; readonly lastModified?: Date },
     link?: string,
   ): void {
     const probe = this.probeOf.get(holder.region);

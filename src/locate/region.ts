@@ -4,6 +4,7 @@
  * RegionAnswer and keeps the breaker, the cap and the observer up to date.
  */
 import type { Clock } from '../clock/clock';
+import { isBlobDataKey } from '../storage/keys';
 import type { ObjectProbe, ProbeOptions, ProbeResult } from '../storage/probe';
 import type { Blame } from './blame';
 import { CircuitBreaker, type BreakerOptions, type BreakerPermit } from './breaker';
@@ -27,6 +28,8 @@ export function probeKeys(
   signal: AbortSignal,
   readOne = false,
 ): Promise<ProbedAnswer> {
+  // ObjectProbe.viaRegistryApi: the repository's own key answers for the data behind it.
+  if (probe.viaRegistryApi) keys = keys.filter((k) => !isBlobDataKey(k));
   if (readOne && keys.length === 1 && !probe.keysInTurn) return readKey(probe, keys[0] as string, signal);
   return new Promise<ProbedAnswer>((resolve) => {
     const results: (ProbeResult | undefined)[] = keys.map(() => undefined);
@@ -311,9 +314,13 @@ class Dispatches {
       region: probe.region,
       keysInTurn: probe.keysInTurn ?? false,
       queuesLocally: true,
+      ...(probe.viaRegistryApi ? { viaRegistryApi: true } : {}),
       head: (key, opts) => probe.head(key, track(opts)),
       read: (key, opts) => probe.read(key, track(opts)),
       list: (key, opts) => probe.list(key, track(opts)),
+      ...(probe.readManifest
+        ? { readManifest: (repo, digest, opts) => probe.readManifest!(repo, digest, track(opts)) }
+        : {}),
       close: () => probe.close(),
     };
   }

@@ -6,10 +6,9 @@
  * - checkStorage: the probe's own check of the storage (ObjectProbe.check).
  */
 import { untilAborted } from '../abort/until-aborted';
+import { WARM_UP_KEY } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
 import type { StorageProblem } from './locator';
-
-export const WARM_UP_KEY = '_geosync/warm-up';
 
 export async function warmUp(probe: ObjectProbe, signal: AbortSignal): Promise<StorageProblem | undefined> {
   const head = await probe.head(WARM_UP_KEY, { signal });

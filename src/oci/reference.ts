@@ -67,3 +67,8 @@ export function parseDigest(value: string): Digest | undefined {
   if (!pattern || !pattern.test(hex)) return undefined;
   return { algorithm: algorithm as Digest['algorithm'], hex };
 }
+
+/** `algorithm:hex`, as the API and distribution's links write a digest. */
+export function formatDigest(d: Digest): string {
+  return `${d.algorithm}:${d.hex}`;
+}

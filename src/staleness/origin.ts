@@ -51,6 +51,8 @@ export class OriginFinder {
     for (const { region, result } of answers) {
       if (result.status === 'error') return { kind: 'unknown', reason: `${region}: ${result.kind}` };
       if (result.status !== 'found') continue;
+      // A registry asked through its API gives no date: it might be the earliest.
+      if (!result.lastModified) return { kind: 'unknown', reason: `${region}: undated` };
       const at = result.lastModified.getTime();
       // Written at or after this push: a copy of it (or a later, independent push), not its origin.
       if (at >= pushedAt) continue;

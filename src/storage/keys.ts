@@ -20,6 +20,18 @@ export function objectKey(rootDirectory: string, key: string): string {
   return root ? `${root}/${REGISTRY_V2_ROOT}/${key}` : `${REGISTRY_V2_ROOT}/${key}`;
 }
 
+/**
+ * A key distribution never writes (its layout has only `repositories/` and `blobs/`): the
+ * start-up look at a region (src/locate/warm-up.ts) asks it to open the connection lookups will
+ * use, and learns the round trip from the "not there" it gets.
+ */
+export const WARM_UP_KEY = '_geosync/warm-up';
+
+/** The global blob store's data keys: no repository, so a registry's API has nothing to ask. */
+export function isBlobDataKey(key: string): boolean {
+  return key.startsWith('blobs/');
+}
+
 export function blobDataKey(d: Digest): string {
   return `blobs/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}/data`;
 }

@@ -1,8 +1,11 @@
 /**
  * The object-storage probe contract: "does this key exist, and since when?". One contract,
- * implemented by S3Probe and FsProbe and tested by one shared suite
- * (test/integration/storage/probe-contract.ts). Expected outcomes are values, never exceptions.
+ * implemented by the S3, filesystem, Azure Blob and GCS probes and tested by one shared suite
+ * (test/integration/storage/probe-contract.ts), and by the registry-API probe
+ * (src/registry-api/probe.ts), which answers the same keys over a registry's API. Expected
+ * outcomes are values, never exceptions.
  */
+import type { Digest } from '../oci/reference';
 
 export type ProbeErrorKind = 'timeout' | 'throttled' | 'denied' | 'unavailable' | 'aborted' | 'internal';
 
@@ -15,7 +18,11 @@ export type ProbeFailure = {
 /** Every answer but "found": what a storage error or an interrupted request turns into. */
 export type ProbeMiss = { readonly status: 'not_found' } | ProbeFailure;
 
-export type ProbeResult = { readonly status: 'found'; readonly lastModified: Date } | ProbeMiss;
+/**
+ * `lastModified` dates the content: storage always has it; a registry's API (src/registry-api/)
+ * only when it sends `Last-Modified`.
+ */
+export type ProbeResult = { readonly status: 'found'; readonly lastModified?: Date } | ProbeMiss;
 
 /**
  * How much of an object `read` returns at most: a distribution link holds one digest (`sha256:`
@@ -31,6 +38,11 @@ export interface ProbeOptions {
    * (ObjectProbe.queuesLocally): the time before it is geosync's, not the storage's.
    */
   readonly onDispatch?: () => void;
+  /**
+   * The pulling client's `Authorization`, for a registry asked with the client's own credentials
+   * (`regions[].registry.credentials: client`); storage never uses it.
+   */
+  readonly authorization?: string;
 }
 
 export interface ReadOptions extends ProbeOptions {
@@ -39,7 +51,7 @@ export interface ReadOptions extends ProbeOptions {
 
 /** A small object's content (a distribution link: one digest), for `read`. */
 export type ReadResult =
-  { readonly status: 'found'; readonly text: string; readonly lastModified: Date } | ProbeMiss;
+  { readonly status: 'found'; readonly text: string; readonly lastModified?: Date } | ProbeMiss;
 
 /**
  * The names directly below a prefix (`list`), in folder order (byFolder); a prefix with nothing
@@ -77,6 +89,15 @@ export interface ObjectProbe {
    * Without it a request is taken to leave at once.
    */
   readonly queuesLocally?: boolean;
+  /**
+   * Asks a registry's API, not storage (src/registry-api/probe.ts): a repository's key answers for
+   * the data behind it too (a registry serves a blob or manifest only when it holds its bytes), so
+   * the global store's data keys (`blobs/…/data`) are left out, and a manifest's bytes are read
+   * with `readManifest`.
+   */
+  readonly viaRegistryApi?: boolean;
+  /** A manifest's bytes, where the layout's data key names no repository (viaRegistryApi). */
+  readManifest?(repository: string, digest: Digest, opts: ReadOptions): Promise<ReadResult>;
   /**
    * `key` is relative to distribution's storage root (`docker/registry/v2`), e.g.
    * `repositories/library/alpine/_layers/sha256/<hex>/link`. Resolves (never rejects) once the answer

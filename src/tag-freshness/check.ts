@@ -35,7 +35,7 @@ export const FAILURE_TTL_MS = 1_000;
 export type { FreshnessResult };
 
 /** The storage reads a check needs from one region. */
-export type TagStorage = Pick<ObjectProbe, 'region' | 'head' | 'read'>;
+export type TagStorage = Pick<ObjectProbe, 'region' | 'head' | 'read' | 'viaRegistryApi'>;
 
 export interface TagFreshnessOptions {
   readonly local: TagStorage;
@@ -182,6 +182,19 @@ export class TagFreshness {
       current: { digest, modified: current.lastModified },
     };
     if (!needsLocalIndexCheck(localDigest, state)) return state;
+    if (sibling.viaRegistryApi) {
+      // A registry's API keeps no tag history: a digest this region's tag never pointed at is
+      // taken as the sibling being ahead (an independent move of the tag in both regions then
+      // reads as ahead, not as a conflict); one it did point at is behind, as for storage.
+      const localHasIt = known(
+        await this.opts.local.head(tagIndexLinkKey(repository, tag, digest), { signal }),
+      );
+      return {
+        ...state,
+        ...(localHasIt === undefined ? {} : { localIndexHasCurrent: localHasIt }),
+        ...(localHasIt === false ? { indexHasLocal: true } : {}),
+      };
+    }
     // Both index reads at once: the second matters only when the first says "never seen", but
     // one round trip fits the deadline better than two, and the tag rarely differs.
     const [localHasIt, siblingHasLocal] = await Promise.all([

@@ -38,6 +38,8 @@ export class GeosyncMetrics implements LocatorObserver {
   constructor(
     meter: Meter,
     private readonly clock: Clock = systemClock,
+    /** How each sibling is looked up (`regions[].lookup`), a label of its probes. */
+    private readonly lookupOf: ReadonlyMap<string, string> = new Map(),
   ) {
     const counter = (s: MetricSpec) =>
       meter.createCounter(s.name, { unit: s.unit, description: s.description });
@@ -150,8 +152,9 @@ export class GeosyncMetrics implements LocatorObserver {
   }
 
   probeFinished(region: string, outcome: RegionOutcome, ms: number): void {
-    this.probes.add(1, { [ATTR.region]: region, [ATTR.result]: outcome });
-    this.probeDuration.record(ms / 1000, { [ATTR.region]: region });
+    const lookup = this.lookupOf.get(region) ?? 'storage';
+    this.probes.add(1, { [ATTR.region]: region, [ATTR.lookup]: lookup, [ATTR.result]: outcome });
+    this.probeDuration.record(ms / 1000, { [ATTR.region]: region, [ATTR.lookup]: lookup });
   }
 
   manifestContents(region: string, outcome: ContentsOutcome): void {

@@ -144,6 +144,8 @@ export const ATTR = {
   phase: 'geosync.phase',
   how: 'geosync.how',
   region: 'geosync.region',
+  /** `storage` or `registry` (`regions[].lookup`). */
+  lookup: 'geosync.lookup',
   sourceRegion: 'geosync.source_region',
   result: 'geosync.result',
   repository: 'geosync.repository',

@@ -4,10 +4,12 @@
  * and digests.
  */
 import { context, type Tracer } from '@opentelemetry/api';
+import type { Digest } from '../oci/reference';
 import type {
   ListOptions,
   ListResult,
   ObjectProbe,
+  ProbeOptions,
   ProbeResult,
   ReadOptions,
   ReadResult,
@@ -15,10 +17,17 @@ import type {
 import { ATTR, SPANS } from './names';
 
 export class TracedProbe implements ObjectProbe {
+  /** Present when the inner probe has it (ObjectProbe.viaRegistryApi). */
+  readonly readManifest?: (repository: string, digest: Digest, opts: ReadOptions) => Promise<ReadResult>;
+
   constructor(
     private readonly inner: ObjectProbe,
     private readonly tracer: Tracer,
-  ) {}
+  ) {
+    const read = inner.readManifest?.bind(inner);
+    if (read)
+      this.readManifest = (repository, digest, opts) => this.traced(() => read(repository, digest, opts));
+  }
 
   get region(): string {
     return this.inner.region;
@@ -28,7 +37,15 @@ export class TracedProbe implements ObjectProbe {
     return this.inner.keysInTurn;
   }
 
-  head(key: string, opts: { signal: AbortSignal }): Promise<ProbeResult> {
+  get queuesLocally(): boolean | undefined {
+    return this.inner.queuesLocally;
+  }
+
+  get viaRegistryApi(): boolean | undefined {
+    return this.inner.viaRegistryApi;
+  }
+
+  head(key: string, opts: ProbeOptions): Promise<ProbeResult> {
     return this.traced(() => this.inner.head(key, opts));
   }
 
@@ -45,7 +62,12 @@ export class TracedProbe implements ObjectProbe {
   ): Promise<R> {
     const span = this.tracer.startSpan(
       SPANS.probe,
-      { attributes: { [ATTR.region]: this.region } },
+      {
+        attributes: {
+          [ATTR.region]: this.region,
+          [ATTR.lookup]: this.inner.viaRegistryApi ? 'registry' : 'storage',
+        },
+      },
       context.active(),
     );
     let result: R | undefined;

@@ -22,6 +22,8 @@ export interface TokenServer {
   readonly rootCertBundle: string;
   /** Every scope asked for so far (`repository:team/app:pull,push`), in order. */
   readonly scopesAsked: readonly string[];
+  /** Who asked for each token, in order: the Basic user name, or `anonymous`. */
+  readonly askedBy: readonly string[];
   /**
    * A front for one registry, as Harbor's nginx is: `GET /token` is answered here, everything
    * else is passed to the registry unchanged. The realm must be where the client already talks
@@ -39,7 +41,7 @@ export interface TokenFront {
   close(): Promise<void>;
 }
 
-interface Access {
+export interface Access {
   type: string;
   name: string;
   actions: string[];
@@ -54,7 +56,23 @@ function parseScope(scope: string): Access | undefined {
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 
-export async function startTokenServer(): Promise<TokenServer> {
+function basicOf(header: string | undefined): { user: string; password: string } | undefined {
+  const m = /^basic\s+(\S+)$/i.exec(header ?? '');
+  if (!m) return undefined;
+  const text = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  return colon < 0 ? undefined : { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+export interface TokenPolicy {
+  /**
+   * The actions a token grants `who` (Basic credentials, or undefined: anonymous) of what it asked
+   * for; without a policy every action asked is granted to anyone.
+   */
+  allow(who: { user: string; password: string } | undefined, asked: Access): string[];
+}
+
+export async function startTokenServer(policy?: TokenPolicy): Promise<TokenServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-token-'));
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
@@ -84,6 +102,7 @@ export async function startTokenServer(): Promise<TokenServer> {
   const service = 'geosync-test-registry';
   const issuer = 'geosync-test-issuer';
   const scopesAsked: string[] = [];
+  const askedBy: string[] = [];
   const fronts = new Set<TokenFront>();
 
   const sign = (access: Access[]): string => {
@@ -105,10 +124,15 @@ export async function startTokenServer(): Promise<TokenServer> {
     return `${input}.${b64url(sig)}`;
   };
 
-  const answerToken = (url: URL, res: http.ServerResponse) => {
+  const answerToken = (url: URL, req: http.IncomingMessage, res: http.ServerResponse) => {
     const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' '));
     scopesAsked.push(...scopes);
-    const access = scopes.map(parseScope).filter((a): a is Access => a !== undefined);
+    const who = basicOf(req.headers.authorization);
+    askedBy.push(who?.user ?? 'anonymous');
+    const access = scopes
+      .map(parseScope)
+      .filter((a): a is Access => a !== undefined)
+      .map((a) => (policy ? { ...a, actions: policy.allow(who, a) } : a));
     const token = sign(access);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ token, access_token: token, expires_in: 600 }));
@@ -120,7 +144,7 @@ export async function startTokenServer(): Promise<TokenServer> {
       const url = new URL(req.url ?? '/', 'http://x');
       if (url.pathname === '/token') {
         req.resume();
-        answerToken(url, res);
+        answerToken(url, req, res);
         return;
       }
       const upstream = http.request(
@@ -159,6 +183,7 @@ export async function startTokenServer(): Promise<TokenServer> {
     issuer,
     rootCertBundle: certFile,
     scopesAsked,
+    askedBy,
     front,
     async stop() {
       await Promise.all([...fronts].map((f) => f.close()));

@@ -12,6 +12,8 @@ import { listenersDiffer } from './listen';
 import { notificationsSecretSet } from './notifications';
 import {
   azureCredentialsOneKind,
+  freshnessReadsLocalStorage,
+  lookupHasWhatItNeeds,
   preferenceNamesSiblings,
   regionIsDeclared,
   regionsAreDistinct,
@@ -22,6 +24,8 @@ export const RULES: readonly Rule[] = [
   regionsAreDistinct,
   s3CredentialsPaired,
   azureCredentialsOneKind,
+  lookupHasWhatItNeeds,
+  freshnessReadsLocalStorage,
   regionIsDeclared,
   listenersDiffer,
   preferenceNamesSiblings,

@@ -96,3 +96,61 @@ export const azureCredentialsOneKind: Rule = (ctx: RuleContext) =>
       ? []
       : [problem([...path, 'credentials'], `client_secret needs ${missing.join(', ')}`)];
   });
+
+/**
+ * `lookup: storage` (the default) reads the region's storage, so it needs one; `registry:` says
+ * how to ask a registry, so it belongs to `lookup: registry` alone; a `basic` credential is whole.
+ */
+export const lookupHasWhatItNeeds: Rule = (ctx: RuleContext) =>
+  (ctx.file.regions ?? []).flatMap((region, index): ConfigProblem[] => {
+    if (!region) return [];
+    const path = ['regions', index];
+    const raw = (Array.isArray(ctx.raw.regions) ? ctx.raw.regions[index] : undefined) as
+      Record<string, unknown> | undefined;
+    const lookup = region.lookup ?? 'storage';
+    if (lookup === 'storage') {
+      const out: ConfigProblem[] = [];
+      if (raw?.storage === undefined || raw.storage === null)
+        out.push(
+          problem([...path, 'storage'], 'is required with `lookup: storage` (or set `lookup: registry`)'),
+        );
+      if (raw?.registry !== undefined && raw.registry !== null)
+        out.push(problem([...path, 'registry'], 'is used only with `lookup: registry`'));
+      return out;
+    }
+    const r = region.registry;
+    if (!r) return [];
+    const given = (['username', 'password'] as const).filter((k) => r[k] !== undefined);
+    if ((r.credentials ?? 'none') === 'basic') {
+      const missing = (['username', 'password'] as const).filter((k) => r[k] === undefined);
+      return missing.length === 0 || !ctx.secrets
+        ? []
+        : [
+            problem(
+              [...path, 'registry', missing[0] as string],
+              `\`credentials: basic\` needs ${missing.join(' and ')}${missing.includes('password') ? ' (or its environment variable)' : ''}`,
+            ),
+          ];
+    }
+    return given.length === 0
+      ? []
+      : [problem([...path, 'registry', given[0] as string], 'is used only with `credentials: basic`')];
+  });
+
+/**
+ * Tag freshness reads this region's tag history (`_manifests/tags/<tag>/index/`), which only its
+ * storage keeps: a registry's API has none (src/tag-freshness/verdict.ts).
+ */
+export const freshnessReadsLocalStorage: Rule = (ctx: RuleContext) => {
+  const f = ctx.file.freshness;
+  if (!f || !((f.tagMaxStalenessMs ?? 0) > 0 || (f.signatureTagMaxStalenessMs ?? 0) > 0)) return [];
+  const i = (ctx.file.regions ?? []).findIndex((r) => r?.name === ctx.file.region);
+  const local = i >= 0 ? ctx.file.regions?.[i] : undefined;
+  if (!local || local.storage !== undefined || (local.lookup ?? 'storage') === 'storage') return [];
+  return [
+    problem(
+      ['regions', i, 'storage'],
+      "tag freshness reads this region's own tag history from its storage: give its `storage` (with `lookup: registry` too), or turn freshness off",
+    ),
+  ];
+};

@@ -1,6 +1,7 @@
 /** `regions:`: every replica of the registry, this one included, in the operator's order. */
 import { z } from 'zod';
-import { required } from '../keys';
+import { defaulted, optional, required } from '../keys';
+import { LOOKUP_MODES, registryLookupSchema } from './registry-lookup';
 import { storageSchema } from './storage';
 
 /** Region names become Envoy cluster and route names and metric label values. */
@@ -47,7 +48,21 @@ const region = required(
       description:
         "absolute `http(s)://host[:port]` that Envoy routes to that region (the 307's `location` base)",
     }),
-    storage: storageSchema,
+    lookup: defaulted(z.enum(LOOKUP_MODES), 'storage', {
+      description:
+        "how geosync finds content there: `storage` reads its registry's storage (CNCF distribution's layout), `registry` asks its registry's OCI distribution API at `url` (any registry)",
+    }),
+    // Required when `lookup` is `storage` (rules/regions.ts): the schema alone cannot say so.
+    storage: optional(storageSchema, {
+      description:
+        "where this region's registry (CNCF distribution) stores its content; required with `lookup: storage`",
+      defaultText: 'none (required with `lookup: storage`)',
+    }),
+    registry: optional(registryLookupSchema, {
+      description: 'how to ask the registry with `lookup: registry`: credentials, CAs, timeout',
+      defaultText: 'anonymous, 1000 ms',
+      docs: 'registry lookups',
+    }),
   }),
   { description: 'one replica' },
 );

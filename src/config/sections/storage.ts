@@ -141,6 +141,4 @@ const gcs = z.strictObject({
   requestTimeoutMs: requestTimeoutMs(),
 });
 
-export const storageSchema = required(z.discriminatedUnion('type', [s3, filesystem, azure, gcs]), {
-  description: "where this region's registry stores its content",
-});
+export const storageSchema = z.discriminatedUnion('type', [s3, filesystem, azure, gcs]);

@@ -46,8 +46,8 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
       expect(r).toMatchObject({ status: 'found' });
       if (r.status !== 'found') return;
       // S3 LastModified has one-second resolution.
-      expect(r.lastModified.getTime()).toBeGreaterThan(f.pushedAt.getTime() - 120_000);
-      expect(r.lastModified.getTime()).toBeLessThanOrEqual(f.pushedAt.getTime() + 1_000);
+      expect(r.lastModified!.getTime()).toBeGreaterThan(f.pushedAt.getTime() - 120_000);
+      expect(r.lastModified!.getTime()).toBeLessThanOrEqual(f.pushedAt.getTime() + 1_000);
     });
 
     it('finds the manifest revision link and every layer link', async () => {
@@ -67,8 +67,8 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
         signal: signal(),
       });
       if (r.status !== 'found') throw new Error(`revision link: ${JSON.stringify(r)}`);
-      expect(r.lastModified.getTime()).toBeGreaterThanOrEqual(f.pushStartedAt.getTime() - RESOLUTION_MS);
-      expect(r.lastModified.getTime()).toBeLessThanOrEqual(f.pushedAt.getTime() + RESOLUTION_MS);
+      expect(r.lastModified!.getTime()).toBeGreaterThanOrEqual(f.pushStartedAt.getTime() - RESOLUTION_MS);
+      expect(r.lastModified!.getTime()).toBeLessThanOrEqual(f.pushedAt.getTime() + RESOLUTION_MS);
     });
 
     // What src/tag-list/ relies on: the folder of tags lists as distribution's own tags/list does.
@@ -111,7 +111,7 @@ export function probeContract(name: string, fixture: () => ContractFixture): voi
       ]);
       if (read.status !== 'found' || head.status !== 'found') throw new Error(JSON.stringify({ read, head }));
       expect(read.text.trim()).toBe(f.image.manifestDigest);
-      expect(read.lastModified.getTime()).toBe(head.lastModified.getTime());
+      expect(read.lastModified!.getTime()).toBe(head.lastModified!.getTime());
       const index = tagIndexLinkKey(f.repository, f.image.tag, f.image.manifestDigest);
       expect(await f.probe.head(index, { signal: signal() })).toMatchObject({ status: 'found' });
       const never = tagIndexLinkKey(f.repository, f.image.tag, `sha256:${'0'.repeat(64)}`);

@@ -1,5 +1,5 @@
 import { ProbeLocator, type ProbeLocatorOptions } from '../../../src/locate/probe-locator';
-import { WARM_UP_KEY } from '../../../src/locate/warm-up';
+import { WARM_UP_KEY } from '../../../src/storage/keys';
 import { admissionFor } from '../../../src/locate/admission';
 import type { LocateResult } from '../../../src/locate/locator';
 import type { LocatorObserver } from '../../../src/locate/observer';
