@@ -311,7 +311,7 @@ function buildTagLists(
       clock,
       ttlMs: config.freshness.tagListMaxStalenessMs,
       workTimeoutMs: TAG_LIST_WORK_TIMEOUT_MS,
-      waiterDeadlineMs: config.lookupTimeoutMs,
+      waiterDeadlineMs: config.lookupTimeoutMaxMs,
       admission,
     }),
     new SiblingListAccess({

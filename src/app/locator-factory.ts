@@ -2,6 +2,7 @@
 import type { Clock } from '../clock/clock';
 import { systemClock } from '../clock/clock';
 import type { GeosyncConfig } from '../config/types';
+import { HEADER } from '../extproc/headers';
 import { RegistryHealth } from '../locate/health';
 import type { Locator } from '../locate/locator';
 import type { LocatorObserver } from '../locate/observer';
@@ -41,7 +42,12 @@ export function siblingProbes(
   config: GeosyncConfig,
   wrap: (probe: ObjectProbe) => ObjectProbe = (p) => p,
 ): RegionProbe[] {
-  return siblingConfigsOf(config).map((region) => ({ region: region.name, probe: wrap(probeFor(region)) }));
+  // A lookup through a sibling's Envoy is a question about that region alone (HEADER.forwardedBy).
+  const headers = { [HEADER.forwardedBy]: config.region };
+  return siblingConfigsOf(config).map((region) => ({
+    region: region.name,
+    probe: wrap(probeFor(region, headers)),
+  }));
 }
 
 /** The locator closes the probes it is given (src/locate/region.ts). */

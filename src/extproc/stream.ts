@@ -315,6 +315,8 @@ export class StreamProcessor {
             (signal) => union.union(ask, signal),
             cancelled,
             (): UnionOutcome => ({ result: 'timeout' }),
+            // A far sibling's listing takes its round trips: waited for as a pull's lookup is.
+            this.ctx.locateTimeoutMs,
           ),
         );
     // Envoy cancelled the stream: the client left, which is no timeout of geosync's.

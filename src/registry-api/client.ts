@@ -20,12 +20,15 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { Clock } from '../clock/clock';
 import type { RegistryLookup } from '../config/types';
 import { Coalescer } from '../util/coalesce';
+import { VERSION } from '../version';
 import { parseChallenge, parseTokenAnswer, pullScope, type IssuedToken } from './challenge';
 
 /** Connections per registry: above the per-region probe cap there is nothing to gain. */
 const MAX_CONNECTIONS = 256;
 /** An idle connection is kept this long for the next lookup (a registry closes it sooner if it wants). */
 const KEEP_ALIVE_MS = 60_000;
+/** Who asks, in the registry's access log (RFC 9110 §10.1.5). */
+export const USER_AGENT = `geosync/${VERSION}`;
 /** A token server's answer is a small JSON document. */
 const MAX_TOKEN_ANSWER_BYTES = 64 * 1024;
 
@@ -51,6 +54,11 @@ export interface RegistryResponse {
 
 export interface RegistryClientOptions {
   readonly clock: Clock;
+  /**
+   * Sent with every API request: the region's `x-geosync-forwarded-by`, so that a sibling whose
+   * `url` is its Envoy answers what it holds and its own geosync never rescues the lookup.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
   /** Injected in tests; otherwise an Agent per registry. */
   readonly dispatcher?: Dispatcher;
 }
@@ -165,7 +173,7 @@ export class RegistryClient {
   }
 
   private once(req: RegistryRequest, authorization: string | undefined): Promise<RegistryResponse> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT, ...this.opts.headers };
     if (req.accept) headers.accept = req.accept;
     if (authorization) headers.authorization = authorization;
     return this.raw(

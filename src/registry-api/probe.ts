@@ -60,9 +60,14 @@ export class RegistryProbe implements ObjectProbe {
     readonly region: string,
     baseUrl: string,
     private readonly lookup: RegistryLookup,
-    deps: { clock?: Clock; client?: RegistryClient } = {},
+    deps: { clock?: Clock; client?: RegistryClient; headers?: Readonly<Record<string, string>> } = {},
   ) {
-    this.client = deps.client ?? new RegistryClient(baseUrl, lookup, { clock: deps.clock ?? systemClock });
+    this.client =
+      deps.client ??
+      new RegistryClient(baseUrl, lookup, {
+        clock: deps.clock ?? systemClock,
+        ...(deps.headers ? { headers: deps.headers } : {}),
+      });
   }
 
   async head(key: string, opts: ProbeOptions): Promise<ProbeResult> {
@@ -151,8 +156,7 @@ export class RegistryProbe implements ObjectProbe {
     if (!tags) return probeError('internal', 'tags/list answered no tag list');
     // The spec's `Link: <…>; rel="next"`; a registry that sends none (go-containerregistry's) but
     // filled the page may have more: asking once more costs one request that answers empty.
-    const more =
-      /<[^>]*>\s*;\s*rel="?next"?/i.test(res.headers.link ?? '') || tags.length >= opts.max;
+    const more = /<[^>]*>\s*;\s*rel="?next"?/i.test(res.headers.link ?? '') || tags.length >= opts.max;
     const names = tags
       .filter((t) => opts.startAfter === undefined || `${t}/` > opts.startAfter)
       .sort(byFolder);

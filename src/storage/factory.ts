@@ -7,9 +7,13 @@ import { GcsProbe } from './gcs-probe';
 import type { ObjectProbe } from './probe';
 import { S3Probe } from './s3-probe';
 
-/** How geosync looks into `region` for the locator, tag freshness and the tag-list union. */
-export function probeFor(region: RegionConfig): ObjectProbe {
-  if (region.lookup === 'registry') return new RegistryProbe(region.name, region.url, region.registry);
+/**
+ * How geosync looks into `region` for the locator, tag freshness and the tag-list union.
+ * `headers`: sent with every request to a registry (`lookup: registry`).
+ */
+export function probeFor(region: RegionConfig, headers: Readonly<Record<string, string>> = {}): ObjectProbe {
+  if (region.lookup === 'registry')
+    return new RegistryProbe(region.name, region.url, region.registry, { headers });
   return storageProbeFor(region.name, region.storage);
 }
 

@@ -20,12 +20,15 @@ export interface CraneRegistry {
   readonly host: string;
   readonly port: number;
   readonly logFile: string;
-  /** Requests the front passed on, as `METHOD /path?query`, in order. */
+  readonly version: 'go-containerregistry';
+  /** Requests the front passed on, as `METHOD /path?query` (`lookup METHOD …` for geosync's), in order. */
   readonly requests: readonly string[];
   /** Forgets the requests counted so far. */
   clear(): void;
   /** How many requests went to `path` (any method, any query). */
   count(path: string): number;
+  /** How many of geosync's lookups went to `path` (any method, any query). */
+  lookups(path: string): number;
   stop(): Promise<void>;
 }
 
@@ -43,7 +46,9 @@ export async function startCraneRegistry(): Promise<CraneRegistry> {
   const requests: string[] = [];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const front = http.createServer((req, res) => {
-    requests.push(`${req.method} ${req.url}`);
+    // geosync's own lookups are told apart from the pulls Envoy redirected here by their agent.
+    const who = String(req.headers['user-agent'] ?? '').startsWith('geosync/') ? 'lookup ' : '';
+    requests.push(`${who}${req.method} ${req.url}`);
     const upstream = http.request(
       { host: '127.0.0.1', port: inner, method: req.method, path: req.url, headers: req.headers, agent },
       (up) => {
@@ -83,11 +88,14 @@ export async function startCraneRegistry(): Promise<CraneRegistry> {
     host: `127.0.0.1:${port}`,
     port,
     logFile: proc.logFile,
+    version: 'go-containerregistry',
     requests,
     clear: () => {
       requests.length = 0;
     },
-    count: (p) => requests.filter((r) => r.split(' ')[1]?.split('?')[0] === p).length,
+    count: (p) => requests.filter((r) => r.split(' ').at(-1)?.split('?')[0] === p).length,
+    lookups: (p) =>
+      requests.filter((r) => r.startsWith('lookup ') && r.split(' ').at(-1)?.split('?')[0] === p).length,
     stop,
   };
 }

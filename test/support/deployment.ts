@@ -22,6 +22,7 @@ import { runCli, startServe, waitForStatus, type ServeProcess } from './geosync-
 import { freePort } from './ports';
 import { startAzurite, type Azurite } from './azurite';
 import { startFakeGcs, type FakeGcs } from './fake-gcs';
+import { startCraneRegistry, type CraneRegistry } from './crane-registry';
 import { startRegistry, type Credentials, type Registry, type RegistryStorage } from './registry';
 import { startSwift, type SwiftS3 } from './swift';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
@@ -101,7 +102,11 @@ export interface DeploymentOptions {
   readonly siblingProtocol?: UpstreamProtocol;
 }
 
-export type Backend = 'filesystem' | 's3' | 'azure' | 'gcs';
+/**
+ * `registry-api`: the region's registry is go-containerregistry's (crane-registry.ts), with no
+ * storage geosync can read; every region looks it up through its API (`lookup: registry`).
+ */
+export type Backend = 'filesystem' | 's3' | 'azure' | 'gcs' | 'registry-api';
 
 export interface RegionDeployment {
   readonly name: string;
@@ -112,7 +117,7 @@ export interface RegionDeployment {
   readonly host: string;
   /** The region as its siblings reach it (its `regions[].url`): a delaying proxy in front of its Envoy. */
   readonly crossRegion: TcpProxy;
-  readonly registry: Registry;
+  readonly registry: Registry | CraneRegistry;
   /** Where the registry keeps content: a bucket or container, or a directory. */
   readonly bucket?: string;
   readonly storageRoot?: string;
@@ -281,6 +286,8 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           registry: { type: 'gcs', gcs, bucket },
           yaml: JSON.stringify({ type: 'gcs', bucket, endpoint: proxy.url }),
         });
+      } else if (backend === 'registry-api') {
+        continue;
       } else {
         const root = path.join(dir, p.name, 'storage');
         mkdirSync(root, { recursive: true });
@@ -310,10 +317,16 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
             ],
           }
         : {};
-    const registries = new Map<string, Registry>();
+    const registries = new Map<string, Registry | CraneRegistry>();
     /** With token auth, what Envoy reaches as the local registry (token-server.ts). */
     const fronts = new Map<string, number>();
     for (const p of plans) {
+      if (backendOf(p.name) === 'registry-api') {
+        const registry = await startCraneRegistry();
+        cleanups.push(() => registry.stop());
+        registries.set(p.name, registry);
+        continue;
+      }
       const storage = storageOf.get(p.name);
       const registry = await startRegistry({
         storage: (storage as { registry: RegistryStorage }).registry,
@@ -339,7 +352,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
       Boolean,
     );
     for (const p of plans) {
-      const registry = registries.get(p.name) as Registry;
+      const registry = registries.get(p.name) as Registry | CraneRegistry;
       const adminPort = adminPorts.get(p.name) as number;
       const [grpcPort, envoyAdminPort] = [await freePort(), await freePort()];
       const configFile = path.join(dir, `geosync-${p.name}.yaml`);
@@ -351,8 +364,10 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           `lookupTimeoutMs: ${opts.lookupTimeoutMs ?? 150}`,
           'drainMs: 0',
           'regions:',
-          ...plans.map(
-            (q) => `  - { name: ${q.name}, url: "${q.url}", storage: ${storageOf.get(q.name)?.yaml} }`,
+          ...plans.map((q) =>
+            backendOf(q.name) === 'registry-api'
+              ? `  - { name: ${q.name}, url: "${q.url}", lookup: registry }`
+              : `  - { name: ${q.name}, url: "${q.url}", storage: ${storageOf.get(q.name)?.yaml} }`,
           ),
           'locate:',
           `  healthCheck: { enabled: ${opts.healthCheck ?? false}, intervalMs: 200, timeoutMs: 500, unhealthyThreshold: 1 }`,
@@ -360,7 +375,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           ...(opts.pushCheckBasicUsers
             ? [`pushCheckBasicUsers: ${JSON.stringify(opts.pushCheckBasicUsers)}`]
             : []),
-          ...freshnessYaml(opts, p.name),
+          ...freshnessYaml(opts, p.name, backendOf(p.name) === 'registry-api'),
           `notifications: { enabled: ${opts.notifications ?? false}, path: ${NOTIFICATIONS_PATH} }`,
           'envoy:',
           `  listener: { address: ${p.ip}, port: ${p.envoyPort} }`,
@@ -462,8 +477,10 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
 }
 
 /** The region's `freshness:` line, when a test sets any of its keys there. */
-function freshnessYaml(opts: DeploymentOptions, region: string): string[] {
+function freshnessYaml(opts: DeploymentOptions, region: string, noStorage: boolean): string[] {
   const keys = [
+    // Tag freshness reads this region's own tag history from its storage: none to read here.
+    ...(noStorage ? ['signatureTagMaxStalenessMs: 0'] : []),
     ...(opts.tagMaxStalenessMs?.[region] ? [`tagMaxStalenessMs: ${opts.tagMaxStalenessMs[region]}`] : []),
     ...(opts.tagListMaxStalenessMs?.[region] !== undefined
       ? [`tagListMaxStalenessMs: ${opts.tagListMaxStalenessMs[region]}`]

@@ -62,7 +62,7 @@ describe('beside go-containerregistry (anonymous)', () => {
     expect(await probe.head(layerLinkKey(REPO, layer), { signal: signal() })).toMatchObject({
       status: 'found',
     });
-    expect(reg.requests).toEqual([`HEAD /v2/${REPO}/blobs/${image.layerDigests[0]}`]);
+    expect(reg.requests).toEqual([`lookup HEAD /v2/${REPO}/blobs/${image.layerDigests[0]}`]);
     const missing = digestOf(`sha256:${'0'.repeat(64)}`);
     expect(await probe.head(layerLinkKey(REPO, missing), { signal: signal() })).toEqual({
       status: 'not_found',
@@ -105,7 +105,7 @@ describe('beside go-containerregistry (anonymous)', () => {
   test("the warm-up asks /v2/ and answers not there; a tag's history is no question for an API", async () => {
     reg.clear();
     expect(await probe.head(WARM_UP_KEY, { signal: signal() })).toEqual({ status: 'not_found' });
-    expect(reg.requests).toEqual(['GET /v2/']);
+    expect(reg.requests).toEqual(['lookup GET /v2/']);
     const history = await probe.head(tagIndexLinkKey(REPO, 'v1', image.manifestDigest), { signal: signal() });
     expect(history).toMatchObject({ status: 'error', kind: 'internal' });
   });

@@ -1,0 +1,134 @@
+/**
+ * geosync beside a registry that is not CNCF distribution: region a runs go-containerregistry's
+ * registry (`crane registry serve`: no distribution layout, nothing geosync could read in storage),
+ * named in b's configuration with `lookup: registry` and no storage; b runs distribution on Swift
+ * S3. Every cross-region hop (b's Envoy and b's geosync to a's Envoy, which fronts a's registry) is
+ * delayed 125 ms each way (a 250 ms round trip), with geosync's defaults. What only a holds is
+ * pulled through b by skopeo, crane, regctl, oras and containerd's resolver; b's registry still has
+ * none of it; b's tag list shows a's tags; a tag re-pointed in a is served fresh through b.
+ * What it cannot show: Harbor, GitLab, zot, Quay, Artifactory or a cloud registry (none runs here);
+ * a WAN's loss and jitter.
+ */
+import path from 'node:path';
+import type { CraneRegistry } from '../support/crane-registry';
+import { runCli } from '../support/geosync-cli';
+import { createOciImage, type OciImage } from '../support/oci-image';
+import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/oci-clients';
+import { skopeoPull, skopeoPush } from '../support/skopeo';
+import {
+  decisions,
+  expectLayoutHolds,
+  expectPulledImage,
+  registryRequest,
+  useDeployment,
+  waitUntil,
+} from './helpers';
+
+jest.setTimeout(300_000);
+
+let home: { env: Env; remove(): void };
+let image: OciImage;
+let other: OciImage;
+
+const { a, b, tmp } = useDeployment({
+  regions: ['a', 'b'],
+  storage: { a: 'registry-api', b: 's3' },
+  crossRegionLatencyMs: 125,
+  // geosync's own defaults (the deployment's e2e default is longer, for a loaded machine).
+  lookupTimeoutMs: 150,
+  tagMaxStalenessMs: { b: 1000 },
+});
+beforeAll(() => {
+  home = clientHome();
+  image = createOciImage(path.join(tmp.make('api'), 'src'), { tag: 'v1', layerSizes: [3000, 7000] });
+  other = createOciImage(path.join(tmp.make('api-other'), 'src'), { tag: 'v1', layerSizes: [2000] });
+});
+afterAll(() => home?.remove());
+
+const craneOf = (): CraneRegistry => a.registry as CraneRegistry;
+
+async function onlyInA(repository: string, img: OciImage = image, tag = 'v1'): Promise<void> {
+  await skopeoPush(img.dir, 'v1', { host: a.registry.host, repository, tag });
+}
+
+test('b names a with `lookup: registry` and no storage, and check-config accepts it', async () => {
+  const r = await runCli(['check-config', '--config', b.configFile]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+});
+
+test.each(['skopeo', 'crane', 'regctl', 'oras'] as const)(
+  '%s: the first pull through b of an image only a holds is rescued; b stores none of it',
+  async (client) => {
+    const repository = `api/${client}`;
+    await onlyInA(repository);
+    const timeoutsBefore = await decisions(b, 'timeout');
+    const dir = tmp.make(`api-${client}`);
+    const src = `${b.host}/${repository}:v1`;
+    if (client === 'skopeo') {
+      await skopeoPull({ host: b.host, repository, reference: 'v1' }, dir, { destTag: 'v1' });
+      await expectPulledImage(dir, 'v1', image);
+    } else {
+      if (client === 'crane') await crane(['pull', '--format=oci', src, dir], home.env);
+      if (client === 'regctl') await regctl(['image', 'copy', src, `ocidir://${dir}:v1`], home.env, [b.host]);
+      if (client === 'oras')
+        await oras(['cp', '--from-plain-http', '--to-oci-layout', src, `${dir}:v1`], home.env);
+      await expectLayoutHolds(dir, client === 'crane' ? undefined : 'v1', image);
+    }
+    expect(await decisions(b, 'timeout')).toBe(timeoutsBefore);
+    // Nothing was written in b: its registry, asked directly, still has none of it.
+    const direct = await fetch(`${b.registry.url}/v2/${repository}/manifests/v1`, { method: 'HEAD' });
+    expect(direct.status).toBe(404);
+    const blob = await fetch(`${b.registry.url}/v2/${repository}/blobs/${image.layerDigests[0]}`, {
+      method: 'HEAD',
+    });
+    expect(blob.status).toBe(404);
+  },
+);
+
+test("containerd's resolver: the tag and the digest, first pulls, rescued", async () => {
+  const repository = 'api/containerd';
+  await onlyInA(repository);
+  const byTag = await containerdClient(['pull', `${b.host}/${repository}:v1`], home.env);
+  expect(byTag.stdout).toContain(image.manifestDigest);
+  await onlyInA(`${repository}-digest`);
+  const byDigest = await containerdClient(
+    ['pull', `${b.host}/${repository}-digest@${image.manifestDigest}`],
+    home.env,
+  );
+  expect(byDigest.stdout).toContain(image.manifestDigest);
+});
+
+test("b's tag list of a repository only a holds lists a's tags", async () => {
+  const repository = 'api/tags';
+  for (const tag of ['v1', 'v2', 'v3']) await onlyInA(repository, image, tag);
+  const before = craneOf().lookups(`/v2/${repository}/tags/list`);
+  const res = await registryRequest(b, `/v2/${repository}/tags/list`);
+  expect(res.status).toBe(200);
+  expect(JSON.parse(res.body.toString('utf8'))).toEqual({ name: repository, tags: ['v1', 'v2', 'v3'] });
+  // Listed by a's own registry, asked by b's geosync.
+  expect(craneOf().lookups(`/v2/${repository}/tags/list`)).toBeGreaterThan(before);
+});
+
+test('a tag re-pointed in a is served through b at its new digest within the bound', async () => {
+  const repository = 'api/moving';
+  // Both regions have v1 at the first image (replication had caught up), then a re-points it.
+  await onlyInA(repository, image);
+  await skopeoPush(image.dir, 'v1', { host: b.registry.host, repository });
+  const tagPath = `/v2/${repository}/manifests/v1`;
+  const first = await registryRequest(b, tagPath, { method: 'HEAD' });
+  expect(first.headers.get('docker-content-digest')).toBe(image.manifestDigest);
+  await onlyInA(repository, other);
+  // tagMaxStalenessMs is 1 s: within it plus a lookup's round trips the new digest is served.
+  await waitUntil(
+    'b serves the re-pointed tag',
+    async () =>
+      (await registryRequest(b, tagPath, { method: 'HEAD' })).headers.get('docker-content-digest') ===
+      other.manifestDigest,
+    10_000,
+  );
+  // A pull of it gets the new image's bytes, from a.
+  const dir = tmp.make('api-moving');
+  await skopeoPull({ host: b.host, repository, reference: 'v1' }, dir, { destTag: 'v1' });
+  await expectPulledImage(dir, 'v1', other);
+});
