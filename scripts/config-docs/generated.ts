@@ -1,16 +1,17 @@
 /**
  * What the repository holds that is generated from the configuration's one declaration: parts of
- * README.md and envoy/README.md (between `<!-- generated:NAME … -->` and `<!-- end:NAME -->`),
+ * docs/configuration.md and envoy/README.md (between `<!-- generated:NAME … -->` and
+ * `<!-- end:NAME -->`),
  * the published JSON Schema, and the Helm chart's values schema, which embeds it. `npm run docs:config` rewrites them;
  * test/unit/config/reference.test.ts fails when one is out of date.
  */
 import { configJsonSchemaText } from '../../src/config/json-schema';
 import { helmValuesSchemaText } from './helm-values-schema';
-import { clusterTuningTable, configTable, envoyTable, envTable } from './tables';
+import { CONFIG_PAGE, clusterTuningTable, configTable, envoyTable, envTable } from './tables';
 
 /** Generated parts of hand-written files, by file (relative to the repository) and marker name. */
 export const GENERATED_SECTIONS: Readonly<Record<string, Readonly<Record<string, () => string>>>> = {
-  'README.md': { 'config-reference': configTable, 'environment-variables': envTable },
+  [CONFIG_PAGE]: { 'config-reference': configTable, 'environment-variables': envTable },
   'envoy/README.md': { 'envoy-tunables': envoyTable, 'cluster-tuning': clusterTuningTable },
 };
 
