@@ -5,7 +5,7 @@ const tseslint = require('typescript-eslint');
 
 /**
  * The layers of src/, lowest first: a folder may import its own layer and those below it, never
- * one above (README "Layout"). Protocol and wiring sit on top, pure logic and I/O adapters below.
+ * one above (docs/architecture.md). Protocol and wiring sit on top, pure logic and I/O adapters below.
  */
 const LAYERS = [
   ['generated'],

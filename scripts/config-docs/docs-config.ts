@@ -1,7 +1,8 @@
 /**
  * `npm run docs:config`: regenerates what is derived from the configuration's one declaration
- * (src/config/schema.ts): the reference tables of README.md and envoy/README.md (between their
- * generated:… markers) and the published JSON Schema deploy/config/geosync.schema.json.
+ * (src/config/schema.ts) and from the Helm chart: the reference tables of docs/configuration.md and
+ * envoy/README.md (between their generated:… markers), the published JSON Schema
+ * deploy/config/geosync.schema.json, the chart's values schema and the chart's README.
  * test/unit/config/reference.test.ts fails when any of them is out of date. Development only:
  * nothing under scripts/ ships in dist/.
  */

@@ -1,16 +1,18 @@
 /**
- * What the repository holds that is generated from the configuration's one declaration: parts of
- * README.md and envoy/README.md (between `<!-- generated:NAME … -->` and `<!-- end:NAME -->`),
- * the published JSON Schema, and the Helm chart's values schema, which embeds it. `npm run docs:config` rewrites them;
+ * What the repository holds that is generated from the configuration's one declaration and the
+ * Helm chart: parts of docs/configuration.md and envoy/README.md (between
+ * `<!-- generated:NAME … -->` and `<!-- end:NAME -->`), the published JSON Schema, the chart's
+ * values schema, which embeds it, and the chart's README. `npm run docs:config` rewrites them;
  * test/unit/config/reference.test.ts fails when one is out of date.
  */
 import { configJsonSchemaText } from '../../src/config/json-schema';
+import { CHART_README, chartReadmeText } from './chart-readme';
 import { helmValuesSchemaText } from './helm-values-schema';
-import { clusterTuningTable, configTable, envoyTable, envTable } from './tables';
+import { CONFIG_PAGE, clusterTuningTable, configTable, envoyTable, envTable } from './tables';
 
 /** Generated parts of hand-written files, by file (relative to the repository) and marker name. */
 export const GENERATED_SECTIONS: Readonly<Record<string, Readonly<Record<string, () => string>>>> = {
-  'README.md': { 'config-reference': configTable, 'environment-variables': envTable },
+  [CONFIG_PAGE]: { 'config-reference': configTable, 'environment-variables': envTable },
   'envoy/README.md': { 'envoy-tunables': envoyTable, 'cluster-tuning': clusterTuningTable },
 };
 
@@ -21,6 +23,7 @@ export const SCHEMA_FILE = 'deploy/config/geosync.schema.json';
 export const GENERATED_FILES: Readonly<Record<string, () => string>> = {
   [SCHEMA_FILE]: configJsonSchemaText,
   'deploy/helm/geosync/values.schema.json': helmValuesSchemaText,
+  [CHART_README]: chartReadmeText,
 };
 
 /** `text` (the content of `file`) with its generated sections as the declaration says now. */

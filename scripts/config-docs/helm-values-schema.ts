@@ -137,7 +137,7 @@ export function helmValuesSchema(): Json {
       nodeSelector: obj,
       tolerations: list,
       affinity: obj,
-      config: { ...config, description: "geosync.yaml (README.md, 'Configuration reference')" },
+      config: { ...config, description: 'geosync.yaml (docs/configuration.md)' },
     },
     additionalProperties: false,
   };

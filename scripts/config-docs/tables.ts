@@ -1,13 +1,17 @@
 /**
- * The reference tables of README.md and envoy/README.md, generated from the JSON Schema: one row
- * per key with its default, its allowed values and its description.
+ * The reference tables of docs/configuration.md and envoy/README.md, generated from the JSON
+ * Schema: one row per key with its default, its allowed values and its description.
  */
+import { posix } from 'node:path';
 import { ENV_VARIABLES, type EnvVariable } from '../../src/config/env';
 import { annotatedJsonSchema, schemaKeys, type DocSchema as JsonSchema, type SchemaKey } from './walk';
 
 type Row = readonly string[];
 
-/** README "Configuration reference": every key but the `envoy:` section's (envoy/README.md). */
+/** The page that holds the tables of geosync's own keys; its links are relative to it. */
+export const CONFIG_PAGE = 'docs/configuration.md';
+
+/** docs/configuration.md "Keys": every key but the `envoy:` section's (envoy/README.md). */
 export function configTable(): string {
   const keys = schemaKeys(annotatedJsonSchema(), (k) => k.schema.docs === undefined).filter(listed);
   return table(
@@ -16,7 +20,7 @@ export function configTable(): string {
   );
 }
 
-/** README's environment variables: the keys declared with one, and the secrets named in the file. */
+/** docs/configuration.md "Environment variables": the keys declared with one, and the secrets named in the file. */
 export function envTable(): string {
   const keys = schemaKeys(annotatedJsonSchema());
   const rows = ENV_VARIABLES.map((v): Row => {
@@ -88,7 +92,7 @@ function keyRow(key: SchemaKey, path: readonly string[]): Row {
   return [
     code(shown) + (key.variant !== undefined && path[path.length - 1] !== 'type' ? ` (${key.variant})` : ''),
     key.schema.docs !== undefined
-      ? `see [${key.schema.docs}](${key.schema.docs})`
+      ? `see [${key.schema.docs}](${posix.relative(posix.dirname(CONFIG_PAGE), key.schema.docs)})`
       : defaultText(key.schema, key.required),
     key.schema.docs !== undefined ? '' : values(key.schema),
     `${description}${env}`,

@@ -1,7 +1,7 @@
 /**
  * What is generated from the configuration's one declaration (src/config/schema.ts) is committed
- * and current: the README tables, envoy/README.md's, and the published JSON Schema. After a
- * change to a key, run `npm run docs:config` and commit what it rewrites.
+ * and current: the tables of docs/configuration.md and envoy/README.md, and the published JSON
+ * Schema. After a change to a key, run `npm run docs:config` and commit what it rewrites.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
