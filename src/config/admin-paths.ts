@@ -1,4 +1,4 @@
-/** The admin port's own paths (README "Operator notes"); the notifications path must not take one. */
+/** The admin port's own paths (docs/operations.md); the notifications path must not take one. */
 export const ADMIN_PATHS = {
   healthz: '/healthz',
   readyz: '/readyz',

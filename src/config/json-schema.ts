@@ -4,7 +4,7 @@
  * deploy/config/geosync.schema.json is a copy a test keeps in sync. The schema checks each key;
  * the rules between keys (rules/) are `geosync check-config`'s only. It asks for the canonical
  * spelling: geosync also takes an empty key as unset and a quoted integer or boolean (keys.ts).
- * It holds zod's global registry's metadata only; what the README tables need besides is in
+ * It holds zod's global registry's metadata only; what the docs/configuration.md tables need besides is in
  * keys.ts `keyDocs`.
  */
 import { z } from 'zod';
@@ -35,7 +35,7 @@ export function configJsonSchema(): JsonSchema {
   return {
     $schema: schema.$schema,
     title: 'geosync configuration',
-    description: 'One YAML file per region; README.md "Configuration reference" documents every key.',
+    description: 'One YAML file per region; docs/configuration.md documents every key.',
     ...schema,
   };
 }

@@ -1,7 +1,7 @@
 /**
  * How one key of geosync's YAML is declared: its schema (type, bounds, messages), whether it is
  * required, optional or has a default, and its documentation, all in one expression. The section
- * files (sections/) are made of these; the JSON Schema and the README tables are read from the
+ * files (sections/) are made of these; the JSON Schema and the docs/configuration.md tables are read from the
  * same declarations.
  *
  * Conventions of the file format, kept from the first hand-written reader:
@@ -15,7 +15,7 @@ import { z } from 'zod';
 
 /**
  * A key's documentation. The description (and an optional key's inherited default) is what the
- * published JSON Schema shows; the rest is for the README tables only, kept in `keyDocs` (a zod
+ * published JSON Schema shows; the rest is for the docs/configuration.md tables only, kept in `keyDocs` (a zod
  * registry) so that no post-processing strips it from the schema editors read. Environment
  * variables are listed in env.ts.
  */
@@ -23,7 +23,7 @@ export type KeyDoc = {
   readonly description: string;
   /** The default as the reference shows it when the code derives it from other keys. */
   readonly defaultText?: string;
-  /** Where a section is documented when the README table shows one row for it. */
+  /** Where a section is documented when the docs/configuration.md table shows one row for it. */
   readonly docs?: string;
   /** Documented in envoy/README.md's table of cluster tuning keys. */
   readonly tuning?: boolean;
@@ -36,7 +36,7 @@ export type KeyDoc = {
 type DocMeta = Omit<KeyDoc, 'inherited' | 'description'> & { description?: string; default?: unknown };
 
 /**
- * Everything the README tables read (scripts/config-docs): the JSON Schema generated with this
+ * Everything the docs/configuration.md tables read (scripts/config-docs): the JSON Schema generated with this
  * registry as its metadata has the description, the default and the KeyDoc fields of each key.
  */
 export const keyDocs = z.registry<DocMeta>();

@@ -1,6 +1,6 @@
 /**
  * The configuration file of one geosync instance (one region), declared once: every key's type,
- * default, bounds and description. The JSON Schema (json-schema.ts), the README tables
+ * default, bounds and description. The JSON Schema (json-schema.ts), the docs/configuration.md tables
  * (reference/), the environment overrides (env.ts) and the TypeScript types (types.ts) are all
  * derived from it. Rules that relate keys to each other are in rules/.
  */
@@ -43,7 +43,7 @@ export const configFile = z.strictObject({
   }),
   proxyManifestHeadByDigest: defaulted(z.boolean(), true, {
     description:
-      'proxy `HEAD /v2/<name>/manifests/<digest>` (containerd resolves pinned images with it). Set `false` if clients that no token, User-Agent or Basic user marks as pushers push manifests a sibling may already hold (README, "Pushes through geosync")',
+      'proxy `HEAD /v2/<name>/manifests/<digest>` (containerd resolves pinned images with it). Set `false` if clients that no token, User-Agent or Basic user marks as pushers push manifests a sibling may already hold (docs/pushes.md)',
   }),
   pushCheckUserAgents: defaulted(z.array(z.string().min(1, { error: 'must not be empty' })), ['regclient/'], {
     description:

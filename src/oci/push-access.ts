@@ -10,7 +10,7 @@
  * geosync uses this as the client's intent, never as an authorization: a pusher's "does this
  * region hold it already?" checks (HEAD of the tag, HEAD of a manifest by digest, the referrers
  * tag index oras reads before writing it) must see only this region, or the client skips a write
- * that this region needs (README, "Pushes through geosync"). The token is not verified: a forged
+ * that this region needs (docs/pushes.md). The token is not verified: a forged
  * one only changes what its own sender sees, and the registry had already accepted the token of
  * any request that reaches geosync (its 404 comes after its authorization).
  *

@@ -1,7 +1,7 @@
 /**
  * The published staleness report (`GET <admin>/staleness`), per region pair ending in this region.
  * Aggregates only: nothing in it names a repository, a tag or a digest, nor says whether some
- * image is in some region (geosync has no availability API). Field meanings: README "Staleness".
+ * image is in some region (geosync has no availability API). Field meanings: docs/replication-and-staleness.md.
  */
 import type { Summary } from './summary';
 

@@ -1,4 +1,4 @@
-/** `GET /staleness`: the staleness report as JSON (src/staleness/report.ts; README "Staleness"). */
+/** `GET /staleness`: the staleness report as JSON (src/staleness/report.ts; docs/replication-and-staleness.md). */
 import type { StalenessReport } from './report';
 import type { AdminRoute } from '../admin/server';
 

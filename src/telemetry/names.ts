@@ -1,5 +1,5 @@
 /**
- * Every metric, span and attribute name geosync emits, in one place (README "Metrics" lists the
+ * Every metric, span and attribute name geosync emits, in one place (docs/metrics.md lists the
  * same). Labels are bounded: region names from the configuration, outcome/kind/result enums.
  * Never a repository name or digest as a label.
  * Durations are in seconds. The Prometheus exporter of this OpenTelemetry line does not append

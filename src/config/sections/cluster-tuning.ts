@@ -32,7 +32,7 @@ export const CLUSTER_DEFAULTS = {
   caFile: '/etc/ssl/certs/ca-certificates.crt',
   // A herd (every node of a deploy pulling one new image at once) must queue, not fail: Envoy's
   // own 1024 pending requests answered most of a 5,000-client herd 503 even once the image was
-  // replicated (README "Benchmarks", part 3). Connections stay at Envoy's 1024, which bounds what
+  // replicated (docs/benchmarks.md, part 3). Connections stay at Envoy's 1024, which bounds what
   // one Envoy asks of a registry; what exceeds them waits in the pending queue, sized so that a
   // herd of tens of thousands of requests in flight fits. Requests: HTTP/1.1 carries one per
   // connection, so max_requests only matters for HTTP/2 upstreams, where it bounds streams.

@@ -17,7 +17,7 @@ import {
  * storage may take (`lookupTimeoutMs` and `lookupTimeoutMaxMs` bound that, inside geosync). Under a herd every local 404
  * is a stream, and on a saturated machine a decided reply can wait as long as any other part of
  * the pull does (Envoy's route has no timeout, so a replicated herd's requests simply queue).
- * Benchmark part 3 on 2 shared cores (README "Benchmarks"), a 5,000-client herd of 15,000
+ * Benchmark part 3 on 2 shared cores (docs/benchmarks.md), a 5,000-client herd of 15,000
  * streams: with 2 s, 2,987 to 6,248 requests lost to this timeout in three runs; with 10 s, 370 in
  * one run of four (its replicated herd's p99 was 15.4 s); with 20 s, none in five. A geosync that exited
  * is not waited for: its connections close and new ones are refused, so the 404 passes at once;
@@ -123,7 +123,7 @@ const extProc = section(
   {
     messageTimeoutMs: defaulted(integer(1, 60_000), MESSAGE_TIMEOUT_MS, {
       description:
-        'ext_proc `message_timeout`: how long a hung geosync can delay a 404; above `lookupTimeoutMaxMs`, with room for replies queued under a herd (README, "Two deadlines")',
+        'ext_proc `message_timeout`: how long a hung geosync can delay a 404; above `lookupTimeoutMaxMs`, with room for replies queued under a herd (docs/operations.md, "Two deadlines")',
     }),
     connectTimeoutMs: defaulted(integer(1, 60_000), 250, {
       description:
@@ -133,7 +133,7 @@ const extProc = section(
     // resets on one connection, and Envoy resets every ext_proc stream it closes first.
     maxStreamsPerConnection: defaulted(integer(1, 900), 500, {
       description:
-        '`max_requests_per_connection` of the `geosync_ext_proc` cluster: keeps Envoy\'s stream resets on one connection below Node\'s rapid-reset limit (README, "Stream resets")',
+        '`max_requests_per_connection` of the `geosync_ext_proc` cluster: keeps Envoy\'s stream resets on one connection below Node\'s rapid-reset limit (docs/operations.md, "Stream resets")',
     }),
   },
   { description: 'The ext_proc filter and its `geosync_ext_proc` cluster.' },

@@ -60,7 +60,7 @@ export const notificationsSection = section(
   {
     enabled: defaulted(z.boolean(), false, {
       description:
-        'accept the local registry\'s notifications on the admin port (README "Staleness figures")',
+        'accept the local registry\'s notifications on the admin port (docs/replication-and-staleness.md, "Staleness figures")',
     }),
     path: defaulted(path, '/notifications', {
       description: "the admin path the registry's endpoint `url` names",
