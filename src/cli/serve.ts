@@ -85,7 +85,7 @@ export const serveCommand: Command = {
     if (hanging > 0) {
       log.warn(
         { calls: hanging },
-        "filesystem calls to a sibling's storage still hang (a dead mount?): the process ends once they return; abort them to end it now: umount -f on the mount (fusermount -u and umount -l leave them blocked; see docs/operations.md, "A sibling on a filesystem that hangs")",
+        "filesystem calls to a sibling's storage still hang (a dead mount?): the process ends once they return; abort them to end it now: umount -f on the mount (fusermount -u and umount -l leave them blocked; see docs/operations.md, section A sibling on a filesystem that hangs)",
       );
     }
     log.info('stopped');
