@@ -86,6 +86,18 @@ export const CONTENTS_GRACE_MS = 20;
  */
 export const HINT_TTL_MS = 5_000;
 
+/**
+ * How long the region a target was last found in (or hinted in, by a manifest's contents) answers
+ * for it when a new lookup of it runs out of time (stale-if-error, RFC 5861 §4): a herd that
+ * outlasts a tag's cache entry (`cache.tagTtlMs`) or a blob's hint (HINT_TTL_MS) looks it up again
+ * while the holder serves the herd's redirected pulls, and that lookup can pass its deadline. The
+ * redirect carries no stale content: the holder's registry resolves a tag itself when it serves
+ * it, and a digest names its bytes; the worst a holder that lost the content costs is its own
+ * 404, what the client gets without geosync. Only a holder still asked (breaker not open) whose
+ * registry is up is used.
+ */
+export const STALE_HOLDER_MS = 60_000;
+
 /** Health of each region's registry (health.ts); the locator stops it on close. */
 export interface RegistryHealthView {
   isUp(region: string): boolean;
@@ -114,6 +126,8 @@ export class ProbeLocator implements Locator {
   private readonly observer: ReturnType<typeof guardObserver>;
   private readonly lanes: readonly RegionLane[];
   private readonly cache: TtlLruCache<CachedAnswer>;
+  /** The region each tag was last found in, for STALE_HOLDER_MS. */
+  private readonly lastHolders: TtlLruCache<string>;
   private readonly flights = new Coalescer<LocateResult>();
   /**
    * Lookups whose first answer is out but whose far regions are still heard (lookup.ts, `later`),
@@ -167,6 +181,7 @@ export class ProbeLocator implements Locator {
       (v) => (v.outcome === 'found' ? v.region.length * 2 + 32 : 8),
       (reason) => this.observer.cacheEviction(reason),
     );
+    this.lastHolders = TtlLruCache.byCount<string>(10_000, this.clock);
   }
 
   async locate(target: PullTarget, signal: AbortSignal, client?: string): Promise<LocateResult> {
@@ -195,10 +210,23 @@ export class ProbeLocator implements Locator {
     if (cached) return cached;
     this.observer.cacheMiss();
     const lookup = this.lookUp(target, keys, cacheKey, signal, client);
-    if (!reads) return lookup;
     // Whichever finds the holder first: the read under way (into the cache) or the lookup.
-    const fromRead = reads.then(() => this.fromCache(target, cacheKey));
-    return firstFound(lookup, fromRead);
+    const result = reads
+      ? await firstFound(
+          lookup,
+          reads.then(() => this.fromCache(target, cacheKey)),
+          signal,
+        )
+      : await lookup;
+    return result.outcome === 'timeout' ? (this.staleHolder(cacheKey) ?? result) : result;
+  }
+
+  /** STALE_HOLDER_MS: the tag's last holder, when it is answering now. */
+  private staleHolder(cacheKey: string): LocateResult | undefined {
+    const region = this.lastHolders.get(cacheKey);
+    const lane = this.lanes.find((l) => l.name === region);
+    if (!region || !lane?.askable || !this.registryUp(region)) return undefined;
+    return { outcome: 'found', region };
   }
 
   /** Asks the eligible regions' storage (shared by concurrent lookups of the same key). */
@@ -321,6 +349,7 @@ export class ProbeLocator implements Locator {
         const lane = lanes[choice.index] as RegionLane;
         const answer = { outcome: 'found', region: lane.name, lastModified: choice.lastModified } as const;
         this.cache.set(cacheKey, answer, this.ttlOf(target));
+        this.lastHolders.set(cacheKey, lane.name, STALE_HOLDER_MS);
         if (target.kind !== 'blob') {
           this.readContents(target, cacheKey, answer, choice.text);
           this.deps.onManifestFound?.(target, { region: answer.region, lastModified: answer.lastModified });
@@ -353,6 +382,7 @@ export class ProbeLocator implements Locator {
 
     const answer = { outcome: 'found', region: found.region, lastModified: found.lastModified } as const;
     this.cache.set(cacheKey, answer, this.ttlOf(target));
+    this.lastHolders.set(cacheKey, found.region, STALE_HOLDER_MS);
     this.readContents(target, cacheKey, answer);
   }
 
@@ -386,8 +416,10 @@ export class ProbeLocator implements Locator {
         // names were verified by the registry on push (manifest-contents.ts), held for HINT_TTL_MS.
         if (next.kind !== 'blob') continue;
         const key = keysFor(next, { probeBlobData: this.opts.probeBlobData }).join('\n');
-        if (this.cache.get(key)?.outcome !== 'found')
+        if (this.cache.get(key)?.outcome !== 'found') {
           this.cache.set(key, holder, Math.min(HINT_TTL_MS, this.opts.cache.digestTtlMs));
+          this.lastHolders.set(key, holder.region, STALE_HOLDER_MS);
+        }
       }
     });
     // Never rejects for its waiters, and leaves the map however it ends.
@@ -463,17 +495,36 @@ export class ProbeLocator implements Locator {
 }
 
 /** The first `found` of the two; else the lookup's own answer. */
+/**
+ * The first `found` of the lookup and the contents read; when the lookup ends without one (a far
+ * region passed its deadline under a herd, or a miss), the read under way still decides: it is
+ * bounded by CONTENTS_DEADLINE_MS, and what it teaches is as good as the lookup's answer. Without
+ * this, a herd's blob lookups racing the read of their own manifest timed out at the region's
+ * deadline and passed 404s for blobs the read learnt a moment later.
+ */
 function firstFound(
   lookup: Promise<LocateResult>,
   read: Promise<LocateResult | undefined>,
+  signal: AbortSignal,
 ): Promise<LocateResult> {
   return new Promise<LocateResult>((resolve, reject) => {
+    let readDone = false;
+    let lookupResult: LocateResult | undefined;
     void read.then(
       (r) => {
+        readDone = true;
         if (r?.outcome === 'found') resolve(r);
+        else if (lookupResult) resolve(lookupResult);
       },
-      () => undefined,
+      () => {
+        readDone = true;
+        if (lookupResult) resolve(lookupResult);
+      },
     );
-    lookup.then(resolve, reject);
+    lookup.then((r) => {
+      if (r.outcome === 'found' || readDone || signal.aborted) return resolve(r);
+      lookupResult = r;
+      signal.addEventListener('abort', () => resolve(r), { once: true });
+    }, reject);
   });
 }

@@ -115,8 +115,9 @@ export interface RegionLaneOptions {
 /** What one region was asked, as the lookup sees it (lookup.ts). */
 export interface LaneAsk {
   /**
-   * The answer the lookup decides on: the region's own, or silence (`error/timeout`) once the
-   * region's deadline has passed since its request left this process.
+   * The answer the lookup decides on: the region's own, or, for a region whose last probe went
+   * unanswered, silence (`error/timeout`) once its deadline has passed since its request left this
+   * process.
    */
   readonly first: Promise<RegionAnswer>;
   /**
@@ -124,7 +125,10 @@ export interface LaneAsk {
    * missed its deadline still teaches the cache (and its latency) for the next request.
    */
   readonly final: Promise<RegionAnswer>;
-  /** True once `first` was the region's deadline passing, not its own answer. */
+  /**
+   * True once the region's deadline passed before its answer: `first` was then the deadline
+   * (a region known to be silent), or a late answer (one that was waited for).
+   */
   readonly expired: () => boolean;
 }
 
@@ -134,6 +138,14 @@ export class RegionLane {
   private readonly latency: RegionLatency;
   /** When this region last answered a probe (anything but silence). */
   private lastAnswered = Number.NEGATIVE_INFINITY;
+  /**
+   * A probe of this region ended in silence and none has been answered since. Until then a lookup
+   * waits for the region past its learnt deadline, to the lookup's hard limit: a region that has
+   * been answering and is slow now (a herd's burst loading the path, or the registry serving the
+   * herd's redirected pulls) is waited for, not failed; once a probe went unanswered, the region's
+   * deadline cuts the next ones short again, as RFC 6298 §5 backs off only after a timer expired.
+   */
+  private silent = false;
 
   constructor(
     readonly name: string,
@@ -204,7 +216,8 @@ export class RegionLane {
       () => this.latency.deadlineMs(),
       () => {
         expired = true;
-        answerFirst({ status: 'error', kind: 'timeout' });
+        // Not known to be silent: its answer (or the lookup's hard limit) decides.
+        if (this.silent) answerFirst({ status: 'error', kind: 'timeout' });
       },
     );
     const final = probeKeys(out.wrap(this.probe), keys, signal, readOne)
@@ -240,6 +253,9 @@ export class RegionLane {
       }
       const cutShort = answer.kind === 'aborted';
       void verdict.then((why) => {
+        // Unanswered to the end (not merely cut short once the answer was decided elsewhere),
+        // and nothing answered since: the next lookups are cut at the region's deadline.
+        if (!(why === undefined && cutShort) && this.lastAnswered <= askedAt) this.silent = true;
         // A region that answered other probes while this one was out is busy, not gone: a
         // burst's tail on an overloaded storage is for the lookup window to shed
         // (admission.ts), not for the breaker, which is for a region that stopped answering.
@@ -252,6 +268,7 @@ export class RegionLane {
     }
     this.latency.sample(ms);
     this.lastAnswered = this.clock.now();
+    this.silent = false;
     if (answer.status === 'error') this.breaker.failure(permit);
     else this.breaker.success(permit);
     this.observer.probeFinished(this.name, outcomeOf(answer), ms);

@@ -51,8 +51,12 @@ export const MANIFEST_ACCEPT = [
 ].join(', ');
 
 export class RegistryProbe implements ObjectProbe {
-  /** Each key is one API request and the answer to the first decides: no key is asked needlessly. */
-  readonly keysInTurn = true;
+  /**
+   * Every target is one API request (its repository's key; the data keys are left out,
+   * ObjectProbe.viaRegistryApi), so there is nothing to ask in turn; and a tag's lookup reads its
+   * digest with the same HEAD (region.ts readKey), which the manifest's contents read then uses.
+   */
+  readonly keysInTurn = false;
   readonly viaRegistryApi = true;
   private readonly client: RegistryClient;
 

@@ -102,12 +102,12 @@ test("containerd's resolver: the tag and the digest, first pulls, rescued", asyn
 test("b's tag list of a repository only a holds lists a's tags", async () => {
   const repository = 'api/tags';
   for (const tag of ['v1', 'v2', 'v3']) await onlyInA(repository, image, tag);
-  const before = craneOf().lookups(`/v2/${repository}/tags/list`);
+  const before = await craneOf().lookups(`/v2/${repository}/tags/list`);
   const res = await registryRequest(b, `/v2/${repository}/tags/list`);
   expect(res.status).toBe(200);
   expect(JSON.parse(res.body.toString('utf8'))).toEqual({ name: repository, tags: ['v1', 'v2', 'v3'] });
   // Listed by a's own registry, asked by b's geosync.
-  expect(craneOf().lookups(`/v2/${repository}/tags/list`)).toBeGreaterThan(before);
+  expect(await craneOf().lookups(`/v2/${repository}/tags/list`)).toBeGreaterThan(before);
 });
 
 test('a tag re-pointed in a is served through b at its new digest within the bound', async () => {

@@ -2,17 +2,15 @@
  * go-containerregistry's own registry (`crane registry serve --disk DIR`): an OCI registry that is
  * not CNCF distribution and keeps no distribution layout on disk (blobs by digest in DIR,
  * manifests and tags in memory), so geosync can find its content only through its API
- * (`lookup: registry`). Every request it answers is counted by method and path (a front on
- * loopback), for the tests' "at most one request per key" checks.
+ * (`lookup: registry`). Every request it answers is counted by method and path by a front in a
+ * process of its own (counting-front.js), for the tests' "at most one request per key" checks.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { toolPath } from './oci-clients';
 import { freePort } from './ports';
-import { spawnManaged, waitForHttp } from './process';
+import { spawnManaged, until, waitForHttp } from './process';
 
 export interface CraneRegistry {
   /** `http://127.0.0.1:PORT` of the counting front. */
@@ -22,13 +20,11 @@ export interface CraneRegistry {
   readonly logFile: string;
   readonly version: 'go-containerregistry';
   /** Requests the front passed on, as `METHOD /path?query` (`lookup METHOD …` for geosync's), in order. */
-  readonly requests: readonly string[];
+  requests(): Promise<string[]>;
   /** Forgets the requests counted so far. */
-  clear(): void;
-  /** How many requests went to `path` (any method, any query). */
-  count(path: string): number;
+  clear(): Promise<void>;
   /** How many of geosync's lookups went to `path` (any method, any query). */
-  lookups(path: string): number;
+  lookups(path: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -43,59 +39,54 @@ export async function startCraneRegistry(): Promise<CraneRegistry> {
     ['registry', 'serve', '--address', `127.0.0.1:${inner}`, '--disk', disk],
     { logDir: dir },
   );
-  const requests: string[] = [];
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const front = http.createServer((req, res) => {
-    // geosync's own lookups are told apart from the pulls Envoy redirected here by their agent.
-    const who = String(req.headers['user-agent'] ?? '').startsWith('geosync/') ? 'lookup ' : '';
-    requests.push(`${who}${req.method} ${req.url}`);
-    const upstream = http.request(
-      { host: '127.0.0.1', port: inner, method: req.method, path: req.url, headers: req.headers, agent },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
-  });
-  front.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  const port = (front.address() as AddressInfo).port;
+  const front = spawnManaged(
+    'counting-front',
+    process.execPath,
+    [path.join(__dirname, 'counting-front.js'), String(inner)],
+    {
+      logDir: dir,
+    },
+  );
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      front.closeAllConnections();
-      await new Promise<void>((resolve) => front.close(() => resolve()));
-      agent.destroy();
+      await front.stop();
       await proc.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     })();
     return stopped;
   };
+  let port = 0;
   try {
     await waitForHttp(`http://127.0.0.1:${inner}/v2/`, { timeoutMs: 20_000, proc });
+    await until(
+      'the counting front listens',
+      async () => {
+        const m = /^port (\d+)$/m.exec(fs.readFileSync(front.logFile, 'utf8'));
+        if (m) port = Number(m[1]);
+        return port > 0;
+      },
+      20_000,
+    );
   } catch (err) {
     await stop();
     throw err;
   }
-  requests.length = 0;
+  const url = `http://127.0.0.1:${port}`;
+  const requests = async (): Promise<string[]> =>
+    (await (await fetch(`${url}/__front/requests`)).json()) as string[];
+  const pathOf = (r: string) => r.split(' ').at(-1)?.split('?')[0];
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     host: `127.0.0.1:${port}`,
     port,
     logFile: proc.logFile,
     version: 'go-containerregistry',
     requests,
-    clear: () => {
-      requests.length = 0;
+    clear: async () => {
+      await (await fetch(`${url}/__front/clear`, { method: 'POST' })).arrayBuffer();
     },
-    count: (p) => requests.filter((r) => r.split(' ').at(-1)?.split('?')[0] === p).length,
-    lookups: (p) =>
-      requests.filter((r) => r.startsWith('lookup ') && r.split(' ').at(-1)?.split('?')[0] === p).length,
+    lookups: async (p) => (await requests()).filter((r) => r.startsWith('lookup ') && pathOf(r) === p).length,
     stop,
   };
 }

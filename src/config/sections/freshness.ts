@@ -18,7 +18,7 @@ export const freshnessSection = section(
     }),
     tagListMaxStalenessMs: defaulted(integer(0, 3_600_000), 1000, {
       description:
-        'tag lists: `GET /v2/<name>/tags/list` answers the union of the local tags and those the siblings\' storage holds, each sibling listed at most once per this long; 0 = off (the local list passes as it is). See docs/tag-lists.md',
+        "tag lists: `GET /v2/<name>/tags/list` answers the union of the local tags and those the siblings' storage holds, each sibling listed at most once per this long; 0 = off (the local list passes as it is). See docs/tag-lists.md",
     }),
   },
   { description: 'Tag freshness and tag lists.' },

@@ -60,7 +60,7 @@ const region = required(
     }),
     registry: optional(registryLookupSchema, {
       description: 'how to ask the registry with `lookup: registry`: credentials, CAs, timeout',
-      defaultText: 'anonymous, 1000 ms',
+      defaultText: 'anonymous, 2000 ms',
       docs: 'registry lookups',
     }),
   }),

@@ -37,8 +37,12 @@ export const registryLookupSchema = z.strictObject({
     description: "a PEM bundle of the CAs that sign the registry's certificate (with the system's)",
     defaultText: "Node's CA store",
   }),
-  requestTimeoutMs: defaulted(integer(1, 60_000), 1000, {
-    description: 'timeout of one request to the registry (the lookup deadline still bounds it)',
+  // The registry that answers lookups also serves the pulls redirected to it: under a herd its
+  // answers come later than storage's, and a request cut at 1 s there failed a 5,000-node herd's
+  // lookups that the lookup's own bound (`lookupTimeoutMaxMs`, 2 s) would have waited for.
+  requestTimeoutMs: defaulted(integer(1, 60_000), 2000, {
+    description:
+      'timeout of one request to the registry (the lookup deadline, `lookupTimeoutMaxMs`, still bounds it)',
   }),
 });
 

@@ -58,11 +58,11 @@ describe('beside go-containerregistry (anonymous)', () => {
 
   test('a blob the registry serves is found with one HEAD', async () => {
     const layer = digestOf(image.layerDigests[0]!);
-    reg.clear();
+    await reg.clear();
     expect(await probe.head(layerLinkKey(REPO, layer), { signal: signal() })).toMatchObject({
       status: 'found',
     });
-    expect(reg.requests).toEqual([`lookup HEAD /v2/${REPO}/blobs/${image.layerDigests[0]}`]);
+    expect(await reg.requests()).toEqual([`lookup HEAD /v2/${REPO}/blobs/${image.layerDigests[0]}`]);
     const missing = digestOf(`sha256:${'0'.repeat(64)}`);
     expect(await probe.head(layerLinkKey(REPO, missing), { signal: signal() })).toEqual({
       status: 'not_found',
@@ -95,7 +95,7 @@ describe('beside go-containerregistry (anonymous)', () => {
     expect(all).toEqual({ status: 'found', names: ['v1-rc', 'v1', 'v2', 'v3'] });
     const rest = await probe.list(tagsFolderKey(REPO), { signal: signal(), max: 100, startAfter: 'v1/~' });
     expect(rest).toEqual({ status: 'found', names: ['v2', 'v3'] });
-    expect(reg.requests.filter((r) => r.includes('/tags/list')).length).toBeGreaterThanOrEqual(3);
+    expect((await reg.requests()).filter((r) => r.includes('/tags/list')).length).toBeGreaterThanOrEqual(3);
     // go-containerregistry answers 404 NAME_UNKNOWN for a repository it does not know.
     expect(await probe.list(tagsFolderKey('team/none'), { signal: signal(), max: 10 })).toEqual({
       status: 'not_found',
@@ -103,9 +103,9 @@ describe('beside go-containerregistry (anonymous)', () => {
   });
 
   test("the warm-up asks /v2/ and answers not there; a tag's history is no question for an API", async () => {
-    reg.clear();
+    await reg.clear();
     expect(await probe.head(WARM_UP_KEY, { signal: signal() })).toEqual({ status: 'not_found' });
-    expect(reg.requests).toEqual(['lookup GET /v2/']);
+    expect(await reg.requests()).toEqual(['lookup GET /v2/']);
     const history = await probe.head(tagIndexLinkKey(REPO, 'v1', image.manifestDigest), { signal: signal() });
     expect(history).toMatchObject({ status: 'error', kind: 'internal' });
   });
