@@ -70,6 +70,9 @@ export function buildLocator(config: GeosyncConfig, deps: LocatorDeps = {}): Loc
     // a holder found late in the hedge window is still handed to the waiter instead of a timeout.
     {
       ...locate,
+      perCredential: config.regions.some(
+        (r) => r.lookup === 'registry' && r.registry.credentials === 'client',
+      ),
       lookupTimeoutMs: Math.max(1, config.lookupTimeoutMs - SHARED_DEADLINE_MARGIN_MS),
       lookupTimeoutMaxMs: Math.max(1, config.lookupTimeoutMaxMs - SHARED_DEADLINE_MARGIN_MS),
     },

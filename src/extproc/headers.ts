@@ -98,7 +98,8 @@ export const ATTRIBUTE = {
    * conditional, so that Basic credentials (a password) of a pull never leave Envoy: they evaluate
    * to '' (a tag list's credential is another attribute, `tagListAuthorization`).
    * The scheme is matched without case (RFC 9110 §11.1), `(?i)` in RE2, as the registry reads it.
-   * Never logged or kept: the stream reads the repositories out of it and drops it.
+   * Never logged or kept: the stream reads the repositories out of it, and passes it to lookups of
+   * siblings asked with the client's own credentials (`regions[].registry.credentials: client`).
    */
   bearer: "request.headers['authorization'].matches('(?i)^bearer ') ? request.headers['authorization'] : ''",
   /**

@@ -125,6 +125,12 @@ export class StreamProcessor {
    * in a record.
    */
   private tagListAuthorization?: string;
+  /**
+   * The client's bearer token, for siblings asked with the client's own credentials
+   * (`regions[].registry.credentials: client`, src/registry-api/). Never logged, traced or put in
+   * a record.
+   */
+  private authorization?: string;
 
   constructor(
     private readonly ctx: StreamContext,
@@ -204,6 +210,7 @@ export class StreamProcessor {
         };
         // '' for every request but a tag list (the attribute's CEL conditional); absent: no header.
         this.tagListAuthorization = attrs.get(ATTRIBUTE.tagListAuthorization) || undefined;
+        this.authorization = attrs.get(ATTRIBUTE.bearer) || undefined;
       }
       this.classification = classify(this.request, this.ctx.pullPolicy);
     }
@@ -225,7 +232,7 @@ export class StreamProcessor {
 
     const target = plan.classification.target;
     // Most lookups of a herd are answered from the cache: no deadline, abort signal or span needed.
-    const known = this.ctx.locator.cached?.(target);
+    const known = this.ctx.locator.cached?.(target, this.authorization);
     const { value: result, lookupMs } = known
       ? { value: known, lookupMs: 0 }
       : await this.timed(() => this.lookup(target, cancelled));
@@ -371,10 +378,12 @@ export class StreamProcessor {
   ): Promise<LocateResult> {
     return this.bounded(
       (signal) =>
-        this.ctx.locator.locate(target, signal, this.client).catch((err: unknown): LocateResult => ({
-          outcome: 'error',
-          code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
-        })),
+        this.ctx.locator
+          .locate(target, signal, this.client, this.authorization)
+          .catch((err: unknown): LocateResult => ({
+            outcome: 'error',
+            code: `locator_threw:${(err as Error)?.name ?? 'unknown'}`,
+          })),
       cancelled,
       (timedOut) => (timedOut ? TIMEOUT : CANCELLED),
       this.ctx.locateTimeoutMs,

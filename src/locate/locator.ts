@@ -37,13 +37,20 @@ export interface Locator {
    *
    * `client`: who asks (Envoy's downstream address without its port), so that one client cannot
    * take every place of the lookup window (admission.ts); undefined when unknown.
+   * `authorization`: the client's bearer credentials, for regions asked with the client's own
+   * (`regions[].registry.credentials: client`); never logged or kept beyond the lookup.
    */
-  locate(target: PullTarget, signal: AbortSignal, client?: string): Promise<LocateResult>;
+  locate(
+    target: PullTarget,
+    signal: AbortSignal,
+    client?: string,
+    authorization?: string,
+  ): Promise<LocateResult>;
   /**
    * The answer `locate` would give at once from what is already known (a cache), or undefined.
    * Lets the stream skip the deadline's machinery for the common case of a herd.
    */
-  cached?(target: PullTarget): LocateResult | undefined;
+  cached?(target: PullTarget, authorization?: string): LocateResult | undefined;
   /**
    * Another worker found this manifest in `found.region`'s storage: remember it as if this
    * locator had, and read its contents there too (manifest-contents.ts), so that the config and

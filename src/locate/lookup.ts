@@ -27,6 +27,8 @@ export interface LookupOptions {
   readonly closing: AbortSignal;
   /** Read the one key whole (region.ts, readKey) instead of asking whether it exists. */
   readonly readOne?: boolean;
+  /** The client's credentials, for regions asked with them (ProbeOptions.authorization). */
+  readonly authorization?: string;
 }
 
 export interface Settled {
@@ -104,7 +106,7 @@ export async function probeLanes(
   try {
     asks = lanes.map((lane, i) => {
       const verdict = new Promise<Blame | undefined>((resolve) => verdicts.push(resolve));
-      const ask = lane.ask(keys, controller.signal, verdict, opts.readOne);
+      const ask = lane.ask(keys, controller.signal, verdict, opts.readOne, opts.authorization);
       const final = ask.final.then((answer) => {
         heard[i] = answer.status === 'skipped' ? 'skipped' : isSilence(answer) ? 'silent' : 'answered';
         return answer;

@@ -37,13 +37,15 @@ export async function readManifestContents(
   target: ManifestTarget,
   signal: AbortSignal,
   tagLink?: string,
+  authorization?: string,
 ): Promise<ContentsResult> {
+  const opts = authorization !== undefined ? { signal, authorization } : { signal };
   let digest: Digest | undefined;
   if (target.kind === 'manifest_by_digest') digest = target.digest;
   else {
     let text = tagLink;
     if (text === undefined) {
-      const link = await probe.read(tagCurrentLinkKey(target.repository, target.tag), { signal });
+      const link = await probe.read(tagCurrentLinkKey(target.repository, target.tag), opts);
       if (link.status !== 'found') return { outcome: link.status === 'error' ? link.kind : 'not_found' };
       text = link.text;
     }
@@ -51,8 +53,8 @@ export async function readManifestContents(
     if (!digest) return { outcome: 'no_digest' };
   }
   const data = probe.readManifest
-    ? await probe.readManifest(target.repository, digest, { signal, maxBytes: MAX_MANIFEST_BYTES })
-    : await probe.read(blobDataKey(digest), { signal, maxBytes: MAX_MANIFEST_BYTES });
+    ? await probe.readManifest(target.repository, digest, { ...opts, maxBytes: MAX_MANIFEST_BYTES })
+    : await probe.read(blobDataKey(digest), { ...opts, maxBytes: MAX_MANIFEST_BYTES });
   if (data.status !== 'found') return { outcome: data.status === 'error' ? data.kind : 'not_found' };
   const contents = manifestContents(target.repository, digest, Buffer.from(data.text, 'utf8'));
   return contents.ok ? { outcome: 'learnt', next: contents.next } : { outcome: contents.why };

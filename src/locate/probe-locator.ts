@@ -9,6 +9,7 @@
  * learns still fills the cache. A new shared lookup is not started when more are running than
  * finish within the deadline (admission.ts): it answers `shed` at once.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../clock/clock';
 import type { BreakerConfig, CacheConfig } from '../config/types';
 import type { PullTarget } from '../oci/pull';
@@ -59,6 +60,19 @@ export interface ProbeLocatorOptions {
    * manifests it names from the cache (manifest-contents.ts).
    */
   readonly manifestContents: boolean;
+  /**
+   * Some region is asked with the client's own credentials (`regions[].registry.credentials:
+   * client`): every answer is then cached and shared per credential (a keyed hash of it), so a
+   * client only ever learns what its own credentials were answered.
+   */
+  readonly perCredential?: boolean;
+}
+
+/** Who asks: their address (admission.ts) and, for `perCredential`, their credentials. */
+export interface Asker {
+  readonly client?: string;
+  /** The client's `Authorization` (a bearer token), sent to regions asked with it. */
+  readonly authorization?: string;
 }
 
 /**
@@ -129,6 +143,8 @@ export class ProbeLocator implements Locator {
   /** The region each tag was last found in, for STALE_HOLDER_MS. */
   private readonly lastHolders: TtlLruCache<string>;
   private readonly flights = new Coalescer<LocateResult>();
+  /** Keys the hash of credentials in cache keys (perCredential); never leaves this process. */
+  private readonly scopeSecret = randomBytes(32);
   /**
    * Lookups whose first answer is out but whose far regions are still heard (lookup.ts, `later`),
    * by flight key: a request for the same key waits for that answer instead of asking again.
@@ -184,10 +200,17 @@ export class ProbeLocator implements Locator {
     this.lastHolders = TtlLruCache.byCount<string>(10_000, this.clock);
   }
 
-  async locate(target: PullTarget, signal: AbortSignal, client?: string): Promise<LocateResult> {
+  async locate(
+    target: PullTarget,
+    signal: AbortSignal,
+    client?: string,
+    authorization?: string,
+  ): Promise<LocateResult> {
     if (signal.aborted) return TIMEOUT;
     const keys = keysFor(target, { probeBlobData: this.opts.probeBlobData });
-    const cacheKey = keys.join('\n');
+    const scope = this.scopeOf(authorization);
+    const cacheKey = keys.join('\n') + scope;
+    const asker: Asker = { ...(client ? { client } : {}), ...(authorization ? { authorization } : {}) };
     // The manifest that names this target may be being read: its answer saves a storage request
     // when it comes soon; a slower read races the ordinary lookup (CONTENTS_GRACE_MS).
     let reads: Promise<unknown> | undefined;
@@ -209,7 +232,7 @@ export class ProbeLocator implements Locator {
     const cached = this.fromCache(target, cacheKey);
     if (cached) return cached;
     this.observer.cacheMiss();
-    const lookup = this.lookUp(target, keys, cacheKey, signal, client);
+    const lookup = this.lookUp(target, keys, cacheKey, signal, asker);
     // Whichever finds the holder first: the read under way (into the cache) or the lookup.
     const result = reads
       ? await firstFound(
@@ -235,7 +258,7 @@ export class ProbeLocator implements Locator {
     keys: readonly string[],
     cacheKey: string,
     signal: AbortSignal,
-    client: string | undefined,
+    asker: Asker,
   ): Promise<LocateResult> {
     // Only a lookup that would have asked a region counts it as skipped.
     const eligible = this.lanes.filter((lane) => {
@@ -263,15 +286,27 @@ export class ProbeLocator implements Locator {
       );
     }
     const { promise, joined } = this.flights.run(flightKey, () =>
-      this.admit(target, keys, cacheKey, asked, client, flightKey),
+      this.admit(target, keys, cacheKey, asked, asker, flightKey),
     );
     if (joined) this.observer.coalesced();
     return untilAborted(promise, signal, () => TIMEOUT);
   }
 
   /** The cache's answer now, without waiting or storage: most lookups of a herd. */
-  cached(target: PullTarget): LocateResult | undefined {
-    return this.fromCache(target, keysFor(target, { probeBlobData: this.opts.probeBlobData }).join('\n'));
+  cached(target: PullTarget, authorization?: string): LocateResult | undefined {
+    return this.fromCache(target, this.keyOf(target, this.scopeOf(authorization)));
+  }
+
+  private keyOf(target: PullTarget, scope: string): string {
+    return keysFor(target, { probeBlobData: this.opts.probeBlobData }).join('\n') + scope;
+  }
+
+  /** '' unless answers are per credential: then a keyed hash of the credential (none: anonymous). */
+  private scopeOf(authorization: string | undefined): string {
+    if (!this.opts.perCredential) return '';
+    return `\n@${createHmac('sha256', this.scopeSecret)
+      .update(authorization ?? '')
+      .digest('base64url')}`;
   }
 
   private fromCache(target: PullTarget, cacheKey: string): LocateResult | undefined {
@@ -296,9 +331,10 @@ export class ProbeLocator implements Locator {
     keys: readonly string[],
     cacheKey: string,
     lanes: readonly RegionLane[],
-    client: string | undefined,
+    asker: Asker,
     flightKey: string,
   ): Promise<LocateResult> {
+    const client = asker.client;
     if (!this.admission.tryStart(client)) {
       this.observer.lookupShed();
       return SHED;
@@ -311,11 +347,12 @@ export class ProbeLocator implements Locator {
       closing: this.closing.signal,
       // A tag's link names the manifest: read it now rather than again when the contents are read.
       readOne: this.opts.manifestContents && target.kind === 'manifest_by_tag',
+      ...(asker.authorization ? { authorization: asker.authorization } : {}),
     }).catch((err: unknown) => {
       this.admission.release(client);
       throw err;
     });
-    const answer = this.remember(target, cacheKey, choice, lanes);
+    const answer = this.remember(target, cacheKey, choice, lanes, asker.authorization);
     if (!later) {
       this.admission.finished(blame, client);
       return answer;
@@ -324,7 +361,7 @@ export class ProbeLocator implements Locator {
     const settled = later.then(
       (end) => {
         this.admission.finished(end.blame, client);
-        return this.remember(target, cacheKey, end.choice, lanes);
+        return this.remember(target, cacheKey, end.choice, lanes, asker.authorization);
       },
       (): LocateResult => {
         this.admission.release(client);
@@ -343,6 +380,7 @@ export class ProbeLocator implements Locator {
     cacheKey: string,
     choice: Choice,
     lanes: readonly RegionLane[],
+    authorization: string | undefined,
   ): LocateResult {
     switch (choice.kind) {
       case 'found': {
@@ -351,8 +389,10 @@ export class ProbeLocator implements Locator {
         this.cache.set(cacheKey, answer, this.ttlOf(target));
         this.lastHolders.set(cacheKey, lane.name, STALE_HOLDER_MS);
         if (target.kind !== 'blob') {
-          this.readContents(target, cacheKey, answer, choice.text);
-          this.deps.onManifestFound?.(target, { region: answer.region, lastModified: answer.lastModified });
+          this.readContents(target, cacheKey, answer, choice.text, authorization);
+          // Another worker's cache is not per credential: it learns only what all share.
+          if (!this.opts.perCredential)
+            this.deps.onManifestFound?.(target, { region: answer.region, lastModified: answer.lastModified });
         }
         return answer;
       }
@@ -376,8 +416,8 @@ export class ProbeLocator implements Locator {
   }
 
   adoptFound(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void {
-    if (this.closing.signal.aborted || !this.probeOf.has(found.region)) return;
-    const cacheKey = keysFor(target, { probeBlobData: this.opts.probeBlobData }).join('\n');
+    if (this.closing.signal.aborted || !this.probeOf.has(found.region) || this.opts.perCredential) return;
+    const cacheKey = this.keyOf(target, '');
     if (this.cache.get(cacheKey)?.outcome === 'found') return;
 
     const answer = { outcome: 'found', region: found.region, lastModified: found.lastModified } as const;
@@ -396,6 +436,7 @@ export class ProbeLocator implements Locator {
     cacheKey: string,
     holder: { readonly outcome: 'found'; readonly region: string; readonly lastModified?: Date },
     link?: string,
+    authorization?: string,
   ): void {
     const probe = this.probeOf.get(holder.region);
     if (!this.opts.manifestContents || !probe || this.reading.has(cacheKey)) return;
@@ -403,7 +444,7 @@ export class ProbeLocator implements Locator {
       this.clock,
       CONTENTS_DEADLINE_MS,
       this.closing.signal,
-      (signal) => readManifestContents(probe, target, signal, link),
+      (signal) => readManifestContents(probe, target, signal, link, authorization),
       (): ContentsResult => ({ outcome: 'timeout' }),
     ).then((result) => {
       this.observer.manifestContents(holder.region, result.outcome);
@@ -415,7 +456,7 @@ export class ProbeLocator implements Locator {
         // cache's lifetime. A child is looked up like any manifest; the blobs an image manifest
         // names were verified by the registry on push (manifest-contents.ts), held for HINT_TTL_MS.
         if (next.kind !== 'blob') continue;
-        const key = keysFor(next, { probeBlobData: this.opts.probeBlobData }).join('\n');
+        const key = this.keyOf(next, this.scopeOf(authorization));
         if (this.cache.get(key)?.outcome !== 'found') {
           this.cache.set(key, holder, Math.min(HINT_TTL_MS, this.opts.cache.digestTtlMs));
           this.lastHolders.set(key, holder.region, STALE_HOLDER_MS);

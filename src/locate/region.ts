@@ -27,10 +27,12 @@ export function probeKeys(
   keys: readonly string[],
   signal: AbortSignal,
   readOne = false,
+  authorization?: string,
 ): Promise<ProbedAnswer> {
+  const opts = authorization !== undefined ? { signal, authorization } : { signal };
   // ObjectProbe.viaRegistryApi: the repository's own key answers for the data behind it.
   if (probe.viaRegistryApi) keys = keys.filter((k) => !isBlobDataKey(k));
-  if (readOne && keys.length === 1 && !probe.keysInTurn) return readKey(probe, keys[0] as string, signal);
+  if (readOne && keys.length === 1 && !probe.keysInTurn) return readKey(probe, keys[0] as string, opts);
   return new Promise<ProbedAnswer>((resolve) => {
     const results: (ProbeResult | undefined)[] = keys.map(() => undefined);
     let done = false;
@@ -61,7 +63,7 @@ export function probeKeys(
       );
     };
     const ask = (i: number): void => {
-      probe.head(keys[i] as string, { signal }).then(
+      probe.head(keys[i] as string, opts).then(
         (r) => {
           results[i] = r;
           // In turn (ObjectProbe.keysInTurn): a found key asks the next; any other answer decides.
@@ -94,9 +96,9 @@ export function probeKeys(
  * trip as a HEAD; on a filesystem (keysInTurn) a read is four calls where a `stat` is one, and
  * reading the link again costs no round trip, so there the key is only asked about.
  */
-async function readKey(probe: ObjectProbe, key: string, signal: AbortSignal): Promise<ProbedAnswer> {
+async function readKey(probe: ObjectProbe, key: string, opts: ProbeOptions): Promise<ProbedAnswer> {
   try {
-    const r = await probe.read(key, { signal });
+    const r = await probe.read(key, opts);
     if (r.status === 'found') return { status: 'found', lastModified: r.lastModified, text: r.text };
     if (r.status === 'not_found') return { status: 'not_found' };
     return r.kind === 'denied' ? { status: 'not_found', denied: true } : { status: 'error', kind: r.kind };
@@ -186,6 +188,7 @@ export class RegionLane {
     signal: AbortSignal,
     verdict: Promise<Blame | undefined>,
     readOne = false,
+    authorization?: string,
   ): LaneAsk {
     const skipped = (authoritative: boolean): LaneAsk => {
       const answer = Promise.resolve<RegionAnswer>({ status: 'skipped', authoritative });
@@ -220,7 +223,7 @@ export class RegionLane {
         if (this.silent) answerFirst({ status: 'error', kind: 'timeout' });
       },
     );
-    const final = probeKeys(out.wrap(this.probe), keys, signal, readOne)
+    const final = probeKeys(out.wrap(this.probe), keys, signal, readOne, authorization)
       .finally(() => {
         stopDeadline();
         this.gate.release(keys.length);

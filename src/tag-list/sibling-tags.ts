@@ -106,6 +106,12 @@ export class SiblingTags {
     after: string | undefined,
     signal: AbortSignal,
     client?: string,
+    /**
+     * The asking client's credentials, for siblings asked with them (`credentials: client`): the
+     * listing they start is shared, and each client's own access is checked apart
+     * (list-access.ts) before any sibling's tag reaches it.
+     */
+    authorization?: string,
   ): Promise<SiblingTagsResult> {
     const cached = this.cached(repository, after);
     if (cached) return Promise.resolve(cached);
@@ -115,7 +121,7 @@ export class SiblingTags {
       if (admission && !admission.tryStart(client)) return SHED;
       this.opts.onStorageRound?.();
       const started = this.opts.clock.now();
-      const result = await this.work(repository, after);
+      const result = await this.work(repository, after, authorization);
       const complete = result.failed.length === 0;
       this.cache.set(key, result, complete ? this.opts.ttlMs : Math.min(this.opts.ttlMs, FAILURE_TTL_MS));
       if (complete && this.opts.clock.now() - started <= this.opts.waiterDeadlineMs)
@@ -126,7 +132,11 @@ export class SiblingTags {
     return untilAborted(promise, signal, (): SiblingTagsResult => ({ status: 'timeout' }));
   }
 
-  private async work(repository: string, after: string | undefined): Promise<SiblingTagsListing> {
+  private async work(
+    repository: string,
+    after: string | undefined,
+    authorization: string | undefined,
+  ): Promise<SiblingTagsListing> {
     const controller = new AbortController();
     const stop = setDeadline(this.opts.clock, () => controller.abort(), this.opts.workTimeoutMs);
     try {
@@ -138,6 +148,7 @@ export class SiblingTags {
             after,
             this.opts.maxTagsPerListing ?? MAX_SIBLING_TAGS,
             controller.signal,
+            authorization,
           ).catch((err: unknown) => ({
             failed: `threw:${(err as Error)?.name ?? 'unknown'}`,
           })),
@@ -168,6 +179,7 @@ async function listSibling(
   after: string | undefined,
   max: number,
   signal: AbortSignal,
+  authorization: string | undefined,
 ): Promise<{ readonly window: SiblingWindow } | { readonly failed: string }> {
   const tags: string[] = [];
   // Every tag that sorts after `after` has its folder after it (ListOptions.startAfter).
@@ -176,6 +188,7 @@ async function listSibling(
     const r = await sibling.list(prefix, {
       signal,
       max,
+      ...(authorization !== undefined ? { authorization } : {}),
       ...(start === undefined ? {} : { startAfter: start }),
     });
     if (r.status === 'error') return { failed: r.kind };

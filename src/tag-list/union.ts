@@ -56,7 +56,7 @@ export class TagListUnion {
   /** Resolves (never rejects); a wait cut by `signal` answers `timeout`. */
   async union(ask: TagListAsk, signal: AbortSignal): Promise<UnionOutcome> {
     const { repository, last } = ask.req;
-    const listing = await this.siblingTags.tags(repository, last, signal, ask.client);
+    const listing = await this.siblingTags.tags(repository, last, signal, ask.client, ask.authorization);
     if (listing.status === 'timeout') return { result: 'timeout' };
     if (listing.status === 'shed') return { result: 'shed' };
     const regions = toAsk(ask, listing);

@@ -98,6 +98,11 @@ export interface DeploymentOptions {
     readonly maxPendingRequests: number;
     readonly maxRequests: number;
   };
+  /**
+   * Regions every other region looks up through their registry's API (`lookup: registry`) with
+   * this `registry:` section (credentials…), instead of reading their storage.
+   */
+  readonly lookupByApi?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** `envoy.siblingDefaults.protocol` (default: the generator's, `auto`: HTTP/1.1 on these links). */
   readonly siblingProtocol?: UpstreamProtocol;
 }
@@ -367,7 +372,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           ...plans.map((q) =>
             backendOf(q.name) === 'registry-api'
               ? `  - { name: ${q.name}, url: "${q.url}", lookup: registry }`
-              : `  - { name: ${q.name}, url: "${q.url}", storage: ${storageOf.get(q.name)?.yaml} }`,
+              : q.name !== p.name && opts.lookupByApi?.[q.name]
+                ? `  - { name: ${q.name}, url: "${q.url}", lookup: registry, registry: ${JSON.stringify(opts.lookupByApi[q.name])} }`
+                : `  - { name: ${q.name}, url: "${q.url}", storage: ${storageOf.get(q.name)?.yaml} }`,
           ),
           'locate:',
           `  healthCheck: { enabled: ${opts.healthCheck ?? false}, intervalMs: 200, timeoutMs: 500, unhealthyThreshold: 1 }`,
