@@ -22,14 +22,10 @@ import { METER_NAME } from '../telemetry/names';
 import type { ObjectProbe } from '../storage/probe';
 import { TracedProbe } from '../telemetry/probe';
 import { StreamTracing } from '../telemetry/tracing';
-import { HEADER } from '../extproc/headers';
-import { admissionFor, LookupAdmission } from '../locate/admission';
-import { SiblingListAccess } from '../tag-list/list-access';
-import { SiblingTags } from '../tag-list/sibling-tags';
-import { TagListUnion } from '../tag-list/union';
 import { buildFreshness } from './tag-freshness-factory';
 import { buildLocator, siblingProbes } from './locator-factory';
 import { buildStaleness } from './staleness-factory';
+import { buildTagLists } from './tag-list-factory';
 import { STORAGE_CHECK_DEADLINE_MS, WARM_UP_BUDGET_MS, withinDeadline } from './warm-up';
 
 /** gRPC health service names: '' (the server) and the ext_proc service Envoy health-checks. */
@@ -64,20 +60,6 @@ export interface GeosyncDeps {
     manifestFound(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void;
   };
 }
-
-/**
- * How long one listing of the siblings' tag folders may run in the background, whatever its
- * waiters' deadline (lookupTimeoutMs): a repository of many tags takes a storage round trip per
- * 1,000 and its answer is still learnt for the next list (src/tag-list/sibling-tags.ts). One
- * listing holds at most 10,000 names per sibling, ten pages of at most `requestTimeoutMs` each.
- */
-const TAG_LIST_WORK_TIMEOUT_MS = 10_000;
-/**
- * How long a sibling's answer to "may this client list this repository" is reused per credential
- * (src/tag-list/list-access.ts), and how long one such check may take.
- */
-const TAG_LIST_ACCESS_TTL_MS = 5_000;
-const TAG_LIST_ACCESS_TIMEOUT_MS = 5_000;
 
 export interface Geosync {
   /** Bound gRPC address (`host:port` or `unix:PATH`), with the real port when configured as 0. */
@@ -122,10 +104,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   const regionUrls = new Map(
     config.regions.filter((r) => r.name !== config.region).map((r) => [r.name, r.url]),
   );
-  const tagLists =
-    config.freshness.tagListMaxStalenessMs > 0 && siblings.length > 0
-      ? buildTagLists(config, clock, siblings, regionUrls)
-      : undefined;
+  const tagLists = buildTagLists(config, clock, siblings, regionUrls);
   const closeProbes = async () => {
     await fresh.close();
     if (deps.locator) await Promise.all(siblings.map((s) => s.probe.close()));
@@ -283,46 +262,6 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       await closeProbes();
     },
   };
-}
-
-/**
- * The tag-list union: the siblings' tag folders, and their registries' word on whether a client
- * may list a repository. Both take places in one admission window of their own (src/locate/
- * admission.ts), so a flood of distinct names or credentials is shed.
- */
-function buildTagLists(
-  config: GeosyncConfig,
-  clock: Clock,
-  siblings: readonly { readonly probe: ObjectProbe }[],
-  regionUrls: ReadonlyMap<string, string>,
-): TagListUnion {
-  // A listing costs a storage round trip per 1,000 tags of each sibling, more than a lookup's
-  // HEAD: its window starts at a quarter of the probe cap (lookups' starts at half, so that a
-  // burst of distinct new tags is not shed), and grows as listings finish in time.
-  const limits = admissionFor(config.locate.maxConcurrentProbesPerRegion);
-  const admission = new LookupAdmission(
-    { ...limits, initial: Math.max(limits.min, Math.floor(limits.max / 4)) },
-    config.lookupTimeoutMs,
-    clock,
-  );
-  return new TagListUnion(
-    new SiblingTags({
-      siblings: siblings.map((s) => s.probe),
-      clock,
-      ttlMs: config.freshness.tagListMaxStalenessMs,
-      workTimeoutMs: TAG_LIST_WORK_TIMEOUT_MS,
-      waiterDeadlineMs: config.lookupTimeoutMs,
-      admission,
-    }),
-    new SiblingListAccess({
-      siblingUrls: regionUrls,
-      headers: { [HEADER.forwardedBy]: config.region },
-      clock,
-      ttlMs: TAG_LIST_ACCESS_TTL_MS,
-      timeoutMs: TAG_LIST_ACCESS_TIMEOUT_MS,
-      admission,
-    }),
-  );
 }
 
 function logProblems(log: Logger, problems: readonly StorageProblem[]): void {
