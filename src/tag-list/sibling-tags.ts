@@ -13,7 +13,7 @@
  *   answer serves the lists that come within the bound after it.
  * - **Shedding.** Distinct listings (a flood of random repository names: no cache or coalescing
  *   absorbs them) start only within an admission window like the pulls' lookups' (a
- *   LookupAdmission of its own, locate/admission.ts; app/geosync.ts): over it, the answer is
+ *   LookupAdmission of its own, locate/admission.ts; app/tag-list-factory.ts): over it, the answer is
  *   `shed` at once and costs no storage request.
  *
  * A sibling that cannot be listed (down, denied, slow) contributes nothing, and the answer says

@@ -1,8 +1,9 @@
 /**
  * What the supervisor of `geosync serve` and its workers say to each other over Node's IPC
  * channel (node:cluster, `serialization: 'advanced'`, so a Date in a decision arrives as a Date).
- * The supervisor owns the admin port (readiness, /metrics, /staleness, the registry's
- * notifications); each worker answers ext_proc on the shared gRPC address.
+ * The instance in the supervisor's process owns the admin port (readiness, /metrics, /staleness,
+ * the registry's notifications); each worker runs an engine, answering ext_proc on the shared
+ * gRPC address.
  */
 import type { DecisionRecord } from '../decide/decision';
 import type { PullTarget } from '../oci/pull';

@@ -1,27 +1,23 @@
 /**
- * The supervisor of `geosync serve` with `listen.workers` > 1: it forks the workers (node:cluster;
- * they share the gRPC address, each accepted connection going to one of them) and owns what must
- * be one per instance:
- * - the admin port: `/readyz` is ready while at least one worker is and the instance is not
- *   draining; `/metrics` is its own text merged with every worker's (label `geosync_worker`);
- * - the staleness figures and the registry's notifications (pulls decided in workers arrive over
- *   IPC, src/workers/messages.ts);
- * - passing each tag-freshness verdict a worker learnt to the others, so that one storage round
+ * The host of an instance whose engines run as workers (`listen.workers` > 1): the supervisor
+ * forks them (node:cluster; they share the gRPC address, each accepted connection going to one of
+ * them) and speaks to them over IPC (messages.ts). The instance (src/app/instance.ts) runs above
+ * it in this process, as it runs above one engine in its own process. The supervisor:
+ * - says the instance is ready while at least one worker is;
+ * - passes each pull a worker decided to the instance (its staleness figures);
+ * - merges every worker's `/metrics` with its own (label `geosync_worker`);
+ * - passes each tag-freshness verdict a worker learnt to the others, so that one storage round
  *   per tag per T serves the instance, and each manifest a worker found in a sibling, so that
  *   every worker answers the blobs it names from its cache (other lookups stay per worker).
  * A worker that exits on its own is started again after RESTART_DELAY_MS: its connections fail
  * (Envoy lets those pulls' 404s pass, `failure_mode_allow`) and Envoy's next connections go to
  * the workers that run. One that fails before any worker was ever ready fails the start (a port
  * in use, a bad certificate): a supervisor that restarts a worker that can never start would
- * look alive and serve nothing. On the stop signal: every worker drains at once, keeps answering
- * for `drainMs`, then closes; the supervisor says `stopped` (with the warning of a single process
- * when filesystem calls still hang in a dead mount) and exits 0 when the workers have exited.
+ * look alive and serve nothing.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { startAdminServer, type AdminServer } from '../admin/server';
-import { siblingProbes } from '../app/locator-factory';
-import { buildStaleness } from '../app/staleness-factory';
-import type { Clock } from '../clock/clock';
+import type { EnginePort } from '../app/engine';
+import type { EngineHost } from '../app/host';
 import type { GeosyncConfig } from '../config/types';
 import type { Logger } from '../log/logger';
 import { mergeExpositions } from '../telemetry/prometheus-merge';
@@ -46,23 +42,22 @@ interface Slot {
   closed?: (hangingFsCalls: number) => void;
 }
 
-export async function runSupervisor(
+export function clusterHost(
   config: GeosyncConfig,
-  deps: { log: Logger; telemetry: Telemetry; clock: Clock; workers: number; terminated: Promise<string> },
-): Promise<number> {
-  const { log, telemetry, clock } = deps;
-  const siblings = siblingProbes(config);
-  const staleness = buildStaleness(config, { clock, log, meter: telemetry.meter, siblings });
+  deps: { log: Logger; telemetry: Telemetry; workers: number },
+): EngineHost {
+  const { log, telemetry } = deps;
   const restarts = telemetry.meter.createCounter(METRICS.workerRestarts.name, {
     unit: METRICS.workerRestarts.unit,
     description: METRICS.workerRestarts.description,
   });
   const slots: Slot[] = [];
+  let pullDecided: EnginePort['pullDecided'] = () => {};
   let stopping = false;
   let draining = false;
   let everReady = false;
   let failStart: (reason: string) => void = () => {};
-  const startFailed = new Promise<string>((resolve) => (failStart = resolve));
+  const failed = new Promise<string>((resolve) => (failStart = resolve));
   let nextMetricsId = 0;
   const pendingMetrics = new Map<number, (text: string) => void>();
 
@@ -80,7 +75,7 @@ export async function runSupervisor(
         log.info({ worker: slot.index, pid: slot.worker.process.pid }, 'worker ready');
         return;
       case 'pull':
-        staleness.recorder.pullDecided(m.record, m.method, m.target);
+        pullDecided(m.record, m.method, m.target);
         return;
       case 'metrics':
         pendingMetrics.get(m.id)?.(m.text);
@@ -145,79 +140,17 @@ export async function runSupervisor(
     ]);
   };
 
-  cluster.setupPrimary({ serialization: 'advanced' });
-  let admin: AdminServer;
-  try {
-    admin = await startAdminServer(
-      config.listen.admin,
-      () => !draining && slots.some((s) => s.ready),
-      new Map([
-        ...staleness.routes,
-        [
-          '/metrics',
-          async (_req, res) => {
-            const text = await metricsText();
-            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-            res.end(text);
-          },
-        ],
-      ]),
-      staleness.postRoutes,
-    );
-  } catch (err) {
-    log.fatal({ err }, 'geosync failed to start');
-    await closeAll();
-    return 1;
-  }
-  for (let i = 0; i < deps.workers; i++) fork(i);
-  log.info(
-    { workers: deps.workers, admin: admin.address, grpc: config.listen.grpc },
-    'geosync supervising workers',
-  );
-
-  const outcome = await Promise.race([
-    deps.terminated.then((signal) => ({ signal }) as const),
-    startFailed.then((reason) => ({ failed: reason }) as const),
-  ]);
-  if ('failed' in outcome) {
-    log.fatal({ reason: outcome.failed }, 'geosync failed to start');
-    stopping = true;
-    await stopWorkers(0);
-    await admin.close();
-    await closeAll();
-    return 1;
-  }
-  log.info({ signal: outcome.signal, drainMs: config.drainMs }, 'stopping: draining');
-  draining = true;
-  for (const slot of slots) send(slot, { type: 'drain' });
-  await new Promise((resolve) => setTimeout(resolve, config.drainMs));
-  stopping = true;
-  const hanging = await stopWorkers(1000);
-  await admin.close();
-  await closeAll();
-  if (hanging > 0) {
-    log.warn(
-      { calls: hanging },
-      "filesystem calls to a sibling's storage still hang (a dead mount?): the process ends once they return; abort them to end it now: umount -f on the mount (fusermount -u and umount -l leave them blocked; see docs/operations.md, section A sibling on a filesystem that hangs)",
-    );
-  }
-  log.info('stopped');
-  // As one process would: the instance ends when its workers have (a worker blocked in the
-  // kernel on a dead mount ends when the mount is aborted; even SIGKILL waits for that).
-  await Promise.all(slots.map((slot) => exitOf(slot.worker)));
-  return 0;
-
-  function exitOf(w: Worker): Promise<void> {
+  const exitOf = (w: Worker): Promise<void> => {
     if (w.isDead()) return Promise.resolve();
     return new Promise<void>((resolve) => w.once('exit', () => resolve()));
-  }
+  };
 
   /**
    * Asks every worker to close; one that has neither exited nor said it closed STOP_TIMEOUT_MS
    * after its grace is killed. Resolves with the filesystem calls still hanging in the workers
    * that closed but cannot exit yet (see `closed` in messages.ts).
    */
-  async function stopWorkers(graceMs: number): Promise<number> {
+  const stopWorkers = async (graceMs: number): Promise<number> => {
     const hanging = await Promise.all(
       slots.map(async (slot) => {
         const w = slot.worker;
@@ -237,11 +170,32 @@ export async function runSupervisor(
       }),
     );
     return hanging.reduce((sum, n) => sum + n, 0);
-  }
+  };
 
-  async function closeAll(): Promise<void> {
-    await staleness.recorder.close();
-    await Promise.all(siblings.map((s) => s.probe.close()));
-    await telemetry.shutdown();
-  }
+  return {
+    async start(onPull) {
+      pullDecided = onPull;
+      cluster.setupPrimary({ serialization: 'advanced' });
+      for (let i = 0; i < deps.workers; i++) fork(i);
+      log.info({ workers: deps.workers, grpc: config.listen.grpc }, 'geosync supervising workers');
+    },
+    failed,
+    ready: () => slots.some((s) => s.ready),
+    drain() {
+      draining = true;
+      for (const slot of slots) send(slot, { type: 'drain' });
+    },
+    stop(graceMs) {
+      stopping = true;
+      return stopWorkers(graceMs);
+    },
+    exited: async () => {
+      await Promise.all(slots.map((slot) => exitOf(slot.worker)));
+    },
+    metrics: async (_req, res) => {
+      const text = await metricsText();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(text);
+    },
+  };
 }

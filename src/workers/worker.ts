@@ -1,12 +1,13 @@
 /**
- * One worker of `geosync serve`: the ext_proc service on the gRPC address every worker shares
- * (node:cluster hands each accepted connection to one worker, https://nodejs.org/api/cluster.html),
- * with its own locator, caches and metrics (tag-freshness verdicts are shared, supervisor.ts). The supervisor (supervisor.ts) drives its life: it
- * says when to drain and when to stop, and asks for its metrics. Signals are the supervisor's to
- * handle; a worker whose supervisor is gone closes at once.
+ * One worker of `geosync serve`: an engine (src/app/engine.ts) on the gRPC address every worker
+ * shares (node:cluster hands each accepted connection to one worker,
+ * https://nodejs.org/api/cluster.html), with its own locator, caches and metrics; its port to the
+ * instance is the IPC channel (tag-freshness verdicts and found manifests are shared through the
+ * supervisor, supervisor.ts). The supervisor drives its life: it says when to drain and when to
+ * stop, and asks for its metrics. Signals are the supervisor's to handle; a worker whose
+ * supervisor is gone closes at once.
  */
-import type { Geosync } from '../app/geosync';
-import { startGeosync } from '../app/geosync';
+import { startEngine, type Engine } from '../app/engine';
 import { processEnv, type Env } from '../config/env';
 import type { GeosyncConfig } from '../config/types';
 import type { Logger } from '../log/logger';
@@ -49,18 +50,19 @@ export async function runWorker(
   deps: { log: Logger; telemetry: Telemetry; channel: SupervisorChannel; index: number },
 ): Promise<number> {
   const { log, telemetry, channel } = deps;
-  let app: Geosync;
+  let app: Engine;
   try {
-    app = await startGeosync(config, {
+    app = await startEngine(config, {
       log,
       meter: telemetry.meter,
       ...(telemetry.tracer ? { tracer: telemetry.tracer } : {}),
-      worker: {
+      port: {
         pullDecided: (record, method, target) => channel.send({ type: 'pull', record, method, target }),
         learnt: (verdict) => channel.send({ type: 'learnt', verdict }),
-        checksStorage: deps.index <= 0,
         manifestFound: (target, found) => channel.send({ type: 'found', target, found }),
       },
+      // A diagnostic for the operator: once per instance, not once per worker.
+      checksStorage: deps.index <= 0,
     });
   } catch (err) {
     log.fatal({ err }, 'geosync worker failed to start');

@@ -16,7 +16,7 @@ import { metrics as noopMetrics, context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { startGeosync, type Geosync } from '../../../src/app/geosync';
+import { startEngine, type Engine } from '../../../src/app/engine';
 import { loadConfigText } from '../../../src/config/load';
 import { silentLogger } from '../../../src/log/logger';
 import { ExtProcTestClient, responseHeadersMessage } from '../../support/extproc-client';
@@ -156,8 +156,8 @@ regions:
   };
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const servers: { close(): Promise<void> }[] = [];
-  const start = async (cache: boolean, on: boolean): Promise<Geosync> => {
-    const g = await startGeosync(config(cache), { log: silentLogger, ...telemetry(on) });
+  const start = async (cache: boolean, on: boolean): Promise<Engine> => {
+    const g = await startEngine(config(cache), { log: silentLogger, ...telemetry(on) });
     servers.push(g);
     return g;
   };

@@ -18,7 +18,7 @@ export interface NullExtProc {
 }
 
 export async function startNullExtProc(): Promise<NullExtProc> {
-  // The options geosync's own server uses (src/app/geosync.ts).
+  // The options geosync's own server uses (src/app/engine.ts).
   const server = new grpc.Server({
     'grpc.max_concurrent_streams': 10_000,
     'grpc.keepalive_permit_without_calls': 1,

@@ -1,7 +1,8 @@
 /**
- * Readiness cannot hang on sibling storage: startGeosync (real gRPC and admin servers) bounds the
- * warm-up with its own deadline, reports what did not answer, and becomes ready anyway; the
- * storage check runs beside serving and reports when it has something to say.
+ * Readiness cannot hang on sibling storage: an instance with its engine in-process (real gRPC and
+ * admin servers, as `geosync serve` with one worker runs) bounds the warm-up with its own
+ * deadline, reports what did not answer, and becomes ready anyway; the storage check runs beside
+ * serving and reports when it has something to say.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -9,7 +10,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { trace } from '@opentelemetry/api';
-import { startGeosync, type Geosync } from '../../../src/app/geosync';
+import type { EngineDeps } from '../../../src/app/engine';
+import { inProcessHost } from '../../../src/app/in-process-host';
+import { startInstance, type Instance } from '../../../src/app/instance';
 import { WARM_UP_BUDGET_MS, WARM_UP_GRACE_MS } from '../../../src/app/warm-up';
 import { systemClock } from '../../../src/clock/clock';
 import { loadConfigText } from '../../../src/config/load';
@@ -24,7 +27,7 @@ jest.setTimeout(60_000);
 
 let tmp: string;
 let hole: Blackhole;
-const apps: Geosync[] = [];
+const apps: Instance[] = [];
 
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-readiness-'));
@@ -70,12 +73,17 @@ const deps = (log: ReturnType<typeof createLogger>) => ({
   tracer: trace.getTracer('test'),
 });
 
+/** The instance `geosync serve` runs with one worker: the engine in its own process. */
+function start(c: GeosyncConfig, engine: EngineDeps): Promise<Instance> {
+  return startInstance(c, { ...engine, host: inProcessHost(c, engine) });
+}
+
 const readyz = async (admin: string) => (await fetch(`${admin}/readyz`)).status;
 
 test('a storage that accepts and never answers delays readiness by the warm-up budget, and is reported', async () => {
   const { config: c, admin } = await config();
   const { lines, log } = capture();
-  const app = await startGeosync(c, { ...deps(log), clock: systemClock });
+  const app = await start(c, { ...deps(log), clock: systemClock });
   apps.push(app);
   expect(await readyz(admin)).toBe(200);
   expect(lines.filter((l) => l.msg === 'sibling storage did not answer the warm-up')).toEqual([
@@ -97,7 +105,7 @@ test('a warm-up that ignores its deadline is abandoned: ready anyway, and said s
     },
     close: async () => {},
   };
-  const starting = startGeosync(c, { ...deps(log), clock, locator: hanging });
+  const starting = start(c, { ...deps(log), clock, locator: hanging });
   await started;
   expect(await readyz(admin)).toBe(503);
   clock.advance(WARM_UP_BUDGET_MS + WARM_UP_GRACE_MS);
@@ -119,7 +127,7 @@ test('the storage check runs beside serving: ready at once, its findings logged 
     checkStorage: () => new Promise((resolve) => (report = resolve)),
     close: async () => {},
   };
-  const app = await startGeosync(c, { ...deps(log), clock: new ManualClock(), locator: checking });
+  const app = await start(c, { ...deps(log), clock: new ManualClock(), locator: checking });
   apps.push(app);
   expect(await readyz(admin)).toBe(200);
   expect(lines.map((l) => l.msg)).not.toContain('sibling storage looks misconfigured');

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 // The class of the server side of every bidi stream (grpc-js server.ts creates one per call).
 import { ServerDuplexStreamImpl } from '@grpc/grpc-js/build/src/server-call';
 import { service as healthService } from 'grpc-health-check';
-import { startGeosync, type Geosync } from '../../../src/app/geosync';
+import { startEngine, type Engine } from '../../../src/app/engine';
 import { systemClock } from '../../../src/clock/clock';
 import { loadConfigText } from '../../../src/config/load';
 import type { GeosyncConfig } from '../../../src/config/types';
@@ -91,7 +91,7 @@ regions:
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function start(locator?: Locator, decisions: DecisionRecord[] = []) {
-  const app = await startGeosync(config, {
+  const app = await startEngine(config, {
     log: silentLogger,
     clock: systemClock,
     ...(locator ? { locator } : {}),
@@ -101,7 +101,7 @@ async function start(locator?: Locator, decisions: DecisionRecord[] = []) {
 }
 
 describe('ext_proc server (real gRPC, filesystem locator)', () => {
-  let app: Geosync;
+  let app: Engine;
   let client: ExtProcTestClient;
 
   beforeAll(async () => ({ app, client } = await start()));
@@ -265,7 +265,7 @@ describe('ext_proc server: deadlines, cancellation, draining', () => {
   // itself is tested below; throughput is measured by `npm run bench`).
   test('500 concurrent streams each get their own correct answer', async () => {
     const decisions: DecisionRecord[] = [];
-    const app = await startGeosync(
+    const app = await startEngine(
       { ...config, lookupTimeoutMs: 5_000 },
       {
         log: silentLogger,

@@ -11,7 +11,7 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { startGeosync, type Geosync } from '../../../src/app/geosync';
+import { startEngine, type Engine } from '../../../src/app/engine';
 import { ATTRIBUTE } from '../../../src/extproc/headers';
 import { loadConfigText } from '../../../src/config/load';
 import { createLogger } from '../../../src/log/logger';
@@ -30,7 +30,7 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_SPAN = '00f067aa0ba902b7';
 
 let tmp: string;
-let app: Geosync;
+let app: Engine;
 let client: ExtProcTestClient;
 const exporter = new InMemorySpanExporter();
 const logLines: string[] = [];
@@ -65,7 +65,7 @@ regions:
       cb();
     },
   });
-  app = await startGeosync(result.config, {
+  app = await startEngine(result.config, {
     log: createLogger({ level: 'debug', region: 'b', destination: sink }),
     meter: new MeterProvider().getMeter('test'),
     tracer: tracerProvider.getTracer('test'),

@@ -1,41 +1,54 @@
 /**
- * Wires one geosync instance: the ext_proc gRPC server with grpc.health.v1 on the same port, the
- * admin HTTP server, and the locator. Returned as a handle, so tests start it in-process on port 0
- * and the CLI drives its lifecycle (serve, drain on SIGTERM, exit).
+ * An engine: what answers Envoy, as each worker of an instance runs it (src/app/instance.ts hosts
+ * one in its own process, or several as workers, src/workers/). The ext_proc gRPC server with
+ * grpc.health.v1 on the same port, the locator, tag freshness and the tag-list union. It has no
+ * admin port, no staleness figures and no signals: those are the instance's, once. What the
+ * instance and the other engines need from it leaves through one port (EnginePort); what the
+ * other engines learnt comes in through `adopt` and `adoptFound`. Returned as a handle, so tests
+ * start it in-process on port 0.
  */
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { startAdminServer, type AdminRoute, type AdminServer } from '../admin/server';
+import { metrics as otelMetrics, type Meter, type Tracer } from '@opentelemetry/api';
 import { systemClock, type Clock } from '../clock/clock';
 import { formatListen, type GeosyncConfig, type ListenAddress } from '../config/types';
 import type { DecisionRecord } from '../decide/decision';
 import { addExtProcService, type StreamHooks } from '../extproc/server';
 import type { RequestMeta } from '../extproc/stream';
 import type { FoundManifest, Locator, StorageProblem } from '../locate/locator';
-import type { PullTarget } from '../oci/pull';
-import type { LearntVerdict } from '../tag-freshness/check';
 import type { Logger } from '../log/logger';
-import { metrics as otelMetrics, type Meter, type Tracer } from '@opentelemetry/api';
+import type { PullTarget } from '../oci/pull';
+import type { ObjectProbe } from '../storage/probe';
+import type { LearntVerdict } from '../tag-freshness/check';
 import { decisionLogger } from '../telemetry/decision-log';
 import { GeosyncMetrics } from '../telemetry/metrics';
 import { METER_NAME } from '../telemetry/names';
-import type { ObjectProbe } from '../storage/probe';
 import { TracedProbe } from '../telemetry/probe';
 import { StreamTracing } from '../telemetry/tracing';
-import { HEADER } from '../extproc/headers';
-import { admissionFor, LookupAdmission } from '../locate/admission';
-import { SiblingListAccess } from '../tag-list/list-access';
-import { SiblingTags } from '../tag-list/sibling-tags';
-import { TagListUnion } from '../tag-list/union';
-import { buildFreshness } from './tag-freshness-factory';
 import { buildLocator, siblingProbes } from './locator-factory';
-import { buildStaleness } from './staleness-factory';
+import { buildFreshness } from './tag-freshness-factory';
+import { buildTagLists } from './tag-list-factory';
 import { STORAGE_CHECK_DEADLINE_MS, WARM_UP_BUDGET_MS, withinDeadline } from './warm-up';
 
 /** gRPC health service names: '' (the server) and the ext_proc service Envoy health-checks. */
 export const HEALTH_SERVICES = ['', 'envoy.service.ext_proc.v3.ExternalProcessor'];
 
-export interface GeosyncDeps {
+export type ManifestTarget = Exclude<PullTarget, { kind: 'blob' }>;
+
+/** What an engine reports, to its instance (in-process: direct calls; workers: IPC). */
+export interface EnginePort {
+  /** A manifest GET decided: all the staleness figures use (StalenessRecorder.pullDecided). */
+  pullDecided(record: DecisionRecord, method: string, target: PullTarget): void;
+  /** A tag-freshness verdict this engine learnt from storage, for the other engines to adopt. */
+  learnt(verdict: LearntVerdict): void;
+  /** A manifest this engine found in a sibling's storage, for the other engines to adopt. */
+  manifestFound(target: ManifestTarget, found: FoundManifest): void;
+}
+
+/** An engine on its own (a test, a benchmark): nobody to tell. */
+const NOBODY: EnginePort = { pullDecided: () => {}, learnt: () => {}, manifestFound: () => {} };
+
+export interface EngineDeps {
   readonly log: Logger;
   readonly clock?: Clock;
   /** Defaults to the locator built from the configuration. */
@@ -49,55 +62,34 @@ export interface GeosyncDeps {
    * exports is per-stream work for nothing).
    */
   readonly tracer?: Tracer;
-  readonly adminRoutes?: ReadonlyMap<string, AdminRoute>;
+  /** Where this engine's reports go; absent: nowhere. */
+  readonly port?: EnginePort;
   /**
-   * Run as one worker of `geosync serve` (src/workers/): no admin port and no staleness figures
-   * here (the supervisor has both); each pull decided goes to `pullDecided` instead.
+   * Whether this engine runs the start-up storage check, a diagnostic for the operator that one
+   * engine per instance runs (the host picks which). Default true.
    */
-  readonly worker?: {
-    pullDecided(record: DecisionRecord, method: string, target: PullTarget): void;
-    /** A tag-freshness verdict this worker learnt from storage, for the others to adopt. */
-    learnt(verdict: LearntVerdict): void;
-    /** Whether this worker runs the start-up storage check (one worker does, not each). */
-    readonly checksStorage: boolean;
-    /** A manifest this worker found in a sibling's storage, for the others to adopt. */
-    manifestFound(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void;
-  };
+  readonly checksStorage?: boolean;
 }
 
-/**
- * How long one listing of the siblings' tag folders may run in the background, whatever its
- * waiters' deadline (lookupTimeoutMs): a repository of many tags takes a storage round trip per
- * 1,000 and its answer is still learnt for the next list (src/tag-list/sibling-tags.ts). One
- * listing holds at most 10,000 names per sibling, ten pages of at most `requestTimeoutMs` each.
- */
-const TAG_LIST_WORK_TIMEOUT_MS = 10_000;
-/**
- * How long a sibling's answer to "may this client list this repository" is reused per credential
- * (src/tag-list/list-access.ts), and how long one such check may take.
- */
-const TAG_LIST_ACCESS_TTL_MS = 5_000;
-const TAG_LIST_ACCESS_TIMEOUT_MS = 5_000;
-
-export interface Geosync {
+export interface Engine {
   /** Bound gRPC address (`host:port` or `unix:PATH`), with the real port when configured as 0. */
   readonly grpcAddress: string;
-  /** '' for a worker (the supervisor has the admin port). */
-  readonly adminAddress: string;
-  /** NOT_SERVING and not ready at once; open and new streams are still answered. */
+  /** NOT_SERVING at once; open and new streams are still answered. */
   startDraining(): void;
-  /** Another worker's tag-freshness verdict (nothing when tag freshness is off). */
-  adopt(verdict: LearntVerdict): void;
-  /** A manifest another worker found in a sibling's storage (Locator.adoptFound). */
-  adoptFound(target: Exclude<PullTarget, { kind: 'blob' }>, found: FoundManifest): void;
   readonly draining: boolean;
+  /** Another engine's tag-freshness verdict (nothing when tag freshness is off). */
+  adopt(verdict: LearntVerdict): void;
+  /** A manifest another engine found in a sibling's storage (Locator.adoptFound). */
+  adoptFound(target: ManifestTarget, found: FoundManifest): void;
   /** Stops accepting streams, waits up to `graceMs` for open ones, then closes everything. */
   close(graceMs?: number): Promise<void>;
 }
 
-export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Promise<Geosync> {
+/** Resolves once the gRPC port is bound and the storage warm-up is done (or out of budget). */
+export async function startEngine(config: GeosyncConfig, deps: EngineDeps): Promise<Engine> {
   const clock = deps.clock ?? systemClock;
   const log = deps.log;
+  const port = deps.port ?? NOBODY;
   const meter = deps.meter ?? otelMetrics.getMeter(METER_NAME);
   const tracer = deps.tracer;
   const metrics = new GeosyncMetrics(meter, clock, new Map(config.regions.map((r) => [r.name, r.lookup])));
@@ -109,7 +101,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       clock,
       observer: metrics,
       siblings,
-      ...(deps.worker ? { onManifestFound: deps.worker.manifestFound } : {}),
+      onManifestFound: (target, found) => port.manifestFound(target, found),
     });
   // The locator closes the probes it uses; an injected locator leaves them to this function.
   const fresh = buildFreshness(config, {
@@ -117,28 +109,15 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     siblings,
     wrap: traced,
     onStorageRound: () => metrics.tagStorageRound(),
-    ...(deps.worker ? { onLearnt: deps.worker.learnt } : {}),
+    onLearnt: (verdict) => port.learnt(verdict),
   });
   const regionUrls = new Map(
     config.regions.filter((r) => r.name !== config.region).map((r) => [r.name, r.url]),
   );
-  const tagLists =
-    config.freshness.tagListMaxStalenessMs > 0 && siblings.length > 0
-      ? buildTagLists(config, clock, siblings, regionUrls)
-      : undefined;
+  const tagLists = buildTagLists(config, clock, siblings, regionUrls);
   const closeProbes = async () => {
     await fresh.close();
     if (deps.locator) await Promise.all(siblings.map((s) => s.probe.close()));
-  };
-  const staleness = deps.worker ? undefined : buildStaleness(config, { clock, log, meter, siblings });
-  const pullDecided = (
-    record: DecisionRecord,
-    method: string | undefined,
-    target: PullTarget | undefined,
-  ) => {
-    if (!deps.worker) return staleness?.recorder.pullDecided(record, method, target);
-    // Only what the staleness figures use crosses the IPC channel (StalenessRecorder.pullDecided).
-    if (method === 'GET' && target && target.kind !== 'blob') deps.worker.pullDecided(record, method, target);
   };
   const tracing = tracer
     ? new StreamTracing(tracer, { traceRepositoryNames: config.telemetry.traceRepositoryNames })
@@ -172,7 +151,10 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       regionUrls,
       onDecision: (record, meta) => {
         metrics.decided(record);
-        pullDecided(record, meta.method, meta.target?.eligible ? meta.target.target : undefined);
+        const target = meta.target?.eligible ? meta.target.target : undefined;
+        // Only what the staleness figures use leaves the engine (StalenessRecorder.pullDecided).
+        if (meta.method === 'GET' && target && target.kind !== 'blob')
+          port.pullDecided(record, meta.method, target);
         logDecision(record, meta);
         deps.onDecision?.(record, meta);
       },
@@ -195,23 +177,6 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
     await closeProbes();
     throw err;
   }
-  let draining = false;
-  let ready = false;
-  let admin: AdminServer | undefined;
-  try {
-    if (staleness)
-      admin = await startAdminServer(
-        config.listen.admin,
-        () => ready && !draining,
-        new Map([...staleness.routes, ...(deps.adminRoutes ?? [])]),
-        staleness.postRoutes,
-      );
-  } catch (err) {
-    server.forceShutdown();
-    await locator.close();
-    await closeProbes();
-    throw err;
-  }
   // Open the connections to every sibling's storage before reporting ready, so the first pull
   // does not spend its lookup deadline on a handshake. Bounded: a region that is down must not
   // keep this one from serving (its lookups fail open like any other).
@@ -224,19 +189,9 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       'storage warm-up did not finish within its budget; serving anyway',
     );
   for (const s of HEALTH_SERVICES) health.setStatus(s, 'SERVING');
-  ready = true;
-  log.info(
-    {
-      grpc: grpcAddress,
-      admin: admin?.address ?? '(supervisor)',
-      siblings: [...regionUrls.keys()],
-      notifications: config.notifications.enabled ? config.notifications.path : 'off',
-    },
-    'geosync serving',
-  );
+  log.info({ grpc: grpcAddress, siblings: [...regionUrls.keys()] }, 'geosync serving');
   const stopChecking = new AbortController();
-  // A diagnostic for the operator: once per instance, not once per worker.
-  if (deps.worker?.checksStorage !== false)
+  if (deps.checksStorage ?? true)
     void withinDeadline(
       locator.checkStorage?.bind(locator),
       clock,
@@ -248,6 +203,7 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
       log.info({ problems: checked.problems.length, finished: checked.finished }, 'sibling storage checked');
     });
 
+  let draining = false;
   const startDraining = () => {
     if (draining) return;
     draining = true;
@@ -256,7 +212,6 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
   };
   return {
     grpcAddress,
-    adminAddress: admin?.address ?? '',
     get draining() {
       return draining;
     },
@@ -276,53 +231,10 @@ export async function startGeosync(config: GeosyncConfig, deps: GeosyncDeps): Pr
           resolve();
         });
       });
-      await admin?.close();
-      // No notification arrives any more: abort the origin lookups still under way.
-      await staleness?.recorder.close();
       await locator.close();
       await closeProbes();
     },
   };
-}
-
-/**
- * The tag-list union: the siblings' tag folders, and their registries' word on whether a client
- * may list a repository. Both take places in one admission window of their own (src/locate/
- * admission.ts), so a flood of distinct names or credentials is shed.
- */
-function buildTagLists(
-  config: GeosyncConfig,
-  clock: Clock,
-  siblings: readonly { readonly probe: ObjectProbe }[],
-  regionUrls: ReadonlyMap<string, string>,
-): TagListUnion {
-  // A listing costs a storage round trip per 1,000 tags of each sibling, more than a lookup's
-  // HEAD: its window starts at a quarter of the probe cap (lookups' starts at half, so that a
-  // burst of distinct new tags is not shed), and grows as listings finish in time.
-  const limits = admissionFor(config.locate.maxConcurrentProbesPerRegion);
-  const admission = new LookupAdmission(
-    { ...limits, initial: Math.max(limits.min, Math.floor(limits.max / 4)) },
-    config.lookupTimeoutMs,
-    clock,
-  );
-  return new TagListUnion(
-    new SiblingTags({
-      siblings: siblings.map((s) => s.probe),
-      clock,
-      ttlMs: config.freshness.tagListMaxStalenessMs,
-      workTimeoutMs: TAG_LIST_WORK_TIMEOUT_MS,
-      waiterDeadlineMs: config.lookupTimeoutMaxMs,
-      admission,
-    }),
-    new SiblingListAccess({
-      siblingUrls: regionUrls,
-      headers: { [HEADER.forwardedBy]: config.region },
-      clock,
-      ttlMs: TAG_LIST_ACCESS_TTL_MS,
-      timeoutMs: TAG_LIST_ACCESS_TIMEOUT_MS,
-      admission,
-    }),
-  );
 }
 
 function logProblems(log: Logger, problems: readonly StorageProblem[]): void {
