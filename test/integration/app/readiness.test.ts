@@ -11,13 +11,13 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { trace } from '@opentelemetry/api';
 import { startGeosync, type Geosync } from '../../../src/app/geosync';
 import { WARM_UP_BUDGET_MS, WARM_UP_GRACE_MS } from '../../../src/app/warm-up';
-import { systemClock } from '../../../src/clock/clock';
 import { loadConfigText } from '../../../src/config/load';
 import type { GeosyncConfig } from '../../../src/config/types';
 import type { Locator, StorageProblem } from '../../../src/locate/locator';
 import { createLogger } from '../../../src/log/logger';
 import { ManualClock } from '../../support/clock';
 import { freePort } from '../../support/ports';
+import { until } from '../../support/process';
 import { startBlackhole, type Blackhole } from '../../support/tcp-blackhole';
 
 jest.setTimeout(60_000);
@@ -72,10 +72,24 @@ const deps = (log: ReturnType<typeof createLogger>) => ({
 
 const readyz = async (admin: string) => (await fetch(`${admin}/readyz`)).status;
 
-test('a storage that accepts and never answers delays readiness by the warm-up budget, and is reported', async () => {
+test('a storage that accepts and never answers: not ready until the warm-up budget has passed, then ready, and reported', async () => {
   const { config: c, admin } = await config();
   const { lines, log } = capture();
-  const app = await startGeosync(c, { ...deps(log), clock: systemClock });
+  const clock = new ManualClock();
+  const connectionsBefore = hole.connections;
+  const starting = startGeosync(c, { ...deps(log), clock });
+  // The admin port answers 503 while the warm-up waits on a's storage (which has taken its
+  // connection and says nothing); the warm-up's budget is on the manual clock.
+  await until(
+    'the admin port answers and the warm-up reached the storage',
+    async () => hole.connections > connectionsBefore && (await readyz(admin).catch(() => 0)) === 503,
+    30_000,
+  );
+  clock.advance(WARM_UP_BUDGET_MS - 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(await readyz(admin)).toBe(503);
+  clock.advance(1);
+  const app = await starting;
   apps.push(app);
   expect(await readyz(admin)).toBe(200);
   expect(lines.filter((l) => l.msg === 'sibling storage did not answer the warm-up')).toEqual([
