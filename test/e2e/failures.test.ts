@@ -1,8 +1,9 @@
 /**
  * Failures, in three regions on Swift S3 with geosync's registry health checks on: geosync itself
- * down (fail open: the plain 404, fast), a sibling's storage endpoint down (the lookup still answers
- * within its deadline, from another holder), and a sibling's registry down while its storage still
- * answers (that sibling is not chosen once the health check has noticed).
+ * down (fail open: the plain 404, without waiting for Envoy's message timeout), a sibling's
+ * storage endpoint down (the lookup still answers within its deadline, from another holder), and a
+ * sibling's registry down while its storage still answers (that sibling is not chosen once the
+ * health check has noticed).
  *
  * Each scenario pulls from a region whose view of the broken sibling no earlier scenario touched,
  * so a circuit breaker opened by one scenario cannot make the next one pass for the wrong reason.
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import { ENVOY_STAT } from '../support/envoy';
+import { MESSAGE_TIMEOUT_MS } from '../../src/config/sections/envoy';
 import {
   counters,
   digestsOf,
@@ -39,11 +41,14 @@ const { d, a, b, c, tmp } = useDeployment({
   lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
 });
 
+/** A client's wait that a 404 made by Envoy's message_timeout (its default) would outlast. */
+const UNDER_MESSAGE_TIMEOUT_MS = MESSAGE_TIMEOUT_MS / 2;
+
 function sha256(body: Buffer): string {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
 
-test("geosync of B stopped: pulls from B get the registry's plain 404 fast, then recover", async () => {
+test("geosync of B stopped: pulls from B get the registry's plain 404 at once (a refused connection, no message timeout), then recover", async () => {
   const dir = tmp.make('fail-open');
   const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
   const repository = 'team/fail-open';
@@ -51,16 +56,26 @@ test("geosync of B stopped: pulls from B get the registry's plain 404 fast, then
 
   const allowed = () => b.envoy.stat(ENVOY_STAT.extProc('failure_mode_allowed'));
   const allowedBefore = await allowed();
+  const timeouts = () => b.envoy.stat(ENVOY_STAT.extProc('message_timeouts'));
+  const timeoutsBefore = await timeouts();
   const redirectsBefore = await b.envoy.stat(ENVOY_STAT.redirectsFollowed);
   await b.stopGeosync();
   try {
-    // Envoy cannot reach geosync: failure_mode_allow lets the registry's own 404 through.
-    const manifest = await registryRequest(b, `/v2/${repository}/manifests/v1`);
+    // Envoy cannot reach geosync: failure_mode_allow lets the registry's own 404 through as soon
+    // as the connection is refused. Each request gives up well before Envoy's message_timeout
+    // (envoy.extProc.messageTimeoutMs, 20 s): a 404 that waited for it would fail here, and
+    // Envoy counts none below.
+    const manifest = await registryRequest(b, `/v2/${repository}/manifests/v1`, {
+      timeoutMs: UNDER_MESSAGE_TIMEOUT_MS,
+    });
     expect(manifest.status).toBe(404);
     expect(manifest.body.toString()).toContain('MANIFEST_UNKNOWN');
-    const blob = await registryRequest(b, `/v2/${repository}/blobs/${image.layerDigests[0]}`);
+    const blob = await registryRequest(b, `/v2/${repository}/blobs/${image.layerDigests[0]}`, {
+      timeoutMs: UNDER_MESSAGE_TIMEOUT_MS,
+    });
     expect(blob.status).toBe(404);
     expect(await allowed()).toBe(allowedBefore + 2);
+    expect(await timeouts()).toBe(timeoutsBefore);
 
     // A real client fails with the registry's answer (no hang, no retry loop).
     const pull = await pullFrom(b, { repository, reference: 'v1' }, path.join(dir, 'failed'), {
@@ -72,6 +87,7 @@ test("geosync of B stopped: pulls from B get the registry's plain 404 fast, then
     expect(pull).toMatch(/manifest unknown/i);
     expect(await allowed()).toBeGreaterThan(allowedBefore + 2);
     expect(await b.envoy.stat(ENVOY_STAT.redirectsFollowed)).toBe(redirectsBefore);
+    expect(await timeouts()).toBe(timeoutsBefore);
   } finally {
     await b.startGeosync();
   }
