@@ -17,7 +17,6 @@ import { MESSAGE_TIMEOUT_MS } from '../../src/config/sections/envoy';
 import {
   counters,
   digestsOf,
-  E2E_LOOKUP_TIMEOUT_MS,
   expectPulledImage,
   geosyncMetrics,
   lookupDurations,
@@ -32,13 +31,10 @@ import {
 
 jest.setTimeout(120_000);
 
-const LOOKUP_TIMEOUT_MS = E2E_LOOKUP_TIMEOUT_MS;
-
 const { d, a, b, c, tmp } = useDeployment({
   regions: ['a', 'b', 'c'],
   storage: 's3',
   healthCheck: true,
-  lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
 });
 
 /** A client's wait that a 404 made by Envoy's message_timeout (its default) would outlast. */

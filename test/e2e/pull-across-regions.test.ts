@@ -14,7 +14,6 @@ import type { RegionDeployment } from '../support/deployment';
 import {
   counters,
   digestsOf,
-  E2E_LOOKUP_TIMEOUT_MS,
   expectNoSiblingContent,
   expectPulledImage,
   expectPulledIndex,
@@ -31,14 +30,11 @@ import {
 jest.setTimeout(120_000);
 
 const LATENCY_MS = 40;
-// A cross-region storage probe costs one round trip (2 × 40 ms) plus Swift's own time.
-const LOOKUP_TIMEOUT_MS = E2E_LOOKUP_TIMEOUT_MS;
 
 const { d, a, b, c, tmp } = useDeployment({
   regions: ['a', 'b', 'c'],
   storage: 's3',
   crossRegionLatencyMs: LATENCY_MS,
-  lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
 });
 
 test('push to A, pull at once from B and C by tag: first try, same bytes, nothing stored in B or C', async () => {
