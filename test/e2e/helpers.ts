@@ -56,15 +56,17 @@ export interface E2eDeployment {
 /**
  * Starts the file's deployment before its tests (after any beforeAll registered earlier, which
  * `options` as a function can read) and stops it, and removes its temporary directories, after
- * them. Every geosync setting the options do not name is geosync's default, the lookup deadlines
- * included.
+ * them. Every geosync setting is geosync's default (the lookup deadlines included), except
+ * `workers`: one (a single process), unless the file is about workers and says how many. Each
+ * worker is a process that loads the whole program, and a suite that is not about them would pay
+ * a supervisor and a worker per core in every region for nothing.
  */
 export function useDeployment(options: DeploymentOptions | (() => DeploymentOptions)): E2eDeployment {
   let started: Deployment | undefined;
   const tmp = new TempDirs();
   beforeAll(async () => {
     const opts = typeof options === 'function' ? options() : options;
-    started = await startDeployment(opts);
+    started = await startDeployment({ workers: 1, ...opts });
   });
   afterAll(async () => {
     try {
