@@ -88,9 +88,10 @@ export async function runBench(
     await step(1, 'local hits, Envoy + geosync vs Envoy alone', () => localHits(ctx));
     if ([2, 3, 4].some((n) => wanted.has(n))) {
       log('starting three regions on Swift S3');
-      const stack: S3Stack = await startS3Stack(
-        opts.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: opts.lookupTimeoutMs },
-      );
+      const stack: S3Stack = await startS3Stack({
+        ...(opts.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: opts.lookupTimeoutMs }),
+        ...(opts.scale.workers === undefined ? {} : { workers: opts.scale.workers }),
+      });
       try {
         await step(2, 'rescued pulls vs direct pulls', () => rescuedPulls(ctx, stack));
         await step(4, 'versus the alternatives', () => alternatives(ctx, stack));
@@ -104,7 +105,7 @@ export async function runBench(
     }
     if (wanted.has(7) || wanted.has(8)) {
       log('starting three regions on Swift S3, tag freshness on in b, tag lists off in c');
-      const stack = await startFreshnessStack(opts.lookupTimeoutMs);
+      const stack = await startFreshnessStack(opts.lookupTimeoutMs, opts.scale.workers);
       try {
         await step(7, 'a tag GET with tag freshness on vs off', () => tagFreshness(ctx, stack));
         await step(8, 'a tag list with the union on vs off', () => tagLists(ctx, stack));
@@ -114,7 +115,7 @@ export async function runBench(
     }
     if (wanted.has(3)) {
       log('part 3: herd on the filesystem driver');
-      const env = await startFsHerdEnv(opts.scale.herd.fsSizes, opts.siblingProtocol);
+      const env = await startFsHerdEnv(opts.scale.herd.fsSizes, opts.siblingProtocol, opts.scale.workers);
       try {
         await herdIn(() => herdRows(ctx, env));
       } finally {

@@ -15,6 +15,8 @@ export interface ImageSize {
 
 export interface BenchScale {
   readonly name: 'full' | 'smoke';
+  /** `listen.workers` of every geosync the run starts (absent: geosync's default, one per core). */
+  readonly workers?: number;
   readonly localHits: {
     readonly concurrencies: readonly number[];
     readonly seconds: number;
@@ -98,13 +100,16 @@ export const FULL: BenchScale = {
 
 export const SMOKE: BenchScale = {
   name: 'smoke',
+  // One process per geosync: the smoke guards the benchmark's code, and every worker is one more
+  // Node process to start in each of its eleven regions.
+  workers: 1,
   localHits: { concurrencies: [2], seconds: 0.3, warmupSeconds: 0.1, rounds: 2, blobBytes: 4 * KiB },
   rescued: { rttsMs: [2], sizes: [{ label: '8 KiB', layerSizes: [4 * KiB, 4 * KiB] }], pairs: 1 },
   herd: { s3Sizes: [3], fsSizes: [5], layerSizes: [1 * KiB], rttMs: 2 },
   alternatives: { lagSeconds: 1, retrySleepSeconds: 0.5, rttMs: 2, layerSizes: [1 * KiB] },
   extproc: { streams: 40, rounds: 1, concurrency: 4, heapStreams: 40 },
   freshness: { misses: 3, hits: 3, warmup: 1, rttMs: 2 },
-  tagLists: { repositories: 3, repeats: 3, warmup: 1, rttMs: 2 },
+  tagLists: { repositories: 1, repeats: 3, warmup: 1, rttMs: 2 },
   memory: { caps: [1000], defaultsLookups: 2000, isolate: false },
 };
 

@@ -27,7 +27,14 @@ import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../
 import { run } from '../support/process';
 import { skopeoPush } from '../support/skopeo';
 import { startTokenServer, type TokenServer } from '../support/token-server';
-import { decisions, expectLayoutHolds, repositoryPrefix, storedContent, useDeployment } from './helpers';
+import {
+  blobDataKey,
+  decisions,
+  expectLayoutHolds,
+  repositoryPrefix,
+  storedContent,
+  useDeployment,
+} from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -140,7 +147,7 @@ describe('a pull through b of an image only a holds is rescued', () => {
   });
 });
 
-test('oras attach through b to an image whose first signature only a holds', async () => {
+test("oras attach through b to an image whose first signature only a holds: b's referrers index names b's signature only", async () => {
   const repository = 'signed/app';
   // The image is in both regions (replicated); its first signature is attached through a only.
   await skopeoPush(image.dir, 'v1', { host: a.host, repository });
@@ -150,20 +157,52 @@ test('oras attach through b to an image whose first signature only a holds', asy
   fs.writeFileSync(path.join(dir, 'sig-b.json'), '{"signed-by":"b"}');
   const attach = (region: RegionDeployment, file: string) =>
     oras(
-      [
-        'attach',
-        '--plain-http',
-        '--artifact-type',
-        'application/vnd.geosync.test.sig',
-        `${region.host}/${repository}:v1`,
-        file,
-      ],
+      ['attach', '--plain-http', '--artifact-type', SIG_TYPE, `${region.host}/${repository}:v1`, file],
       home.env,
       dir,
     );
   await attach(a, 'sig-a.json');
+  expect(referrersIn(a, repository)).toEqual([{ artifactType: SIG_TYPE, content: '{"signed-by":"a"}' }]);
+  expect(referrersIn(b, repository)).toEqual([]);
   await attach(b, 'sig-b.json');
+  // oras read b's referrers tag with a push token: b's own answer (none yet), never a's index,
+  // whose signature b does not hold (a's answer made the index push fail, MANIFEST_BLOB_UNKNOWN).
+  // b's index is b's signature alone until replication merges the two; a's is untouched.
+  expect(referrersIn(b, repository)).toEqual([{ artifactType: SIG_TYPE, content: '{"signed-by":"b"}' }]);
+  expect(referrersIn(a, repository)).toEqual([{ artifactType: SIG_TYPE, content: '{"signed-by":"a"}' }]);
 });
+
+const SIG_TYPE = 'application/vnd.geosync.test.sig';
+
+/**
+ * What a region's own registry holds (read from its storage directory, not through any Envoy) as
+ * the referrers of the test image in `repository`: the index under the OCI referrers tag schema's
+ * tag (`sha256-<hex>`, what oras writes on a registry without the referrers API), each referrer's
+ * artifact type and the content of its one layer. Empty when there is no such tag.
+ */
+function referrersIn(
+  region: RegionDeployment,
+  repository: string,
+): { artifactType: string | undefined; content: string }[] {
+  const root = region.storageRoot;
+  if (!root) throw new Error(`region ${region.name} is not on the filesystem`);
+  const blob = (digest: string) => fs.readFileSync(path.join(root, blobDataKey(digest)));
+  const tag = `sha256-${image.manifestDigest.slice('sha256:'.length)}`;
+  const link = path.join(root, repositoryPrefix(repository), '_manifests/tags', tag, 'current/link');
+  if (!fs.existsSync(link)) return [];
+  const index = JSON.parse(blob(fs.readFileSync(link, 'utf8').trim()).toString()) as {
+    manifests: { digest: string; artifactType?: string }[];
+  };
+  return index.manifests.map((m) => {
+    const manifest = JSON.parse(blob(m.digest).toString()) as {
+      subject?: { digest: string };
+      layers: { digest: string }[];
+    };
+    expect(manifest.subject?.digest).toBe(image.manifestDigest);
+    expect(manifest.layers).toHaveLength(1);
+    return { artifactType: m.artifactType, content: blob(manifest.layers[0]!.digest).toString() };
+  });
+}
 
 /** skopeo from one registry to another, both plain HTTP. */
 function skopeoCopy(src: string, dst: string) {

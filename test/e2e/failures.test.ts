@@ -1,7 +1,9 @@
 /**
- * Failures, in three regions on Swift S3 with geosync's registry health checks on: geosync itself
- * down (fail open: the plain 404, fast), a sibling's storage endpoint down (the lookup still answers
- * within its deadline, from another holder), and a sibling's registry down while its storage still
+ * Failures, in three regions on Swift S3 with geosync's registry health checks on and every other
+ * setting at geosync's default: geosync itself down (fail open: the plain 404, without waiting for
+ * Envoy's message timeout), a sibling's storage endpoint down (the lookup still answers within its
+ * deadline, from another holder), a sibling's storage slow (the 404 comes at geosync's lookup
+ * deadline, not when storage answers), and a sibling's registry down while its storage still
  * answers (that sibling is not chosen once the health check has noticed).
  *
  * Each scenario pulls from a region whose view of the broken sibling no earlier scenario touched,
@@ -12,10 +14,11 @@ import path from 'node:path';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import { ENVOY_STAT } from '../support/envoy';
+import { MESSAGE_TIMEOUT_MS } from '../../src/config/sections/envoy';
 import {
   counters,
+  decisions,
   digestsOf,
-  E2E_LOOKUP_TIMEOUT_MS,
   expectPulledImage,
   geosyncMetrics,
   lookupDurations,
@@ -30,20 +33,26 @@ import {
 
 jest.setTimeout(120_000);
 
-const LOOKUP_TIMEOUT_MS = E2E_LOOKUP_TIMEOUT_MS;
-
 const { d, a, b, c, tmp } = useDeployment({
   regions: ['a', 'b', 'c'],
   storage: 's3',
   healthCheck: true,
-  lookupTimeoutMs: LOOKUP_TIMEOUT_MS,
 });
+
+/**
+ * One-way delay of a storage that is slow, not down: far beyond geosync's longest lookup deadline
+ * (lookupTimeoutMaxMs, 2 s by default) and beyond Envoy's ext_proc message_timeout (20 s).
+ */
+const SLOW_STORAGE_ONE_WAY_MS = 30_000;
+
+/** A client's wait that a 404 made by Envoy's message_timeout (its default) would outlast. */
+const UNDER_MESSAGE_TIMEOUT_MS = MESSAGE_TIMEOUT_MS / 2;
 
 function sha256(body: Buffer): string {
   return `sha256:${createHash('sha256').update(body).digest('hex')}`;
 }
 
-test("geosync of B stopped: pulls from B get the registry's plain 404 fast, then recover", async () => {
+test("geosync of B stopped: pulls from B get the registry's plain 404 at once (a refused connection, no message timeout), then recover", async () => {
   const dir = tmp.make('fail-open');
   const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
   const repository = 'team/fail-open';
@@ -51,16 +60,26 @@ test("geosync of B stopped: pulls from B get the registry's plain 404 fast, then
 
   const allowed = () => b.envoy.stat(ENVOY_STAT.extProc('failure_mode_allowed'));
   const allowedBefore = await allowed();
+  const timeouts = () => b.envoy.stat(ENVOY_STAT.extProc('message_timeouts'));
+  const timeoutsBefore = await timeouts();
   const redirectsBefore = await b.envoy.stat(ENVOY_STAT.redirectsFollowed);
   await b.stopGeosync();
   try {
-    // Envoy cannot reach geosync: failure_mode_allow lets the registry's own 404 through.
-    const manifest = await registryRequest(b, `/v2/${repository}/manifests/v1`);
+    // Envoy cannot reach geosync: failure_mode_allow lets the registry's own 404 through as soon
+    // as the connection is refused. Each request gives up well before Envoy's message_timeout
+    // (envoy.extProc.messageTimeoutMs, 20 s): a 404 that waited for it would fail here, and
+    // Envoy counts none below.
+    const manifest = await registryRequest(b, `/v2/${repository}/manifests/v1`, {
+      timeoutMs: UNDER_MESSAGE_TIMEOUT_MS,
+    });
     expect(manifest.status).toBe(404);
     expect(manifest.body.toString()).toContain('MANIFEST_UNKNOWN');
-    const blob = await registryRequest(b, `/v2/${repository}/blobs/${image.layerDigests[0]}`);
+    const blob = await registryRequest(b, `/v2/${repository}/blobs/${image.layerDigests[0]}`, {
+      timeoutMs: UNDER_MESSAGE_TIMEOUT_MS,
+    });
     expect(blob.status).toBe(404);
     expect(await allowed()).toBe(allowedBefore + 2);
+    expect(await timeouts()).toBe(timeoutsBefore);
 
     // A real client fails with the registry's answer (no hang, no retry loop).
     const pull = await pullFrom(b, { repository, reference: 'v1' }, path.join(dir, 'failed'), {
@@ -72,6 +91,7 @@ test("geosync of B stopped: pulls from B get the registry's plain 404 fast, then
     expect(pull).toMatch(/manifest unknown/i);
     expect(await allowed()).toBeGreaterThan(allowedBefore + 2);
     expect(await b.envoy.stat(ENVOY_STAT.redirectsFollowed)).toBe(redirectsBefore);
+    expect(await timeouts()).toBe(timeoutsBefore);
   } finally {
     await b.startGeosync();
   }
@@ -128,6 +148,38 @@ test("A's S3 endpoint down: B answers within the deadline, proxying from C", asy
     repositoryKeys: [],
     blobKeys: [],
   });
+});
+
+test("C's storage slow (it accepts and answers only after a minute): A's client gets its 404 at geosync's lookup deadline, not at storage's pace", async () => {
+  const dir = tmp.make('slow-storage');
+  const image = createOciImage(path.join(dir, 'src'), { tag: 'v1' });
+  const repository = 'team/slow-storage';
+  // Only C holds the image: A's lookup hears "not found" from B and nothing from C.
+  await skopeoPush(image.dir, 'v1', { host: c.host, repository });
+  const stat = (name: string) => a.envoy.stat(ENVOY_STAT.extProc(name));
+  const [timeoutsBefore, allowedBefore, decidedBefore] = [
+    await stat('message_timeouts'),
+    await stat('failure_mode_allowed'),
+    await decisions(a, 'timeout'),
+  ];
+  c.s3Proxy!.setDelayMs(SLOW_STORAGE_ONE_WAY_MS);
+  try {
+    // The client gives up sooner than C's storage could answer (a round trip is twice the delay),
+    // and later than Envoy's message_timeout would fail open: a 404 within this wait that Envoy
+    // did not make itself (counted below) is geosync's own, at its lookup deadline.
+    const res = await registryRequest(a, `/v2/${repository}/manifests/v1`, {
+      timeoutMs: SLOW_STORAGE_ONE_WAY_MS,
+    });
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).toContain('MANIFEST_UNKNOWN');
+  } finally {
+    c.s3Proxy!.setDelayMs(0);
+  }
+  expect(await decisions(a, 'timeout')).toBe(decidedBefore + 1);
+  expect([await stat('message_timeouts'), await stat('failure_mode_allowed')]).toEqual([
+    timeoutsBefore,
+    allowedBefore,
+  ]);
 });
 
 test("A's registry down, its storage up: C's geosync does not choose A once the health check noticed", async () => {

@@ -23,8 +23,6 @@ const { a, b, tmp } = useDeployment({
   regions: ['a', 'b'],
   storage: 's3',
   crossRegionLatencyMs: 125,
-  // geosync's own default (the deployment's e2e default is longer, for a loaded machine).
-  lookupTimeoutMs: 150,
 });
 beforeAll(() => {
   home = clientHome();

@@ -9,8 +9,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { DEFAULTS } from '../../src/config/defaults';
 import {
-  LOADED_LOOKUP_TIMEOUT_MS,
   startDeployment,
   type Deployment,
   type DeploymentOptions,
@@ -22,8 +22,12 @@ import { blobDataKey, listObjects, replicateBucket, repositoryPrefix } from '../
 import { skopeoPull } from '../support/skopeo';
 import { MANIFEST_ACCEPT, type OciImage, type OciIndex } from '../support/oci-image';
 
-/** geosync's lookup deadline in the end-to-end deployments (test/support/deployment.ts says why). */
-export const E2E_LOOKUP_TIMEOUT_MS = LOADED_LOOKUP_TIMEOUT_MS;
+/**
+ * geosync's lookup deadline in the end-to-end deployments: its default (`lookupTimeoutMs`, the
+ * shortest per-region deadline; `lookupTimeoutMaxMs` the longest), what users get. A suite that
+ * fails on it has found a product problem, not a setting for the test to raise.
+ */
+export const E2E_LOOKUP_TIMEOUT_MS = DEFAULTS.lookupTimeoutMs;
 
 /** Temporary directories of one test file, removed by `removeAll()` in afterAll. */
 export class TempDirs {
@@ -52,14 +56,17 @@ export interface E2eDeployment {
 /**
  * Starts the file's deployment before its tests (after any beforeAll registered earlier, which
  * `options` as a function can read) and stops it, and removes its temporary directories, after
- * them. `lookupTimeoutMs` defaults to E2E_LOOKUP_TIMEOUT_MS.
+ * them. Every geosync setting is geosync's default (the lookup deadlines included), except
+ * `workers`: one (a single process), unless the file is about workers and says how many. Each
+ * worker is a process that loads the whole program, and a suite that is not about them would pay
+ * a supervisor and a worker per core in every region for nothing.
  */
 export function useDeployment(options: DeploymentOptions | (() => DeploymentOptions)): E2eDeployment {
   let started: Deployment | undefined;
   const tmp = new TempDirs();
   beforeAll(async () => {
     const opts = typeof options === 'function' ? options() : options;
-    started = await startDeployment({ lookupTimeoutMs: E2E_LOOKUP_TIMEOUT_MS, ...opts });
+    started = await startDeployment({ workers: 1, ...opts });
   });
   afterAll(async () => {
     try {

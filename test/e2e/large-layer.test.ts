@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { RegionDeployment } from '../support/deployment';
 import { createOciImage } from '../support/oci-image';
 import { skopeoPush } from '../support/skopeo';
 import { counters, digestsOf, expectPulledImage, pullFrom, storedContent, useDeployment } from './helpers';
@@ -20,6 +21,21 @@ const { d, a, b, tmp } = useDeployment({
 const MiB = 1024 * 1024;
 const ALLOCATED = 'server.memory_allocated';
 
+/**
+ * Each Envoy's `server.memory_allocated` gauge. `stat()` reads a missing stat as 0, and a peak of
+ * 0 over a baseline of 0 would pass the bound below whatever Envoy held: a missing or zero gauge
+ * fails here instead.
+ */
+async function allocated(envoys: readonly RegionDeployment['envoy'][]): Promise<number[]> {
+  return Promise.all(
+    envoys.map(async (e) => {
+      const value = (await e.stats()).get(ALLOCATED);
+      if (value === undefined || value <= 0) throw new Error(`${ALLOCATED} of ${e.adminUrl} reads ${value}`);
+      return value;
+    }),
+  );
+}
+
 test('a 64 MiB layer is streamed from A through B: right size and digest, nothing stored in B', async () => {
   const dir = tmp.make('large');
   const image = createOciImage(path.join(dir, 'src'), { tag: 'big', layerSizes: [64 * MiB, 1024] });
@@ -30,13 +46,13 @@ test('a 64 MiB layer is streamed from A through B: right size and digest, nothin
   // An Envoy that buffered the layer instead of streaming it would allocate 64 MiB for it. Each
   // Envoy's allocated heap (its `server.memory_allocated` gauge) is sampled while the pull runs.
   const envoys = [a, b].map((r) => r.envoy);
-  const baseline = await Promise.all(envoys.map((e) => e.stat(ALLOCATED)));
+  const baseline = await allocated(envoys);
   const peak = [...baseline];
   let samplesDuringPull = 0;
   let pulling = true;
   const sampling = (async () => {
     while (pulling) {
-      const now = await Promise.all(envoys.map((e) => e.stat(ALLOCATED)));
+      const now = await allocated(envoys);
       if (!pulling) break;
       now.forEach((v, i) => (peak[i] = Math.max(peak[i] as number, v)));
       samplesDuringPull++;

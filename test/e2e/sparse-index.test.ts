@@ -22,7 +22,6 @@ const { a, b, c, tmp } = useDeployment({
   regions: ['a', 'b', 'c'],
   storage: 'filesystem',
   sparseIndexes: true,
-  lookupTimeoutMs: 150,
 });
 
 test("an index's child that the index's region lacks is rescued from the region that holds it", async () => {

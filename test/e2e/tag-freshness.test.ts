@@ -36,10 +36,14 @@ jest.setTimeout(300_000);
  */
 const T = 300_000;
 
+/** The herd below is about verdicts shared between workers: two, whatever the machine's cores. */
+const WORKERS = 2;
+
 const { d, a, b, c, tmp } = useDeployment({
   regions: ['a', 'b', 'c'],
   storage: 's3',
   tagMaxStalenessMs: { b: T },
+  workers: WORKERS,
 });
 
 /** A new image (its own random layers), pushed as `<repository>:<tag>` to `region`. */
@@ -98,19 +102,21 @@ test('a tag re-pointed in A: B (option on) serves the new manifest, C (option of
   expect(await listKeys(storageClient(d), b.bucket!, repositoryPrefix(repository))).toEqual(bucketB);
 });
 
-test('a herd of 1,000 resolutions (HEAD) of the tag in B: served fresh from one storage round per T for all workers; any stale answer is Envoy failing open', async () => {
+test('a herd of 1,000 resolutions (HEAD) of the tag in B, spread over both workers: every answer fresh, from one storage round per T for the instance', async () => {
   const repository = 'team/herd';
   const v1 = await push(a, repository, 'latest');
   await replicateS3(d, a, b, repository, digestsOf(v1));
   const v2 = await push(a, repository, 'latest');
   const rounds = async () => sampleSum(await geosyncMetrics(b), 'geosync_tag_freshness_storage_rounds_total');
   const roundsBefore = await rounds();
-  // Checks answered per worker (label geosync_worker; none when geosync runs as one process).
+  // Checks answered per worker (label geosync_worker).
   const checksByWorker = async () => {
     const text = await geosyncMetrics(b);
-    const workers = [...new Set([...text.matchAll(/geosync_worker="(\d+)"/g)].map((m) => m[1]!))];
     return new Map(
-      workers.map((w) => [w, sampleSum(text, 'geosync_tag_freshness_checks_total', { geosync_worker: w })]),
+      Array.from({ length: WORKERS }, (_, w) => [
+        w,
+        sampleSum(text, 'geosync_tag_freshness_checks_total', { geosync_worker: String(w) }),
+      ]),
     );
   };
   const checksBefore = await checksByWorker();
@@ -130,21 +136,23 @@ test('a herd of 1,000 resolutions (HEAD) of the tag in B: served fresh from one 
   const elapsed = Date.now() - started;
   const tally: Record<string, number> = {};
   for (const answer of answers) tally[answer] = (tally[answer] ?? 0) + 1;
-  const fresh = tally[`200 ${v2.manifestDigest}`] ?? 0;
-  const stale = tally[`200 ${v1.manifestDigest}`] ?? 0;
-  expect(fresh + stale).toBe(1000);
-  // Every fresh answer is one internal redirect; every stale one is Envoy failing open because
-  // geosync's reply came after message_timeout on this busy machine, never geosync choosing v1.
-  expect((await counters(b)).redirects - redirectsBefore).toBe(1 + fresh);
-  expect((await b.envoy.stat(ENVOY_STAT.extProc('failure_mode_allowed'))) - allowedBefore).toBe(stale);
+  // Every answer is v2. A stale one (v1) would be Envoy failing open because geosync's reply
+  // missed the ext_proc message_timeout (envoy.extProc.messageTimeoutMs, 20 s by default): a
+  // cached verdict answered that late is a defect, not the machine's load.
+  expect(tally).toEqual({ [`200 ${v2.manifestDigest}`]: 1000 });
+  expect((await counters(b)).redirects - redirectsBefore).toBe(1 + 1000);
+  expect((await b.envoy.stat(ENVOY_STAT.extProc('failure_mode_allowed'))) - allowedBefore).toBe(0);
   const used = (await rounds()) - roundsBefore;
   expect(used).toBeGreaterThanOrEqual(1);
   // One round per T at most, however long the wave took on this machine, and for the instance,
   // not per worker: a verdict one worker learnt is adopted by the others (src/workers/).
   expect(used).toBeLessThanOrEqual(1 + Math.floor(elapsed / T));
   const checksAfter = await checksByWorker();
-  // With workers, each took part in the wave (node:cluster hands connections out in turn).
-  for (const [worker, before] of checksBefore) expect(checksAfter.get(worker)! - before).toBeGreaterThan(0);
+  // Each worker took part in the wave (node:cluster hands connections out in turn), so the
+  // bound above held for a verdict one of them learnt and the other adopted.
+  expect([...checksAfter].map(([w, n]) => [w, n - checksBefore.get(w)! > 0])).toEqual(
+    [...checksBefore.keys()].map((w) => [w, true]),
+  );
 });
 
 test("A's storage unreachable: B serves its own tag (the local 200 stands), counted as an error", async () => {

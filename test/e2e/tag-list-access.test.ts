@@ -24,7 +24,6 @@ const { a, b, tmp } = useDeployment({
   storage: 'filesystem',
   auth: creds,
   authRegions: ['a'],
-  workers: 1,
 });
 
 let image: OciImage;

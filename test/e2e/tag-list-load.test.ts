@@ -31,8 +31,8 @@ const { d, a, b } = useDeployment(() => ({
   storage: { a: 's3', b: 'filesystem' },
   crossRegionLatencyMs: ONE_WAY_MS,
   swiftAccessLogUdpPort: log.port,
-  // geosync's default: the waiters' deadline, which one listing of a's 3,500 tags outlasts.
-  lookupTimeoutMs: 150,
+  // geosync's lookup deadlines are its defaults (useDeployment): the waiters' deadline is one
+  // that a listing of a's 3,500 tags outlasts.
   // One admission window and one cache: what the counts below are about.
   workers: 1,
 }));

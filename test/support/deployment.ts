@@ -30,14 +30,15 @@ import type { TokenServer } from './token-server';
 import type { UpstreamProtocol } from '../../src/config/types';
 
 /**
- * geosync's lookup deadline for deployments on this shared test machine (the default is 150 ms),
- * used by the end-to-end tests and the benchmark. Here two test files run at once on 2 cores, each with its registries, geosyncs and Envoys, and Swift is one
- * Python proxy worker shared by every bucket: a HeadObject that takes 10-30 ms when idle takes
+ * geosync's lookup deadline for the benchmark's deployments on this shared test machine (the
+ * default is 150 ms; the end-to-end tests run geosync's defaults, test/e2e/helpers.ts). Here two
+ * test files run at once on 2 cores, each with its registries, geosyncs and Envoys, and Swift is
+ * one Python proxy worker shared by every bucket: a HeadObject that takes 10-30 ms when idle takes
  * 150-400 ms while another file pushes layers, and the first probe of a fresh geosync process pays
  * the AWS SDK's lazy initialisation (~40 ms idle, several times that under load). With 150 ms,
  * first pulls failed now and then (a 404 after a lookup `timeout`) for reasons that belong to the
  * test machine. A lookup still returns as soon as it has its answer; only a region that never
- * answers costs the deadline, and the scenarios check lookups end well before it.
+ * answers costs the deadline.
  */
 export const LOADED_LOOKUP_TIMEOUT_MS = 1000;
 
@@ -71,6 +72,7 @@ export interface DeploymentOptions {
   readonly crossRegionLatencyMs?: number;
   /** Which pinned Envoy release every region runs (scripts/envoy-versions); default newest. */
   readonly envoyRelease?: EnvoyRelease;
+  /** `lookupTimeoutMs` of every geosync (absent: geosync's default). */
   readonly lookupTimeoutMs?: number;
   /** `listen.workers` of every geosync (default: geosync's own, one per core). */
   readonly workers?: number;
@@ -366,7 +368,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         [
           `region: ${p.name}`,
           `listen: { grpc: "127.0.0.1:${grpcPort}", admin: "127.0.0.1:${adminPort}"${opts.workers === undefined ? '' : `, workers: ${opts.workers}`} }`,
-          `lookupTimeoutMs: ${opts.lookupTimeoutMs ?? 150}`,
+          ...(opts.lookupTimeoutMs === undefined ? [] : [`lookupTimeoutMs: ${opts.lookupTimeoutMs}`]),
           'drainMs: 0',
           'regions:',
           ...plans.map((q) =>

@@ -58,7 +58,11 @@ function side(measured: readonly Run[]): Side {
 export async function localHits(ctx: BenchContext): Promise<PartResult> {
   const started = performance.now();
   const s = ctx.scale.localHits;
-  const d = await startDeployment({ regions: ['a', 'b'], storage: 'filesystem' });
+  const d = await startDeployment({
+    regions: ['a', 'b'],
+    storage: 'filesystem',
+    ...(ctx.scale.workers === undefined ? {} : { workers: ctx.scale.workers }),
+  });
   let alone: EnvoyAlone | undefined;
   try {
     const a = d.region('a');

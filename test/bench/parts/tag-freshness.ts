@@ -34,11 +34,12 @@ const REQUEST_TIMEOUT_MS = 10_000;
  * The stack of this part and part 8: parts 2-4's, with tag freshness on in region b only, and tag
  * lists off in region c only (b keeps their default, as a new user has it).
  */
-export function startFreshnessStack(lookupTimeoutMs?: number): Promise<S3Stack> {
+export function startFreshnessStack(lookupTimeoutMs?: number, workers?: number): Promise<S3Stack> {
   return startS3Stack({
     tagMaxStalenessMs: { b: FRESHNESS_T_MS },
     tagListMaxStalenessMs: { c: 0 },
     ...(lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs }),
+    ...(workers === undefined ? {} : { workers }),
   });
 }
 
@@ -202,6 +203,8 @@ export async function tagFreshness(ctx: BenchContext, stack: S3Stack): Promise<P
       roundsDuringHits,
       checks,
       freshChecks,
+      /** GETs answered with another digest than the pushed one (either side). */
+      wrongDigests: wrongDigests.length,
       cases: cases.map((x) => ({
         name: x.name,
         gets: x.onMs.length,

@@ -177,6 +177,8 @@ export async function tagLists(ctx: BenchContext, stack: S3Stack): Promise<PartR
       rttMs: s.rttMs,
       gets,
       passed,
+      /** Lists whose tags were not the ones every region holds (either side). */
+      disagreements: disagreements.length,
       cases: cases.map((x) => ({
         name: x.name,
         lists: x.onMs.length,

@@ -79,11 +79,13 @@ export function s3HerdEnv(stack: S3Stack, sizes: readonly number[]): HerdEnv {
 export async function startFsHerdEnv(
   sizes: readonly number[],
   siblingProtocol?: UpstreamProtocol,
+  workers?: number,
 ): Promise<HerdEnv> {
   const d = await startDeployment({
     regions: ['a', 'b', 'c'],
     storage: 'filesystem',
     ...(siblingProtocol ? { siblingProtocol } : {}),
+    ...(workers === undefined ? {} : { workers }),
   });
   const [a, b] = [d.region('a'), d.region('b')];
   return {

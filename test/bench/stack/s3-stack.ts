@@ -30,7 +30,7 @@ export interface S3Stack {
 export async function startS3Stack(
   opts: Pick<
     DeploymentOptions,
-    'circuitBreakers' | 'lookupTimeoutMs' | 'tagMaxStalenessMs' | 'tagListMaxStalenessMs'
+    'circuitBreakers' | 'lookupTimeoutMs' | 'tagMaxStalenessMs' | 'tagListMaxStalenessMs' | 'workers'
   > = {},
 ): Promise<S3Stack> {
   const storageLog = await StorageRequestLog.start();

@@ -1,9 +1,10 @@
 /**
  * Storage requests as the object store saw them: Swift's proxy access log (one syslog datagram
  * per S3 request, test/support/swift.ts `accessLogUdpPort`), received on a UDP port of this
- * process. geosync's probes are the HEAD requests of the AWS SDK for JavaScript; the registries
+ * process. geosync's requests are those of the AWS SDK for JavaScript (HEADs, and GETs: a lookup
+ * reads a tag's link whole, and a found manifest is read for the blobs it names); the registries
  * use the AWS SDK for Go, and geosync's own keep-warm HEADs name a key outside distribution's
- * layout, so both are told apart from the probes a pull causes.
+ * layout, so both are told apart from the requests a pull causes.
  */
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -58,11 +59,16 @@ export class StorageRequestLog {
     return this.entries;
   }
 
-  /** geosync's probes of `bucket` since the last reset, counted per key. */
+  /**
+   * geosync's requests about keys of `bucket` since the last reset (HEAD or GET; not its
+   * listings, which name no key), counted per key. Counting HEADs alone counted none of a lookup
+   * that reads its key whole.
+   */
   probesOf(bucket: string): ProbeCounts {
     const perKey = new Map<string, number>();
     for (const e of this.entries) {
-      if (e.bucket !== bucket || e.method !== 'HEAD' || !e.userAgent.startsWith('aws-sdk-js')) continue;
+      if (e.bucket !== bucket || !['HEAD', 'GET'].includes(e.method)) continue;
+      if (!e.userAgent.startsWith('aws-sdk-js')) continue;
       if (!e.key.startsWith(LAYOUT_PREFIX)) continue;
       perKey.set(e.key, (perKey.get(e.key) ?? 0) + 1);
     }

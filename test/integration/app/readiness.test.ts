@@ -14,13 +14,13 @@ import type { EngineDeps } from '../../../src/app/engine';
 import { inProcessHost } from '../../../src/app/in-process-host';
 import { startInstance, type Instance } from '../../../src/app/instance';
 import { WARM_UP_BUDGET_MS, WARM_UP_GRACE_MS } from '../../../src/app/warm-up';
-import { systemClock } from '../../../src/clock/clock';
 import { loadConfigText } from '../../../src/config/load';
 import type { GeosyncConfig } from '../../../src/config/types';
 import type { Locator, StorageProblem } from '../../../src/locate/locator';
 import { createLogger } from '../../../src/log/logger';
 import { ManualClock } from '../../support/clock';
 import { freePort } from '../../support/ports';
+import { until } from '../../support/process';
 import { startBlackhole, type Blackhole } from '../../support/tcp-blackhole';
 
 jest.setTimeout(60_000);
@@ -80,10 +80,24 @@ function start(c: GeosyncConfig, engine: EngineDeps): Promise<Instance> {
 
 const readyz = async (admin: string) => (await fetch(`${admin}/readyz`)).status;
 
-test('a storage that accepts and never answers delays readiness by the warm-up budget, and is reported', async () => {
+test('a storage that accepts and never answers: not ready until the warm-up budget has passed, then ready, and reported', async () => {
   const { config: c, admin } = await config();
   const { lines, log } = capture();
-  const app = await start(c, { ...deps(log), clock: systemClock });
+  const clock = new ManualClock();
+  const connectionsBefore = hole.connections;
+  const starting = start(c, { ...deps(log), clock });
+  // The admin port answers 503 while the warm-up waits on a's storage (which has taken its
+  // connection and says nothing); the warm-up's budget is on the manual clock.
+  await until(
+    'the admin port answers and the warm-up reached the storage',
+    async () => hole.connections > connectionsBefore && (await readyz(admin).catch(() => 0)) === 503,
+    30_000,
+  );
+  clock.advance(WARM_UP_BUDGET_MS - 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(await readyz(admin)).toBe(503);
+  clock.advance(1);
+  const app = await starting;
   apps.push(app);
   expect(await readyz(admin)).toBe(200);
   expect(lines.filter((l) => l.msg === 'sibling storage did not answer the warm-up')).toEqual([

@@ -1,8 +1,10 @@
 /**
- * `npm run bench` (test/bench/) is not part of `npm test`; this runs every one of its parts at a
- * size that only proves the code still works end to end (real Envoy, registries, Swift, skopeo,
- * vegeta) and that the three output files come out well formed, so the benchmark cannot rot
- * unnoticed. It asserts nothing about speed, and no target.
+ * `npm run bench` (test/bench/) is not part of `npm test`; this runs every one of its parts once,
+ * at the smallest size and with one geosync process per region (scale.ts, SMOKE), so that its code
+ * cannot rot unnoticed: each part runs end to end (real Envoy, registries, Swift, skopeo, vegeta),
+ * every pull and request it measures got the content it asked for (a part that measured failures
+ * still writes a table), and the three output files come out well formed. It asserts nothing
+ * about speed, and no target.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,6 +34,40 @@ test('every part of the benchmark runs at smoke scale and writes the JSON, the M
     for (const row of p.table.rows) expect(row).toHaveLength(p.table.header.length);
   }
   expect(result.machine.envoy).toMatch(/^\d+\.\d+\.\d+$/);
+
+  // What was measured is what was asked for. Part 1: every GET answered (both sides). Part 2:
+  // every whole-image pull by skopeo landed the pushed manifest (tools/pull.ts; skopeo checks
+  // each blob against its digest). Part 3: every herd request answered 200 with the digest it
+  // asked for (parts/herd-run.ts). Part 4 throws when a pull never succeeds. Parts 7 and 8: every
+  // tag GET answered the pushed digest, every tag list the tags each region holds.
+  const data = <T>(n: number) => result.parts.find((p) => p.part === n)?.data as T;
+  type Side = { requests: number; failures: number };
+  const local = data<{ cases: { geosync: Side; alone: Side }[] }>(1).cases;
+  expect(local.length).toBeGreaterThan(0);
+  for (const c of local) {
+    expect([c.geosync.failures, c.alone.failures]).toEqual([0, 0]);
+    expect(Math.min(c.geosync.requests, c.alone.requests)).toBeGreaterThan(0);
+  }
+  const pulls = data<{ cases: { failed: string[]; directMs: number[]; rescuedMs: number[] }[] }>(2).cases;
+  expect(pulls.map((c) => [c.failed, c.directMs.length, c.rescuedMs.length])).toEqual(
+    pulls.map(() => [[], SMOKE.rescued.pairs, SMOKE.rescued.pairs]),
+  );
+  const herds = data<{
+    rows: {
+      n: number;
+      rescued: { failedRequests: number };
+      local: { failedRequests: number };
+      storageRequests: { a: { worst: number } };
+    }[];
+  }>(3).rows;
+  // ... and the storage requests it counts were seen: the image is only in a, so a was asked.
+  expect(
+    herds.map((r) => [r.n, r.rescued.failedRequests, r.local.failedRequests, r.storageRequests.a.worst > 0]),
+  ).toEqual([...SMOKE.herd.s3Sizes, ...SMOKE.herd.fsSizes].map((n) => [n, 0, 0, true]));
+  expect(data<{ wrongDigests: number; checks: number }>(7)).toMatchObject({ wrongDigests: 0 });
+  expect(data<{ checks: number }>(7).checks).toBeGreaterThan(0);
+  expect(data<{ disagreements: number; gets: number }>(8)).toMatchObject({ disagreements: 0 });
+  expect(data<{ gets: number }>(8).gets).toBeGreaterThan(0);
 
   // The JSON holds every part and is already in the repository's Prettier style, so a run written
   // into test/bench/results/ leaves `npm run lint` passing.
