@@ -107,8 +107,9 @@ export const HINT_TTL_MS = 5_000;
  * while the holder serves the herd's redirected pulls, and that lookup can pass its deadline. The
  * redirect carries no stale content: the holder's registry resolves a tag itself when it serves
  * it, and a digest names its bytes; the worst a holder that lost the content costs is its own
- * 404, what the client gets without geosync. Only a holder still asked (breaker not open) whose
- * registry is up is used.
+ * 404, what the client gets without geosync. A blob never found nor hinted falls back to the
+ * region its repository's manifest was last found in. Only a holder still asked (breaker not
+ * open) whose registry is up is used.
  */
 export const STALE_HOLDER_MS = 60_000;
 
@@ -241,7 +242,13 @@ export class ProbeLocator implements Locator {
           signal,
         )
       : await lookup;
-    return result.outcome === 'timeout' ? (this.staleHolder(cacheKey) ?? result) : result;
+    if (result.outcome !== 'timeout') return result;
+    // A blob never found nor hinted yet (its manifest's contents could not be read in time): the
+    // region its repository's manifest was last found in accepted that manifest only with every
+    // blob it names (manifest-contents.ts), and a blob pulled now most likely belongs to it.
+    const repository =
+      target.kind === 'blob' ? this.staleHolder(repositoryKey(target.repository, scope)) : undefined;
+    return this.staleHolder(cacheKey) ?? repository ?? result;
   }
 
   /** STALE_HOLDER_MS: the tag's last holder, when it is answering now. */
@@ -389,6 +396,11 @@ export class ProbeLocator implements Locator {
         this.cache.set(cacheKey, answer, this.ttlOf(target));
         this.lastHolders.set(cacheKey, lane.name, STALE_HOLDER_MS);
         if (target.kind !== 'blob') {
+          this.lastHolders.set(
+            repositoryKey(target.repository, this.scopeOf(authorization)),
+            lane.name,
+            STALE_HOLDER_MS,
+          );
           this.readContents(target, cacheKey, answer, choice.text, authorization);
           // Another worker's cache is not per credential: it learns only what all share.
           if (!this.opts.perCredential)
@@ -423,6 +435,7 @@ export class ProbeLocator implements Locator {
     const answer = { outcome: 'found', region: found.region, lastModified: found.lastModified } as const;
     this.cache.set(cacheKey, answer, this.ttlOf(target));
     this.lastHolders.set(cacheKey, found.region, STALE_HOLDER_MS);
+    this.lastHolders.set(repositoryKey(target.repository, ''), found.region, STALE_HOLDER_MS);
     this.readContents(target, cacheKey, answer);
   }
 
@@ -536,6 +549,11 @@ export class ProbeLocator implements Locator {
 }
 
 /** The first `found` of the two; else the lookup's own answer. */
+/** The key of a repository's last manifest holder (STALE_HOLDER_MS): no layout key looks like it. */
+function repositoryKey(repository: string, scope: string): string {
+  return `manifests of ${repository}${scope}`;
+}
+
 /**
  * The first `found` of the lookup and the contents read; when the lookup ends without one (a far
  * region passed its deadline under a herd, or a miss), the read under way still decides: it is

@@ -34,8 +34,6 @@ const { a, b, tmp } = useDeployment({
   regions: ['a', 'b'],
   storage: { a: 'registry-api', b: 's3' },
   crossRegionLatencyMs: 125,
-  // geosync's own defaults (the deployment's e2e default is longer, for a loaded machine).
-  lookupTimeoutMs: 150,
   tagMaxStalenessMs: { b: 1000 },
 });
 beforeAll(() => {

@@ -342,6 +342,26 @@ describe('a holder under load: the last answer stands when a new lookup runs out
     expect(never.result).toEqual({ outcome: 'timeout' });
   });
 
+  it("a blob never hinted, whose lookup runs out of time, is answered by the region its repository's manifest came from", async () => {
+    const clock = new ManualClock();
+    const far = new TimedProbe('far', clock, 250, () => true);
+    const { locator } = setup([far], clock, { ...DEFAULTS, manifestContents: false });
+    await settle(clock, [locator.warm(new AbortController().signal)]);
+    const manifest = await timed(clock, () => locator.locate(tagged('v1'), new AbortController().signal));
+    expect(manifest.result).toMatchObject({ outcome: 'found', region: 'far' });
+    far.delayMs = 5_000;
+    const blob = (repository: string): PullTarget => ({
+      kind: 'blob',
+      repository,
+      digest: { algorithm: 'sha256', hex: 'ab'.repeat(32) },
+    });
+    const same = await timed(clock, () => locator.locate(blob('team/app'), new AbortController().signal));
+    expect(same.result).toMatchObject({ outcome: 'found', region: 'far' });
+    // Another repository's blob has no such holder.
+    const other = await timed(clock, () => locator.locate(blob('team/other'), new AbortController().signal));
+    expect(other.result).toEqual({ outcome: 'timeout' });
+  });
+
   it('the behaviour without it: the same late lookup was a timeout, and the pull got the local 404', async () => {
     const clock = new ManualClock();
     const far = new TimedProbe('far', clock, 250, () => true);
