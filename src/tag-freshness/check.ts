@@ -7,11 +7,11 @@
  *
  * A herd of pulls of one tag costs one storage round per `ttlMs` (the bound T): answers are cached
  * for T per (repository, tag, local digest) (failed ones for at most FAILURE_TTL_MS), and
- * concurrent checks share one piece of work, which no waiter's deadline cancels. A check that
- * fails or runs out of time never redirects: the local 200 stands (fail open).
+ * concurrent checks share one piece of work, which no waiter's deadline cancels
+ * (src/util/shared-answers.ts). A check that fails or runs out of time never redirects: the local
+ * 200 stands (fail open).
  */
 import type { Clock } from '../clock/clock';
-import { setDeadline } from '../clock/deadline';
 import {
   judgeTag,
   needsLocalIndexCheck,
@@ -19,20 +19,14 @@ import {
   type SiblingTagState,
   type TagVerdict,
 } from './verdict';
-import { untilAborted } from '../abort/until-aborted';
-import { Coalescer } from '../util/coalesce';
-import { TtlLruCache } from '../util/ttl-lru-cache';
+import { FAILURE_TTL_MS, SharedAnswers, type Shared } from '../util/shared-answers';
 import { parseDigest } from '../oci/reference';
 import { tagCurrentLinkKey, tagIndexLinkKey } from '../storage/keys';
 import type { ObjectProbe, ProbeResult, ReadResult } from '../storage/probe';
 
-/**
- * A failed check is reused this long at most: long enough that a storage outage costs about one
- * round per second however many pulls arrive, short enough that freshness resumes soon after.
- */
-export const FAILURE_TTL_MS = 1_000;
-
 export type { FreshnessResult };
+/** How long a failed check is reused at most (src/util/shared-answers.ts). */
+export { FAILURE_TTL_MS };
 
 /** The storage reads a check needs from one region. */
 export type TagStorage = Pick<ObjectProbe, 'region' | 'head' | 'read' | 'viaRegistryApi'>;
@@ -69,15 +63,19 @@ export interface LearntVerdict {
 export interface FreshnessCheck {
   readonly result: FreshnessResult;
   /** Answered from the cache, or by joining a check in flight. */
-  readonly shared: 'cache' | 'joined' | 'own';
+  readonly shared: Shared;
 }
 
 export class TagFreshness {
-  private readonly cache: TtlLruCache<FreshnessResult>;
-  private readonly inflight = new Coalescer<FreshnessResult>();
+  private readonly answers: SharedAnswers<FreshnessResult>;
 
   constructor(private readonly opts: TagFreshnessOptions) {
-    this.cache = TtlLruCache.byCount<FreshnessResult>(opts.maxEntries ?? 10_000, opts.clock);
+    this.answers = new SharedAnswers<FreshnessResult>({
+      clock: opts.clock,
+      workTimeoutMs: opts.workTimeoutMs,
+      isFailure,
+      ...(opts.maxEntries !== undefined ? { maxEntries: opts.maxEntries } : {}),
+    });
   }
 
   /**
@@ -88,9 +86,9 @@ export class TagFreshness {
   adopt(learnt: LearntVerdict): void {
     const remaining = learnt.learntAt + learnt.ttlMs - this.opts.clock.now();
     if (remaining <= 0) return;
-    const own = this.cache.get(learnt.key);
+    const own = this.answers.cached(learnt.key);
     if (own && !isFailure(own)) return;
-    this.cache.set(learnt.key, learnt.result, remaining);
+    this.answers.remember(learnt.key, learnt.result, remaining);
   }
 
   /** Whether a local 200 of this tag is checked at all. */
@@ -100,7 +98,7 @@ export class TagFreshness {
 
   /** The answer reused for this tag and local digest, if one is (no storage, no waiting). */
   cached(repository: string, tag: string, localDigest: string): FreshnessResult | undefined {
-    return this.cache.get(cacheKey(repository, tag, localDigest));
+    return this.answers.cached(cacheKey(repository, tag, localDigest));
   }
 
   /** Resolves (never rejects) with the verdict, or `timeout` as soon as `signal` aborts. */
@@ -111,35 +109,24 @@ export class TagFreshness {
     signal: AbortSignal,
   ): Promise<FreshnessCheck> {
     const key = cacheKey(repository, tag, localDigest);
-    const cached = this.cache.get(key);
-    if (cached) return { result: cached, shared: 'cache' };
-    const { promise, joined } = this.inflight.run(key, async () => {
-      this.opts.onStorageRound?.();
-      const result = await this.work(repository, tag, localDigest);
-      const ttlMs = this.opts.ttlMsFor(tag);
-      if (isFailure(result)) {
-        this.cache.set(key, result, Math.min(ttlMs, FAILURE_TTL_MS));
-      } else {
-        this.cache.set(key, result, ttlMs);
-        this.opts.onLearnt?.({ key, result, learntAt: this.opts.clock.now(), ttlMs });
-      }
-      return result;
+    const ttlMs = this.opts.ttlMsFor(tag);
+    const { value: result, shared } = await this.answers.get(key, signal, {
+      work: async (workSignal) => {
+        this.opts.onStorageRound?.();
+        const result = await this.judge(repository, tag, localDigest, workSignal).catch(
+          // A probe that throws instead of answering: fail open like any other storage error.
+          (err: unknown): FreshnessResult => ({
+            verdict: 'error',
+            code: `threw:${(err as Error)?.name ?? 'unknown'}`,
+          }),
+        );
+        if (!isFailure(result)) this.opts.onLearnt?.({ key, result, learntAt: this.opts.clock.now(), ttlMs });
+        return result;
+      },
+      ttlOf: () => ttlMs,
+      interrupted: (): FreshnessResult => ({ verdict: 'timeout' }),
     });
-    const result = await untilAborted(promise, signal, (): FreshnessResult => ({ verdict: 'timeout' }));
-    return { result, shared: joined ? 'joined' : 'own' };
-  }
-
-  private async work(repository: string, tag: string, localDigest: string): Promise<FreshnessResult> {
-    const controller = new AbortController();
-    const stop = setDeadline(this.opts.clock, () => controller.abort(), this.opts.workTimeoutMs);
-    try {
-      return await this.judge(repository, tag, localDigest, controller.signal);
-    } catch (err) {
-      // A probe that throws instead of answering: fail open like any other storage error.
-      return { verdict: 'error', code: `threw:${(err as Error)?.name ?? 'unknown'}` };
-    } finally {
-      stop();
-    }
+    return { result, shared };
   }
 
   private async judge(

@@ -10,17 +10,13 @@
  *   check carries `x-geosync-forwarded-by`, so the sibling's Envoy sends it to no geosync.
  * - Answers are cached per (sibling, repository, credential) for `ttlMs`, an `unknown` for at most
  *   FAILURE_TTL_MS; concurrent checks of one key share one request, which runs to its own timeout
- *   whatever its waiters do. The cache key holds an HMAC of the credential under a key this
+ *   whatever its waiters do (src/util/shared-answers.ts). The cache key holds an HMAC of the credential under a key this
  *   process drew at random, never the credential; the credential itself lives only in the
  *   request, and nothing here logs it.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
-import { setDeadline } from '../clock/deadline';
-import { FAILURE_TTL_MS } from '../tag-freshness/check';
-import { Coalescer } from '../util/coalesce';
-import { TtlLruCache } from '../util/ttl-lru-cache';
+import { SharedAnswers } from '../util/shared-answers';
 import type { ListingAdmission } from './sibling-tags';
 
 export type ListAccess = 'allowed' | 'denied' | 'unknown';
@@ -43,71 +39,71 @@ export interface ListAccessOptions {
 }
 
 export class SiblingListAccess {
-  private readonly cache: TtlLruCache<ListAccess>;
-  private readonly inflight = new Coalescer<ListAccess>();
+  private readonly answers: SharedAnswers<ListAccess>;
   /** Keys the HMAC of credentials: a cache key tells nothing without it, and it never leaves this process. */
   private readonly secret = randomBytes(32);
 
   constructor(private readonly opts: ListAccessOptions) {
-    this.cache = TtlLruCache.byCount<ListAccess>(opts.maxEntries ?? 10_000, opts.clock);
+    this.answers = new SharedAnswers<ListAccess>({
+      clock: opts.clock,
+      workTimeoutMs: opts.timeoutMs,
+      isFailure: (answer) => answer === 'unknown',
+      ...(opts.maxEntries !== undefined ? { maxEntries: opts.maxEntries } : {}),
+    });
   }
 
   /** The answer reused for this client, if one is. */
   cached(region: string, repository: string, authorization: string | undefined): ListAccess | undefined {
-    return this.cache.get(this.keyOf(region, repository, authorization));
+    return this.answers.cached(this.keyOf(region, repository, authorization));
   }
 
   /** Resolves (never rejects) with the sibling's answer, or `unknown` as soon as `signal` aborts. */
-  check(
+  async check(
     region: string,
     repository: string,
     authorization: string | undefined,
     signal: AbortSignal,
     client?: string,
   ): Promise<ListAccess> {
-    const key = this.keyOf(region, repository, authorization);
-    const cached = this.cache.get(key);
-    if (cached) return Promise.resolve(cached);
-    const { promise } = this.inflight.run(key, async () => {
-      const admission = this.opts.admission;
-      if (admission && !admission.tryStart(client)) return 'unknown';
-      const answer = await this.ask(region, repository, authorization).catch((): ListAccess => 'unknown');
-      admission?.release(client);
-      this.cache.set(
-        key,
-        answer,
-        answer === 'unknown' ? Math.min(this.opts.ttlMs, FAILURE_TTL_MS) : this.opts.ttlMs,
-      );
-      return answer;
+    // A check the admission window did not start is no answer to keep.
+    let started = false;
+    const { value } = await this.answers.get(this.keyOf(region, repository, authorization), signal, {
+      work: async (workSignal) => {
+        const admission = this.opts.admission;
+        if (admission && !admission.tryStart(client)) return 'unknown';
+        started = true;
+        const answer = await this.ask(region, repository, authorization, workSignal).catch(
+          (): ListAccess => 'unknown',
+        );
+        admission?.release(client);
+        return answer;
+      },
+      ttlOf: () => (started ? this.opts.ttlMs : 0),
+      interrupted: (): ListAccess => 'unknown',
     });
-    return untilAborted(promise, signal, (): ListAccess => 'unknown');
+    return value;
   }
 
   private async ask(
     region: string,
     repository: string,
     authorization: string | undefined,
+    signal: AbortSignal,
   ): Promise<ListAccess> {
     const base = this.opts.siblingUrls.get(region);
     if (base === undefined) return 'unknown';
-    const controller = new AbortController();
-    const stop = setDeadline(this.opts.clock, () => controller.abort(), this.opts.timeoutMs);
-    try {
-      const res = await (this.opts.fetch ?? fetch)(
-        `${base.replace(/\/+$/, '')}/v2/${repository}/tags/list?n=0`,
-        {
-          headers: { ...this.opts.headers, ...(authorization ? { authorization } : {}) },
-          // A redirect is no answer to follow with the client's credential.
-          redirect: 'manual',
-          signal: controller.signal,
-        },
-      );
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status === 200) return 'allowed';
-      return res.status === 401 || res.status === 403 || res.status === 404 ? 'denied' : 'unknown';
-    } finally {
-      stop();
-    }
+    const res = await (this.opts.fetch ?? fetch)(
+      `${base.replace(/\/+$/, '')}/v2/${repository}/tags/list?n=0`,
+      {
+        headers: { ...this.opts.headers, ...(authorization ? { authorization } : {}) },
+        // A redirect is no answer to follow with the client's credential.
+        redirect: 'manual',
+        signal,
+      },
+    );
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status === 200) return 'allowed';
+    return res.status === 401 || res.status === 403 || res.status === 404 ? 'denied' : 'unknown';
   }
 
   private keyOf(region: string, repository: string, authorization: string | undefined): string {

@@ -3,7 +3,7 @@
  * `_manifests/tags/` folder, the way distribution itself answers `tags/list`
  * (registry/storage/tagstore.go). A herd of tag watchers costs one storage round per repository
  * per `ttlMs` (the bound): answers are cached that long, and concurrent asks share one round that
- * no waiter's deadline cancels (as tag-freshness/check.ts does).
+ * no waiter's deadline cancels (src/util/shared-answers.ts).
  *
  * - **Windows.** One listing holds at most MAX_SIBLING_TAGS names per sibling; a sibling with more
  *   is complete only up to a ceiling (window.ts), and a page after it lists again from the page's
@@ -19,15 +19,11 @@
  * A sibling that cannot be listed (down, denied, slow) contributes nothing, and the answer says
  * so: the union is then less complete, never wrong, and reused for at most FAILURE_TTL_MS.
  */
-import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
-import { setDeadline } from '../clock/deadline';
 import { isTag } from '../oci/reference';
 import { tagsFolderKey } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
-import { FAILURE_TTL_MS } from '../tag-freshness/check';
-import { Coalescer } from '../util/coalesce';
-import { TtlLruCache } from '../util/ttl-lru-cache';
+import { SharedAnswers } from '../util/shared-answers';
 import { completeThrough, continueAfter, covers, tagsAfter, windowOf, type SiblingWindow } from './window';
 
 /** Names listed per sibling in one listing at most: the memory a window may hold. */
@@ -78,30 +74,33 @@ export interface SiblingTagsOptions {
 const SHED: SiblingTagsResult = { status: 'shed' };
 
 export class SiblingTags {
-  private readonly cache: TtlLruCache<SiblingTagsListing>;
-  private readonly inflight = new Coalescer<SiblingTagsResult>();
+  /** Only listings are kept: a `shed` is answered again, and a `timeout` is no work's answer. */
+  private readonly answers: SharedAnswers<SiblingTagsResult>;
 
   constructor(private readonly opts: SiblingTagsOptions) {
-    this.cache = new TtlLruCache<SiblingTagsListing>(
-      { maxEntries: opts.maxEntries ?? 10_000, maxBytes: MAX_CACHED_BYTES },
-      opts.clock,
-      bytesOf,
-    );
+    this.answers = new SharedAnswers<SiblingTagsResult>({
+      clock: opts.clock,
+      workTimeoutMs: opts.workTimeoutMs,
+      isFailure: (r) => r.status === 'found' && r.failed.length > 0,
+      maxEntries: opts.maxEntries ?? 10_000,
+      maxBytes: MAX_CACHED_BYTES,
+      sizeOf: bytesOf,
+    });
   }
 
   /** The answer reused for the tags after `after` (absent: all), if one is (no storage, no waiting). */
   cached(repository: string, after?: string): SiblingTagsListing | undefined {
     // The repository's first listing answers every page it reaches past.
-    const first = this.cache.get(keyOf(repository, undefined));
+    const first = this.listing(keyOf(repository, undefined));
     if (first && first.siblings.every((s) => covers(s.window, undefined, after))) return from(first, after);
-    return after === undefined ? undefined : this.cache.get(keyOf(repository, after));
+    return after === undefined ? undefined : this.listing(keyOf(repository, after));
   }
 
   /**
    * Resolves (never rejects) with the siblings' tags after `after`, `shed`, or `timeout` as soon
    * as `signal` aborts. `client` is who asks, for the fairness of the admission window.
    */
-  tags(
+  async tags(
     repository: string,
     after: string | undefined,
     signal: AbortSignal,
@@ -114,57 +113,58 @@ export class SiblingTags {
     authorization?: string,
   ): Promise<SiblingTagsResult> {
     const cached = this.cached(repository, after);
-    if (cached) return Promise.resolve(cached);
-    const key = keyOf(repository, after);
-    const { promise } = this.inflight.run(key, async () => {
-      const admission = this.opts.admission;
-      if (admission && !admission.tryStart(client)) return SHED;
-      this.opts.onStorageRound?.();
-      const started = this.opts.clock.now();
-      const result = await this.work(repository, after, authorization);
-      const complete = result.failed.length === 0;
-      this.cache.set(key, result, complete ? this.opts.ttlMs : Math.min(this.opts.ttlMs, FAILURE_TTL_MS));
-      if (complete && this.opts.clock.now() - started <= this.opts.waiterDeadlineMs)
-        admission?.finished(undefined, client);
-      else admission?.release(client);
-      return result;
+    if (cached) return cached;
+    const { value } = await this.answers.get(keyOf(repository, after), signal, {
+      work: async (workSignal) => {
+        const admission = this.opts.admission;
+        if (admission && !admission.tryStart(client)) return SHED;
+        this.opts.onStorageRound?.();
+        const started = this.opts.clock.now();
+        const result = await this.work(repository, after, authorization, workSignal);
+        if (result.failed.length === 0 && this.opts.clock.now() - started <= this.opts.waiterDeadlineMs)
+          admission?.finished(undefined, client);
+        else admission?.release(client);
+        return result;
+      },
+      ttlOf: (r) => (r.status === 'found' ? this.opts.ttlMs : 0),
+      interrupted: (): SiblingTagsResult => ({ status: 'timeout' }),
     });
-    return untilAborted(promise, signal, (): SiblingTagsResult => ({ status: 'timeout' }));
+    return value;
+  }
+
+  private listing(key: string): SiblingTagsListing | undefined {
+    const r = this.answers.cached(key);
+    return r?.status === 'found' ? r : undefined;
   }
 
   private async work(
     repository: string,
     after: string | undefined,
     authorization: string | undefined,
+    signal: AbortSignal,
   ): Promise<SiblingTagsListing> {
-    const controller = new AbortController();
-    const stop = setDeadline(this.opts.clock, () => controller.abort(), this.opts.workTimeoutMs);
-    try {
-      const listed = await Promise.all(
-        this.opts.siblings.map((s) =>
-          listSibling(
-            s,
-            tagsFolderKey(repository),
-            after,
-            this.opts.maxTagsPerListing ?? MAX_SIBLING_TAGS,
-            controller.signal,
-            authorization,
-          ).catch((err: unknown) => ({
-            failed: `threw:${(err as Error)?.name ?? 'unknown'}`,
-          })),
-        ),
-      );
-      const siblings: { region: string; window: SiblingWindow }[] = [];
-      const failed: string[] = [];
-      listed.forEach((r, i) => {
-        const region = this.opts.siblings[i]!.region;
-        if ('window' in r) siblings.push({ region, window: r.window });
-        else failed.push(`${region}:${r.failed}`);
-      });
-      return { status: 'found', siblings, failed };
-    } finally {
-      stop();
-    }
+    const listed = await Promise.all(
+      this.opts.siblings.map((s) =>
+        listSibling(
+          s,
+          tagsFolderKey(repository),
+          after,
+          this.opts.maxTagsPerListing ?? MAX_SIBLING_TAGS,
+          signal,
+          authorization,
+        ).catch((err: unknown) => ({
+          failed: `threw:${(err as Error)?.name ?? 'unknown'}`,
+        })),
+      ),
+    );
+    const siblings: { region: string; window: SiblingWindow }[] = [];
+    const failed: string[] = [];
+    listed.forEach((r, i) => {
+      const region = this.opts.siblings[i]!.region;
+      if ('window' in r) siblings.push({ region, window: r.window });
+      else failed.push(`${region}:${r.failed}`);
+    });
+    return { status: 'found', siblings, failed };
   }
 }
 
@@ -219,7 +219,8 @@ function from(listing: SiblingTagsListing, after: string | undefined): SiblingTa
   };
 }
 
-function bytesOf(listing: SiblingTagsListing): number {
+function bytesOf(listing: SiblingTagsResult): number {
+  if (listing.status !== 'found') return 0;
   let bytes = 0;
   for (const s of listing.siblings) for (const t of s.window.tags) bytes += 2 * t.length + 16;
   return bytes;
