@@ -1,9 +1,8 @@
 /**
  * Problems of a configuration, each with the path of the offending key, in the words the
- * reference uses: the schema library's issues are translated here, the rules in rules/ write
- * theirs directly.
+ * reference uses: zod's issues (the schema's and the rules') are translated here.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { closestKey } from './suggest';
 
 export interface ConfigProblem {
@@ -19,12 +18,7 @@ export function problem(path: Path | string, message: string): ConfigProblem {
 }
 
 export function formatPath(path: Path): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out || '(root)';
+  return z.core.toDotPath([...path]) || '(root)';
 }
 
 export function describe(value: unknown): string {
@@ -60,9 +54,9 @@ const EXPECTED: Record<string, string> = {
 };
 
 /**
- * Translates the schema's issues. Keys the schema does not know are one problem each, with the
- * closest known key when one is close (a typo must not silently fall back to a default). A
- * message at a secret's path that still quotes the value (a schema's own wording) is replaced.
+ * Translates zod's issues. Keys the schema does not know are one problem each, with the closest
+ * known key when one is close (a typo must not silently fall back to a default). A message at a
+ * secret's path that still quotes the value (a schema's own wording) is replaced.
  */
 export function issueProblems(
   issues: readonly z.core.$ZodIssue[],
@@ -80,8 +74,7 @@ export function issueProblems(
 }
 
 function quotesValue(message: string, input: unknown): boolean {
-  if (typeof input !== 'string' && typeof input !== 'number') return false;
-  const text = String(input);
+  const text = typeof input === 'string' || typeof input === 'number' ? String(input) : '';
   return text !== '' && message.includes(text);
 }
 
@@ -100,14 +93,16 @@ export type KnownKeys = Map<string, readonly string[]>;
 export function issueMessage(knownKeys: KnownKeys, secretAt: SecretAt) {
   return (issue: z.core.$ZodRawIssue): string | undefined => {
     const got = secretAt(issue.path ?? []) ? describeKind(issue.input) : describe(issue.input);
+    const bound = (op: string, limit: unknown) =>
+      `must be ${op} ${String(limit)}, got ${got.replace(/^number /, '')}`;
     switch (issue.code) {
       case 'invalid_type':
         if (issue.input === undefined) return 'is required';
         return `${EXPECTED[issue.expected] ?? `must be ${issue.expected}`}, got ${got}`;
       case 'too_small':
-        return `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}, got ${got.replace(/^number /, '')}`;
+        return bound(issue.inclusive === false ? '>' : '>=', issue.minimum);
       case 'too_big':
-        return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}, got ${got.replace(/^number /, '')}`;
+        return bound(issue.inclusive === false ? '<' : '<=', issue.maximum);
       case 'invalid_value':
         if (issue.input === undefined) return 'is required';
         return `must be one of ${issue.values.map(String).join(', ')}, got ${got}`;

@@ -1,17 +1,16 @@
 /**
  * Per-cluster tuning of the Envoy clusters geosync generates: the local registry's and one per
- * sibling region. The keys are the same at every level (`envoy.siblingDefaults`,
- * `envoy.siblings.<region>`, `envoy.localRegistry`) and all optional in the file: a level's unset
- * keys inherit from the level above, and the profiles below are the top. Defaults suit multi-GB
- * blob transfers across regions; envoy/README.md explains when to change each key.
+ * sibling region. The keys are the same at every level: `envoy.siblingDefaults` and
+ * `envoy.localRegistry` default them to the profiles below, `envoy.siblings.<region>` overrides
+ * `siblingDefaults` for one sibling. Defaults suit multi-GB blob transfers across regions;
+ * envoy/README.md explains when to change each key.
  */
 import { z } from 'zod';
-import { absolutePath, integer, optional, section } from '../keys';
+import { absolutePath, defaulted, described, documented, integer, optional, section } from '../keys';
+import type { Parsed } from '../refine';
 
 /** https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto (DnsLookupFamily) */
 export const DNS_LOOKUP_FAMILIES = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'] as const;
-
-export type DnsLookupFamily = (typeof DNS_LOOKUP_FAMILIES)[number];
 
 /**
  * The upstream HTTP version: `auto` lets TLS's ALPN choose (HTTP/2 when the registry or sibling
@@ -27,7 +26,7 @@ export const CLUSTER_DEFAULTS = {
   connectTimeoutMs: 2000,
   streamIdleTimeoutMs: 300_000,
   connectionIdleTimeoutMs: 60_000,
-  dnsLookupFamily: 'V4_PREFERRED' as DnsLookupFamily,
+  dnsLookupFamily: 'V4_PREFERRED' as (typeof DNS_LOOKUP_FAMILIES)[number],
   protocol: 'auto' as UpstreamProtocol,
   caFile: '/etc/ssl/certs/ca-certificates.crt',
   // A herd (every node of a deploy pulling one new image at once) must queue, not fail: Envoy's
@@ -72,98 +71,121 @@ export const LOCAL_CLUSTER_DEFAULTS: ClusterTuning = {
   outlierDetection: { ...CLUSTER_DEFAULTS.outlierDetection, enabled: false },
 };
 
-const DAY_MS = 86_400_000;
-const ms = (min = 1) => integer(min, DAY_MS);
+const ms = (min = 1) => integer(min, 86_400_000);
 const count = (min: number) => integer(min, 1_000_000);
 
-/** The file's keys of one level, each with the default `base` gives it (for the documentation). */
-export function clusterTuningShape(base: ClusterTuning | undefined) {
-  const key = <T extends z.ZodType>(inner: T, inherited: unknown, description: string) =>
-    optional(inner, { description, tuning: true, inherited });
-  const nested = <S extends z.ZodRawShape>(shape: S, description: string) =>
-    section(shape, { description, tuning: true });
-  const cb = base?.circuitBreakers;
-  const od = base?.outlierDetection;
-  const hc = base?.healthCheck;
-  return {
-    connectTimeoutMs: key(
-      ms(),
-      base?.connectTimeoutMs,
-      "Cluster `connect_timeout` (TCP + TLS). Raise it for far or slow regions. Lower it to fail faster when a region is down, but not near a busy Envoy's lag: a connect that times out fails every request queued in that cluster with a 503.",
-    ),
-    streamIdleTimeoutMs: key(
-      ms(1000),
-      base?.streamIdleTimeoutMs,
-      'Route `idle_timeout`. The route `timeout` is `0s` (off): a multi-GB layer may take many minutes, and only a stalled stream should be cut. Lower it to shed stuck transfers sooner.',
-    ),
-    connectionIdleTimeoutMs: key(
-      ms(1000),
-      base?.connectionIdleTimeoutMs,
-      '`common_http_protocol_options.idle_timeout` of the upstream HTTP protocol options. Keep-alive connections are reused across pulls, then closed after idling this long. Keep it below any idle timeout of a load balancer in front of the registry. TCP keepalive (60 s, 10 s × 3) is always on.',
-    ),
-    dnsLookupFamily: key(
-      z.enum(DNS_LOOKUP_FAMILIES),
-      base?.dnsLookupFamily,
-      'Cluster `dns_lookup_family` for host names. Use `V6_ONLY`/`AUTO` on IPv6 networks.',
-    ),
-    protocol: key(
-      z.enum(UPSTREAM_PROTOCOLS),
-      base?.protocol,
-      'The upstream HTTP version: `auto` (over https, HTTP/2 if ALPN offers it; over http, HTTP/1.1), `http1`, or `http2` (over http: h2c, for a sibling that is a geosync Envoy). See "HTTP/2 to siblings".',
-    ),
-    caFile: key(
-      absolutePath(),
-      base?.caFile,
-      'CA bundle for https registries. The certificate must also carry the host name as a DNS SAN (`match_typed_subject_alt_names`).',
-    ),
+/** The tuning keys of one level, each defaulting to `base`'s value, or (no base) optional. */
+export function clusterTuningShape(base?: ClusterTuning) {
+  const key = <T extends z.ZodType>(inner: T, value: (z.input<T> & {}) | undefined) =>
+    documented(value === undefined ? optional(inner) : defaulted(inner, value), { tuning: true });
+  const nested = <S extends z.ZodRawShape>(shape: S, docs: { [K in keyof S]: string }) =>
+    documented(section(shape, docs), { tuning: true });
+  const { circuitBreakers: cb, outlierDetection: od, healthCheck: hc } = base ?? {};
+  const shape = {
+    connectTimeoutMs: key(ms(), base?.connectTimeoutMs),
+    streamIdleTimeoutMs: key(ms(1000), base?.streamIdleTimeoutMs),
+    connectionIdleTimeoutMs: key(ms(1000), base?.connectionIdleTimeoutMs),
+    dnsLookupFamily: key(z.enum(DNS_LOOKUP_FAMILIES), base?.dnsLookupFamily),
+    protocol: key(z.enum(UPSTREAM_PROTOCOLS), base?.protocol),
+    caFile: key(absolutePath(), base?.caFile),
     circuitBreakers: nested(
       {
-        maxConnections: key(count(1), cb?.maxConnections, 'Cluster `circuit_breakers` `max_connections`.'),
-        maxPendingRequests: key(count(1), cb?.maxPendingRequests, '`max_pending_requests`.'),
-        maxRequests: key(count(1), cb?.maxRequests, '`max_requests`.'),
-        maxRetries: key(count(0), cb?.maxRetries, '`max_retries`.'),
+        maxConnections: key(count(1), cb?.maxConnections),
+        maxPendingRequests: key(count(1), cb?.maxPendingRequests),
+        maxRequests: key(count(1), cb?.maxRequests),
+        maxRetries: key(count(0), cb?.maxRetries),
       },
-      "Cluster `circuit_breakers`. Connections are Envoy's default; the pending queue holds a herd (a deploy pulling one image on thousands of nodes at once) instead of answering 503. Raise `maxPendingRequests` if `upstream_rq_pending_overflow` shows in `/stats`.",
+      {
+        maxConnections: 'Cluster `circuit_breakers` `max_connections`.',
+        maxPendingRequests: '`max_pending_requests`.',
+        maxRequests: '`max_requests`.',
+        maxRetries: '`max_retries`.',
+      },
     ),
     outlierDetection: nested(
       {
-        enabled: key(
-          z.boolean(),
-          od?.enabled,
-          'Passive health checking of the cluster (`outlier_detection`).',
-        ),
-        consecutive5xx: key(count(1), od?.consecutive5xx, '`consecutive_5xx`.'),
-        intervalMs: key(ms(), od?.intervalMs, '`interval`.'),
-        baseEjectionTimeMs: key(ms(), od?.baseEjectionTimeMs, '`base_ejection_time`.'),
-        maxEjectionPercent: key(integer(0, 100), od?.maxEjectionPercent, '`max_ejection_percent`.'),
+        enabled: key(z.boolean(), od?.enabled),
+        consecutive5xx: key(count(1), od?.consecutive5xx),
+        intervalMs: key(ms(), od?.intervalMs),
+        baseEjectionTimeMs: key(ms(), od?.baseEjectionTimeMs),
+        maxEjectionPercent: key(integer(0, 100), od?.maxEjectionPercent),
       },
-      "Passive health (`outlier_detection`). It only matters when a cluster has several hosts. With one host, Envoy's panic mode keeps sending to it. It is off for the local registry.",
+      {
+        enabled: 'Passive health checking of the cluster (`outlier_detection`).',
+        consecutive5xx: '`consecutive_5xx`.',
+        intervalMs: '`interval`.',
+        baseEjectionTimeMs: '`base_ejection_time`.',
+        maxEjectionPercent: '`max_ejection_percent`.',
+      },
     ),
     healthCheck: nested(
       {
-        enabled: key(z.boolean(), hc?.enabled, 'Active HTTP health checking of the cluster.'),
+        enabled: key(z.boolean(), hc?.enabled),
         path: key(
           z.string().regex(/^\//, { error: (iss) => `must start with "/", got "${String(iss.input)}"` }),
           hc?.path,
-          'The path checked.',
         ),
-        intervalMs: key(ms(100), hc?.intervalMs, '`interval`.'),
-        timeoutMs: key(ms(), hc?.timeoutMs, '`timeout`; below `intervalMs`.'),
-        unhealthyThreshold: key(count(1), hc?.unhealthyThreshold, '`unhealthy_threshold`.'),
-        healthyThreshold: key(count(1), hc?.healthyThreshold, '`healthy_threshold`.'),
+        intervalMs: key(ms(100), hc?.intervalMs),
+        timeoutMs: key(ms(), hc?.timeoutMs),
+        unhealthyThreshold: key(count(1), hc?.unhealthyThreshold),
+        healthyThreshold: key(count(1), hc?.healthyThreshold),
       },
-      "Active HTTP health check. It expects `200` or `401` from the path: a registry with auth answers 401 and is up. It makes `/clusters` show the sibling's health. It does not change geosync's choice (geosync has its own breaker and health checks, `locate.*`).",
+      {
+        enabled: 'Active HTTP health checking of the cluster.',
+        path: 'The path checked.',
+        intervalMs: '`interval`.',
+        timeoutMs: '`timeout`; below `intervalMs`.',
+        unhealthyThreshold: '`unhealthy_threshold`.',
+        healthyThreshold: '`healthy_threshold`.',
+      },
     ),
   };
+  return described(shape, {
+    connectTimeoutMs:
+      "Cluster `connect_timeout` (TCP + TLS). Raise it for far or slow regions. Lower it to fail faster when a region is down, but not near a busy Envoy's lag: a connect that times out fails every request queued in that cluster with a 503.",
+    streamIdleTimeoutMs:
+      'Route `idle_timeout`. The route `timeout` is `0s` (off): a multi-GB layer may take many minutes, and only a stalled stream should be cut. Lower it to shed stuck transfers sooner.',
+    connectionIdleTimeoutMs:
+      '`common_http_protocol_options.idle_timeout` of the upstream HTTP protocol options. Keep-alive connections are reused across pulls, then closed after idling this long. Keep it below any idle timeout of a load balancer in front of the registry. TCP keepalive (60 s, 10 s × 3) is always on.',
+    dnsLookupFamily: 'Cluster `dns_lookup_family` for host names. Use `V6_ONLY`/`AUTO` on IPv6 networks.',
+    protocol:
+      'The upstream HTTP version: `auto` (over https, HTTP/2 if ALPN offers it; over http, HTTP/1.1), `http1`, or `http2` (over http: h2c, for a sibling that is a geosync Envoy). See "HTTP/2 to siblings".',
+    caFile:
+      'CA bundle for https registries. The certificate must also carry the host name as a DNS SAN (`match_typed_subject_alt_names`).',
+    circuitBreakers:
+      "Cluster `circuit_breakers`. Connections are Envoy's default; the pending queue holds a herd (a deploy pulling one image on thousands of nodes at once) instead of answering 503. Raise `maxPendingRequests` if `upstream_rq_pending_overflow` shows in `/stats`.",
+    outlierDetection:
+      "Passive health (`outlier_detection`). It only matters when a cluster has several hosts. With one host, Envoy's panic mode keeps sending to it. It is off for the local registry.",
+    healthCheck:
+      "Active HTTP health check. It expects `200` or `401` from the path: a registry with auth answers 401 and is up. It makes `/clusters` show the sibling's health. It does not change geosync's choice (geosync has its own breaker and health checks, `locate.*`).",
+  });
 }
 
 /** `envoy.siblings.<region>`: one sibling's overrides of `envoy.siblingDefaults`. */
-export const clusterTuningOverrides = z.strictObject(clusterTuningShape(undefined));
+export const clusterTuningOverrides = z.strictObject(clusterTuningShape());
 
 /** One level of tuning as written in the file: every key optional. */
-export type ClusterTuningOverrides = z.output<typeof clusterTuningOverrides>;
+export type ClusterTuningOverrides = Parsed<z.output<typeof clusterTuningOverrides>>;
 
 // The profiles above set every key the schema declares, and no other (checked by the compiler).
 type DeepRequired<T> = { [K in keyof T]-?: DeepRequired<Exclude<T[K], undefined>> };
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _profilesMatchSchema: Same<DeepRequired<ClusterTuningOverrides>, ClusterTuning> = true;
+const _profilesMatchSchema: [DeepRequired<ClusterTuningOverrides>, ClusterTuning] extends [
+  ClusterTuning,
+  DeepRequired<ClusterTuningOverrides>,
+]
+  ? true
+  : false = true;
+
+/** `own`'s keys over `base`, one level of nesting deep (circuitBreakers, …). */
+export function mergeTuning(base: ClusterTuning, own: ClusterTuningOverrides = {}): ClusterTuning {
+  const over = <T extends object>(b: T, o: object = {}): T => ({
+    ...b,
+    ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+  });
+  return {
+    ...over(base, own),
+    circuitBreakers: over(base.circuitBreakers, own.circuitBreakers),
+    outlierDetection: over(base.outlierDetection, own.outlierDetection),
+    healthCheck: over(base.healthCheck, own.healthCheck),
+  };
+}
