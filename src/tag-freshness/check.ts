@@ -21,16 +21,11 @@ import {
 } from './verdict';
 import { untilAborted } from '../abort/until-aborted';
 import { Coalescer } from '../util/coalesce';
+import { FAILURE_TTL_MS } from '../util/failure-ttl';
 import { TtlLruCache } from '../util/ttl-lru-cache';
 import { parseDigest } from '../oci/reference';
 import { tagCurrentLinkKey, tagIndexLinkKey } from '../storage/keys';
 import type { ObjectProbe, ProbeResult, ReadResult } from '../storage/probe';
-
-/**
- * A failed check is reused this long at most: long enough that a storage outage costs about one
- * round per second however many pulls arrive, short enough that freshness resumes soon after.
- */
-export const FAILURE_TTL_MS = 1_000;
 
 export type { FreshnessResult };
 

@@ -18,8 +18,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { untilAborted } from '../abort/until-aborted';
 import type { Clock } from '../clock/clock';
 import { setDeadline } from '../clock/deadline';
-import { FAILURE_TTL_MS } from '../tag-freshness/check';
 import { Coalescer } from '../util/coalesce';
+import { FAILURE_TTL_MS } from '../util/failure-ttl';
 import { TtlLruCache } from '../util/ttl-lru-cache';
 import type { ListingAdmission } from './sibling-tags';
 

@@ -25,8 +25,8 @@ import { setDeadline } from '../clock/deadline';
 import { isTag } from '../oci/reference';
 import { tagsFolderKey } from '../storage/keys';
 import type { ObjectProbe } from '../storage/probe';
-import { FAILURE_TTL_MS } from '../tag-freshness/check';
 import { Coalescer } from '../util/coalesce';
+import { FAILURE_TTL_MS } from '../util/failure-ttl';
 import { TtlLruCache } from '../util/ttl-lru-cache';
 import { completeThrough, continueAfter, covers, tagsAfter, windowOf, type SiblingWindow } from './window';
 
