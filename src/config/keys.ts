@@ -1,8 +1,8 @@
 /**
- * How one key of geosync's YAML is declared: its schema (type, bounds, default, messages) and its
- * documentation in one expression. The sections (sections/) are made of these; the JSON Schema,
- * the docs/configuration.md tables, the environment overrides (env.ts) and the secret keys
- * (secrets.ts) are all read from the same declarations.
+ * How a key of geosync's YAML is declared: its schema (type, bounds, default, messages), and its
+ * documentation beside it in the one registry (`keyDocs`) that the JSON Schema, the
+ * docs/configuration.md tables, the environment overrides (env.ts) and the secret keys
+ * (secrets.ts) are read from.
  *
  * Conventions of the file format, kept from the first hand-written reader:
  * - a key written without a value (`key:`, YAML null) counts as not set;
@@ -13,16 +13,11 @@
  */
 import { z } from 'zod';
 
-/**
- * A key's documentation: the one registry the tables, the published schema, env.ts and secrets.ts
- * read. Sections give each key's description beside its schema (`described`); the rest is set
- * where the schema is declared.
- */
 export interface KeyDoc {
   readonly description?: string;
   /** The environment variable that overrides the key (`<REGION>`: the region's name, env.ts). */
   readonly env?: string;
-  /** The key holds a credential: its problems name the kind of value, never the value (secrets.ts). */
+  /** The key holds a credential: its problems name the kind of value, never the value. */
   readonly secret?: boolean;
   /** The default as the tables show it, where the code derives it from other keys. */
   readonly defaultText?: string;
@@ -36,6 +31,8 @@ export interface KeyDoc {
 
 export const keyDocs = z.registry<KeyDoc>();
 
+type Docs<S> = { readonly [K in keyof S]: string };
+
 /** Adds `doc` to what keyDocs holds for `schema`. */
 export function documented<T extends z.ZodType>(schema: T, doc: KeyDoc | string): T {
   keyDocs.add(schema, { ...keyDocs.get(schema), ...(typeof doc === 'string' ? { description: doc } : doc) });
@@ -43,15 +40,12 @@ export function documented<T extends z.ZodType>(schema: T, doc: KeyDoc | string)
 }
 
 /** `shape` with each key's description from `docs`, which the compiler makes list every key. */
-export function described<S extends z.ZodRawShape>(shape: S, docs: { readonly [K in keyof S]: string }): S {
+export function described<S extends z.ZodRawShape>(shape: S, docs: Docs<S>): S {
   for (const [key, schema] of Object.entries(shape)) documented(schema as z.ZodType, docs[key] as string);
   return shape;
 }
 
-/** `schema`, marked as a key that holds a credential. */
 export const secret = <T extends z.ZodType>(schema: T): T => documented(schema, { secret: true });
-
-/** `schema`, overridden by the environment variable `name` (env.ts). */
 export const env = <T extends z.ZodType>(name: string, schema: T): T => documented(schema, { env: name });
 
 /** Normalises what YAML (or an environment variable) gave before `inner` checks it. */
@@ -87,29 +81,21 @@ export function defaulted<T extends z.ZodType>(inner: T, value: z.input<T> & {},
   return z.preprocess(fromYaml(inner, keepEmpty), inner.prefault(value));
 }
 
-/** A strict mapping of keys, each described in `docs` (the compiler makes it list every key). */
-export function object<S extends z.ZodRawShape>(shape: S, docs: { readonly [K in keyof S]: string }) {
-  return z.strictObject(described(shape, docs));
-}
+/** A mapping of keys described in `docs`; unknown keys are errors. */
+export const object = <S extends z.ZodRawShape>(shape: S, docs: Docs<S>) =>
+  z.strictObject(described(shape, docs));
 
-/** `object(shape, docs)` as a section of the file (its own description is its parent's to give). */
-export function section<S extends z.ZodRawShape>(shape: S, docs: { readonly [K in keyof S]: string }) {
-  return mapping(object(shape, docs));
-}
+/** `object` as a section of the file: `{}` when absent, so that its keys' defaults apply. */
+export const mapping = <T extends z.ZodType>(object: T) =>
+  z.preprocess(fromYaml(z.object({})), object.prefault({} as never));
 
-/** `object` as a section: YAML's conventions, `{}` when absent so that its keys' defaults apply. */
-export function mapping<T extends z.ZodType>(object: T) {
-  return z.preprocess(fromYaml(z.object({})), object.prefault({} as never));
-}
+export const section = <S extends z.ZodRawShape>(shape: S, docs: Docs<S>) => mapping(object(shape, docs));
 
 /** An integer within bounds (both inclusive). */
-export function integer(min: number, max?: number) {
-  const int = z.int().min(min);
-  return max === undefined ? int : int.max(max);
-}
+export const integer = (min: number, max?: number) =>
+  max === undefined ? z.int().min(min) : z.int().min(min).max(max);
 
 // A regex, not startsWith: the JSON Schema then has a plain `pattern` (startsWith adds a
 // non-standard `format`).
-export function absolutePath() {
-  return z.string().regex(/^\//, { error: (iss) => `must be an absolute path, got "${String(iss.input)}"` });
-}
+export const absolutePath = () =>
+  z.string().regex(/^\//, { error: (iss) => `must be an absolute path, got "${String(iss.input)}"` });

@@ -20,7 +20,10 @@ export interface Issue {
 export type Rule<T> = (parsed: Parsed<T>, written: T) => Issue[];
 
 /** `value` without the parts zod reported an issue at or under (an unknown key spoils no other). */
-export function parsedParts<T>(value: unknown, issues: readonly z.core.$ZodRawIssue[]): Parsed<T> | undefined {
+export function parsedParts<T>(
+  value: unknown,
+  issues: readonly z.core.$ZodRawIssue[],
+): Parsed<T> | undefined {
   let out = value;
   for (const issue of issues) if (issue.code !== 'unrecognized_keys') out = without(out, issue.path ?? []);
   return out as Parsed<T> | undefined;

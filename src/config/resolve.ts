@@ -7,7 +7,7 @@ import type { Env } from './env';
 import { sharedHost } from './rules/envoy';
 import { notificationsSecret } from './rules/notifications';
 import type { ConfigFile } from './schema';
-import { CLUSTER_DEFAULTS, LOCAL_CLUSTER_DEFAULTS, mergeTuning } from './sections/cluster-tuning';
+import { mergeTuning } from './sections/cluster-tuning';
 import type { EnvoyOptions, GeosyncConfig, LoadOptions } from './types';
 
 export function resolveConfig(file: ConfigFile, env: Env, opts: LoadOptions): GeosyncConfig {
@@ -36,7 +36,6 @@ function preferenceOrder(file: ConfigFile): string[] {
 
 function envoyOptions({ envoy, regions, region }: ConfigFile): EnvoyOptions {
   const { address, port, tls, sni, ...localTuning } = envoy.localRegistry;
-  const base = mergeTuning(CLUSTER_DEFAULTS, envoy.siblingDefaults);
   const siblings = regions.filter((r) => r.name !== region);
   return {
     listener: envoy.listener,
@@ -47,10 +46,12 @@ function envoyOptions({ envoy, regions, region }: ConfigFile): EnvoyOptions {
       port,
       tls,
       sni: sni ?? address,
-      tuning: mergeTuning(LOCAL_CLUSTER_DEFAULTS, localTuning),
+      tuning: localTuning,
     },
     extProc: envoy.extProc,
-    siblings: Object.fromEntries(siblings.map((r) => [r.name, mergeTuning(base, envoy.siblings?.[r.name])])),
+    siblings: Object.fromEntries(
+      siblings.map((r) => [r.name, mergeTuning(envoy.siblingDefaults, envoy.siblings?.[r.name])]),
+    ),
     accessLogPath: envoy.accessLogPath,
   };
 }

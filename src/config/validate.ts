@@ -8,36 +8,15 @@ import { applyEnvOverrides, type Env } from './env';
 import { issueMessage, issueProblems, problem, type ConfigProblem, type KnownKeys } from './problems';
 import { parsedParts, type Parsed } from './refine';
 import { resolveConfig } from './resolve';
-import type { Rule } from './rules/context';
-import {
-  hostMatchingFitsRegions,
-  messageTimeoutExceedsLookup,
-  siblingsAreRegions,
-  tlsListenerKeepsTls,
-} from './rules/envoy';
+import { ENVOY_RULES } from './rules/envoy';
 import { notificationsSecretSet } from './rules/notifications';
-import {
-  freshnessReadsLocalStorage,
-  preferenceNamesSiblings,
-  regionIsDeclared,
-  registryCredentialsSet,
-} from './rules/regions';
+import { REGION_RULES } from './rules/regions';
 import { holdsSecret, secretPaths } from './secrets';
 import { configFile, type ConfigFile } from './schema';
 import type { GeosyncConfig, LoadOptions } from './types';
 
 /** In the order their problems are listed, after those of the sections. */
-const RULES: readonly Rule[] = [
-  registryCredentialsSet,
-  freshnessReadsLocalStorage,
-  regionIsDeclared,
-  preferenceNamesSiblings,
-  notificationsSecretSet,
-  hostMatchingFitsRegions,
-  messageTimeoutExceedsLookup,
-  siblingsAreRegions,
-  tlsListenerKeepsTls,
-];
+const RULES = [...REGION_RULES, notificationsSecretSet, ...ENVOY_RULES];
 
 const SECRET_PATHS = secretPaths(configFile);
 const secretAt = (path: readonly PropertyKey[]) => holdsSecret(SECRET_PATHS, path);

@@ -75,3 +75,10 @@ export const siblingsAreRegions: Rule = (ctx) => {
     return names.includes(name) ? [] : [{ path, message: 'is not one of regions[].name' }];
   });
 };
+
+export const ENVOY_RULES = [
+  hostMatchingFitsRegions,
+  messageTimeoutExceedsLookup,
+  siblingsAreRegions,
+  tlsListenerKeepsTls,
+];

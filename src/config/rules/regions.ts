@@ -61,3 +61,10 @@ export const freshnessReadsLocalStorage: Rule = ({ file }) => {
     },
   ];
 };
+
+export const REGION_RULES = [
+  registryCredentialsSet,
+  freshnessReadsLocalStorage,
+  regionIsDeclared,
+  preferenceNamesSiblings,
+];

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   absolutePath,
   defaulted,
+  described,
   documented,
   integer,
   mapping,
@@ -16,35 +17,20 @@ import {
   section,
 } from '../keys';
 import { withRules, type Issue, type Parsed } from '../refine';
-import {
-  clusterTuningOverrides,
-  clusterTuningShape,
-  CLUSTER_DEFAULTS,
-  LOCAL_CLUSTER_DEFAULTS,
-} from './cluster-tuning';
+import { clusterTuningOverrides, clusterTuningShape } from './cluster-tuning';
 
 /**
  * Envoy's ext_proc `message_timeout`: how long a hung geosync can delay a 404, not how long
- * storage may take (`lookupTimeoutMs` and `lookupTimeoutMaxMs` bound that, inside geosync). Under
- * a herd every local 404 is a stream, and on a saturated machine a decided reply can wait as long
- * as any other part of the pull does (Envoy's route has no timeout, so a replicated herd's
- * requests simply queue). Benchmark part 3 on 2 shared cores (docs/benchmarks.md), a 5,000-client
- * herd of 15,000 streams: with 2 s, 2,987 to 6,248 requests lost to this timeout in three runs;
- * with 10 s, 370 in one run of four (its replicated herd's p99 was 15.4 s); with 20 s, none in
- * five. A geosync that exited is not waited for: its connections close and new ones are refused,
- * so the 404 passes at once; a hung one is also found by the cluster's keepalive PING
- * (src/envoy/clusters.ts) within 25 s. It must exceed `lookupTimeoutMaxMs`.
+ * storage may take (the lookup deadlines bound that). Under a herd decided replies queue like the
+ * rest of a pull: 2 s and 10 s lost requests in the benchmark, 20 s none (docs/operations.md,
+ * "Two deadlines"). It must exceed `lookupTimeoutMaxMs`.
  */
 export const MESSAGE_TIMEOUT_MS = 20_000;
 
 /**
- * HCM `common_http_protocol_options.idle_timeout` of the client listener
- * (https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/protocol.proto). Envoy's
- * default is an hour, so a client that connects and sends nothing (request_headers_timeout starts
- * only with the first byte) held a connection, one of `maxConnections`, for an hour. Registry
- * clients pause seconds between the requests of a pull; Go's HTTP clients (containerd, docker,
- * skopeo, crane, regctl, oras) drop a connection idle for 90 s (net/http DefaultTransport
- * IdleConnTimeout) or less, so with 120 s they close first and never race Envoy's close.
+ * The client listener's idle timeout: Envoy's default, an hour, let a client that connects and
+ * sends nothing hold one of `maxConnections` that long; Go's HTTP clients (containerd, skopeo,
+ * crane, …) drop an idle connection after 90 s at most (net/http DefaultTransport), so they close first.
  */
 export const LISTENER_IDLE_TIMEOUT_MS = 120_000;
 
@@ -54,16 +40,16 @@ const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, {
 const offOrAbsolutePath = z.string().refine((v) => v === '' || v.startsWith('/'), {
   error: (iss) => `must be an absolute path, got "${String(iss.input)}"`,
 });
-const socket = (what: string, address: string, port: number) => ({
-  address: documented(defaulted(host, address), `${what}: IP address or host name`),
-  port: documented(defaulted(integer(0, 65535), port), `${what}: port`),
+const socket = (address: string, port: number) => ({
+  address: defaulted(host, address),
+  port: defaulted(integer(0, 65535), port),
 });
-const LOCAL = 'the registry next to this Envoy (a host name uses `LOGICAL_DNS`, an IP address `STATIC`)';
+const socketDocs = (what: string) => ({ address: `${what}: IP address or host name`, port: `${what}: port` });
 
 const listener = mapping(
   object(
     {
-      ...socket('where clients connect', '0.0.0.0', 8080),
+      ...socket('0.0.0.0', 8080),
       tls: optional(
         object(
           { certChain: required(absolutePath()), privateKey: required(absolutePath()) },
@@ -78,8 +64,7 @@ const listener = mapping(
       allowPlaintextSiblings: defaulted(z.boolean(), false),
     },
     {
-      address: 'where clients connect: IP address or host name',
-      port: 'where clients connect: port',
+      ...socketDocs('where clients connect'),
       tls: 'terminate TLS in Envoy (ALPN h2, http/1.1). Leave unset when a load balancer terminates TLS',
       requestHeadersTimeoutMs:
         'HCM `request_headers_timeout`: a client that has not sent all its headers by then is disconnected (slowloris). The body may take as long as it needs',
@@ -97,13 +82,21 @@ const listener = mapping(
 
 const localRegistry = mapping(
   z.strictObject({
-    ...socket(LOCAL, '127.0.0.1', 5000),
-    tls: documented(
-      defaulted(z.boolean(), false),
-      'the registry speaks https; its certificate is verified against `caFile` and `sni`',
+    ...described(
+      {
+        ...socket('127.0.0.1', 5000),
+        tls: defaulted(z.boolean(), false),
+        sni: optional(z.string(), '`address`'),
+      },
+      {
+        ...socketDocs(
+          'the registry next to this Envoy (a host name uses `LOGICAL_DNS`, an IP address `STATIC`)',
+        ),
+        tls: 'the registry speaks https; its certificate is verified against `caFile` and `sni`',
+        sni: 'SNI and certificate name of an https local registry',
+      },
     ),
-    sni: documented(optional(z.string(), '`address`'), 'SNI and certificate name of an https local registry'),
-    ...clusterTuningShape(LOCAL_CLUSTER_DEFAULTS),
+    ...clusterTuningShape('local'),
   }),
 );
 
@@ -140,14 +133,14 @@ function healthCheckTimeoutBelowInterval({
   siblings,
 }: Parsed<Envoy>): Issue[] {
   const base = siblingDefaults?.healthCheck;
-  const levels = [
+  const levels: { path: PropertyKey[]; check?: { timeoutMs?: number; intervalMs?: number } }[] = [
     { path: ['siblingDefaults'], check: base },
     { path: ['localRegistry'], check: localRegistry?.healthCheck },
     // A sibling inherits what siblingDefaults sets, checked there: only its own keys count here.
     ...Object.entries(siblings ?? {}).flatMap(([name, own]) =>
       own?.healthCheck?.timeoutMs === undefined && own?.healthCheck?.intervalMs === undefined
         ? []
-        : [{ path: ['siblings', name], check: { ...base, ...defined(own.healthCheck) } }],
+        : [{ path: ['siblings', name], check: { ...base, ...own.healthCheck } }],
     ),
   ];
   return levels.flatMap(({ path, check }) =>
@@ -162,27 +155,19 @@ function healthCheckTimeoutBelowInterval({
   );
 }
 
-function defined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 const envoyObject = object(
   {
     listener,
     admin: section(
-      socket("Envoy's admin interface (keep it on loopback: it can change Envoy's state)", '127.0.0.1', 9901),
-      {
-        address:
-          "Envoy's admin interface (keep it on loopback: it can change Envoy's state): IP address or host name",
-        port: "Envoy's admin interface (keep it on loopback: it can change Envoy's state): port",
-      },
+      socket('127.0.0.1', 9901),
+      socketDocs("Envoy's admin interface (keep it on loopback: it can change Envoy's state)"),
     ),
     // Route configuration `ignore_port_in_host_matching`, chosen over the HCM's
     // strip_any_host_port (see the description).
     ignorePortInHostMatching: optional(z.boolean(), '`true`, or `false` when two regions share a host name'),
     localRegistry,
     extProc,
-    siblingDefaults: documented(mapping(z.strictObject(clusterTuningShape(CLUSTER_DEFAULTS))), {
+    siblingDefaults: documented(mapping(z.strictObject(clusterTuningShape('siblings'))), {
       defaultText: 'see below',
     }),
     siblings: optional(z.record(z.string(), clusterTuningOverrides), '`siblingDefaults`'),
