@@ -11,7 +11,7 @@ export { formatListen, type ListenAddress } from './sections/listen';
 export type { ClusterTuning, UpstreamProtocol } from './sections/cluster-tuning';
 
 /** Read-only all the way down: the validated configuration is deep-frozen. */
-export type DeepReadonly<T> = T extends (infer E)[]
+type DeepReadonly<T> = T extends (infer E)[]
   ? readonly DeepReadonly<E>[]
   : T extends object
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
@@ -25,19 +25,18 @@ export type DeepReadonly<T> = T extends (infer E)[]
 export type RegionConfig = DeepReadonly<ConfigFile['regions'][number]>;
 export type StorageConfig = NonNullable<RegionConfig['storage']>;
 export type S3Storage = Extract<StorageConfig, { type: 's3' }>;
-export type FilesystemStorage = Extract<StorageConfig, { type: 'filesystem' }>;
 export type AzureStorage = Extract<StorageConfig, { type: 'azure' }>;
 export type GcsStorage = Extract<StorageConfig, { type: 'gcs' }>;
 export type RegistryLookup = Extract<RegionConfig, { lookup: 'registry' }>['registry'];
 
-export type LocateConfig = DeepReadonly<ConfigFile['locate']>;
+type LocateConfig = DeepReadonly<ConfigFile['locate']>;
 export type CacheConfig = LocateConfig['cache'];
 export type BreakerConfig = LocateConfig['breaker'];
 export type HealthCheckConfig = LocateConfig['healthCheck'];
 export type TelemetryConfig = DeepReadonly<ConfigFile['telemetry']>;
 export type LogLevel = TelemetryConfig['logLevel'];
 
-export interface NotificationsConfig {
+interface NotificationsConfig {
   readonly enabled: boolean;
   readonly path: string;
   /** Lower-cased, as Node presents header names. */

@@ -1,5 +1,4 @@
 /** Rules between `envoy:` and the rest of the file. */
-import { MESSAGE_TIMEOUT_MS } from '../sections/envoy';
 import { namedRegions, type Rule } from './context';
 
 /** "regions a and b share host h" for the first two regions whose URLs share a host name. */
@@ -22,8 +21,8 @@ export const messageTimeoutExceedsLookup: Rule = ({ file }) => {
   const min = file.lookupTimeoutMs ?? 0;
   const max = file.lookupTimeoutMaxMs ?? 0;
   const longest = Math.max(min, max);
-  const timeout = file.envoy?.extProc?.messageTimeoutMs ?? MESSAGE_TIMEOUT_MS;
-  if (longest === 0 || timeout > longest) return [];
+  const timeout = file.envoy?.extProc?.messageTimeoutMs;
+  if (timeout === undefined || longest === 0 || timeout > longest) return [];
   const key = max >= min ? 'lookupTimeoutMaxMs' : 'lookupTimeoutMs';
   return [
     {

@@ -19,21 +19,6 @@ import {
 import { withRules, type Issue, type Parsed } from '../refine';
 import { clusterTuningOverrides, clusterTuningShape } from './cluster-tuning';
 
-/**
- * Envoy's ext_proc `message_timeout`: how long a hung geosync can delay a 404, not how long
- * storage may take (the lookup deadlines bound that). Under a herd decided replies queue like the
- * rest of a pull: 2 s and 10 s lost requests in the benchmark, 20 s none (docs/operations.md,
- * "Two deadlines"). It must exceed `lookupTimeoutMaxMs`.
- */
-export const MESSAGE_TIMEOUT_MS = 20_000;
-
-/**
- * The client listener's idle timeout: Envoy's default, an hour, let a client that connects and
- * sends nothing hold one of `maxConnections` that long; Go's HTTP clients (containerd, skopeo,
- * crane, …) drop an idle connection after 90 s at most (net/http DefaultTransport), so they close first.
- */
-export const LISTENER_IDLE_TIMEOUT_MS = 120_000;
-
 const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, {
   error: (iss) => `must be an IP address or host name, got "${String(iss.input)}"`,
 });
@@ -58,7 +43,10 @@ const listener = mapping(
         'none (plain HTTP)',
       ),
       requestHeadersTimeoutMs: defaulted(integer(1, 600_000), 10_000),
-      idleTimeoutMs: defaulted(integer(1000, 3_600_000), LISTENER_IDLE_TIMEOUT_MS),
+      // Envoy's default, an hour, let a client that connects and sends nothing hold one of
+      // maxConnections that long; Go's HTTP clients (containerd, skopeo, crane, …) drop an idle
+      // connection after 90 s at most (net/http DefaultTransport), so they close first.
+      idleTimeoutMs: defaulted(integer(1000, 3_600_000), 120_000),
       maxConnections: defaulted(integer(1, 10_000_000), 50_000),
       xffNumTrustedHops: defaulted(integer(0, 10), 0),
       allowPlaintextSiblings: defaulted(z.boolean(), false),
@@ -102,7 +90,10 @@ const localRegistry = mapping(
 
 const extProc = section(
   {
-    messageTimeoutMs: defaulted(integer(1, 60_000), MESSAGE_TIMEOUT_MS),
+    // How long a hung geosync can delay a 404, not how long storage may take (the lookup deadlines
+    // bound that). Under a herd decided replies queue like the rest of a pull: 2 s and 10 s lost
+    // requests in the benchmark, 20 s none (docs/operations.md, "Two deadlines").
+    messageTimeoutMs: defaulted(integer(1, 60_000), 20_000),
     connectTimeoutMs: defaulted(integer(1, 60_000), 250),
     // Below 1000: Node's HTTP/2 server (nghttp2) sends GOAWAY after a burst of ~1000 stream
     // resets on one connection, and Envoy resets every ext_proc stream it closes first.
