@@ -106,12 +106,9 @@ function distinct(regions: Parsed<z.output<typeof region>[]>): Issue[] {
   return issues;
 }
 
-export const regionsSchema = documented(
-  required(
-    withRules(
-      z.array(documented(required(region), 'one replica')).min(1, 'must list at least one region'),
-      distinct,
-    ),
+export const regionsSchema = required(
+  withRules(
+    z.array(documented(required(region), 'one replica')).min(1, 'must list at least one region'),
+    distinct,
   ),
-  'every replica, this one included',
 );
