@@ -3,7 +3,7 @@
  * `notifications.endpoints`, https://distribution.github.io/distribution/about/notifications/).
  * The shared secret registries send comes from an environment variable (named by
  * `authHeader.valueFromEnv`), never from the file, like the S3 credentials: the file usually lives
- * in a ConfigMap, the secret in a Secret (rules/secrets-set.ts reads it).
+ * in a ConfigMap, the secret in a Secret (rules/notifications.ts reads it).
  */
 import { z } from 'zod';
 import { ADMIN_PATHS } from '../admin-paths';
