@@ -58,6 +58,10 @@ test('basic credentials are whole; the password may come from the environment', 
   expect(regionA(basic(', username: robot'), { GEOSYNC_REGISTRY_A_PASSWORD: 'from-env' })).toMatchObject({
     registry: { credentials: 'basic', username: 'robot', password: 'from-env' },
   });
+  // Without a `registry:` mapping to hold it, the variable changes nothing: the region is anonymous.
+  expect(regionA(config('lookup: registry'), { GEOSYNC_REGISTRY_A_PASSWORD: 'stray' })).toMatchObject({
+    registry: { credentials: 'none' },
+  });
   expect(problemsOf(config('lookup: registry, registry: { username: robot }'))).toEqual([
     'regions[0].registry.username: is used only with `credentials: basic`',
   ]);
@@ -78,7 +82,9 @@ test("tag freshness needs this region's storage, even with lookup: registry", ()
   const off = 'freshness: { signatureTagMaxStalenessMs: 0 }\n';
   expect(problemsOf(config('lookup: registry', 'lookup: registry', off))).toEqual([]);
   expect(
-    problemsOf(config('lookup: registry', 'lookup: registry, storage: { type: filesystem, root: /b }', freshness)),
+    problemsOf(
+      config('lookup: registry', 'lookup: registry, storage: { type: filesystem, root: /b }', freshness),
+    ),
   ).toEqual([]);
 });
 
