@@ -2,18 +2,12 @@
  * Every key of the JSON Schema with its path: what the reference tables are read from. Paths use
  * `[]` for a list's items and `<name>` for a mapping's keys.
  */
-import { z } from 'zod';
-import type { JsonSchema } from '../../src/config/json-schema';
-import { keyDocs, type KeyDoc } from '../../src/config/keys';
-import { configFile } from '../../src/config/schema';
+import { docSchema, type DocSchema } from '../../src/config/json-schema';
 
-/** A node of the annotated schema: the standard keywords and the README's own (keys.ts KeyDoc). */
-export type DocSchema = JsonSchema & Omit<KeyDoc, 'description' | 'inherited'>;
+export type { DocSchema };
 
 /** The JSON Schema with every key's whole KeyDoc (keys.ts `keyDocs`), for the tables. */
-export function annotatedJsonSchema(): DocSchema {
-  return z.toJSONSchema(configFile, { target: 'draft-7', io: 'input', metadata: keyDocs }) as DocSchema;
-}
+export const annotatedJsonSchema = (): DocSchema => docSchema();
 
 export interface SchemaKey {
   readonly path: readonly string[];

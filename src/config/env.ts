@@ -1,56 +1,26 @@
 /**
- * The environment variables that override keys of the file: this table is their one list (the
- * README's table and the JSON Schema's descriptions are generated from it). This is the only
- * module that reads process.env; everything else receives the merged, validated configuration.
+ * The environment variables that override keys of the file, named where each key is declared
+ * (keys.ts `env`; the tables and the JSON Schema's descriptions list them from there). This is
+ * the only module that reads process.env; everything else receives the merged, validated
+ * configuration.
  */
+import { docSchema, schemaKeys } from './json-schema';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export interface EnvVariable {
+  /** `<REGION>`: the region's name upper-cased, other characters than A-Z and 0-9 as `_`. */
   readonly name: string;
   /** The key it sets; `[]` stands for each item of `regions`. */
   readonly path: readonly string[];
   /** Only for regions whose storage is of this `type`. */
-  readonly storageType?: 's3' | 'azure';
-  /** Only for regions with this `lookup`. */
-  readonly lookup?: 'registry';
+  readonly storageType?: string;
 }
 
-/** `<REGION>`: the region's name upper-cased, other characters than A-Z and 0-9 as `_`. */
-export const ENV_VARIABLES: readonly EnvVariable[] = [
-  { name: 'GEOSYNC_REGION', path: ['region'] },
-  { name: 'GEOSYNC_LISTEN_GRPC', path: ['listen', 'grpc'] },
-  { name: 'GEOSYNC_LISTEN_ADMIN', path: ['listen', 'admin'] },
-  { name: 'GEOSYNC_WORKERS', path: ['listen', 'workers'] },
-  { name: 'GEOSYNC_LOOKUP_TIMEOUT_MS', path: ['lookupTimeoutMs'] },
-  { name: 'GEOSYNC_LOOKUP_TIMEOUT_MAX_MS', path: ['lookupTimeoutMaxMs'] },
-  { name: 'GEOSYNC_DRAIN_MS', path: ['drainMs'] },
-  { name: 'GEOSYNC_OTLP_ENDPOINT', path: ['telemetry', 'otlpEndpoint'] },
-  { name: 'GEOSYNC_LOG_LEVEL', path: ['telemetry', 'logLevel'] },
-  ...(['accessKeyId', 'secretAccessKey', 'sessionToken'] as const).map((key) => ({
-    name: `GEOSYNC_S3_<REGION>_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`,
-    path: ['regions', '[]', 'storage', key],
-    storageType: 's3' as const,
-  })),
-  {
-    name: 'GEOSYNC_AZURE_<REGION>_ACCOUNT_KEY',
-    path: ['regions', '[]', 'storage', 'accountkey'],
-    storageType: 'azure',
-  },
-  {
-    name: 'GEOSYNC_AZURE_<REGION>_SAS_TOKEN',
-    path: ['regions', '[]', 'storage', 'sastoken'],
-    storageType: 'azure',
-  },
-  {
-    name: 'GEOSYNC_REGISTRY_<REGION>_PASSWORD',
-    path: ['regions', '[]', 'registry', 'password'],
-    lookup: 'registry',
-  },
-];
-
-const OVERRIDES = ENV_VARIABLES.filter((v) => v.path[1] !== '[]');
-const REGION_VARIABLES = ENV_VARIABLES.filter((v) => v.path[1] === '[]');
+export const ENV_VARIABLES: readonly EnvVariable[] = schemaKeys(docSchema()).flatMap(
+  ({ path, schema, variant }) =>
+    schema.env ? [{ name: schema.env, path, ...(variant ? { storageType: variant } : {}) }] : [],
+);
 
 export function processEnv(): Env {
   return process.env;
@@ -69,30 +39,33 @@ export function regionVariable(pattern: string, region: string): string {
   return pattern.replace('<REGION>', region.toUpperCase().replace(/[^A-Z0-9]/g, '_'));
 }
 
-/** Returns a copy of `raw` with the overrides applied (the input is not modified). */
+/**
+ * A copy of `raw` with the overrides applied (the input is not modified). A region's variable
+ * sets a key only where the file writes the mapping that holds it, of the storage `type` that has
+ * it: a stray variable changes nothing.
+ */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
   const merged = structuredClone(raw);
-  for (const { name, path } of OVERRIDES) {
-    const value = env[name];
-    if (value !== undefined && value !== '') setIn(merged, path, value);
-  }
-  const regions = merged.regions;
-  if (!Array.isArray(regions)) return merged;
-  for (const region of regions) {
-    if (!isMapping(region) || typeof region.name !== 'string') continue;
-    for (const v of REGION_VARIABLES) {
-      const value = env[regionVariable(v.name, region.name)];
-      // Credentials only for the storage kind or lookup that has them (a stray variable changes nothing).
-      const applies = v.lookup
-        ? region.lookup === v.lookup
-        : isMapping(region.storage) && region.storage.type === v.storageType;
-      if (value && applies) setIn(region, v.path.slice(2), value);
-    }
+  const regions = Array.isArray(merged.regions) ? (merged.regions as unknown[]) : [];
+  for (const { name, path, storageType } of ENV_VARIABLES) {
+    if (path[1] !== '[]') setIn(merged, path, env[name]);
+    else
+      for (const region of regions) {
+        const holder = getIn(region, path.slice(2, -1));
+        if (!isMapping(region) || typeof region.name !== 'string' || !isMapping(holder)) continue;
+        if (storageType === undefined || holder.type === storageType)
+          setIn(holder, path.slice(-1), env[regionVariable(name, region.name)]);
+      }
   }
   return merged;
 }
 
-function setIn(target: Record<string, unknown>, path: readonly string[], value: string): void {
+function getIn(value: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((node, key) => (isMapping(node) ? node[key] : undefined), value);
+}
+
+function setIn(target: Record<string, unknown>, path: readonly string[], value: string | undefined): void {
+  if (value === undefined || value === '') return;
   let node = target;
   for (const key of path.slice(0, -1)) {
     if (!isMapping(node[key])) node[key] = {};

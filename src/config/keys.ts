@@ -1,27 +1,25 @@
 /**
- * How one key of geosync's YAML is declared: its schema (type, bounds, messages), whether it is
- * required, optional or has a default, and its documentation, all in one expression. The section
- * files (sections/) are made of these; the JSON Schema and the docs/configuration.md tables are read from the
- * same declarations.
+ * How a key of geosync's YAML is declared: its schema (type, bounds, default, messages), and its
+ * documentation beside it in the one registry (`keyDocs`) that the JSON Schema, the
+ * docs/configuration.md tables, the environment overrides (env.ts) and the secret keys
+ * (secrets.ts) are read from.
  *
  * Conventions of the file format, kept from the first hand-written reader:
  * - a key written without a value (`key:`, YAML null) counts as not set;
- * - an empty string counts as not set too where a string is expected, unless the key says
+ * - an empty string counts as not set too where text is expected, unless the key says
  *   otherwise (`envoy.accessLogPath: ''` turns the access log off);
  * - integers and booleans may also be written as strings (`"150"`, `"true"`): environment
  *   overrides are strings.
  */
 import { z } from 'zod';
 
-/**
- * A key's documentation. The description (and an optional key's inherited default) is what the
- * published JSON Schema shows; the rest is for the docs/configuration.md tables only, kept in `keyDocs` (a zod
- * registry) so that no post-processing strips it from the schema editors read. Environment
- * variables are listed in env.ts.
- */
-export type KeyDoc = {
-  readonly description: string;
-  /** The default as the reference shows it when the code derives it from other keys. */
+export interface KeyDoc {
+  readonly description?: string;
+  /** The environment variable that overrides the key (`<REGION>`: the region's name, env.ts). */
+  readonly env?: string;
+  /** The key holds a credential: its problems name the kind of value, never the value. */
+  readonly secret?: boolean;
+  /** The default as the tables show it, where the code derives it from other keys. */
   readonly defaultText?: string;
   /** Where a section is documented when the docs/configuration.md table shows one row for it. */
   readonly docs?: string;
@@ -29,39 +27,26 @@ export type KeyDoc = {
   readonly tuning?: boolean;
   /** The key names the environment variable that holds a secret (listed with the variables). */
   readonly namesSecretVariable?: boolean;
-  /** For an optional key: the value it then inherits, shown as the JSON Schema's `default`. */
-  readonly inherited?: unknown;
-};
+}
 
-type DocMeta = Omit<KeyDoc, 'inherited' | 'description'> & { description?: string; default?: unknown };
+export const keyDocs = z.registry<KeyDoc>();
 
-/**
- * Everything the docs/configuration.md tables read (scripts/config-docs): the JSON Schema generated with this
- * registry as its metadata has the description, the default and the KeyDoc fields of each key.
- */
-export const keyDocs = z.registry<DocMeta>();
+type Docs<S> = { readonly [K in keyof S]: string };
 
-/**
- * Keys whose values are credentials (keys, tokens, passwords), marked where they are declared:
- * problems with such a key, or with a mapping or list that holds one, name the kind of value they
- * got and never the value (secrets.ts reads the marks; problems.ts words the problems), so a wrong
- * type or a value one level off does not print a secret into a terminal, a CI log or Kubernetes
- * events.
- */
-export const secretKeys = z.registry<{ readonly secret: true }>();
-
-/** `schema`, marked as a key that holds a credential (secretKeys). */
-export function secret<T extends z.ZodType>(schema: T): T {
-  secretKeys.add(schema, { secret: true });
+/** Adds `doc` to what keyDocs holds for `schema`. */
+export function documented<T extends z.ZodType>(schema: T, doc: KeyDoc | string): T {
+  keyDocs.add(schema, { ...keyDocs.get(schema), ...(typeof doc === 'string' ? { description: doc } : doc) });
   return schema;
 }
 
-/** `schema` with its description in zod's global registry (the published schema) and its whole doc in keyDocs. */
-export function documented<T extends z.ZodType>(schema: T, { inherited: _, ...doc }: KeyDoc): T {
-  const described = schema.meta({ description: doc.description });
-  keyDocs.add(described as z.ZodType, doc);
-  return described;
+/** `shape` with each key's description from `docs`, which the compiler makes list every key. */
+export function described<S extends z.ZodRawShape>(shape: S, docs: Docs<S>): S {
+  for (const [key, schema] of Object.entries(shape)) documented(schema as z.ZodType, docs[key] as string);
+  return shape;
 }
+
+export const secret = <T extends z.ZodType>(schema: T): T => documented(schema, { secret: true });
+export const env = <T extends z.ZodType>(name: string, schema: T): T => documented(schema, { env: name });
 
 /** Normalises what YAML (or an environment variable) gave before `inner` checks it. */
 function fromYaml(inner: z.ZodType, keepEmpty = false): (value: unknown) => unknown {
@@ -83,44 +68,34 @@ function takesText(schema: z.core.$ZodType): boolean {
   return def.type === 'string' || def.type === 'enum' || def.type === 'literal';
 }
 
-export function required<T extends z.ZodType>(inner: T, doc: KeyDoc) {
-  return documented(z.preprocess(fromYaml(inner), inner), doc);
+export const required = <T extends z.ZodType>(inner: T) => z.preprocess(fromYaml(inner), inner);
+
+/** `defaultText`: what applies when the key is not set, for the tables. */
+export function optional<T extends z.ZodType>(inner: T, defaultText?: string) {
+  const schema = z.preprocess(fromYaml(inner), inner.optional());
+  return defaultText === undefined ? schema : documented(schema, { defaultText });
 }
 
-export function optional<T extends z.ZodType>(inner: T, doc: KeyDoc) {
-  // On the inner schema: the JSON Schema drops a `default` set on a transforming one (the preprocess).
-  const inherited = doc.inherited === undefined ? undefined : { default: doc.inherited };
-  const value = inherited ? inner.optional().meta(inherited) : inner.optional();
-  if (inherited) keyDocs.add(value as z.ZodType, inherited);
-  return documented(z.preprocess(fromYaml(inner), value), doc);
+/** `value` is written as in the file. `keepEmpty`: '' is a value of its own, not "unset". */
+export function defaulted<T extends z.ZodType>(inner: T, value: z.input<T> & {}, keepEmpty = false) {
+  return z.preprocess(fromYaml(inner, keepEmpty), inner.prefault(value));
 }
 
-/**
- * `value` is written as in the file: it goes through `inner` (normalised) like any value.
- * `keepEmpty`: '' is a value of its own, not "unset".
- */
-export function defaulted<T extends z.ZodType>(
-  inner: T,
-  value: z.input<T> & {},
-  doc: KeyDoc,
-  keepEmpty = false,
-) {
-  return documented(z.preprocess(fromYaml(inner, keepEmpty), inner.prefault(value)), doc);
-}
+/** A mapping of keys described in `docs`; unknown keys are errors. */
+export const object = <S extends z.ZodRawShape>(shape: S, docs: Docs<S>) =>
+  z.strictObject(described(shape, docs));
 
-/** A mapping of keys; absent, it is `{}` so that its keys' defaults apply. Unknown keys are errors. */
-export function section<S extends z.ZodRawShape>(shape: S, doc: KeyDoc) {
-  return documented(z.preprocess(fromYaml(z.object({})), z.strictObject(shape).prefault({} as never)), doc);
-}
+/** `object` as a section of the file: `{}` when absent, so that its keys' defaults apply. */
+export const mapping = <T extends z.ZodType>(object: T) =>
+  z.preprocess(fromYaml(z.object({})), object.prefault({} as never));
+
+export const section = <S extends z.ZodRawShape>(shape: S, docs: Docs<S>) => mapping(object(shape, docs));
 
 /** An integer within bounds (both inclusive). */
-export function integer(min: number, max?: number) {
-  const int = z.int().min(min);
-  return max === undefined ? int : int.max(max);
-}
+export const integer = (min: number, max?: number) =>
+  max === undefined ? z.int().min(min) : z.int().min(min).max(max);
 
 // A regex, not startsWith: the JSON Schema then has a plain `pattern` (startsWith adds a
 // non-standard `format`).
-export function absolutePath() {
-  return z.string().regex(/^\//, { error: (iss) => `must be an absolute path, got "${String(iss.input)}"` });
-}
+export const absolutePath = () =>
+  z.string().regex(/^\//, { error: (iss) => `must be an absolute path, got "${String(iss.input)}"` });

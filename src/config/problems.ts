@@ -1,9 +1,8 @@
 /**
  * Problems of a configuration, each with the path of the offending key, in the words the
- * reference uses: the schema library's issues are translated here, the rules in rules/ write
- * theirs directly.
+ * reference uses: zod's issues (the schema's and the rules') are translated here.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { closestKey } from './suggest';
 
 export interface ConfigProblem {
@@ -18,22 +17,7 @@ export function problem(path: Path | string, message: string): ConfigProblem {
   return { path: typeof path === 'string' ? path : formatPath(path), message };
 }
 
-export function formatPath(path: Path): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out || '(root)';
-}
-
-export function describe(value: unknown): string {
-  if (Array.isArray(value)) return 'a list';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `"${value}"`;
-  return `${typeof value} ${String(value)}`;
-}
+export const formatPath = (path: Path): string => z.core.toDotPath([...path]) || '(root)';
 
 /**
  * Whether the value at a path may be or hold a credential (secrets.ts `holdsSecret`, from the
@@ -41,53 +25,43 @@ export function describe(value: unknown): string {
  */
 export type SecretAt = (path: Path) => boolean;
 
-/** What `describe` says without the value itself. */
-function describeKind(value: unknown): string {
-  if (typeof value === 'string') return 'a string';
-  if (typeof value === 'number') return 'a number';
-  if (typeof value === 'boolean') return 'true or false';
-  return describe(value);
+/** The value a problem quotes, or (`secret`) only its kind. */
+export function describe(value: unknown, secret = false): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return secret ? 'a string' : `"${value}"`;
+  if (secret) return typeof value === 'boolean' ? 'true or false' : `a ${typeof value}`;
+  return `${typeof value} ${String(value)}`;
 }
 
 const EXPECTED: Record<string, string> = {
-  object: 'must be a mapping',
-  record: 'must be a mapping',
-  array: 'must be a list',
-  string: 'must be a string',
-  number: 'must be an integer',
-  int: 'must be an integer',
-  boolean: 'must be true or false',
+  ...{ object: 'a mapping', record: 'a mapping', array: 'a list', string: 'a string' },
+  ...{ number: 'an integer', int: 'an integer', boolean: 'true or false' },
 };
 
 /**
- * Translates the schema's issues. Keys the schema does not know are one problem each, with the
- * closest known key when one is close (a typo must not silently fall back to a default). A
- * message at a secret's path that still quotes the value (a schema's own wording) is replaced.
+ * Translates zod's issues. Keys the schema does not know are one problem each, with the closest
+ * known key when one is close (a typo must not silently fall back to a default). A message at a
+ * secret's path that still quotes the value (a schema's own wording) is replaced.
  */
-export function issueProblems(
-  issues: readonly z.core.$ZodIssue[],
-  knownKeys: KnownKeys,
-  secretAt: SecretAt,
-): ConfigProblem[] {
-  return issues.flatMap((issue) => {
+export function issueProblems(issues: readonly z.core.$ZodIssue[], knownKeys: KnownKeys, secretAt: SecretAt) {
+  return issues.flatMap((issue): ConfigProblem[] => {
     if (issue.code !== 'unrecognized_keys') {
-      const quotes = secretAt(issue.path) && quotesValue(issue.message, issue.input);
-      return [problem(issue.path, quotes ? `is not valid, got ${describeKind(issue.input)}` : issue.message)];
+      const text =
+        typeof issue.input === 'string' || typeof issue.input === 'number' ? String(issue.input) : '';
+      const quotes = secretAt(issue.path) && text !== '' && issue.message.includes(text);
+      return [
+        problem(issue.path, quotes ? `is not valid, got ${describe(issue.input, true)}` : issue.message),
+      ];
     }
     const known = knownKeys.get(formatPath(issue.path)) ?? [];
-    return issue.keys.map((key) => problem([...issue.path, key], unknownKey(key, known)));
+    return issue.keys.map((key) => {
+      const near = closestKey(key, known);
+      const hint = near ? `did you mean ${near}?` : `known keys: ${known.join(', ')}`;
+      return problem([...issue.path, key], `unknown key (${hint})`);
+    });
   });
-}
-
-function quotesValue(message: string, input: unknown): boolean {
-  if (typeof input !== 'string' && typeof input !== 'number') return false;
-  const text = String(input);
-  return text !== '' && message.includes(text);
-}
-
-function unknownKey(key: string, known: readonly string[]): string {
-  const near = closestKey(key, known);
-  return near ? `unknown key (did you mean ${near}?)` : `unknown key (known keys: ${known.join(', ')})`;
 }
 
 /** The keys an object declares, by the path of the object, for the unknown-key messages. */
@@ -99,15 +73,17 @@ export type KnownKeys = Map<string, readonly string[]>;
  */
 export function issueMessage(knownKeys: KnownKeys, secretAt: SecretAt) {
   return (issue: z.core.$ZodRawIssue): string | undefined => {
-    const got = secretAt(issue.path ?? []) ? describeKind(issue.input) : describe(issue.input);
+    const got = describe(issue.input, secretAt(issue.path ?? []));
+    const bound = (op: string, limit: unknown) =>
+      `must be ${op} ${String(limit)}, got ${got.replace(/^number /, '')}`;
     switch (issue.code) {
       case 'invalid_type':
         if (issue.input === undefined) return 'is required';
-        return `${EXPECTED[issue.expected] ?? `must be ${issue.expected}`}, got ${got}`;
+        return `must be ${EXPECTED[issue.expected] ?? issue.expected}, got ${got}`;
       case 'too_small':
-        return `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}, got ${got.replace(/^number /, '')}`;
+        return bound(issue.inclusive === false ? '>' : '>=', issue.minimum);
       case 'too_big':
-        return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}, got ${got.replace(/^number /, '')}`;
+        return bound(issue.inclusive === false ? '<' : '<=', issue.maximum);
       case 'invalid_value':
         if (issue.input === undefined) return 'is required';
         return `must be one of ${issue.values.map(String).join(', ')}, got ${got}`;

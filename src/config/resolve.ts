@@ -1,14 +1,14 @@
 /**
  * Builds the configuration geosync runs with from a file that parsed and passed every rule: the
- * values that follow from several keys (preference order, S3 credentials, the notifications
- * secret, the Envoy options) and nothing else.
+ * values that follow from several keys (preference order, the notifications secret, the Envoy
+ * options) and nothing else.
  */
-import { resolveEnvoy } from './envoy-options';
 import type { Env } from './env';
-import type { ConfigFile } from './schema';
+import { sharedHost } from './rules/envoy';
 import { notificationsSecret } from './rules/notifications';
-import { registryLookupSchema } from './sections/registry-lookup';
-import type { GeosyncConfig, LoadOptions, RegionConfig, StorageConfig } from './types';
+import type { ConfigFile } from './schema';
+import { mergeTuning } from './sections/cluster-tuning';
+import type { EnvoyOptions, GeosyncConfig, LoadOptions } from './types';
 
 export function resolveConfig(file: ConfigFile, env: Env, opts: LoadOptions): GeosyncConfig {
   const { authHeader, ...notifications } = file.notifications;
@@ -17,14 +17,13 @@ export function resolveConfig(file: ConfigFile, env: Env, opts: LoadOptions): Ge
     ...file,
     // A maximum below the minimum reads as the minimum: raising only lookupTimeoutMs keeps working.
     lookupTimeoutMaxMs: Math.max(file.lookupTimeoutMs, file.lookupTimeoutMaxMs),
-    regions: file.regions.map(region),
     preference: preferenceOrder(file),
     notifications: {
       ...notifications,
       authHeaderName: authHeader.name.toLowerCase(),
       ...(secret !== undefined ? { authHeaderValue: secret } : {}),
     },
-    envoy: resolveEnvoy(file.envoy, file),
+    envoy: envoyOptions(file),
   };
 }
 
@@ -35,27 +34,24 @@ function preferenceOrder(file: ConfigFile): string[] {
   return [...ranked, ...siblings.filter((n) => !ranked.includes(n))];
 }
 
-function region({ name, url, lookup, storage, registry }: ConfigFile['regions'][number]): RegionConfig {
-  const resolved = storage && storageOf(storage);
-  if (lookup === 'registry')
-    return {
-      name,
-      url,
-      lookup,
-      registry: registry ?? registryLookupSchema.parse({}),
-      ...(resolved ? { storage: resolved } : {}),
-    };
-  // rules/regions.ts refuses a `lookup: storage` region without storage before this runs.
-  if (!resolved) throw new Error(`region ${name} has no storage`);
-  return { name, url, lookup, storage: resolved };
-}
-
-function storageOf(storage: NonNullable<ConfigFile['regions'][number]['storage']>): StorageConfig {
-  if (storage.type !== 's3') return storage as StorageConfig;
-  const { accessKeyId, secretAccessKey, sessionToken, ...rest } = storage;
-  const credentials =
-    accessKeyId !== undefined && secretAccessKey !== undefined
-      ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
-      : {};
-  return { ...rest, ...credentials };
+function envoyOptions({ envoy, regions, region }: ConfigFile): EnvoyOptions {
+  const { address, port, tls, sni, ...localTuning } = envoy.localRegistry;
+  const siblings = regions.filter((r) => r.name !== region);
+  return {
+    listener: envoy.listener,
+    admin: envoy.admin,
+    ignorePortInHostMatching: envoy.ignorePortInHostMatching ?? sharedHost(regions) === undefined,
+    localRegistry: {
+      address,
+      port,
+      tls,
+      sni: sni ?? address,
+      tuning: localTuning,
+    },
+    extProc: envoy.extProc,
+    siblings: Object.fromEntries(
+      siblings.map((r) => [r.name, mergeTuning(envoy.siblingDefaults, envoy.siblings?.[r.name])]),
+    ),
+    accessLogPath: envoy.accessLogPath,
+  };
 }

@@ -86,7 +86,7 @@ function connectionManager(opts: EnvoyOptions, routeConfig: Json, httpFilters: J
     common_http_protocol_options: {
       // A connection with no request in flight is closed after this (Envoy's default: an hour),
       // so silent clients do not hold the connections the overload manager caps
-      // (config/sections/envoy.ts, LISTENER_IDLE_TIMEOUT_MS, says why its default).
+      // (config/sections/envoy.ts, listener.idleTimeoutMs, says why its default).
       idle_timeout: duration(l.idleTimeoutMs),
       // Registries use no header names with underscores; a client's are dropped, not passed on
       // (they can alias dashed names at a backend that normalises them).

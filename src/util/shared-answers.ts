@@ -15,11 +15,9 @@ import { setDeadline } from '../clock/deadline';
 import { Coalescer } from './coalesce';
 import { TtlLruCache } from './ttl-lru-cache';
 
-/**
- * A failed answer is reused this long at most: long enough that an outage costs about one round
- * per second however many asks arrive, short enough that answers resume soon after.
- */
-export const FAILURE_TTL_MS = 1_000;
+/** A failed answer is reused this long at most (failure-ttl.ts). */
+export { FAILURE_TTL_MS } from './failure-ttl';
+import { FAILURE_TTL_MS } from './failure-ttl';
 
 export interface SharedAnswersOptions<V> {
   readonly clock: Clock;

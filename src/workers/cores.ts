@@ -1,9 +1,11 @@
 /**
- * How many cores this process may use: the cgroup CPU limit when one is set (a container's
- * `resources.limits.cpu`: cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`,
- * https://docs.kernel.org/admin-guide/cgroup-v2.html#cpu-interface-files), rounded up, never more
- * than the CPUs it may run on (os.availableParallelism, which follows the affinity mask but not
- * the quota). `listen.workers: 0` starts this many workers.
+ * How many cores this process may use. os.availableParallelism() follows the affinity mask and,
+ * on cgroup v2, the CPU limit rounded down (libuv's uv_available_parallelism, src/unix/core.c and
+ * uv__get_constrained_cpu in src/unix/linux.c, since libuv 1.49: Node 22.15 and 24). libuv's
+ * cgroup v1 lookup looks for a `:cpu,` controller line and then builds a path that does not exist
+ * for the usual `cpu,cpuacct` hierarchy, so it finds no limit there: a v1 quota (a container's
+ * `resources.limits.cpu` on a cgroup v1 node) is read here, rounded up
+ * (https://docs.kernel.org/scheduler/sched-bwc.html). `listen.workers: 0` starts this many workers.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,22 +14,12 @@ export type ReadFile = (path: string) => string;
 
 const readText: ReadFile = (path) => fs.readFileSync(path, 'utf8');
 
-/** The quota in cores, or undefined when there is none (or it cannot be read). */
-export function cgroupCpuLimit(read: ReadFile = readText): number | undefined {
-  const ratio = (quota: number, period: number) =>
-    Number.isFinite(quota) && Number.isFinite(period) && quota > 0 && period > 0 ? quota / period : undefined;
+/** The cgroup v1 CPU quota in cores, or undefined when there is none (or it cannot be read). */
+export function cgroupV1CpuLimit(read: ReadFile = readText): number | undefined {
   try {
-    const [quota, period] = read('/sys/fs/cgroup/cpu.max').trim().split(/\s+/);
-    if (quota === 'max') return undefined;
-    return ratio(Number(quota), Number(period));
-  } catch {
-    // Not cgroup v2: try v1.
-  }
-  try {
-    return ratio(
-      Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us').trim()),
-      Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us').trim()),
-    );
+    const quota = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us').trim());
+    const period = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us').trim());
+    return quota > 0 && period > 0 ? quota / period : undefined;
   } catch {
     return undefined;
   }
@@ -37,9 +29,8 @@ export function availableCores(
   read: ReadFile = readText,
   parallelism: number = os.availableParallelism(),
 ): number {
-  const limit = cgroupCpuLimit(read);
-  const cores = limit === undefined ? parallelism : Math.min(parallelism, Math.ceil(limit));
-  return Math.max(1, cores);
+  const limit = cgroupV1CpuLimit(read);
+  return Math.max(1, limit === undefined ? parallelism : Math.min(parallelism, Math.ceil(limit)));
 }
 
 /**

@@ -4,169 +4,182 @@
  * key path together with every other problem; envoy/README.md ("Tunables") documents it.
  */
 import { z } from 'zod';
-import { absolutePath, defaulted, integer, optional, required, section } from '../keys';
 import {
-  clusterTuningOverrides,
-  clusterTuningShape,
-  CLUSTER_DEFAULTS,
-  LOCAL_CLUSTER_DEFAULTS,
-} from './cluster-tuning';
-
-/**
- * Envoy's ext_proc `message_timeout`: how long a hung geosync can delay a 404, not how long
- * storage may take (`lookupTimeoutMs` and `lookupTimeoutMaxMs` bound that, inside geosync). Under a herd every local 404
- * is a stream, and on a saturated machine a decided reply can wait as long as any other part of
- * the pull does (Envoy's route has no timeout, so a replicated herd's requests simply queue).
- * Benchmark part 3 on 2 shared cores (docs/benchmarks.md), a 5,000-client herd of 15,000
- * streams: with 2 s, 2,987 to 6,248 requests lost to this timeout in three runs; with 10 s, 370 in
- * one run of four (its replicated herd's p99 was 15.4 s); with 20 s, none in five. A geosync that exited
- * is not waited for: its connections close and new ones are refused, so the 404 passes at once;
- * a hung one is also found by the cluster's keepalive PING (src/envoy/clusters.ts) within 25 s.
- * It must exceed `lookupTimeoutMaxMs`.
- */
-export const MESSAGE_TIMEOUT_MS = 20_000;
-
-/**
- * HCM `common_http_protocol_options.idle_timeout` of the client listener
- * (https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/core/v3/protocol.proto). Envoy's
- * default is an hour, so a client that connects and sends nothing (request_headers_timeout starts
- * only with the first byte) held a connection, one of `maxConnections`, for an hour. Registry
- * clients pause seconds between the requests of a pull; Go's HTTP clients (containerd, docker,
- * skopeo, crane, regctl, oras) drop a connection idle for 90 s (net/http DefaultTransport
- * IdleConnTimeout) or less, so with 120 s they close first and never race Envoy's close.
- */
-export const LISTENER_IDLE_TIMEOUT_MS = 120_000;
+  absolutePath,
+  defaulted,
+  described,
+  documented,
+  integer,
+  mapping,
+  object,
+  optional,
+  required,
+  section,
+} from '../keys';
+import { withRules, type Issue, type Parsed } from '../refine';
+import { clusterTuningOverrides, clusterTuningShape } from './cluster-tuning';
 
 const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, {
   error: (iss) => `must be an IP address or host name, got "${String(iss.input)}"`,
 });
-
 const offOrAbsolutePath = z.string().refine((v) => v === '' || v.startsWith('/'), {
   error: (iss) => `must be an absolute path, got "${String(iss.input)}"`,
 });
+const socket = (address: string, port: number) => ({
+  address: defaulted(host, address),
+  port: defaulted(integer(0, 65535), port),
+});
+const socketDocs = (what: string) => ({ address: `${what}: IP address or host name`, port: `${what}: port` });
 
-function socket(what: string, address: string, port: number) {
-  return {
-    address: defaulted(host, address, { description: `${what}: IP address or host name` }),
-    port: defaulted(integer(0, 65535), port, { description: `${what}: port` }),
-  };
-}
+const listener = mapping(
+  object(
+    {
+      ...socket('0.0.0.0', 8080),
+      tls: optional(
+        object(
+          { certChain: required(absolutePath()), privateKey: required(absolutePath()) },
+          { certChain: 'PEM certificate chain', privateKey: 'PEM private key' },
+        ),
+        'none (plain HTTP)',
+      ),
+      requestHeadersTimeoutMs: defaulted(integer(1, 600_000), 10_000),
+      // Envoy's default, an hour, let a client that connects and sends nothing hold one of
+      // maxConnections that long; Go's HTTP clients (containerd, skopeo, crane, …) drop an idle
+      // connection after 90 s at most (net/http DefaultTransport), so they close first.
+      idleTimeoutMs: defaulted(integer(1000, 3_600_000), 120_000),
+      maxConnections: defaulted(integer(1, 10_000_000), 50_000),
+      xffNumTrustedHops: defaulted(integer(0, 10), 0),
+      allowPlaintextSiblings: defaulted(z.boolean(), false),
+    },
+    {
+      ...socketDocs('where clients connect'),
+      tls: 'terminate TLS in Envoy (ALPN h2, http/1.1). Leave unset when a load balancer terminates TLS',
+      requestHeadersTimeoutMs:
+        'HCM `request_headers_timeout`: a client that has not sent all its headers by then is disconnected (slowloris). The body may take as long as it needs',
+      idleTimeoutMs:
+        "HCM `common_http_protocol_options.idle_timeout`: a client connection with no request in flight for this long is closed (Envoy's own default is an hour). Above the 90 s Go's HTTP clients keep an idle connection, so they close first; behind a load balancer that reuses its connections to Envoy, set it above that balancer's idle timeout",
+      maxConnections:
+        "downstream connections at most (overload manager's `global_downstream_max_connections`); past it, new connections are refused. The admin port is not counted",
+      xffNumTrustedHops:
+        'HCM `xff_num_trusted_hops` with `use_remote_address: true`: the number of proxies in front of Envoy (a load balancer: 1) whose `X-Forwarded-For` entries are trusted to name the client',
+      allowPlaintextSiblings:
+        "with `tls` set, allow siblings whose `url` is `http://`: a rescued pull then carries the client's `Authorization`, received over TLS, to that sibling in cleartext. Only for links that are private or encrypted below HTTP",
+    },
+  ),
+);
 
-const listener = section(
-  {
-    ...socket('where clients connect', '0.0.0.0', 8080),
-    tls: optional(
-      z.strictObject({
-        certChain: required(absolutePath(), { description: 'PEM certificate chain' }),
-        privateKey: required(absolutePath(), { description: 'PEM private key' }),
-      }),
+const localRegistry = mapping(
+  z.strictObject({
+    ...described(
       {
-        description:
-          'terminate TLS in Envoy (ALPN h2, http/1.1). Leave unset when a load balancer terminates TLS',
-        defaultText: 'none (plain HTTP)',
+        ...socket('127.0.0.1', 5000),
+        tls: defaulted(z.boolean(), false),
+        sni: optional(z.string(), '`address`'),
+      },
+      {
+        ...socketDocs(
+          'the registry next to this Envoy (a host name uses `LOGICAL_DNS`, an IP address `STATIC`)',
+        ),
+        tls: 'the registry speaks https; its certificate is verified against `caFile` and `sni`',
+        sni: 'SNI and certificate name of an https local registry',
       },
     ),
-    requestHeadersTimeoutMs: defaulted(integer(1, 600_000), 10_000, {
-      description:
-        'HCM `request_headers_timeout`: a client that has not sent all its headers by then is disconnected (slowloris). The body may take as long as it needs',
-    }),
-    idleTimeoutMs: defaulted(integer(1000, 3_600_000), LISTENER_IDLE_TIMEOUT_MS, {
-      description:
-        "HCM `common_http_protocol_options.idle_timeout`: a client connection with no request in flight for this long is closed (Envoy's own default is an hour). Above the 90 s Go's HTTP clients keep an idle connection, so they close first; behind a load balancer that reuses its connections to Envoy, set it above that balancer's idle timeout",
-    }),
-    maxConnections: defaulted(integer(1, 10_000_000), 50_000, {
-      description:
-        "downstream connections at most (overload manager's `global_downstream_max_connections`); past it, new connections are refused. The admin port is not counted",
-    }),
-    xffNumTrustedHops: defaulted(integer(0, 10), 0, {
-      description:
-        'HCM `xff_num_trusted_hops` with `use_remote_address: true`: the number of proxies in front of Envoy (a load balancer: 1) whose `X-Forwarded-For` entries are trusted to name the client',
-    }),
-    allowPlaintextSiblings: defaulted(z.boolean(), false, {
-      description:
-        "with `tls` set, allow siblings whose `url` is `http://`: a rescued pull then carries the client's `Authorization`, received over TLS, to that sibling in cleartext. Only for links that are private or encrypted below HTTP",
-    }),
-  },
-  { description: "Envoy's listener for registry clients." },
+    ...clusterTuningShape('local'),
+  }),
 );
 
-const admin = section(
-  socket("Envoy's admin interface (keep it on loopback: it can change Envoy's state)", '127.0.0.1', 9901),
-  {
-    description: "Envoy's admin interface.",
-  },
-);
-
-const localRegistry = section(
-  {
-    ...socket(
-      'the registry next to this Envoy (a host name uses `LOGICAL_DNS`, an IP address `STATIC`)',
-      '127.0.0.1',
-      5000,
-    ),
-    tls: defaulted(z.boolean(), false, {
-      description: 'the registry speaks https; its certificate is verified against `caFile` and `sni`',
-    }),
-    sni: optional(z.string(), {
-      description: 'SNI and certificate name of an https local registry',
-      defaultText: '`address`',
-    }),
-    ...clusterTuningShape(LOCAL_CLUSTER_DEFAULTS),
-  },
-  {
-    description:
-      'The local registry and the tuning of its two clusters (`local_registry`, `local_registry_direct`).',
-  },
-);
+/** `envoy.extProc.messageTimeoutMs`'s default (the tests bound a 404's wait by it). */
+export const MESSAGE_TIMEOUT_MS = 20_000;
 
 const extProc = section(
   {
-    messageTimeoutMs: defaulted(integer(1, 60_000), MESSAGE_TIMEOUT_MS, {
-      description:
-        'ext_proc `message_timeout`: how long a hung geosync can delay a 404; above `lookupTimeoutMaxMs`, with room for replies queued under a herd (docs/operations.md, "Two deadlines")',
-    }),
-    connectTimeoutMs: defaulted(integer(1, 60_000), 250, {
-      description:
-        'connect timeout to geosync. Short on purpose: geosync is local, and a dead geosync must fail open fast',
-    }),
+    // How long a hung geosync can delay a 404, not how long storage may take (the lookup deadlines
+    // bound that). Under a herd decided replies queue like the rest of a pull: 2 s and 10 s lost
+    // requests in the benchmark, 20 s none (docs/operations.md, "Two deadlines").
+    messageTimeoutMs: defaulted(integer(1, 60_000), MESSAGE_TIMEOUT_MS),
+    connectTimeoutMs: defaulted(integer(1, 60_000), 250),
     // Below 1000: Node's HTTP/2 server (nghttp2) sends GOAWAY after a burst of ~1000 stream
     // resets on one connection, and Envoy resets every ext_proc stream it closes first.
-    maxStreamsPerConnection: defaulted(integer(1, 900), 500, {
-      description:
-        '`max_requests_per_connection` of the `geosync_ext_proc` cluster: keeps Envoy\'s stream resets on one connection below Node\'s rapid-reset limit (docs/operations.md, "Stream resets")',
-    }),
+    maxStreamsPerConnection: defaulted(integer(1, 900), 500),
   },
-  { description: 'The ext_proc filter and its `geosync_ext_proc` cluster.' },
+  {
+    messageTimeoutMs:
+      'ext_proc `message_timeout`: how long a hung geosync can delay a 404; above `lookupTimeoutMaxMs`, with room for replies queued under a herd (docs/operations.md, "Two deadlines")',
+    connectTimeoutMs:
+      'connect timeout to geosync. Short on purpose: geosync is local, and a dead geosync must fail open fast',
+    maxStreamsPerConnection:
+      '`max_requests_per_connection` of the `geosync_ext_proc` cluster: keeps Envoy\'s stream resets on one connection below Node\'s rapid-reset limit (docs/operations.md, "Stream resets")',
+  },
 );
 
-export const envoySection = section(
+type Envoy = z.output<typeof envoyObject>;
+
+/** Envoy's admin port and its listener cannot share a socket. */
+function adminApart({ listener: l, admin: a }: Parsed<Envoy>): Issue[] {
+  if (a?.port === undefined || a.port === 0 || a.port !== l?.port || a.address !== l.address) return [];
+  return [{ path: ['admin', 'port'], message: 'must differ from envoy.listener.port' }];
+}
+
+/** A health check's timeout is below its interval, at every level that sets either. */
+function healthCheckTimeoutBelowInterval({
+  siblingDefaults,
+  localRegistry,
+  siblings,
+}: Parsed<Envoy>): Issue[] {
+  const base = siblingDefaults?.healthCheck;
+  const levels: { path: PropertyKey[]; check?: { timeoutMs?: number; intervalMs?: number } }[] = [
+    { path: ['siblingDefaults'], check: base },
+    { path: ['localRegistry'], check: localRegistry?.healthCheck },
+    // A sibling inherits what siblingDefaults sets, checked there: only its own keys count here.
+    ...Object.entries(siblings ?? {}).flatMap(([name, own]) =>
+      own?.healthCheck?.timeoutMs === undefined && own?.healthCheck?.intervalMs === undefined
+        ? []
+        : [{ path: ['siblings', name], check: { ...base, ...own.healthCheck } }],
+    ),
+  ];
+  return levels.flatMap(({ path, check }) =>
+    check?.timeoutMs === undefined || check.intervalMs === undefined || check.timeoutMs < check.intervalMs
+      ? []
+      : [
+          {
+            path: [...path, 'healthCheck', 'timeoutMs'],
+            message: `must be below intervalMs (${check.intervalMs})`,
+          },
+        ],
+  );
+}
+
+const envoyObject = object(
   {
     listener,
-    admin,
+    admin: section(
+      socket('127.0.0.1', 9901),
+      socketDocs("Envoy's admin interface (keep it on loopback: it can change Envoy's state)"),
+    ),
     // Route configuration `ignore_port_in_host_matching`, chosen over the HCM's
     // strip_any_host_port (see the description).
-    ignorePortInHostMatching: optional(z.boolean(), {
-      description:
-        'Route configuration `ignore_port_in_host_matching`, so a redirect\'s `host:port` matches the sibling\'s domain; `false` when regions differ only by port (envoy/README.md, "Host matching")',
-      defaultText: '`true`, or `false` when two regions share a host name',
-    }),
+    ignorePortInHostMatching: optional(z.boolean(), '`true`, or `false` when two regions share a host name'),
     localRegistry,
     extProc,
-    siblingDefaults: section(clusterTuningShape(CLUSTER_DEFAULTS), {
-      description: 'Cluster tuning for every sibling region (the cluster tuning keys)',
+    siblingDefaults: documented(mapping(z.strictObject(clusterTuningShape('siblings'))), {
       defaultText: 'see below',
     }),
-    siblings: optional(z.record(z.string(), clusterTuningOverrides), {
-      description:
-        'Overrides for one sibling, by region name: the cluster tuning keys, over `siblingDefaults`. Example: a longer connect timeout for the farthest region',
-      defaultText: '`siblingDefaults`',
-    }),
-    accessLogPath: defaulted(
-      offOrAbsolutePath,
-      '/dev/stdout',
-      { description: "file access log of the HCM; `''` turns it off" },
-      true,
-    ),
+    siblings: optional(z.record(z.string(), clusterTuningOverrides), '`siblingDefaults`'),
+    accessLogPath: defaulted(offOrAbsolutePath, '/dev/stdout', true),
   },
-  { description: 'What `geosync envoy-config` needs beyond the regions.', docs: 'envoy/README.md' },
+  {
+    listener: "Envoy's listener for registry clients.",
+    admin: "Envoy's admin interface.",
+    ignorePortInHostMatching:
+      'Route configuration `ignore_port_in_host_matching`, so a redirect\'s `host:port` matches the sibling\'s domain; `false` when regions differ only by port (envoy/README.md, "Host matching")',
+    localRegistry:
+      'The local registry and the tuning of its two clusters (`local_registry`, `local_registry_direct`).',
+    extProc: 'The ext_proc filter and its `geosync_ext_proc` cluster.',
+    siblingDefaults: 'Cluster tuning for every sibling region (the cluster tuning keys)',
+    siblings:
+      'Overrides for one sibling, by region name: the cluster tuning keys, over `siblingDefaults`. Example: a longer connect timeout for the farthest region',
+    accessLogPath: "file access log of the HCM; `''` turns it off",
+  },
 );
+
+export const envoySection = mapping(withRules(envoyObject, adminApart, healthCheckTimeoutBelowInterval));

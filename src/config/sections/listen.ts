@@ -1,6 +1,7 @@
 /** `listen:`: where geosync itself listens. */
 import { z } from 'zod';
-import { defaulted, integer, section } from '../keys';
+import { defaulted, env, integer, mapping, object } from '../keys';
+import { withRules, type Parsed } from '../refine';
 
 export type ListenAddress =
   | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
@@ -30,19 +31,30 @@ const address = z
   })
   .transform((v) => parseListen(v) as ListenAddress);
 
-export const listenSection = section(
-  {
-    grpc: defaulted(address, '127.0.0.1:9002', {
-      description: 'ext_proc + `grpc.health.v1` (`host:port` or `unix:/path`)',
-    }),
-    admin: defaulted(address, '127.0.0.1:9003', {
-      description:
-        'HTTP `/healthz`, `/readyz`, `/metrics`, `/staleness`, and `POST notifications.path` when enabled',
-    }),
-    workers: defaulted(integer(0, 256), 0, {
-      description:
-        'processes answering ext_proc on the one `grpc` address (each with its own caches); 0 = one per core the process may use (the cgroup CPU limit when set), at most 8',
-    }),
-  },
-  { description: 'Where geosync listens.' },
+export const listenSection = mapping(
+  withRules(
+    object(
+      {
+        grpc: env('GEOSYNC_LISTEN_GRPC', defaulted(address, '127.0.0.1:9002')),
+        admin: env('GEOSYNC_LISTEN_ADMIN', defaulted(address, '127.0.0.1:9003')),
+        workers: env('GEOSYNC_WORKERS', defaulted(integer(0, 256), 0)),
+      },
+      {
+        grpc: 'ext_proc + `grpc.health.v1` (`host:port` or `unix:/path`)',
+        admin:
+          'HTTP `/healthz`, `/readyz`, `/metrics`, `/staleness`, and `POST notifications.path` when enabled',
+        workers:
+          'processes answering ext_proc on the one `grpc` address (each with its own caches); 0 = one per core the process may use (the cgroup CPU limit when set), at most 8',
+      },
+    ),
+    // The two listeners cannot share a socket.
+    ({ grpc: a, admin: b }) =>
+      a && b && same(a, b) ? [{ path: ['admin'], message: 'must differ from listen.grpc' }] : [],
+  ),
 );
+
+function same(a: Parsed<ListenAddress>, b: Parsed<ListenAddress>): boolean {
+  if (a.kind === 'unix' && b.kind === 'unix') return a.path === b.path;
+  if (a.kind === 'tcp' && b.kind === 'tcp') return a.port !== 0 && a.host === b.host && a.port === b.port;
+  return false;
+}

@@ -24,48 +24,39 @@ const path = z
   .refine((v) => !(Object.values(ADMIN_PATHS) as string[]).includes(v), {
     error: (iss) => `"${String(iss.input)}" is one of the admin port's own paths`,
   });
-
-const authHeader = section(
-  {
-    name: defaulted(
-      z.string().regex(TOKEN, { error: (iss) => `"${String(iss.input)}" is not an HTTP header name` }),
-      'Authorization',
-      { description: 'the header carrying the shared secret' },
-    ),
-    valueFromEnv: defaulted(
-      z.string().regex(ENV_NAME, {
-        error: (iss) => `"${String(iss.input)}" is not an environment variable name`,
-      }),
-      'GEOSYNC_NOTIFICATIONS_SECRET',
-      {
-        description: `the environment variable holding the header's exact value (at least ${MIN_SECRET_LENGTH} characters); required when enabled, except by \`envoy-config\``,
-        namesSecretVariable: true,
-      },
-    ),
-    value: secret(
-      documented(
-        z
-          .never({
-            error: 'secrets are not read from the file: set the environment variable that valueFromEnv names',
-          })
-          .optional(),
-        { description: 'not allowed: the secret is read only from the variable `valueFromEnv` names' },
-      ),
-    ),
-  },
-  { description: 'how the registry authenticates its notifications' },
-);
+const header = z
+  .string()
+  .regex(TOKEN, { error: (iss) => `"${String(iss.input)}" is not an HTTP header name` });
+const variable = z.string().regex(ENV_NAME, {
+  error: (iss) => `"${String(iss.input)}" is not an environment variable name`,
+});
+const never = z.never({
+  error: 'secrets are not read from the file: set the environment variable that valueFromEnv names',
+});
 
 export const notificationsSection = section(
   {
-    enabled: defaulted(z.boolean(), false, {
-      description:
-        'accept the local registry\'s notifications on the admin port (docs/replication-and-staleness.md, "Staleness figures")',
-    }),
-    path: defaulted(path, '/notifications', {
-      description: "the admin path the registry's endpoint `url` names",
-    }),
-    authHeader,
+    enabled: defaulted(z.boolean(), false),
+    path: defaulted(path, '/notifications'),
+    authHeader: section(
+      {
+        name: defaulted(header, 'Authorization'),
+        valueFromEnv: documented(defaulted(variable, 'GEOSYNC_NOTIFICATIONS_SECRET'), {
+          namesSecretVariable: true,
+        }),
+        value: secret(never.optional()),
+      },
+      {
+        name: 'the header carrying the shared secret',
+        valueFromEnv: `the environment variable holding the header's exact value (at least ${MIN_SECRET_LENGTH} characters); required when enabled, except by \`envoy-config\``,
+        value: 'not allowed: the secret is read only from the variable `valueFromEnv` names',
+      },
+    ),
   },
-  { description: "The local registry's notifications." },
+  {
+    enabled:
+      'accept the local registry\'s notifications on the admin port (docs/replication-and-staleness.md, "Staleness figures")',
+    path: "the admin path the registry's endpoint `url` names",
+    authHeader: 'how the registry authenticates its notifications',
+  },
 );

@@ -1,6 +1,7 @@
 /** `regions:`: every replica of the registry, this one included, in the operator's order. */
 import { z } from 'zod';
-import { defaulted, optional, required } from '../keys';
+import { defaulted, documented, object, optional, required } from '../keys';
+import { withRules, type Issue, type Parsed } from '../refine';
 import { LOOKUP_MODES, registryLookupSchema } from './registry-lookup';
 import { storageSchema } from './storage';
 
@@ -33,40 +34,81 @@ function baseUrl(value: string): string | { problem: string } {
   return `${url.protocol}//${url.host}`;
 }
 
-const region = required(
-  z.strictObject({
-    name: required(
-      z.string().regex(REGION_NAME, {
-        error: (iss) =>
-          `"${String(iss.input)}" must be lower-case letters, digits and '-', at most 32 characters`,
-      }),
-      {
-        description: 'lower-case letters, digits, `-`; becomes Envoy cluster/route names and metric labels',
-      },
-    ),
-    url: required(url, {
-      description:
-        "absolute `http(s)://host[:port]` that Envoy routes to that region (the 307's `location` base)",
-    }),
-    lookup: defaulted(z.enum(LOOKUP_MODES), 'storage', {
-      description:
+const region = withRules(
+  object(
+    {
+      name: required(
+        z.string().regex(REGION_NAME, {
+          error: (iss) =>
+            `"${String(iss.input)}" must be lower-case letters, digits and '-', at most 32 characters`,
+        }),
+      ),
+      url: required(url),
+      lookup: defaulted(z.enum(LOOKUP_MODES), 'storage'),
+      storage: optional(storageSchema, 'none (required with `lookup: storage`)'),
+      registry: optional(registryLookupSchema, 'anonymous, 2000 ms'),
+    },
+    {
+      name: 'lower-case letters, digits, `-`; becomes Envoy cluster/route names and metric labels',
+      url: "absolute `http(s)://host[:port]` that Envoy routes to that region (the 307's `location` base)",
+      lookup:
         "how geosync finds content there: `storage` reads its registry's storage (CNCF distribution's layout), `registry` asks its registry's OCI distribution API at `url` (any registry)",
-    }),
-    // Required when `lookup` is `storage` (rules/regions.ts): the schema alone cannot say so.
-    storage: optional(storageSchema, {
-      description:
+      storage:
         "where this region's registry (CNCF distribution) stores its content; required with `lookup: storage`",
-      defaultText: 'none (required with `lookup: storage`)',
-    }),
-    registry: optional(registryLookupSchema, {
-      description: 'how to ask the registry with `lookup: registry`: credentials, CAs, timeout',
-      defaultText: 'anonymous, 2000 ms',
-      docs: 'registry lookups',
-    }),
-  }),
-  { description: 'one replica' },
+      registry: 'how to ask the registry with `lookup: registry`: credentials, CAs, timeout',
+    },
+  ),
+  // `lookup: storage` reads the region's storage, so it needs one; `registry:` says how to ask a
+  // registry, so it belongs to `lookup: registry` alone, and a user and password to `basic`.
+  ({ lookup, registry: r }, written): Issue[] => {
+    if ((lookup ?? 'storage') === 'storage') {
+      return [
+        ...(written.storage === undefined
+          ? [{ path: ['storage'], message: 'is required with `lookup: storage` (or set `lookup: registry`)' }]
+          : []),
+        ...(written.registry !== undefined
+          ? [{ path: ['registry'], message: 'is used only with `lookup: registry`' }]
+          : []),
+      ];
+    }
+    const given = (['username', 'password'] as const).find((k) => r?.[k] !== undefined);
+    return r?.credentials === 'basic' || !given
+      ? []
+      : [{ path: ['registry', given], message: 'is used only with `credentials: basic`' }];
+  },
+).transform(({ name, url, lookup, storage, registry }) =>
+  lookup === 'registry'
+    ? {
+        name,
+        url,
+        lookup,
+        registry: registry ?? registryLookupSchema.parse({}),
+        ...(storage ? { storage } : {}),
+      }
+    : // The rule above refuses a `lookup: storage` region without storage.
+      { name, url, lookup, storage: storage! },
 );
 
-export const regionsSchema = required(z.array(region).min(1, 'must list at least one region'), {
-  description: 'every replica, this one included',
-});
+/** Names and URLs are each a region's own. */
+function distinct(regions: Parsed<z.output<typeof region>[]>): Issue[] {
+  const issues: Issue[] = [];
+  for (const key of ['name', 'url'] as const) {
+    const seen = new Map<string, number>();
+    regions.forEach((region, index) => {
+      const value = region?.[key];
+      const first = value === undefined ? undefined : seen.get(value);
+      if (value !== undefined && first === undefined) seen.set(value, index);
+      const what = key === 'name' ? `region name "${value}"` : 'url';
+      if (first !== undefined)
+        issues.push({ path: [index, key], message: `duplicate ${what} (also regions[${first}])` });
+    });
+  }
+  return issues;
+}
+
+export const regionsSchema = required(
+  withRules(
+    z.array(documented(required(region), 'one replica')).min(1, 'must list at least one region'),
+    distinct,
+  ),
+);

@@ -3,13 +3,12 @@ import { defaulted, integer, section } from '../keys';
 
 export const stalenessSection = section(
   {
-    windowMs: defaulted(integer(60_000, 7 * 86_400_000), 3_600_000, {
-      description: 'the report covers this long until now (1 min – 7 days)',
-    }),
-    maxSamples: defaulted(integer(100, 1_000_000), 10_000, {
-      description:
-        'samples kept per region pair and series, and manifests remembered per kind; the oldest go first',
-    }),
+    windowMs: defaulted(integer(60_000, 7 * 86_400_000), 3_600_000),
+    maxSamples: defaulted(integer(100, 1_000_000), 10_000),
   },
-  { description: 'The staleness figures.' },
+  {
+    windowMs: 'the report covers this long until now (1 min – 7 days)',
+    maxSamples:
+      'samples kept per region pair and series, and manifests remembered per kind; the oldest go first',
+  },
 );

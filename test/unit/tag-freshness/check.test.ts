@@ -2,7 +2,8 @@
  * TagFreshness over scripted storage and a manual clock: the reads a check makes, the verdict,
  * the bound T on reuse, coalescing of a herd, and failing open.
  */
-import { FAILURE_TTL_MS, TagFreshness, type LearntVerdict } from '../../../src/tag-freshness/check';
+import { TagFreshness, type LearntVerdict } from '../../../src/tag-freshness/check';
+import { FAILURE_TTL_MS } from '../../../src/util/failure-ttl';
 import { tagCurrentLinkKey, tagIndexLinkKey } from '../../../src/storage/keys';
 import { ManualClock } from '../../support/clock';
 import { FakeProbe, FOUND, MISSING, flush } from '../locate/fake-probe';

@@ -1,6 +1,6 @@
 import { LookupAdmission } from '../../../src/locate/admission';
 import { SiblingListAccess } from '../../../src/tag-list/list-access';
-import { FAILURE_TTL_MS } from '../../../src/tag-freshness/check';
+import { FAILURE_TTL_MS } from '../../../src/util/failure-ttl';
 import { ManualClock } from '../../support/clock';
 import { flush } from '../locate/fake-probe';
 

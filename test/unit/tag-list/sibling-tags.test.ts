@@ -12,7 +12,7 @@ import {
   type SiblingTagsListing,
   type SiblingTagsResult,
 } from '../../../src/tag-list/sibling-tags';
-import { FAILURE_TTL_MS } from '../../../src/tag-freshness/check';
+import { FAILURE_TTL_MS } from '../../../src/util/failure-ttl';
 import { ManualClock } from '../../support/clock';
 import { flush } from '../locate/fake-probe';
 

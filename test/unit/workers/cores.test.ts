@@ -1,4 +1,4 @@
-import { availableCores, cgroupCpuLimit, MAX_AUTO_WORKERS, workerCount } from '../../../src/workers/cores';
+import { availableCores, cgroupV1CpuLimit, MAX_AUTO_WORKERS, workerCount } from '../../../src/workers/cores';
 
 const files =
   (f: Record<string, string>) =>
@@ -7,28 +7,23 @@ const files =
     throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
   };
 
+const v1 = (quota: string) =>
+  files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': quota, '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' });
+
 describe('cores', () => {
-  test('cgroup v2 cpu.max: a quota in cores, or none', () => {
-    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': '150000 100000\n' }))).toBe(1.5);
-    expect(cgroupCpuLimit(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' }))).toBeUndefined();
-  });
-
   test('cgroup v1 quota and period; -1 is no quota', () => {
-    const v1 = (quota: string) =>
-      files({
-        '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': quota,
-        '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000',
-      });
-    expect(cgroupCpuLimit(v1('400000'))).toBe(4);
-    expect(cgroupCpuLimit(v1('-1'))).toBeUndefined();
-    expect(cgroupCpuLimit(files({}))).toBeUndefined();
+    expect(cgroupV1CpuLimit(v1('400000'))).toBe(4);
+    expect(cgroupV1CpuLimit(v1('150000'))).toBe(1.5);
+    expect(cgroupV1CpuLimit(v1('-1'))).toBeUndefined();
+    expect(cgroupV1CpuLimit(files({}))).toBeUndefined();
   });
 
-  test('available cores: the quota rounded up, never above the CPUs, at least 1', () => {
-    expect(availableCores(files({ '/sys/fs/cgroup/cpu.max': '150000 100000' }), 8)).toBe(2);
-    expect(availableCores(files({ '/sys/fs/cgroup/cpu.max': '1600000 100000' }), 8)).toBe(8);
-    expect(availableCores(files({ '/sys/fs/cgroup/cpu.max': '10000 100000' }), 8)).toBe(1);
-    expect(availableCores(files({}), 3)).toBe(3);
+  test('available cores: a v1 quota rounded up, never above what Node reports, at least 1', () => {
+    expect(availableCores(v1('150000'), 8)).toBe(2);
+    expect(availableCores(v1('1600000'), 8)).toBe(8);
+    expect(availableCores(v1('10000'), 8)).toBe(1);
+    // cgroup v2: os.availableParallelism() has applied the limit (test/integration/workers).
+    expect(availableCores(files({ '/sys/fs/cgroup/cpu.max': '150000 100000' }), 3)).toBe(3);
   });
 
   test('listen.workers: as configured, 0 meaning one per core, at most MAX_AUTO_WORKERS', () => {
