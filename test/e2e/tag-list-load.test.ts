@@ -5,7 +5,8 @@
  * pulls is, instead of making one storage listing each.
  *
  * Real parts: a's distribution v3 registry on Swift S3, b's on its filesystem driver, two Envoys
- * from `geosync envoy-config`, two geosyncs at the default lookup deadline (150 ms); every hop
+ * from `geosync envoy-config`, two geosyncs at the default lookup deadlines (a tag list waits for
+ * the siblings' listings up to `lookupTimeoutMaxMs`, 2 s, as a pull's lookup does); every hop
  * from b to a (Envoy, S3) crosses a TCP proxy that delays each direction. Swift's access log
  * counts the listings b's geosync makes of a's bucket.
  */
@@ -31,8 +32,7 @@ const { d, a, b } = useDeployment(() => ({
   storage: { a: 's3', b: 'filesystem' },
   crossRegionLatencyMs: ONE_WAY_MS,
   swiftAccessLogUdpPort: log.port,
-  // geosync's lookup deadlines are its defaults (useDeployment): the waiters' deadline is one
-  // that a listing of a's 3,500 tags outlasts.
+  // geosync's lookup deadlines are its defaults (useDeployment).
   // One admission window and one cache: what the counts below are about.
   workers: 1,
 }));
@@ -44,7 +44,13 @@ const listingsOfA = () =>
       r.bucket === a.bucket && r.method === 'GET' && r.key === '' && r.userAgent.startsWith('aws-sdk-js'),
   ).length;
 
-test('a listing of several storage round trips merges on a later poll', async () => {
+/**
+ * The first test's delay: 600 ms a round trip, so the 4 pages of 3,500 tags take 2.4 s at least,
+ * past the 2 s a tag list waits for them (`lookupTimeoutMaxMs`).
+ */
+const SLOW_ONE_WAY_MS = 300;
+
+test('a listing of several storage round trips, longer than a list waits, merges on a later poll', async () => {
   const repo = 'slow/app';
   const digest = `sha256:${'ab'.repeat(32)}`;
   const tags = Array.from({ length: 3500 }, (_, i) => `t${String(i).padStart(4, '0')}`);
@@ -63,6 +69,7 @@ test('a listing of several storage round trips merges on a later poll', async ()
       ),
     );
   }
+  a.s3Proxy!.setDelayMs(SLOW_ONE_WAY_MS);
   let polls = 0;
   let last = { status: 0, tags: [] as string[] };
   await waitUntil(
@@ -79,6 +86,7 @@ test('a listing of several storage round trips merges on a later poll', async ()
     },
     30_000,
   );
+  a.s3Proxy!.setDelayMs(ONE_WAY_MS);
   expect(last.tags).toEqual(tags);
   // The first poll's listing outlasted its deadline: the merge came on a later one.
   expect(polls).toBeGreaterThan(1);
