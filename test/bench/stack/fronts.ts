@@ -42,11 +42,16 @@ export interface Front {
 }
 
 /** The deployment options that add region d as b's twin with registry-API lookups. */
-export const TWIN_OPTIONS: Pick<DeploymentOptions, 'regions' | 'registryLookups' | 'registryAccessLog'> = {
+export const TWIN_OPTIONS: Pick<
+  DeploymentOptions,
+  'regions' | 'registryLookups' | 'registryAccessLog' | 'withGeosync'
+> = {
   regions: ['a', 'b', 'c', 'd'],
   registryLookups: { d: ['a', 'c'] },
   // The siblings' registries count the requests that reach them (tools/registry-requests.ts).
   registryAccessLog: true,
+  // startFronts starts them, one region at a time.
+  withGeosync: false,
 };
 
 export interface Fronts {
@@ -56,7 +61,13 @@ export interface Fronts {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts every region's geosync, one region at a time (four supervisors and their eight workers
+ * loading at once on this shared 2-core machine did not all become ready within the deployment's
+ * 60 s), then the retrying Envoy. `d` was started with TWIN_OPTIONS.
+ */
 export async function startFronts(d: Deployment, dir: string): Promise<Fronts> {
+  for (const r of d.regions) await r.startGeosync();
   const [a, b, c, twin] = (['a', 'b', 'c', 'd'] as const).map((n) => d.region(n)) as [
     RegionDeployment,
     RegionDeployment,
