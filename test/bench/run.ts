@@ -91,7 +91,9 @@ export async function runBench(
     await step(6, 'lookup cache memory', () => cacheMemory(ctx));
     await step(1, 'local hits, Envoy + geosync vs Envoy alone', () => localHits(ctx));
     if ([2, 3, 4].some((n) => wanted.has(n))) {
-      log('starting three regions on Swift S3');
+      log(
+        `starting regions ${wanted.has(2) || wanted.has(3) ? 'a-d and the retrying Envoy' : 'a, b and c'} on Swift S3`,
+      );
       // Parts 2 and 3 compare the kinds of lookup and Envoy's retry (stack/fronts.ts).
       const stack: S3Stack = await startS3Stack({
         fronts: wanted.has(2) || wanted.has(3),

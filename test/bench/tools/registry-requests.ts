@@ -1,9 +1,10 @@
 /**
  * Requests as a sibling's registry saw them: distribution's access log (Apache combined format,
  * test/support/registry.ts `accessLog`), read from the registry's log file. geosync's registry-API
- * lookups carry its User-Agent (`geosync/…`, src/registry-api/client.ts); everything else reaching
- * a sibling's registry during a measurement is a client's pull that crossed regions (geosync's
- * internal redirect, or Envoy's retry).
+ * lookups carry its User-Agent (`geosync/…`, src/registry-api/client.ts), and so do its keep-warm
+ * requests (`GET /v2/` every `locate.keepWarmIntervalMs`, src/locate/probe-locator.ts `warm`), told
+ * apart by their path; everything else reaching a sibling's registry during a measurement is a
+ * client's pull that crossed regions (geosync's internal redirect, or Envoy's retry).
  */
 import fs from 'node:fs';
 
@@ -15,6 +16,8 @@ const GEOSYNC = 'geosync/';
 export interface RegistryRequests {
   /** geosync's lookups (registry API). */
   readonly lookups: number;
+  /** geosync's keep-warm requests (`GET /v2/`), not lookups. */
+  readonly keepWarm: number;
   /** The most lookups one request target (method and path) got. */
   readonly lookupsPerKeyMax: number;
   /** Every other request: pulls that crossed regions. */
@@ -45,6 +48,7 @@ function readFrom(file: string, offset: number): string {
 
 export function parseAccessLog(text: string): RegistryRequests {
   let lookups = 0;
+  let keepWarm = 0;
   let pulls = 0;
   let pullsNotFound = 0;
   const perKey = new Map<string, number>();
@@ -54,6 +58,10 @@ export function parseAccessLog(text: string): RegistryRequests {
     if (!m) continue;
     const [, method, target, status, agent] = m as unknown as [string, string, string, string, string];
     const lookup = agent.startsWith(GEOSYNC);
+    if (lookup && target.split('?')[0] === '/v2/') {
+      keepWarm++;
+      continue;
+    }
     const kind = `${lookup ? 'lookup ' : ''}${method} ${status}`;
     byKind[kind] = (byKind[kind] ?? 0) + 1;
     if (lookup) {
@@ -67,6 +75,7 @@ export function parseAccessLog(text: string): RegistryRequests {
   }
   return {
     lookups,
+    keepWarm,
     lookupsPerKeyMax: Math.max(0, ...perKey.values()),
     pulls,
     pullsNotFound,
