@@ -51,8 +51,11 @@ export interface HerdRow {
   readonly rescued: HerdRun;
   readonly local: HerdRun;
   readonly siblings: Record<'a' | 'c', SiblingCount>;
-  /** N GETs at once of a tag no region holds, and what they sent to the siblings. */
-  readonly absent: AbsentRun & { readonly siblings: Record<'a' | 'c', SiblingCount> };
+  /** N GETs at once of a tag no region holds, what they sent to the siblings, the front's Envoy. */
+  readonly absent: AbsentRun & {
+    readonly siblings: Record<'a' | 'c', SiblingCount>;
+    readonly envoy: Record<string, number>;
+  };
   /** The deciding geosync (none for Envoy's retry). */
   readonly geosync?: {
     readonly idleRss: number;
@@ -167,8 +170,13 @@ export async function herdRows(ctx: BenchContext, env: HerdEnv): Promise<HerdRow
           : undefined;
 
       const absentSiblings = await countSiblings(ctx, env, front, 1);
+      const absentEnvoy = await envoyCounters(front);
       const absentRun = await runAbsentHerd(ctx, front.url, image.repository, n);
-      const absent = { ...absentRun, siblings: await absentSiblings() };
+      const absent = {
+        ...absentRun,
+        siblings: await absentSiblings(),
+        envoy: delta(absentEnvoy, await envoyCounters(front)),
+      };
 
       ctx.log(
         `  ${env.storage} herd ${n}, ${kind}: failed ${rescued.failedRequests} ${JSON.stringify(rescued.failures)}, ` +
@@ -188,9 +196,7 @@ export async function herdRows(ctx: BenchContext, env: HerdEnv): Promise<HerdRow
         siblings: counted,
         absent,
         ...(geosync ? { geosync } : {}),
-        envoy: Object.fromEntries(
-          Object.entries(envoyAfter).map(([k, v]) => [k, v - envoyBefore[k as keyof typeof envoyBefore]]),
-        ),
+        envoy: delta(envoyBefore, envoyAfter),
       });
     }
     // One baseline for the three: the first image, replicated into B and pulled there.
@@ -205,6 +211,15 @@ export async function herdRows(ctx: BenchContext, env: HerdEnv): Promise<HerdRow
     }
   }
   return rows;
+}
+
+/** Counter by counter, after − before (only those that moved). */
+function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+      .filter(([, v]) => v !== 0),
+  );
 }
 
 /** geosync's lookups and the pulls that reached one sibling, in a few words. */
@@ -421,7 +436,7 @@ function herdNotes(rows: readonly HerdRow[]): string[] {
     const e = r.envoy;
     const failOpen = e.failureModeAllowed
       ? ` Envoy let ${e.failureModeAllowed} 404s through unanswered (failure_mode_allow): ` +
-        `${e.messageTimeouts} because geosync's reply came after the ext_proc message_timeout, ` +
+        `${e.messageTimeouts ?? 0} because geosync's reply came after the ext_proc message_timeout, ` +
         `${Math.max(0, (e.failureModeAllowed ?? 0) - (e.messageTimeouts ?? 0))} for other reasons ` +
         '(the ext_proc stream could not be opened or failed).'
       : '';
@@ -431,7 +446,8 @@ function herdNotes(rows: readonly HerdRow[]): string[] {
       (g
         ? `geosync decided ${JSON.stringify(g.decisions)} in ${g.lookups} lookups, ${g.coalesced} of which joined one in flight; `
         : '') +
-      `its Envoy: ${JSON.stringify(e)}.${failOpen}`
+      `its Envoy: ${JSON.stringify(e)}.${failOpen}` +
+      ` The tag nowhere: ${JSON.stringify(r.absent.unexpected)} besides 404s; its Envoy: ${JSON.stringify(r.absent.envoy)}.`
     );
   });
 }
