@@ -14,6 +14,8 @@ const base = {
     [NATIVE_IMPORT]: '<rootDir>/test/support/jest-native-import.js',
   },
   transformIgnorePatterns: [`^(?!.*${NATIVE_IMPORT_DIRS}).*/node_modules/`],
+  // The demo's and the bench's build (tsconfig.demo.json) holds a copy of package.json.
+  modulePathIgnorePatterns: ['<rootDir>/build/'],
 };
 module.exports = {
   // Only a guard against a hang: tests assert outcomes, never speed, and on a loaded 2-core

@@ -13,7 +13,9 @@ import type { BenchContext } from './context';
 import { alternatives } from './parts/alternatives';
 import { cacheMemory } from './parts/cache-memory';
 import { extprocOverhead } from './parts/extproc-overhead';
-import { herdPart, herdRows, type HerdRow } from './parts/herd';
+import { herdRows, type HerdRow } from './parts/herd';
+import { herdPart } from './parts/herd-report';
+import { pushChecks, type PushCheck } from './parts/push-checks';
 import { localHits } from './parts/local-hits';
 import { rescuedPulls } from './parts/rescued-pulls';
 import { startFreshnessStack, tagFreshness } from './parts/tag-freshness';
@@ -21,7 +23,7 @@ import { tagLists } from './parts/tag-lists';
 import { writeRun } from './report/write';
 import type { BenchRun, Machine, PartResult } from './results';
 import type { BenchScale } from './scale';
-import { s3HerdEnv, startFsHerdEnv } from './stack/herd-env';
+import { s3HerdEnv, startFsHerdEnv, type HerdEnv } from './stack/herd-env';
 import { startS3Stack, type S3Stack } from './stack/s3-stack';
 import { Vegeta, vegetaBinary } from './tools/vegeta';
 
@@ -76,10 +78,13 @@ export async function runBench(
     parts.push(r);
   };
   const herd: HerdRow[] = [];
+  const pushes: PushCheck[] = [];
   let herdMs = 0;
-  const herdIn = async (fn: () => Promise<HerdRow[]>) => {
+  const herdIn = async (env: HerdEnv, withPushes: boolean) => {
     const t = performance.now();
-    herd.push(...(await fn()));
+    herd.push(...(await herdRows(ctx, env)));
+    // What a push does is the same on any storage: checked once, where storage is fast.
+    if (withPushes) pushes.push(...(await pushChecks(ctx, env)));
     herdMs += performance.now() - t;
   };
   try {
@@ -87,8 +92,12 @@ export async function runBench(
     await step(6, 'lookup cache memory', () => cacheMemory(ctx));
     await step(1, 'local hits, Envoy + geosync vs Envoy alone', () => localHits(ctx));
     if ([2, 3, 4].some((n) => wanted.has(n))) {
-      log('starting three regions on Swift S3');
+      log(
+        `starting regions ${wanted.has(2) || wanted.has(3) ? 'a-d and the retrying Envoy' : 'a, b and c'} on Swift S3`,
+      );
+      // Parts 2 and 3 compare the kinds of lookup and Envoy's retry (stack/fronts.ts).
       const stack: S3Stack = await startS3Stack({
+        fronts: wanted.has(2) || wanted.has(3),
         ...(opts.lookupTimeoutMs === undefined ? {} : { lookupTimeoutMs: opts.lookupTimeoutMs }),
         ...(opts.scale.workers === undefined ? {} : { workers: opts.scale.workers }),
       });
@@ -97,7 +106,7 @@ export async function runBench(
         await step(4, 'versus the alternatives', () => alternatives(ctx, stack));
         if (wanted.has(3)) {
           log('part 3: herd on Swift S3');
-          await herdIn(() => herdRows(ctx, s3HerdEnv(stack, opts.scale.herd.s3Sizes)));
+          await herdIn(s3HerdEnv(stack, opts.scale.herd.s3Sizes), false);
         }
       } finally {
         await stack.stop();
@@ -117,11 +126,11 @@ export async function runBench(
       log('part 3: herd on the filesystem driver');
       const env = await startFsHerdEnv(opts.scale.herd.fsSizes, opts.siblingProtocol, opts.scale.workers);
       try {
-        await herdIn(() => herdRows(ctx, env));
+        await herdIn(env, true);
       } finally {
         await env.stop();
       }
-      parts.push(herdPart(ctx, herd, herdMs / 1000));
+      parts.push(herdPart(ctx, herd, pushes, herdMs / 1000));
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -107,6 +107,15 @@ export interface DeploymentOptions {
   readonly lookupByApi?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** `envoy.siblingDefaults.protocol` (default: the generator's, `auto`: HTTP/1.1 on these links). */
   readonly siblingProtocol?: UpstreamProtocol;
+  /**
+   * Regions that look their siblings up through the registry API although those run distribution on
+   * storage it could read: `{ d: ['a', 'c'] }` makes d name a and c with `lookup: registry` (no
+   * storage) and no other sibling, and no other region names d. A twin of a storage-looking region,
+   * for comparing the two kinds of lookup on the same siblings (the benchmark's parts 2 and 3).
+   */
+  readonly registryLookups?: Readonly<Record<string, readonly string[]>>;
+  /** Every distribution registry writes its access log into its `logFile` (registry.ts `accessLog`). */
+  readonly registryAccessLog?: boolean;
 }
 
 /**
@@ -339,6 +348,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
         storage: (storage as { registry: RegistryStorage }).registry,
         ...(opts.registryVersion ? { version: opts.registryVersion } : {}),
         ...(opts.sparseIndexes ? { sparseIndexes: true } : {}),
+        ...(opts.registryAccessLog ? { accessLog: true } : {}),
         ...(opts.auth && (opts.authRegions?.includes(p.name) ?? true) ? { auth: opts.auth } : {}),
         ...(opts.tokenAuth
           ? { tokenAuth: { server: opts.tokenAuth, realm: `http://${p.ip}:${p.envoyPort}/token` } }
@@ -358,6 +368,18 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
     const siblingKeys = [breakers, opts.siblingProtocol ? `protocol: ${opts.siblingProtocol}` : ''].filter(
       Boolean,
     );
+    const twins = opts.registryLookups ?? {};
+    /** The regions p names in its configuration (itself first) and how it looks each up. */
+    const regionLines = (p: (typeof plans)[number]) =>
+      plans
+        .filter((q) => q === p || (twins[p.name]?.includes(q.name) ?? twins[q.name] === undefined))
+        .map((q) =>
+          backendOf(q.name) === 'registry-api' || (q !== p && twins[p.name])
+            ? `  - { name: ${q.name}, url: "${q.url}", lookup: registry }`
+            : q !== p && opts.lookupByApi?.[q.name]
+              ? `  - { name: ${q.name}, url: "${q.url}", lookup: registry, registry: ${JSON.stringify(opts.lookupByApi[q.name])} }`
+              : `  - { name: ${q.name}, url: "${q.url}", storage: ${storageOf.get(q.name)?.yaml} }`,
+        );
     for (const p of plans) {
       const registry = registries.get(p.name) as Registry | CraneRegistry;
       const adminPort = adminPorts.get(p.name) as number;
@@ -371,13 +393,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           ...(opts.lookupTimeoutMs === undefined ? [] : [`lookupTimeoutMs: ${opts.lookupTimeoutMs}`]),
           'drainMs: 0',
           'regions:',
-          ...plans.map((q) =>
-            backendOf(q.name) === 'registry-api'
-              ? `  - { name: ${q.name}, url: "${q.url}", lookup: registry }`
-              : q.name !== p.name && opts.lookupByApi?.[q.name]
-                ? `  - { name: ${q.name}, url: "${q.url}", lookup: registry, registry: ${JSON.stringify(opts.lookupByApi[q.name])} }`
-                : `  - { name: ${q.name}, url: "${q.url}", storage: ${storageOf.get(q.name)?.yaml} }`,
-          ),
+          ...regionLines(p),
           'locate:',
           `  healthCheck: { enabled: ${opts.healthCheck ?? false}, intervalMs: 200, timeoutMs: 500, unhealthyThreshold: 1 }`,
           `telemetry: { logLevel: ${opts.logLevel ?? 'info'} }`,

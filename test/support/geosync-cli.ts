@@ -3,12 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** The repository root (found from here, so this also works when compiled into build/ for the demo). */
+/**
+ * The repository root (found from here, so this also works when compiled into build/ for the demo
+ * and the bench). build/ holds a package.json and a src/ too (tsconfig.demo.json), but no lockfile.
+ */
 export const ROOT = findRoot(__dirname);
 
 function findRoot(from: string): string {
   for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'src'))) return dir;
+    if (existsSync(path.join(dir, 'package-lock.json')) && existsSync(path.join(dir, 'src'))) return dir;
   }
   throw new Error(`no repository root above ${from}`);
 }

@@ -15,6 +15,13 @@ import net from 'node:net';
 
 const handedOut = new Set<number>();
 
+/**
+ * Ports that fetch refuses to connect to ("bad port", https://fetch.spec.whatwg.org/#port-blocking),
+ * Node's included: a server there is never reached by the tests' fetch-based readiness checks.
+ * 10080 is the only one in the ranges below.
+ */
+const FETCH_BLOCKED = new Set([10080]);
+
 /** 10000-31999: below the ephemeral range, above well-known and registered service ports in use here. */
 const FIRST = 10_000;
 const SLICE = 2_200;
@@ -36,7 +43,7 @@ function canListen(host: string, port: number): Promise<boolean> {
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   for (let attempt = 0; attempt < SLICE; attempt++) {
     const port = start + (cursor++ % SLICE);
-    if (handedOut.has(port)) continue;
+    if (handedOut.has(port) || FETCH_BLOCKED.has(port)) continue;
     if (await canListen(host, port)) {
       handedOut.add(port);
       return port;

@@ -96,6 +96,11 @@ export interface RegistryOptions {
    * `validation.manifests.indexes.platforms: none`), as a sparse mirror does.
    */
   readonly sparseIndexes?: boolean;
+  /**
+   * Write distribution's access log (one line per request, Apache combined format: method, path,
+   * status, User-Agent) into `logFile`, for counting the requests that reached it.
+   */
+  readonly accessLog?: boolean;
 }
 
 export interface Registry {
@@ -219,7 +224,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
   }
   const config = [
     'version: 0.1',
-    'log: {level: warn, accesslog: {disabled: true}}',
+    `log: {level: warn, accesslog: {disabled: ${!opts.accessLog}}}`,
     'storage:',
     storageYaml(opts.storage, dir, version).trimEnd(),
     '  delete: {enabled: true}',

@@ -69,3 +69,41 @@ function failure(r: RequestResult, manifestDigest: string): string | undefined {
   const expected = r.url.includes('/manifests/') ? manifestDigest : r.url.slice(r.url.lastIndexOf('/') + 1);
   return r.digest === expected ? undefined : 'wrong Docker-Content-Digest';
 }
+
+export interface AbsentRun {
+  readonly latency: LatencySummary;
+  readonly wallMs: number;
+  /** Answers other than the 404 the tag deserves. */
+  readonly unexpected: Readonly<Record<string, number>>;
+}
+
+/**
+ * N clients ask at once for a tag no region holds (a deploy of a tag not pushed yet, a typo, a
+ * pipeline polling until its image exists): one vegeta burst of N manifest GETs. Each must be
+ * answered 404.
+ */
+export async function runAbsentHerd(
+  ctx: BenchContext,
+  base: string,
+  repository: string,
+  n: number,
+): Promise<AbsentRun> {
+  const target: HttpTarget = {
+    method: 'GET',
+    url: `${base}/v2/${repository}/manifests/absent`,
+    headers: MANIFEST_ACCEPT,
+  };
+  const started = performance.now();
+  const wave = await ctx.vegeta.burst(
+    Array.from({ length: n }, () => target),
+    n,
+  );
+  const wallMs = performance.now() - started;
+  const unexpected: Record<string, number> = {};
+  for (const r of wave.results) {
+    if (r.code === 404) continue;
+    const why = r.code === 0 ? `error: ${r.error.replace(/.*: /, '')}` : `HTTP ${r.code}`;
+    unexpected[why] = (unexpected[why] ?? 0) + 1;
+  }
+  return { latency: summarize(wave.results.map((r) => r.latencyMs)), wallMs, unexpected };
+}

@@ -1,253 +1,218 @@
 /**
  * Part 3, herd: N clients pull one new image from B at the same moment while only A holds it
- * (herd-run.ts), in the places stack/herd-env.ts describes. Measured: requests that failed,
- * geosync's storage requests per key or target in each sibling (a holds the image, c does not),
- * the latency of every request, the herd's duration, and geosync B's resident memory (sampled
- * every 100 ms). Baseline: the same herd once replication has copied the image into B, so B
- * answers every request itself.
+ * (herd-run.ts), in the places stack/herd-env.ts describes, three ways (stack/fronts.ts): through
+ * geosync with storage lookups (B), with registry-API lookups (D, B's twin), and through Envoy's
+ * own retry of each 404 on a, then c (no geosync); each way pulls an image of its own. Measured:
+ * requests that failed, geosync's requests to each sibling (storage requests per key or target,
+ * registry-API requests at the siblings' registries), the pulls that crossed to the siblings'
+ * registries, the latency of every request, the herd's duration, and the deciding geosync's
+ * resident memory (sampled every 100 ms) and CPU. Then N clients ask at once for a tag no region
+ * holds, and each way pushes an image (push-checks.ts). Baseline: the same herd once replication
+ * has copied the image into B, so B answers every request itself. herd-report.ts makes the table.
  */
-import os from 'node:os';
 import path from 'node:path';
 import { createOciImage } from '../../support/oci-image';
 import { sleep } from '../../support/process';
 import { skopeoPush } from '../../support/skopeo';
 import type { BenchContext } from '../context';
-import {
-  bytes,
-  ms,
-  num,
-  seconds,
-  times,
-  type PartResult,
-  type QuantileSeries,
-  type Target,
-} from '../results';
+import { bytes, ms } from '../results';
+import { LOOKUP_KINDS, type Front, type LookupKind } from '../stack/fronts';
 import type { HerdEnv, StorageCount } from '../stack/herd-env';
 import { envoyCounters, geosyncSnapshot, snapshotDelta, type GeosyncSnapshot } from '../tools/observe';
 import { cpuSeconds, machineCpuSeconds, rssBytes, sampleRss } from '../tools/process-memory';
-import { distribution, ratio } from '../tools/stats';
-import { runHerd, type HerdRun } from './herd-run';
+import { countRegistryRequests, type RegistryRequests } from '../tools/registry-requests';
+import { runAbsentHerd, runHerd, type AbsentRun, type HerdImage, type HerdRun } from './herd-run';
+
+/** What reached one sibling during a herd. */
+export interface SiblingCount {
+  /** geosync's storage requests (storage lookups only). */
+  readonly storage?: StorageCount;
+  /** At the sibling's registry: geosync's API lookups, and the pulls that crossed. */
+  readonly registry: RegistryRequests;
+}
 
 export interface HerdRow {
   readonly storage: HerdEnv['storage'];
   readonly breakers: string;
+  readonly kind: LookupKind;
   readonly n: number;
   readonly rescued: HerdRun;
   readonly local: HerdRun;
-  readonly storageRequests: Record<'a' | 'c', StorageCount>;
-  readonly idleRss: number;
-  readonly peakRss: number;
-  /** CPU seconds geosync B used during the rescued herd. */
-  readonly cpuSeconds: number;
+  readonly siblings: Record<'a' | 'c', SiblingCount>;
+  /** N GETs at once of a tag no region holds, what they sent to the siblings, the front's Envoy. */
+  readonly absent: AbsentRun & {
+    readonly siblings: Record<'a' | 'c', SiblingCount>;
+    readonly envoy: Record<string, number>;
+  };
+  /** The deciding geosync (none for Envoy's retry). */
+  readonly geosync?: {
+    readonly idleRss: number;
+    readonly peakRss: number;
+    /** CPU seconds it used during the rescued herd. */
+    readonly cpuSeconds: number;
+    readonly snapshot: GeosyncSnapshot;
+  };
   /** CPU seconds every process on the machine used during each herd (Envoys, registries, vegeta, …). */
   readonly machineCpu: { readonly rescued: number; readonly local: number };
+  /** The front's Envoy (B's, D's or the retrying one). */
   readonly envoy: Record<string, number>;
-  readonly geosync: GeosyncSnapshot;
 }
 
-/** The herds of one environment, each of a new image pushed to A just before. */
+/** How long the counts may keep growing after a herd (a loaded machine delays the logs). */
+const SETTLE_DEADLINE_MS = 15_000;
+/**
+ * Quiet this long before the counts are read: a lookup may still be in flight after its client
+ * got its answer, up to geosync's longest sibling deadline (`lookupTimeoutMaxMs`, 2 s). The smoke
+ * scale counts nothing it reports, and waits less.
+ */
+const settleQuietMs = (ctx: BenchContext) => (ctx.scale.name === 'smoke' ? 1000 : 3000);
+
+/**
+ * Counts what reaches a and c from now on; the result reads it once nothing more has arrived for
+ * settleQuietMs: Swift and the registries log a request after answering it, and Swift's
+ * datagrams and a lookup that outlived its deadline can arrive seconds later on this loaded machine.
+ */
+async function countSiblings(
+  ctx: BenchContext,
+  env: HerdEnv,
+  front: Front,
+  targets: number,
+): Promise<() => Promise<Record<'a' | 'c', SiblingCount>>> {
+  const storage = front.kind === 'storage' ? await env.countStorage(targets) : undefined;
+  const a = countRegistryRequests(env.a.registry.logFile);
+  const c = countRegistryRequests(env.c.registry.logFile);
+  const read = async (): Promise<Record<'a' | 'c', SiblingCount>> => {
+    const s = await storage?.();
+    return {
+      a: { ...(s ? { storage: s.a } : {}), registry: a() },
+      c: { ...(s ? { storage: s.c } : {}), registry: c() },
+    };
+  };
+  return async () => {
+    const deadline = Date.now() + SETTLE_DEADLINE_MS;
+    let last = await read();
+    let quietSince = Date.now();
+    while (Date.now() - quietSince < settleQuietMs(ctx) && Date.now() < deadline) {
+      await sleep(1000);
+      const now = await read();
+      if (JSON.stringify(now) !== JSON.stringify(last)) quietSince = Date.now();
+      last = now;
+    }
+    return last;
+  };
+}
+
+async function pushedImage(ctx: BenchContext, env: HerdEnv, n: number, kind: LookupKind): Promise<HerdImage> {
+  const built = createOciImage(path.join(ctx.tmp, `herd-${env.storage.replace(/\W/g, '')}-${n}-${kind}`), {
+    tag: 'v1',
+    layerSizes: ctx.scale.herd.layerSizes,
+  });
+  const image = {
+    repository: `bench/herd-${n}-${kind}`,
+    tag: 'v1',
+    manifestDigest: built.manifestDigest,
+    blobs: [built.configDigest, ...built.layerDigests],
+  };
+  await skopeoPush(built.dir, 'v1', { host: env.a.host, repository: image.repository });
+  return image;
+}
+
+/** The herds of one environment: per size, one through each front, each of a new image pushed to A. */
 export async function herdRows(ctx: BenchContext, env: HerdEnv): Promise<HerdRow[]> {
   const s = ctx.scale.herd;
-  const { a, b } = env;
   env.setRttMs(s.rttMs);
-  const pid = b.geosync()?.child.pid;
-  if (pid === undefined) throw new Error("region b's geosync is not running");
   const rows: HerdRow[] = [];
   for (const n of env.sizes) {
-    const built = createOciImage(path.join(ctx.tmp, `herd-${env.storage.replace(/\W/g, '')}-${n}`), {
-      tag: 'v1',
-      layerSizes: s.layerSizes,
-    });
-    const image = {
-      repository: `bench/herd-${n}`,
-      tag: 'v1',
-      manifestDigest: built.manifestDigest,
-      blobs: [built.configDigest, ...built.layerDigests],
-    };
-    await skopeoPush(built.dir, 'v1', { host: a.host, repository: image.repository });
+    const measured: Omit<HerdRow, 'local' | 'machineCpu'>[] = [];
+    const machineRescued: number[] = [];
+    const images: HerdImage[] = [];
+    for (const kind of LOOKUP_KINDS) {
+      const front = env.fronts.of(kind);
+      const image = await pushedImage(ctx, env, n, kind);
+      images.push(image);
+      const pid = front.region?.geosync()?.child.pid;
+      if (front.region && pid === undefined)
+        throw new Error(`region ${front.region.name}'s geosync is not running`);
 
-    const storage = await env.countStorage(1 + image.blobs.length);
-    const envoyBefore = await envoyCounters(b);
-    const geoBefore = await geosyncSnapshot(b, ['a', 'c']);
-    const idleRss = rssBytes(pid);
-    const sampler = sampleRss(pid);
-    const cpuBefore = cpuSeconds(pid);
-    const machineBefore = machineCpuSeconds();
-    const rescued = await runHerd(ctx, b.url, image, n);
-    const machineRescued = machineCpuSeconds() - machineBefore;
-    const cpu = cpuSeconds(pid) - cpuBefore;
-    const peakRss = sampler.stop();
-    await sleep(1000); // Swift logs a request after answering it: let the last datagrams arrive
-    const storageRequests = await storage();
-    const envoyAfter = await envoyCounters(b);
-    const geosync = snapshotDelta(geoBefore, await geosyncSnapshot(b, ['a', 'c']));
+      const siblings = await countSiblings(ctx, env, front, 1 + image.blobs.length);
+      const envoyBefore = await envoyCounters(front);
+      const geoBefore = front.region ? await geosyncSnapshot(front.region, ['a', 'c']) : undefined;
+      const idleRss = pid === undefined ? 0 : rssBytes(pid);
+      const sampler = pid === undefined ? undefined : sampleRss(pid);
+      const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+      const machineBefore = machineCpuSeconds();
+      const rescued = await runHerd(ctx, front.url, image, n);
+      machineRescued.push(machineCpuSeconds() - machineBefore);
+      const cpu = pid === undefined ? 0 : cpuSeconds(pid) - cpuBefore;
+      const peakRss = sampler?.stop() ?? 0;
+      const counted = await siblings();
+      const envoyAfter = await envoyCounters(front);
+      const geosync =
+        front.region && geoBefore
+          ? {
+              idleRss,
+              peakRss,
+              cpuSeconds: cpu,
+              snapshot: snapshotDelta(geoBefore, await geosyncSnapshot(front.region, ['a', 'c'])),
+            }
+          : undefined;
 
-    await env.replicate(image.repository, [image.manifestDigest, ...image.blobs]);
+      const absentSiblings = await countSiblings(ctx, env, front, 1);
+      const absentEnvoy = await envoyCounters(front);
+      const absentRun = await runAbsentHerd(ctx, front.url, image.repository, n);
+      const absent = {
+        ...absentRun,
+        siblings: await absentSiblings(),
+        envoy: delta(absentEnvoy, await envoyCounters(front)),
+      };
+
+      ctx.log(
+        `  ${env.storage} herd ${n}, ${kind}: failed ${rescued.failedRequests} ${JSON.stringify(rescued.failures)}, ` +
+          `a ${siblingText(counted.a)}, c ${siblingText(counted.c)}; p99 ${ms(rescued.latency.p99Ms)}` +
+          (geosync
+            ? `; RSS ${bytes(peakRss)}; decisions ${JSON.stringify(geosync.snapshot.decisions)}`
+            : '') +
+          `; absent tag: a ${siblingText(absent.siblings.a)}, c ${siblingText(absent.siblings.c)}, ` +
+          `p50 ${ms(absent.latency.p50Ms)}, unexpected ${JSON.stringify(absent.unexpected)}`,
+      );
+      measured.push({
+        storage: env.storage,
+        breakers: env.breakers,
+        kind,
+        n,
+        rescued,
+        siblings: counted,
+        absent,
+        ...(geosync ? { geosync } : {}),
+        envoy: delta(envoyBefore, envoyAfter),
+      });
+    }
+    // One baseline for the three: the first image, replicated into B and pulled there.
+    const first = images[0] as HerdImage;
+    await env.replicate(first.repository, [first.manifestDigest, ...first.blobs]);
     const localBefore = machineCpuSeconds();
-    const local = await runHerd(ctx, b.url, image, n);
+    const local = await runHerd(ctx, env.b.url, first, n);
     const machineLocal = machineCpuSeconds() - localBefore;
-    ctx.log(
-      `  ${env.storage} herd ${n}: failed ${rescued.failedRequests} ${JSON.stringify(rescued.failures)}, ` +
-        `storage a ${storageRequests.a.text}, c ${storageRequests.c.text}; p99 ${ms(rescued.latency.p99Ms)} ` +
-        `vs local ${ms(local.latency.p99Ms)}; RSS ${bytes(peakRss)}; decisions ${JSON.stringify(geosync.decisions)}`,
-    );
-    const envoy = Object.fromEntries(
-      Object.entries(envoyAfter).map(([k, v]) => [k, v - envoyBefore[k as keyof typeof envoyBefore]]),
-    );
-    rows.push({
-      storage: env.storage,
-      breakers: env.breakers,
-      n,
-      rescued,
-      local,
-      storageRequests,
-      idleRss,
-      peakRss,
-      cpuSeconds: cpu,
-      machineCpu: { rescued: machineRescued, local: machineLocal },
-      envoy,
-      geosync,
-    });
+    ctx.log(`  ${env.storage} herd ${n}, replicated: p99 ${ms(local.latency.p99Ms)}`);
+    for (const [i, m] of measured.entries()) {
+      rows.push({ ...m, local, machineCpu: { rescued: machineRescued[i] as number, local: machineLocal } });
+    }
   }
   return rows;
 }
 
-export function herdPart(ctx: BenchContext, rows: readonly HerdRow[], secondsTaken: number): PartResult {
-  const s = ctx.scale.herd;
-  const name = (r: HerdRow) => `${r.n} on ${r.storage}`;
-  const failed = rows.filter((r) => r.rescued.failedRequests > 0);
-  const multi = rows.filter((r) => r.storageRequests.a.worst > 1 || r.storageRequests.c.worst > 1);
-  const targets: Target[] = [
-    {
-      text: 'storage requests per region per key: 1',
-      met: multi.length === 0,
-      ...(multi.length
-        ? {
-            note: `more in ${multi.map((r) => `${name(r)} (a ${num(r.storageRequests.a.worst)}, c ${num(r.storageRequests.c.worst)})`).join(', ')}`,
-          }
-        : {}),
-    },
-    {
-      text: 'pulls failed: 0',
-      met: failed.length === 0,
-      ...(failed.length
-        ? {
-            note: failed
-              .map(
-                (r) =>
-                  `${name(r)}: ${r.rescued.failedRequests} requests ${JSON.stringify(r.rescued.failures)}`,
-              )
-              .join('; '),
-          }
-        : {}),
-    },
-  ];
-  const series: QuantileSeries[] = rows.flatMap((r, i) => [
-    { label: `${name(r)}, rescued`, distribution: distribution(r.rescued.latenciesMs), group: i + 2 },
-    {
-      label: `${name(r)}, local`,
-      distribution: distribution(r.local.latenciesMs),
-      group: i + 2,
-      dashed: true,
-    },
-  ]);
-  const withoutSamples = rows.map(({ rescued, local, ...r }) => ({
-    ...r,
-    rescued: { ...rescued, latenciesMs: undefined },
-    local: { ...local, latenciesMs: undefined },
-  }));
-  return {
-    part: 3,
-    title: 'Herd: N clients pull one new image from B at once',
-    method:
-      `N clients pull an image (manifest by tag, config, ${s.layerSizes.length} layer(s) of ` +
-      `${s.layerSizes.map((x) => bytes(x)).join(' and ')}) pushed to A a moment before, through B's Envoy: ` +
-      `a vegeta burst of N manifest GETs, then one of N × ${1 + s.layerSizes.length} blob GETs, N in flight; ` +
-      `RTT ${s.rttMs} ms. Baseline ("local"): the same herd after replication copied the image into B. ` +
-      "geosync's storage requests: Swift's access log per key on Swift S3; geosync_probes_total per " +
-      'lookup target on the filesystem (see the notes for why the large herds run there).',
-    table: {
-      header: [
-        'storage',
-        'circuit breakers',
-        'pulls',
-        'failed requests',
-        'storage requests: a (holds it)',
-        'c (does not)',
-        'p50 rescued',
-        'p50 local',
-        'ratio',
-        'p99 rescued',
-        'p99 local',
-        'ratio',
-        'herd time',
-        'local',
-        'ratio',
-        'geosync RSS peak',
-        'idle',
-        'ratio',
-        'geosync CPU (share of one core)',
-        'machine CPU, rescued / local (busy)',
-      ],
-      rows: rows.map((r) => [
-        r.storage,
-        r.breakers,
-        String(r.n),
-        String(r.rescued.failedRequests),
-        r.storageRequests.a.text,
-        r.storageRequests.c.text,
-        ms(r.rescued.latency.p50Ms),
-        ms(r.local.latency.p50Ms),
-        times(ratio(r.rescued.latency.p50Ms, r.local.latency.p50Ms)),
-        ms(r.rescued.latency.p99Ms),
-        ms(r.local.latency.p99Ms),
-        times(ratio(r.rescued.latency.p99Ms, r.local.latency.p99Ms)),
-        seconds(r.rescued.wallMs),
-        seconds(r.local.wallMs),
-        times(ratio(r.rescued.wallMs, r.local.wallMs)),
-        bytes(r.peakRss),
-        bytes(r.idleRss),
-        times(ratio(r.peakRss, r.idleRss)),
-        `${num(r.cpuSeconds)} s (${Math.round((100 * r.cpuSeconds * 1000) / r.rescued.wallMs)} %)`,
-        `${num(r.machineCpu.rescued)} s / ${num(r.machineCpu.local)} s = ${times(ratio(r.machineCpu.rescued, r.machineCpu.local))} ` +
-          `(${busy(r.machineCpu.rescued, r.rescued.wallMs)} / ${busy(r.machineCpu.local, r.local.wallMs)})`,
-      ]),
-    },
-    targets,
-    notes: [
-      "A rescued herd's latencies include its failed requests, which come back fast (the local 404, " +
-        "at most Envoy's ext_proc message_timeout after the registry's answer).",
-      'Machine CPU: what every process on the machine used during the herd (/proc/stat), and ' +
-        `in brackets how busy that kept the ${os.availableParallelism()} cores. A rescued request is served by ` +
-        "B's Envoy twice (the local 404, then the redirect), B's registry, geosync, the emulated link, " +
-        "A's Envoy and A's registry, all on these cores; the local one by B's Envoy and registry. " +
-        'When the cores are busy throughout, the herd time follows the CPU work, whatever geosync does.',
-      ...herdNotes(rows),
-    ],
-    data: { rows: withoutSamples },
-    panels: [{ kind: 'quantiles', title: '3 · herd from B: every request, rescued vs local', series }],
-    seconds: secondsTaken,
-  };
+/** Counter by counter, after − before (only those that moved). */
+function delta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+      .filter(([, v]) => v !== 0),
+  );
 }
 
-/** Share of the machine's cores kept busy over `wallMs`. */
-function busy(cpuSeconds: number, wallMs: number): string {
-  return `${Math.round((100 * cpuSeconds * 1000) / (wallMs * os.availableParallelism()))} %`;
-}
-
-function herdNotes(rows: readonly HerdRow[]): string[] {
-  const name = (r: HerdRow) => `${r.n} on ${r.storage}`;
-  return rows.map((r) => {
-    const e = r.envoy;
-    const failOpen = e.failureModeAllowed
-      ? ` Envoy let ${e.failureModeAllowed} 404s through unanswered (failure_mode_allow): ` +
-        `${e.messageTimeouts} because geosync's reply came after the ext_proc message_timeout, ` +
-        `${Math.max(0, (e.failureModeAllowed ?? 0) - (e.messageTimeouts ?? 0))} for other reasons ` +
-        '(the ext_proc stream could not be opened or failed).'
-      : '';
-    return (
-      `${name(r)}: geosync decided ${JSON.stringify(r.geosync.decisions)} in ${r.geosync.lookups} lookups, ` +
-      `${r.geosync.coalesced} of which joined one in flight; Envoy B: ${JSON.stringify(e)}.${failOpen}`
-    );
-  });
+/** geosync's lookups and the pulls that reached one sibling, in a few words. */
+function siblingText(s: SiblingCount): string {
+  const r = s.registry;
+  const lookups = s.storage ? `storage ${s.storage.text}` : `${r.lookups} API lookups`;
+  return `${lookups}, ${r.pulls} pulls crossed${r.pullsNotFound ? ` (${r.pullsNotFound} answered 404)` : ''}`;
 }

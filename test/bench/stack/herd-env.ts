@@ -13,12 +13,16 @@
  *   requests, per lookup target (a manifest or a blob, whose keys one probe covers). Every Envoy
  *   runs the generated bootstrap untuned, as a new user's would: a herd that only passes with
  *   tuned circuit breakers would hide the gap this part exists to show.
+ *
+ * Both places also run region d and the retrying Envoy (fronts.ts), so each herd runs through
+ * geosync with storage lookups (B), with registry-API lookups (D) and through Envoy's retry alone.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { startDeployment, type Deployment, type RegionDeployment } from '../../support/deployment';
 import { num } from '../results';
 import { geosyncSnapshot, replicateS3 } from '../tools/observe';
+import { startFronts, TWIN_OPTIONS, type Fronts } from './fronts';
 import type { S3Stack } from './s3-stack';
 import { REGISTRY_V2_ROOT } from '../../../src/storage/keys';
 import type { UpstreamProtocol } from '../../../src/config/types';
@@ -26,6 +30,8 @@ import type { UpstreamProtocol } from '../../../src/config/types';
 export interface StorageCount {
   /** The most requests one key (S3) or the mean per target (filesystem) got; the target is 1. */
   readonly worst: number;
+  /** geosync's storage requests in all (S3), or its probes (filesystem). */
+  readonly requests: number;
   readonly text: string;
 }
 
@@ -34,6 +40,8 @@ export interface HerdEnv {
   readonly d: Deployment;
   readonly a: RegionDeployment;
   readonly b: RegionDeployment;
+  readonly c: RegionDeployment;
+  readonly fronts: Fronts;
   readonly sizes: readonly number[];
   /** The generated clusters' circuit breakers, as the table states them. */
   readonly breakers: string;
@@ -45,11 +53,14 @@ export interface HerdEnv {
 }
 
 export function s3HerdEnv(stack: S3Stack, sizes: readonly number[]): HerdEnv {
+  if (!stack.fronts) throw new Error('the herd needs the stack started with its fronts');
   return {
     storage: 'Swift S3',
     d: stack.d,
     a: stack.a,
     b: stack.b,
+    c: stack.c,
+    fronts: stack.fronts,
     sizes,
     breakers: 'defaults',
     setRttMs: (ms) => stack.setRttMs(ms),
@@ -61,6 +72,7 @@ export function s3HerdEnv(stack: S3Stack, sizes: readonly number[]): HerdEnv {
           const drops = stack.storageLog.drops();
           return {
             worst: p.maxPerKey,
+            requests: p.requests,
             text:
               `${p.maxPerKey} per key at most (${p.requests} for ${p.keys} keys)` +
               (drops ? `, ${drops} log datagrams lost` : ''),
@@ -82,17 +94,26 @@ export async function startFsHerdEnv(
   workers?: number,
 ): Promise<HerdEnv> {
   const d = await startDeployment({
-    regions: ['a', 'b', 'c'],
+    ...TWIN_OPTIONS,
     storage: 'filesystem',
     ...(siblingProtocol ? { siblingProtocol } : {}),
     ...(workers === undefined ? {} : { workers }),
   });
-  const [a, b] = [d.region('a'), d.region('b')];
+  let fronts: Fronts;
+  try {
+    fronts = await startFronts(d, d.dir);
+  } catch (err) {
+    await d.stop();
+    throw err;
+  }
+  const [a, b, c] = [d.region('a'), d.region('b'), d.region('c')];
   return {
     storage: 'filesystem',
     d,
     a,
     b,
+    c,
+    fronts,
     sizes,
     breakers: siblingProtocol ? `defaults, sibling protocol ${siblingProtocol}` : 'defaults',
     setRttMs(ms) {
@@ -106,6 +127,7 @@ export async function startFsHerdEnv(
           const probes = (after.probes[r] ?? 0) - (before.probes[r] ?? 0);
           return {
             worst: probes / targets,
+            requests: probes,
             text: `${num(probes / targets)} per target (${probes} for ${targets} targets)`,
           };
         };
@@ -113,7 +135,7 @@ export async function startFsHerdEnv(
       };
     },
     replicate: async (repository, digests) => replicateFs(a, b, repository, digests),
-    stop: () => d.stop(),
+    stop: () => fronts.stop().finally(() => d.stop()),
   };
 }
 

@@ -81,6 +81,10 @@ export async function envoyCounters(region: { envoy: RegionDeployment['envoy'] }
     // "Connect timeouts under a herd"): these two show it, in any cluster.
     connectTimeouts: sum(/^cluster\.[a-z_]+\.upstream_cx_connect_timeout$/),
     pendingFailureEject: sum(/^cluster\.[a-z_]+\.upstream_rq_pending_failure_eject$/),
+    // Envoy's retry (stack/envoy-retry.ts): retries refused by the max_retries breaker, and
+    // attempts that could not reach their upstream.
+    retryOverflow: sum(/^cluster\.[a-z_]+\.upstream_rq_retry_overflow$/),
+    connectFailures: sum(/^cluster\.[a-z_]+\.upstream_cx_connect_fail$/),
   };
 }
 

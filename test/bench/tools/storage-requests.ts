@@ -1,10 +1,9 @@
 /**
  * Storage requests as the object store saw them: Swift's proxy access log (one syslog datagram
  * per S3 request, test/support/swift.ts `accessLogUdpPort`), received on a UDP port of this
- * process. geosync's requests are those of the AWS SDK for JavaScript (HEADs, and GETs: a lookup
- * reads a tag's link whole, and a found manifest is read for the blobs it names); the registries
- * use the AWS SDK for Go, and geosync's own keep-warm HEADs name a key outside distribution's
- * layout, so both are told apart from the requests a pull causes.
+ * process. geosync's requests are those of the AWS SDK for JavaScript; the registries use the AWS
+ * SDK for Go, and geosync's own keep-warm HEADs name a key outside distribution's layout, so both
+ * are told apart from the requests a pull causes.
  */
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -23,6 +22,7 @@ export interface StorageRequest {
 export interface ProbeCounts {
   /** Distinct keys geosync asked this bucket about. */
   readonly keys: number;
+  /** Every request geosync sent this bucket in the layout: HEADs and (ranged) GETs alike. */
   readonly requests: number;
   /** The most requests any one key got (the herd target is 1). */
   readonly maxPerKey: number;
@@ -60,15 +60,13 @@ export class StorageRequestLog {
   }
 
   /**
-   * geosync's requests about keys of `bucket` since the last reset (HEAD or GET; not its
-   * listings, which name no key), counted per key. Counting HEADs alone counted none of a lookup
-   * that reads its key whole.
+   * geosync's requests of `bucket` since the last reset, counted per key. Any method: a lookup
+   * asks for a tag's link with a ranged GET (it wants its digest) and for a blob with a HEAD.
    */
   probesOf(bucket: string): ProbeCounts {
     const perKey = new Map<string, number>();
     for (const e of this.entries) {
-      if (e.bucket !== bucket || !['HEAD', 'GET'].includes(e.method)) continue;
-      if (!e.userAgent.startsWith('aws-sdk-js')) continue;
+      if (e.bucket !== bucket || !e.userAgent.startsWith('aws-sdk-js')) continue;
       if (!e.key.startsWith(LAYOUT_PREFIX)) continue;
       perKey.set(e.key, (perKey.get(e.key) ?? 0) + 1);
     }

@@ -77,6 +77,7 @@ test('every part of the benchmark runs at smoke scale and writes the JSON, the M
 
   const md = fs.readFileSync(files.markdown, 'utf8');
   for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) expect(md).toContain(`### ${n}. `);
+  for (const way of ['storage', 'registry', 'retry']) expect(md).toContain(`| ${way} |`); // part 3's three ways
 
   const svg = fs.readFileSync(files.chart, 'utf8');
   expect(svg.startsWith('<svg ')).toBe(true);
