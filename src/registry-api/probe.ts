@@ -233,6 +233,8 @@ function classify(res: RegistryResponse, redirectIsFound: boolean): Asked {
   return probeError('internal', `answered ${s}`);
 }
 
+const TLS_VERIFY_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|^ERR_TLS_|^ERR_SSL_/;
+
 function classifyError(err: unknown): ProbeMiss {
   const e = (typeof err === 'object' && err !== null ? err : {}) as {
     name?: string;
@@ -244,6 +246,11 @@ function classifyError(err: unknown): ProbeMiss {
   if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT')
     return probeError('timeout', code);
   if (UNAVAILABLE_CODES.has(code) || code.startsWith('UND_ERR_')) return probeError('unavailable', code);
+  // A certificate no trusted CA signs (or expired, or for another name) fails every lookup alike:
+  // the region is out of reach until `caFile` names its CA. OpenSSL's verify codes
+  // (https://docs.openssl.org/3.0/man1/openssl-verification-options/#diagnostics) and Node's
+  // ERR_TLS_* (https://nodejs.org/api/errors.html#err_tls_cert_altname_invalid).
+  if (TLS_VERIFY_CODE.test(code)) return probeError('unavailable', `TLS certificate not trusted: ${code}`);
   // Only the error's kind: a message could quote a URL with a token server's query.
   return probeError('internal', e.name ?? 'error');
 }

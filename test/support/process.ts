@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Agent, fetch } from 'undici';
 
 export interface ManagedProcess {
   readonly name: string;
@@ -116,28 +117,39 @@ export class ExitedBeforeReady extends Error {}
  */
 export async function waitForHttp(
   url: string,
-  opts: { timeoutMs: number; ready?: (status: number) => boolean; proc?: ManagedProcess },
+  opts: { timeoutMs: number; ready?: (status: number) => boolean; proc?: ManagedProcess; caFile?: string },
 ): Promise<void> {
+  // A server whose certificate only a private CA signs is asked trusting that CA.
+  const dispatcher = opts.caFile
+    ? new Agent({ connect: { ca: fs.readFileSync(opts.caFile, 'utf8') } })
+    : undefined;
   const ready = opts.ready ?? ((s: number) => s >= 200 && s < 500);
   const deadline = Date.now() + opts.timeoutMs;
   let exited = false;
   void opts.proc?.exited.then(() => (exited = true));
   let last = 'no answer';
-  while (Date.now() < deadline) {
-    if (exited && opts.proc) {
-      throw new ExitedBeforeReady(
-        `${opts.proc.name} exited before ${url} answered:\n${logTail(opts.proc.logFile)}`,
-      );
+  try {
+    while (Date.now() < deadline) {
+      if (exited && opts.proc) {
+        throw new ExitedBeforeReady(
+          `${opts.proc.name} exited before ${url} answered:\n${logTail(opts.proc.logFile)}`,
+        );
+      }
+      try {
+        const res = await fetch(url, {
+          signal: AbortSignal.timeout(1000),
+          ...(dispatcher ? { dispatcher } : {}),
+        });
+        await res.arrayBuffer();
+        if (ready(res.status)) return;
+        last = `HTTP ${res.status}`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+      await sleep(100);
     }
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (ready(res.status)) return;
-      last = `HTTP ${res.status}`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await sleep(100);
+  } finally {
+    await dispatcher?.close();
   }
   const log = opts.proc ? `\n${logTail(opts.proc.logFile)}` : '';
   throw new Error(`${url} not ready after ${opts.timeoutMs} ms (${last})${log}`);

@@ -96,6 +96,8 @@ export interface RegistryOptions {
    * `validation.manifests.indexes.platforms: none`), as a sparse mirror does.
    */
   readonly sparseIndexes?: boolean;
+  /** Serve HTTPS with this certificate (tls.ts); `url` is then `https://…`. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
   /**
    * Write distribution's access log (one line per request, Apache combined format: method, path,
    * status, User-Agent) into `logFile`, for counting the requests that reached it.
@@ -104,7 +106,7 @@ export interface RegistryOptions {
 }
 
 export interface Registry {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` with `tls`) */
   readonly url: string;
   /** `127.0.0.1:PORT`, as skopeo's `docker://` references want it. */
   readonly host: string;
@@ -179,6 +181,13 @@ function storageYaml(storage: RegistryStorage, dir: string, version: 2 | 3): str
   return `  s3: ${JSON.stringify(s3)}\n`;
 }
 
+/** https://distribution.github.io/distribution/about/configuration/#tls */
+function tlsYaml(tls: RegistryOptions['tls']): string {
+  return tls
+    ? `, tls: {certificate: ${JSON.stringify(tls.certFile)}, key: ${JSON.stringify(tls.keyFile)}}`
+    : '';
+}
+
 /**
  * A failed delivery is retried after `backoff` once `threshold` deliveries in a row failed; the
  * tests' endpoints are on loopback, so a short backoff keeps a test that restarts one quick.
@@ -230,7 +239,7 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     '  delete: {enabled: true}',
     '  redirect: {disable: true}',
     '  cache: {blobdescriptor: inmemory}',
-    `http: {addr: "${host}", secret: ${JSON.stringify(opts.secret ?? 'geosync-test')}}`,
+    `http: {addr: "${host}", secret: ${JSON.stringify(opts.secret ?? 'geosync-test')}${tlsYaml(opts.tls)}}`,
     auth,
     notificationsYaml(opts.notifications),
     opts.proxyRemoteUrl ? `proxy: {remoteurl: ${JSON.stringify(opts.proxyRemoteUrl)}}\n` : '',
@@ -254,16 +263,18 @@ export async function startRegistry(opts: RegistryOptions): Promise<Registry> {
     stopped ??= proc.stop().then(() => fs.rmSync(dir, { recursive: true, force: true }));
     return stopped;
   };
+  const url = `${opts.tls ? 'https' : 'http'}://${host}`;
   try {
     // Any HTTP answer (401 with auth) means it serves; 5xx means its storage is not usable.
-    await waitForHttp(`http://${host}/v2/`, {
+    await waitForHttp(`${url}/v2/`, {
       timeoutMs: opts.timeoutMs ?? 20_000,
       ready: (s) => s < 500,
       proc,
+      ...(opts.tls ? { caFile: opts.tls.caFile } : {}),
     });
   } catch (err) {
     await stop();
     throw err;
   }
-  return { url: `http://${host}`, host, port, logFile: proc.logFile, version, stop };
+  return { url, host, port, logFile: proc.logFile, version, stop };
 }

@@ -1,7 +1,7 @@
 /**
  * The registry-API probe (`lookup: registry`) against real registries: go-containerregistry's
  * registry (`crane registry serve`, no distribution layout anywhere), distribution 3 with htpasswd
- * (Basic) and distribution 3 with token authentication (the test token server, with a policy that
+ * (Basic) over TLS from a private CA (the `caFile` bundle) and distribution 3 with token authentication (the test token server, with a policy that
  * grants pulls only to some). The probe answers the storage layout's keys over the API: what each
  * key becomes is what is checked, with the requests each answer cost.
  */
@@ -24,6 +24,7 @@ import { createOciImage, type OciImage } from '../../support/oci-image';
 import { freePort } from '../../support/ports';
 import { startRegistry, type Registry } from '../../support/registry';
 import { skopeoPush } from '../../support/skopeo';
+import { makeCertificates, type TestCertificates } from '../../support/tls';
 import { startTokenServer, type TokenFront, type TokenServer } from '../../support/token-server';
 
 jest.setTimeout(120_000);
@@ -130,12 +131,15 @@ describe('beside go-containerregistry (anonymous)', () => {
   });
 });
 
-describe('beside distribution with htpasswd (Basic)', () => {
+describe('beside distribution with htpasswd (Basic) over TLS from a private CA', () => {
   let reg: Registry;
+  let certs: TestCertificates;
   beforeAll(async () => {
+    certs = await makeCertificates(path.join(work, 'tls'));
     reg = await startRegistry({
       storage: { type: 'filesystem', root: path.join(work, 'basic-root') },
       auth: { username: 'robot', password: 'robot-secret' },
+      tls: certs,
     });
     await skopeoPush(
       image.dir,
@@ -148,35 +152,36 @@ describe('beside distribution with htpasswd (Basic)', () => {
   });
   afterAll(() => reg?.stop());
 
-  test('the service credential finds it; a wrong one and none are denied, never "not there"', async () => {
-    const layer = layerLinkKey(REPO, digestOf(image.layerDigests[0]!));
-    const ask = async (raw: Record<string, unknown>) => {
-      const probe = new RegistryProbe('a', reg.url, lookup(raw));
-      try {
-        return await probe.head(layer, { signal: signal() });
-      } finally {
-        await probe.close();
-      }
-    };
-    expect(await ask({ credentials: 'basic', username: 'robot', password: 'robot-secret' })).toMatchObject({
-      status: 'found',
-    });
-    const wrong = await ask({ credentials: 'basic', username: 'robot', password: 'guess' });
-    expect(wrong).toMatchObject({ status: 'error', kind: 'denied' });
-    expect(JSON.stringify(wrong)).not.toContain('guess');
-    expect(await ask({})).toMatchObject({ status: 'error', kind: 'denied' });
-    // distribution serves a blob only in a repository that links it (registry/storage/linkedblobstore.go).
-    const other = layerLinkKey('team/other', digestOf(image.layerDigests[0]!));
-    const probe = new RegistryProbe(
-      'a',
-      reg.url,
-      lookup({ credentials: 'basic', username: 'robot', password: 'robot-secret' }),
-    );
+  const robot = { credentials: 'basic', username: 'robot', password: 'robot-secret' };
+  const ask = async (raw: Record<string, unknown>, key: string) => {
+    const probe = new RegistryProbe('a', reg.url, lookup(raw));
     try {
-      expect(await probe.head(other, { signal: signal() })).toEqual({ status: 'not_found' });
+      return await probe.head(key, { signal: signal() });
     } finally {
       await probe.close();
     }
+  };
+
+  test('the service credential finds it; a wrong one and none are denied, never "not there"', async () => {
+    expect(reg.url).toMatch(/^https:/);
+    const layer = layerLinkKey(REPO, digestOf(image.layerDigests[0]!));
+    const caFile = certs.caFile;
+    expect(await ask({ ...robot, caFile }, layer)).toMatchObject({ status: 'found' });
+    const wrong = await ask({ ...robot, password: 'guess', caFile }, layer);
+    expect(wrong).toMatchObject({ status: 'error', kind: 'denied' });
+    expect(JSON.stringify(wrong)).not.toContain('guess');
+    expect(await ask({ caFile }, layer)).toMatchObject({ status: 'error', kind: 'denied' });
+    // distribution serves a blob only in a repository that links it (registry/storage/linkedblobstore.go).
+    const other = layerLinkKey('team/other', digestOf(image.layerDigests[0]!));
+    expect(await ask({ ...robot, caFile }, other)).toEqual({ status: 'not_found' });
+  });
+
+  test('without the CA\'s bundle the registry is not trusted: an error naming why, never "not there"', async () => {
+    const layer = layerLinkKey(REPO, digestOf(image.layerDigests[0]!));
+    const untrusted = await ask(robot, layer);
+    expect(untrusted).toMatchObject({ status: 'error', kind: 'unavailable' });
+    expect((untrusted as { message: string }).message).toMatch(/certificate/i);
+    expect(JSON.stringify(untrusted)).not.toContain('robot-secret');
   });
 });
 
