@@ -10,9 +10,9 @@
  */
 import path from 'node:path';
 import { createOciImage, type OciImage } from '../support/oci-image';
-import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/oci-clients';
-import { skopeoPull, skopeoPush } from '../support/skopeo';
-import { decisions, expectLayoutHolds, expectPulledImage, useDeployment } from './helpers';
+import { clientHome, containerdClient, type Env } from '../support/oci-clients';
+import { skopeoPush } from '../support/skopeo';
+import { decisions, pullIntoLayout, useDeployment } from './helpers';
 
 jest.setTimeout(300_000);
 
@@ -40,18 +40,7 @@ test.each(['skopeo', 'crane', 'regctl', 'oras'] as const)(
     const repository = `far/${client}`;
     await onlyInA(repository);
     const timeoutsBefore = await decisions(b, 'timeout');
-    const dir = tmp.make(`far-${client}`);
-    const src = `${b.host}/${repository}:v1`;
-    if (client === 'skopeo') {
-      await skopeoPull({ host: b.host, repository, reference: 'v1' }, dir, { destTag: 'v1' });
-      await expectPulledImage(dir, 'v1', image);
-    } else {
-      if (client === 'crane') await crane(['pull', '--format=oci', src, dir], home.env);
-      if (client === 'regctl') await regctl(['image', 'copy', src, `ocidir://${dir}:v1`], home.env, [b.host]);
-      if (client === 'oras')
-        await oras(['cp', '--from-plain-http', '--to-oci-layout', src, `${dir}:v1`], home.env);
-      await expectLayoutHolds(dir, client === 'crane' ? undefined : 'v1', image);
-    }
+    await pullIntoLayout(client, { host: b.host, repository }, tmp.make(`far-${client}`), image, home.env);
     // Rescued within each lookup's deadline, not on a client's retry after one timed out.
     expect(await decisions(b, 'timeout')).toBe(timeoutsBefore);
   },

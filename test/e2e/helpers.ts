@@ -17,6 +17,7 @@ import {
   type RegionDeployment,
 } from '../support/deployment';
 import { ENVOY_STAT, statValue } from '../support/envoy';
+import { crane, oras, regctl, type Env } from '../support/oci-clients';
 import { scrape, sum } from '../support/prometheus';
 import { blobDataKey, listObjects, replicateBucket, repositoryPrefix } from '../support/s3-layout';
 import { skopeoPull } from '../support/skopeo';
@@ -176,6 +177,30 @@ export async function expectLayoutHolds(
   await expectBlob(dir, image.manifestDigest, image.manifestSize);
   await expectBlob(dir, image.configDigest);
   for (const [i, layer] of image.layerDigests.entries()) await expectBlob(dir, layer, image.layerSizes[i]);
+}
+
+/** The clients that pull a whole image into an OCI layout on disk. */
+export type LayoutClient = 'skopeo' | 'crane' | 'regctl' | 'oras';
+
+/**
+ * Pulls `<host>/<repository>:v1` with `client`, as its users run it, into the layout `dir`, and
+ * checks the layout holds `image`, every blob re-hashed.
+ */
+export async function pullIntoLayout(
+  client: LayoutClient,
+  from: { readonly host: string; readonly repository: string },
+  dir: string,
+  image: OciImage,
+  env: Env,
+): Promise<void> {
+  const { host, repository } = from;
+  const src = `${host}/${repository}:v1`;
+  if (client === 'skopeo') await skopeoPull({ host, repository, reference: 'v1' }, dir, { destTag: 'v1' });
+  if (client === 'crane') await crane(['pull', '--format=oci', src, dir], env);
+  if (client === 'regctl') await regctl(['image', 'copy', src, `ocidir://${dir}:v1`], env, [host]);
+  if (client === 'oras') await oras(['cp', '--from-plain-http', '--to-oci-layout', src, `${dir}:v1`], env);
+  // crane's layout names no tag: its one manifest is the image.
+  await expectLayoutHolds(dir, client === 'crane' ? undefined : 'v1', image);
 }
 
 /** Same for a multi-platform index pulled with `--all`: the index and every child. */

@@ -8,7 +8,7 @@
  * - the same with a robot account traded for a pull token (`credentials: basic`);
  * - htpasswd (Basic) on both registries, lookups with a service credential.
  * In each: what only a holds is pulled through b by a client a would serve; a client a would not
- * serve gets through b exactly what b gives it without geosync.
+ * serve gets through b exactly what b gives it without geosync (denied).
  */
 import path from 'node:path';
 import { createOciImage, type OciImage } from '../support/oci-image';
@@ -61,86 +61,75 @@ async function pullThroughB(
   return { throughB: await attempt(b.host, dir), bAlone: await attempt(b.registry.host, `${dir}-alone`) };
 }
 
-describe.each([3, 2] as const)(
-  'token authentication, lookups with the client’s own token (distribution %i)',
-  (version) => {
-    let tokens: TokenServer;
-    // Before the deployment's own beforeAll, which reads it.
-    beforeAll(async () => {
-      tokens = await startTokenServer(policy);
-    });
-    const { a, b, tmp } = useDeployment(() => ({
-      regions: ['a', 'b'],
-      storage: 'filesystem',
-      registryVersion: version,
-      tokenAuth: tokens,
-      lookupByApi: { a: { credentials: 'client' } },
-    }));
-    afterAll(() => tokens?.stop());
+const robotLookup = { credentials: 'basic', username: ROBOT.username, password: ROBOT.password };
 
-    test('alice pulls through b what only a holds; mallory gets what b alone gives her', async () => {
-      const repository = `auth/client-${version}`;
-      await skopeoPush(image.dir, 'v1', { host: a.host, repository }, { creds: PUSHER });
-      const tokensBefore = tokens.askedBy.length;
-      const dir = tmp.make('alice');
-      const alice = await pullThroughB(b, repository, ALICE, dir);
-      // Through b: rescued from a with alice's own token. b alone: its 404.
-      expect(alice).toEqual({ throughB: 'pulled', bAlone: 'not found' });
-      await expectPulledImage(dir, 'v1', image);
-      // geosync asked no token of its own: the lookup carried alice's.
-      expect(tokens.askedBy.slice(tokensBefore).every((who) => who === 'alice')).toBe(true);
-      const mallory = await pullThroughB(b, repository, MALLORY, tmp.make('mallory'));
-      expect(mallory.throughB).toBe(mallory.bAlone);
-      expect(mallory.throughB).toBe('denied');
-    });
+/** One way a's registry wants credentials, and the credential geosync's lookups of a carry. */
+interface AuthCase {
+  readonly title: string;
+  readonly version: 2 | 3;
+  /** One token service for both regions (the test token server), or htpasswd on each registry. */
+  readonly auth: 'token' | 'htpasswd';
+  /** b's `registry:` section for a. */
+  readonly lookup: Readonly<Record<string, unknown>>;
+  /** Whose tokens the token service hands out while alice pulls: hers alone, or the robot's too. */
+  readonly tokensFor?: 'alice only' | 'the robot too';
+}
+
+const CASES: readonly AuthCase[] = [
+  ...([3, 2] as const).map((version) => ({
+    title: `token authentication, lookups with the client’s own token (distribution ${version})`,
+    version,
+    auth: 'token' as const,
+    lookup: { credentials: 'client' },
+    tokensFor: 'alice only' as const,
+  })),
+  {
+    title: 'token authentication, lookups with a robot account',
+    version: 3,
+    auth: 'token',
+    lookup: robotLookup,
+    tokensFor: 'the robot too',
   },
-);
+  {
+    title: 'htpasswd (Basic) on every registry, lookups with a service credential',
+    version: 3,
+    auth: 'htpasswd',
+    lookup: robotLookup,
+  },
+];
 
-describe('token authentication, lookups with a robot account', () => {
-  let tokens: TokenServer;
+describe.each(CASES)('$title', (c) => {
+  let tokens: TokenServer | undefined;
   // Before the deployment's own beforeAll, which reads it.
   beforeAll(async () => {
-    tokens = await startTokenServer(policy);
+    if (c.auth === 'token') tokens = await startTokenServer(policy);
   });
   const { a, b, tmp } = useDeployment(() => ({
     regions: ['a', 'b'],
     storage: 'filesystem',
-    tokenAuth: tokens,
-    lookupByApi: { a: { credentials: 'basic', username: ROBOT.username, password: ROBOT.password } },
+    registryVersion: c.version,
+    ...(c.auth === 'token' ? { tokenAuth: tokens } : { auth: [ALICE, PUSHER, ROBOT] }),
+    lookupByApi: { a: c.lookup },
   }));
   afterAll(() => tokens?.stop());
 
-  test('the robot finds it in a; the pull itself is alice’s, authorized by a as alice', async () => {
-    const repository = 'auth/robot';
+  test('alice pulls through b what only a holds; mallory gets what b alone gives her', async () => {
+    const repository = `auth/${c.auth}-${c.version}-${String(c.lookup.credentials)}`;
     await skopeoPush(image.dir, 'v1', { host: a.host, repository }, { creds: PUSHER });
-    const before = tokens.askedBy.length;
+    const tokensBefore = tokens?.askedBy.length ?? 0;
+    const proxiedBefore = await decisions(b, 'proxied');
     const dir = tmp.make('alice');
     const alice = await pullThroughB(b, repository, ALICE, dir);
+    // Through b: rescued from a, the lookup authorized as the case says. b alone: its 404.
     expect(alice).toEqual({ throughB: 'pulled', bAlone: 'not found' });
     await expectPulledImage(dir, 'v1', image);
-    expect(tokens.askedBy.slice(before)).toContain('robot');
+    expect(await decisions(b, 'proxied')).toBeGreaterThan(proxiedBefore);
+    const asked = tokens?.askedBy.slice(tokensBefore) ?? [];
+    // geosync asked no token of its own: the lookup carried alice's.
+    if (c.tokensFor === 'alice only') expect(asked.every((who) => who === 'alice')).toBe(true);
+    if (c.tokensFor === 'the robot too') expect(asked).toContain('robot');
+    // mallory: no pull grant from the token service; no htpasswd entry at all.
     const mallory = await pullThroughB(b, repository, MALLORY, tmp.make('mallory'));
-    expect(mallory.throughB).toBe(mallory.bAlone);
-    expect(await decisions(b, 'proxied')).toBeGreaterThan(0);
-  });
-});
-
-describe('htpasswd (Basic) on every registry, lookups with a service credential', () => {
-  const { a, b, tmp } = useDeployment({
-    regions: ['a', 'b'],
-    storage: 'filesystem',
-    auth: [ALICE, PUSHER, ROBOT],
-    lookupByApi: { a: { credentials: 'basic', username: ROBOT.username, password: ROBOT.password } },
-  });
-
-  test('alice pulls through b what only a holds; a wrong password gets what b alone gives it', async () => {
-    const repository = 'auth/basic';
-    await skopeoPush(image.dir, 'v1', { host: a.host, repository }, { creds: PUSHER });
-    const dir = tmp.make('alice');
-    const alice = await pullThroughB(b, repository, ALICE, dir);
-    expect(alice).toEqual({ throughB: 'pulled', bAlone: 'not found' });
-    await expectPulledImage(dir, 'v1', image);
-    const wrong = await pullThroughB(b, repository, { ...ALICE, password: 'guess' }, tmp.make('wrong'));
-    expect(wrong).toEqual({ throughB: 'denied', bAlone: 'denied' });
+    expect(mallory).toEqual({ throughB: 'denied', bAlone: 'denied' });
   });
 });

@@ -5,7 +5,8 @@
  * S3. Every cross-region hop (b's Envoy and b's geosync to a's Envoy, which fronts a's registry) is
  * delayed 125 ms each way (a 250 ms round trip), with geosync's defaults. What only a holds is
  * pulled through b by skopeo, crane, regctl, oras and containerd's resolver; b's registry still has
- * none of it; b's tag list shows a's tags; a tag re-pointed in a is served fresh through b.
+ * none of it; b's tag list shows a's tags; a tag re-pointed in a is served fresh through b; a push
+ * of it through b uploads every blob to b.
  * What it cannot show: Harbor, GitLab, zot, Quay, Artifactory or a cloud registry (none runs here);
  * a WAN's loss and jitter.
  */
@@ -13,12 +14,13 @@ import path from 'node:path';
 import type { CraneRegistry } from '../support/crane-registry';
 import { runCli } from '../support/geosync-cli';
 import { createOciImage, type OciImage } from '../support/oci-image';
-import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/oci-clients';
+import { clientHome, containerdClient, type Env } from '../support/oci-clients';
 import { skopeoPull, skopeoPush } from '../support/skopeo';
 import {
+  counters,
   decisions,
-  expectLayoutHolds,
   expectPulledImage,
+  pullIntoLayout,
   registryRequest,
   useDeployment,
   waitUntil,
@@ -61,18 +63,7 @@ test.each(['skopeo', 'crane', 'regctl', 'oras'] as const)(
     const repository = `api/${client}`;
     await onlyInA(repository);
     const timeoutsBefore = await decisions(b, 'timeout');
-    const dir = tmp.make(`api-${client}`);
-    const src = `${b.host}/${repository}:v1`;
-    if (client === 'skopeo') {
-      await skopeoPull({ host: b.host, repository, reference: 'v1' }, dir, { destTag: 'v1' });
-      await expectPulledImage(dir, 'v1', image);
-    } else {
-      if (client === 'crane') await crane(['pull', '--format=oci', src, dir], home.env);
-      if (client === 'regctl') await regctl(['image', 'copy', src, `ocidir://${dir}:v1`], home.env, [b.host]);
-      if (client === 'oras')
-        await oras(['cp', '--from-plain-http', '--to-oci-layout', src, `${dir}:v1`], home.env);
-      await expectLayoutHolds(dir, client === 'crane' ? undefined : 'v1', image);
-    }
+    await pullIntoLayout(client, { host: b.host, repository }, tmp.make(`api-${client}`), image, home.env);
     expect(await decisions(b, 'timeout')).toBe(timeoutsBefore);
     // Nothing was written in b: its registry, asked directly, still has none of it.
     const direct = await fetch(`${b.registry.url}/v2/${repository}/manifests/v1`, { method: 'HEAD' });
@@ -129,4 +120,21 @@ test('a tag re-pointed in a is served through b at its new digest within the bou
   const dir = tmp.make('api-moving');
   await skopeoPull({ host: b.host, repository, reference: 'v1' }, dir, { destTag: 'v1' });
   await expectPulledImage(dir, 'v1', other);
+});
+
+test('a push through b of an image only a holds uploads every blob to b: b then serves it itself', async () => {
+  const repository = 'api/push';
+  await onlyInA(repository);
+  // A pusher asks b whether each blob is there before it uploads: had a lookup of a answered
+  // those HEADs, skopeo would skip the uploads and b would refuse the manifest (BLOB_UNKNOWN).
+  await skopeoPush(image.dir, 'v1', { host: b.host, repository });
+  for (const d of [image.configDigest, ...image.layerDigests]) {
+    const direct = await fetch(`${b.registry.url}/v2/${repository}/blobs/${d}`, { method: 'HEAD' });
+    expect(direct.status).toBe(200);
+  }
+  const redirectsBefore = (await counters(b)).redirects;
+  const dir = tmp.make('api-pushed');
+  await skopeoPull({ host: b.host, repository, reference: 'v1' }, dir, { destTag: 'v1' });
+  await expectPulledImage(dir, 'v1', image);
+  expect((await counters(b)).redirects).toBe(redirectsBefore);
 });
