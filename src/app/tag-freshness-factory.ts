@@ -10,8 +10,12 @@ import type { RegionProbe } from '../locate/probe-locator';
 import { storageProbeFor } from '../storage/factory';
 import type { ObjectProbe } from '../storage/probe';
 
-/** The shared work of one check may outlive its waiters' deadline by this factor, not more. */
-const WORK_TIMEOUT_FACTOR = 4;
+/**
+ * The shared work of one check may run this many times a pull's bound (`lookupTimeoutMaxMs`):
+ * its waiters leave at their own deadline (src/extproc/fresher.ts), and a far sibling's answer
+ * that comes later is still learnt for the resolutions that follow.
+ */
+const WORK_TIMEOUT_FACTOR = 2;
 
 export interface FreshnessWiring {
   readonly freshness?: TagFreshness;
@@ -41,7 +45,7 @@ export function buildFreshness(
     siblings: deps.siblings.map((s) => s.probe),
     clock: deps.clock,
     ttlMsFor: (tag) => freshnessBoundMs(config.freshness, tag),
-    workTimeoutMs: config.lookupTimeoutMs * WORK_TIMEOUT_FACTOR,
+    workTimeoutMs: config.lookupTimeoutMaxMs * WORK_TIMEOUT_FACTOR,
     ...(deps.onStorageRound ? { onStorageRound: deps.onStorageRound } : {}),
     ...(deps.onLearnt ? { onLearnt: deps.onLearnt } : {}),
   });

@@ -6,7 +6,23 @@
 import { freshnessRecord } from '../decide/decision';
 import type { PullTarget } from '../oci/pull';
 import type { FreshnessResult } from '../tag-freshness/check';
-import { lookup, type Plan, type StreamScope } from './context';
+import { lookup, type Plan, type StreamContext, type StreamScope } from './context';
+
+/**
+ * How long a resolution waits for its check: a check is at most two round trips to a sibling, one
+ * after the other (the tag's current link, then the tag indexes where it differs:
+ * src/tag-freshness/check.ts), each within that sibling's learnt deadline (src/locate/latency.ts).
+ * So twice the longest of those, between `lookupTimeoutMs` and a pull's bound. One fixed
+ * `lookupTimeoutMs` (150 ms) cut short every check of a sibling 250 ms away, and the first
+ * resolution of a moved tag there was served stale once per T.
+ */
+export function checkDeadlineMs(
+  ctx: Pick<StreamContext, 'locator' | 'lookupTimeoutMs' | 'locateTimeoutMs' | 'regionUrls'>,
+): number {
+  const learnt = [...ctx.regionUrls.keys()].map((r) => ctx.locator.deadlineMs?.(r) ?? 0);
+  const longest = Math.max(ctx.lookupTimeoutMs, ctx.locateTimeoutMs ?? ctx.lookupTimeoutMs);
+  return Math.min(longest, Math.max(ctx.lookupTimeoutMs, 2 * Math.max(0, ...learnt)));
+}
 
 export async function fresher(
   scope: StreamScope,
@@ -26,7 +42,7 @@ export async function fresher(
     work: (signal) => freshness.check(repository, tag, localDigest, signal).then((c) => c.result),
     interrupted: (timedOut): FreshnessResult =>
       timedOut ? { verdict: 'timeout' } : { verdict: 'error', code: 'cancelled' },
-    deadlineMs: ctx.lookupTimeoutMs,
+    deadlineMs: checkDeadlineMs(ctx),
   });
   if (cancelled) return { record: { outcome: 'pass', kind: 'manifest_by_tag', lookupMs }, decided: false };
   const url = result.verdict === 'newer' ? ctx.regionUrls.get(result.region) : undefined;

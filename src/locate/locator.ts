@@ -64,6 +64,11 @@ export interface Locator {
    */
   warm?(signal: AbortSignal): Promise<readonly StorageProblem[]>;
   /**
+   * How long a lookup now waits for `region` once its request is out (its learnt deadline,
+   * latency.ts); undefined for a region lookups do not ask now (breaker open) or do not know.
+   */
+  deadlineMs?(region: string): number | undefined;
+  /**
    * Checks each sibling's storage itself (a bucket that does not exist, credentials it refuses):
    * what otherwise looks exactly like content that is not there yet. Resolves with the problems
    * found, when done or at `signal`.

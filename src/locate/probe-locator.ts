@@ -251,6 +251,11 @@ export class ProbeLocator implements Locator {
     return this.staleHolder(cacheKey) ?? repository ?? result;
   }
 
+  deadlineMs(region: string): number | undefined {
+    const lane = this.lanes.find((l) => l.name === region);
+    return lane?.askable ? lane.deadlineMs() : undefined;
+  }
+
   /** STALE_HOLDER_MS: the tag's last holder, when it is answering now. */
   private staleHolder(cacheKey: string): LocateResult | undefined {
     const region = this.lastHolders.get(cacheKey);
