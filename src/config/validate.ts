@@ -5,10 +5,17 @@
  * does not hide another.
  */
 import { applyEnvOverrides, type Env } from './env';
-import { issueMessage, issueProblems, problem, type ConfigProblem, type KnownKeys } from './problems';
+import {
+  holdsSecret,
+  issueMessage,
+  issueProblems,
+  problem,
+  secretPaths,
+  type ConfigProblem,
+  type KnownKeys,
+} from './problems';
 import { withRules } from './refine';
 import { RULES, sharedHost } from './rules';
-import { holdsSecret, secretPaths } from './secrets';
 import { configFile, type ConfigFile } from './schema';
 import { mergeTuning } from './sections/cluster-tuning';
 import type { EnvoyOptions, GeosyncConfig, LoadOptions } from './types';

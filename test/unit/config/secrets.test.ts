@@ -1,6 +1,6 @@
 /**
  * Credentials never appear in a configuration problem. The keys that hold them are read from the
- * schema (keys.ts `secret`, secrets.ts), and every one is put in configurations that are wrong
+ * schema (keys.ts `secret`, problems.ts), and every one is put in configurations that are wrong
  * around it: a value of the wrong kind, the value one level up, a misspelt twin, a broken
  * neighbour, broken YAML.
  */
@@ -9,9 +9,16 @@ import { z } from 'zod';
 import { declaredKey } from '../../../src/config/json-schema';
 import { secret } from '../../../src/config/keys';
 import { loadConfigText } from '../../../src/config/load';
-import { issueMessage, issueProblems, type ConfigProblem } from '../../../src/config/problems';
+import {
+  formatPattern,
+  holdsSecret,
+  issueMessage,
+  issueProblems,
+  secretPaths,
+  type ConfigProblem,
+  type KeyPattern,
+} from '../../../src/config/problems';
 import { configFile } from '../../../src/config/schema';
-import { formatPattern, holdsSecret, secretPaths, type KeyPattern } from '../../../src/config/secrets';
 import { validateConfig } from '../../../src/config/validate';
 
 type Doc = Record<string, unknown>;
