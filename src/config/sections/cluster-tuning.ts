@@ -6,16 +6,7 @@
  * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto
  */
 import { z } from 'zod';
-import {
-  absolutePath,
-  defaulted,
-  described,
-  documented,
-  integer,
-  matching,
-  optional,
-  section,
-} from '../keys';
+import { absolutePath, defaulted, described, documented, integer, optional, section } from '../keys';
 import type { Parsed } from '../refine';
 
 export type UpstreamProtocol = 'auto' | 'http1' | 'http2';
