@@ -117,20 +117,17 @@ function adminApart({ listener: l, admin: a }: Parsed<Envoy>): Issue[] {
 }
 
 /** A health check's timeout is below its interval, at every level that sets either. */
-function healthCheckTimeoutBelowInterval({
-  siblingDefaults: base,
-  localRegistry,
-  siblings,
-}: Parsed<Envoy>): Issue[] {
+function healthCheckTimeoutBelowInterval(envoy: Parsed<Envoy>): Issue[] {
   type Check = { timeoutMs?: number; intervalMs?: number } | undefined;
+  const base = envoy.siblingDefaults?.healthCheck;
   const levels: [PropertyKey[], Check][] = [
-    [['siblingDefaults'], base?.healthCheck],
-    [['localRegistry'], localRegistry?.healthCheck],
+    [['siblingDefaults'], base],
+    [['localRegistry'], envoy.localRegistry?.healthCheck],
     // A sibling inherits what siblingDefaults sets, checked there: only its own keys count here.
-    ...Object.entries(siblings ?? {}).flatMap(([name, own]): [PropertyKey[], Check][] =>
+    ...Object.entries(envoy.siblings ?? {}).flatMap(([name, own]): [PropertyKey[], Check][] =>
       own?.healthCheck?.timeoutMs === undefined && own?.healthCheck?.intervalMs === undefined
         ? []
-        : [[['siblings', name], { ...base?.healthCheck, ...own.healthCheck }]],
+        : [[['siblings', name], { ...base, ...own.healthCheck }]],
     ),
   ];
   return levels.flatMap(([path, c]) =>

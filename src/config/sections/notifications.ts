@@ -18,11 +18,9 @@ const path = matching(/^\/[A-Za-z0-9._~/-]*$/, 'an absolute path of letters, dig
   },
 );
 /** A header field name is an RFC 9110 token (https://www.rfc-editor.org/rfc/rfc9110#name-tokens). */
-const header = z
-  .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
-    error: (iss) => `"${String(iss.input)}" is not an HTTP header name`,
-  });
+const header = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+  error: (iss) => `"${String(iss.input)}" is not an HTTP header name`,
+});
 const variable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
   error: (iss) => `"${String(iss.input)}" is not an environment variable name`,
 });
