@@ -70,12 +70,3 @@ export function schemaKeys(schema: DocSchema, path: readonly string[] = [], vari
     ),
   ];
 }
-
-/** The key at `path` (of the union member whose `type` is `variant`); throws when there is none. */
-export function declaredKey(path: readonly string[], variant?: string): SchemaKey {
-  const key = schemaKeys(docSchema()).find(
-    (k) => k.path.join('.') === path.join('.') && k.variant === variant,
-  );
-  if (!key) throw new Error(`no key ${path.join('.')} in the configuration's schema`);
-  return key;
-}

@@ -31,9 +31,6 @@ export function secretPaths(schema: z.core.$ZodType): KeyPattern[] {
   return [...new Map(paths.map((p) => [p.join('.'), p])).values()];
 }
 
-/** `regions[].storage.accountkey` */
-export const formatPattern = (pattern: KeyPattern): string => pattern.join('.').replace(/\.\[\]/g, '[]');
-
 /** Whether `path` (as an issue gives it) is a secret key's, lies inside one, or leads to one. */
 export function holdsSecret(patterns: readonly KeyPattern[], path: Path): boolean {
   return patterns.some((pattern) =>

@@ -6,11 +6,10 @@
  */
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { declaredKey } from '../../../src/config/json-schema';
+import { docSchema, schemaKeys } from '../../../src/config/json-schema';
 import { secret } from '../../../src/config/keys';
 import { loadConfigText } from '../../../src/config/load';
 import {
-  formatPattern,
   holdsSecret,
   issueMessage,
   issueProblems,
@@ -36,15 +35,12 @@ const STORAGES: Record<string, Doc> = {
 /** The storage kind that declares the key (none for keys outside `regions[].storage`). */
 function storageTypeOf(pattern: KeyPattern): string | undefined {
   if (pattern.join('.').startsWith('regions.[].storage.') === false) return undefined;
-  return Object.keys(STORAGES).find((type) => {
-    try {
-      declaredKey(pattern, type);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  const key = schemaKeys(docSchema()).find((k) => k.path.join('.') === pattern.join('.'));
+  return key?.variant !== undefined && key.variant in STORAGES ? key.variant : undefined;
 }
+
+/** `regions[].storage.accountkey` */
+const formatPattern = (pattern: KeyPattern): string => pattern.join('.').replace(/\.\[\]/g, '[]');
 
 /** A valid configuration whose region `a` has storage of `type`. */
 function base(type: string | undefined): Doc {
