@@ -37,7 +37,7 @@ export function buildFreshness(
   if (!anyFreshness(config.freshness)) return { close: async () => {} };
   const localRegion = config.regions.find((r) => r.name === config.region);
   if (!localRegion) throw new Error(`region ${config.region} is not in regions[]`);
-  // The local tag history is in storage only (rules/regions.ts requires it when freshness is on).
+  // The local tag history is in storage only (config/rules.ts requires it when freshness is on).
   if (!localRegion.storage) throw new Error(`region ${config.region} has no storage for tag freshness`);
   const local = deps.wrap(storageProbeFor(localRegion.name, localRegion.storage));
   const freshness = new TagFreshness({

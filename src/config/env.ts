@@ -1,8 +1,7 @@
 /**
  * The environment variables that override keys of the file, named where each key is declared
- * (keys.ts `env`; the tables and the JSON Schema's descriptions list them from there). This is
- * the only module that reads process.env; everything else receives the merged, validated
- * configuration.
+ * (keys.ts `env`). The only module that reads process.env: everything else receives the merged,
+ * validated configuration.
  */
 import { docSchema, schemaKeys } from './json-schema';
 
@@ -22,9 +21,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = schemaKeys(docSchema()).fla
     schema.env ? [{ name: schema.env, path, ...(variant ? { storageType: variant } : {}) }] : [],
 );
 
-export function processEnv(): Env {
-  return process.env;
-}
+export const processEnv = (): Env => process.env;
 
 /**
  * Threads in libuv's pool (`UV_THREADPOOL_SIZE`, 4 when unset: https://docs.libuv.org/en/v1.x/threadpool.html),
@@ -35,23 +32,22 @@ export function threadpoolSize(env: Env = processEnv()): number {
   return Number.isInteger(n) && n >= 1 ? Math.min(n, 1024) : 4;
 }
 
-export function regionVariable(pattern: string, region: string): string {
-  return pattern.replace('<REGION>', region.toUpperCase().replace(/[^A-Z0-9]/g, '_'));
-}
+export const regionVariable = (pattern: string, region: string): string =>
+  pattern.replace('<REGION>', region.toUpperCase().replace(/[^A-Z0-9]/g, '_'));
 
 /**
- * A copy of `raw` with the overrides applied (the input is not modified). A region's variable
- * sets a key only where the file writes the mapping that holds it, of the storage `type` that has
- * it: a stray variable changes nothing.
+ * A copy of `raw` with the overrides applied. A region's variable sets a key only where the file
+ * writes the mapping that holds it, of the storage `type` that has it: a stray variable changes nothing.
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
   const merged = structuredClone(raw);
-  const regions = Array.isArray(merged.regions) ? (merged.regions as unknown[]) : [];
   for (const { name, path, storageType } of ENV_VARIABLES) {
     if (path[1] !== '[]') setIn(merged, path, env[name]);
     else
-      for (const region of regions) {
-        const holder = getIn(region, path.slice(2, -1));
+      for (const region of Array.isArray(merged.regions) ? (merged.regions as unknown[]) : []) {
+        const holder = path
+          .slice(2, -1)
+          .reduce<unknown>((node, key) => (isMapping(node) ? node[key] : undefined), region);
         if (!isMapping(region) || typeof region.name !== 'string' || !isMapping(holder)) continue;
         if (storageType === undefined || holder.type === storageType)
           setIn(holder, path.slice(-1), env[regionVariable(name, region.name)]);
@@ -60,20 +56,12 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: Env): Recor
   return merged;
 }
 
-function getIn(value: unknown, path: readonly string[]): unknown {
-  return path.reduce<unknown>((node, key) => (isMapping(node) ? node[key] : undefined), value);
-}
-
 function setIn(target: Record<string, unknown>, path: readonly string[], value: string | undefined): void {
   if (value === undefined || value === '') return;
   let node = target;
-  for (const key of path.slice(0, -1)) {
-    if (!isMapping(node[key])) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
+  for (const key of path.slice(0, -1)) node = isMapping(node[key]) ? node[key] : (node[key] = {});
   node[path[path.length - 1] as string] = value;
 }
 
-function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,15 +1,11 @@
 /**
- * How a key of geosync's YAML is declared: its schema (type, bounds, default, messages), and its
- * documentation beside it in the one registry (`keyDocs`) that the JSON Schema, the
- * docs/configuration.md tables, the environment overrides (env.ts) and the secret keys
- * (secrets.ts) are read from.
+ * How a key is declared: its schema (type, bounds, default, messages) and, in the one registry
+ * `keyDocs`, its documentation, which the JSON Schema, the docs/configuration.md tables, the
+ * environment overrides (env.ts) and the secret keys (problems.ts) are read from.
  *
- * Conventions of the file format, kept from the first hand-written reader:
- * - a key written without a value (`key:`, YAML null) counts as not set;
- * - an empty string counts as not set too where text is expected, unless the key says
- *   otherwise (`envoy.accessLogPath: ''` turns the access log off);
- * - integers and booleans may also be written as strings (`"150"`, `"true"`): environment
- *   overrides are strings.
+ * Conventions of the file format: a key written without a value (YAML null) is not set, nor is an
+ * empty string where text is expected (unless the key keeps it: `envoy.accessLogPath: ''` turns
+ * the access log off); integers and booleans may be written as strings, as environment overrides are.
  */
 import { z } from 'zod';
 
@@ -33,7 +29,6 @@ export const keyDocs = z.registry<KeyDoc>();
 
 type Docs<S> = { readonly [K in keyof S]: string };
 
-/** Adds `doc` to what keyDocs holds for `schema`. */
 export function documented<T extends z.ZodType>(schema: T, doc: KeyDoc | string): T {
   keyDocs.add(schema, { ...keyDocs.get(schema), ...(typeof doc === 'string' ? { description: doc } : doc) });
   return schema;
@@ -95,7 +90,9 @@ export const section = <S extends z.ZodRawShape>(shape: S, docs: Docs<S>) => map
 export const integer = (min: number, max?: number) =>
   max === undefined ? z.int().min(min) : z.int().min(min).max(max);
 
-// A regex, not startsWith: the JSON Schema then has a plain `pattern` (startsWith adds a
-// non-standard `format`).
-export const absolutePath = () =>
-  z.string().regex(/^\//, { error: (iss) => `must be an absolute path, got "${String(iss.input)}"` });
+/** A string `pattern` matches; the problem says it `must be ${what}`. */
+export const matching = (pattern: RegExp, what: string) =>
+  z.string().regex(pattern, { error: (iss) => `must be ${what}, got "${String(iss.input)}"` });
+
+// A regex, not startsWith: the JSON Schema then has a plain `pattern`, not a non-standard `format`.
+export const absolutePath = () => matching(/^\//, 'an absolute path');

@@ -15,7 +15,8 @@ export async function loadConfigFile(
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    return fail('(file)', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    const message = `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+    return { ok: false, problems: [problem('(file)', message)] };
   }
   return loadConfigText(text, env, opts);
 }
@@ -36,8 +37,4 @@ export function loadConfigText(text: string, env: Env = {}, opts: LoadOptions = 
 
 export function formatProblems(problems: readonly ConfigProblem[]): string {
   return problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-}
-
-function fail(path: string, message: string): ValidationResult {
-  return { ok: false, problems: [problem(path, message)] };
 }

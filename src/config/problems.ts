@@ -1,9 +1,10 @@
 /**
  * Problems of a configuration, each with the path of the offending key, in the words the
- * reference uses: zod's issues (the schema's and the rules') are translated here.
+ * reference uses: zod's issues (the schema's and the rules') are translated here. A value at a
+ * key marked `secret` (keys.ts), inside one or leading to one, is never printed: only its kind.
  */
 import { z } from 'zod';
-import { closestKey } from './suggest';
+import { docSchema, schemaKeys } from './json-schema';
 
 export interface ConfigProblem {
   /** Dotted path of the offending key, e.g. `regions[1].storage.bucket`; `(root)` for the file. */
@@ -12,21 +13,37 @@ export interface ConfigProblem {
 }
 
 type Path = readonly PropertyKey[];
+/** A key's path in the schema: `[]` stands for any item of a list, `*` for any key of a mapping. */
+export type KeyPattern = readonly string[];
+type SecretAt = (path: Path) => boolean;
+/** The keys an object declares, by the path of the object, for the unknown-key messages. */
+export type KnownKeys = Map<string, readonly string[]>;
 
 export function problem(path: Path | string, message: string): ConfigProblem {
   return { path: typeof path === 'string' ? path : formatPath(path), message };
 }
 
-export const formatPath = (path: Path): string => z.core.toDotPath([...path]) || '(root)';
+const formatPath = (path: Path): string => z.core.toDotPath([...path]) || '(root)';
 
-/**
- * Whether the value at a path may be or hold a credential (secrets.ts `holdsSecret`, from the
- * keys the schema marks secret): a problem there names the kind of value it got, never the value.
- */
-export type SecretAt = (path: Path) => boolean;
+/** Every path in `schema` whose declaration is marked secret. */
+export function secretPaths(schema: z.core.$ZodType): KeyPattern[] {
+  const paths = schemaKeys(docSchema(schema)).flatMap((k) => (k.schema.secret ? [k.path] : []));
+  return [...new Map(paths.map((p) => [p.join('.'), p])).values()];
+}
+
+/** Whether `path` (as an issue gives it) is a secret key's, lies inside one, or leads to one. */
+export function holdsSecret(patterns: readonly KeyPattern[], path: Path): boolean {
+  return patterns.some((pattern) =>
+    pattern
+      .slice(0, path.length)
+      .every((key, i) =>
+        key === '[]' ? typeof path[i] === 'number' : key === '*' || key === String(path[i]),
+      ),
+  );
+}
 
 /** The value a problem quotes, or (`secret`) only its kind. */
-export function describe(value: unknown, secret = false): string {
+function describe(value: unknown, secret = false): string {
   if (Array.isArray(value)) return 'a list';
   if (value === null) return 'null';
   if (typeof value === 'object') return 'a mapping';
@@ -64,9 +81,6 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], knownKeys: Kn
   });
 }
 
-/** The keys an object declares, by the path of the object, for the unknown-key messages. */
-export type KnownKeys = Map<string, readonly string[]>;
-
 /**
  * The message of an issue the schema did not word itself. Called once per issue with the
  * schema that raised it; records the keys of objects that met unknown keys in `knownKeys`.
@@ -103,4 +117,29 @@ export function issueMessage(knownKeys: KnownKeys, secretAt: SecretAt) {
         return undefined;
     }
   };
+}
+
+/**
+ * The closest known key, if one is close: within a third of the key's length (a dropped "Ms", a
+ * swapped pair, a wrong case, not a different word), by optimal string alignment distance.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(key.length / 3));
+  const scored = known.map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) }));
+  return scored.filter(({ d }) => d <= limit).sort((x, y) => x.d - y.d)[0]?.k;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => i || j),
+  );
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i]!;
+      const above = d[i - 1]!;
+      row[j] = Math.min(above[j]! + 1, row[j - 1]! + 1, above[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        row[j] = Math.min(row[j]!, d[i - 2]![j - 2]! + 1);
+    }
+  return d[a.length]![b.length]!;
 }

@@ -17,38 +17,31 @@ export interface Issue {
   readonly message: string;
 }
 
-export type Rule<T> = (parsed: Parsed<T>, written: T) => Issue[];
+/** `written`: the value as parsed so far, failed parts as the file had them ("absent" vs "invalid"). */
+type Rule<T> = (parsed: Parsed<T>, written: T) => Issue[];
 
 /** `value` without the parts zod reported an issue at or under (an unknown key spoils no other). */
-export function parsedParts<T>(
-  value: unknown,
-  issues: readonly z.core.$ZodRawIssue[],
-): Parsed<T> | undefined {
-  let out = value;
-  for (const issue of issues) if (issue.code !== 'unrecognized_keys') out = without(out, issue.path ?? []);
-  return out as Parsed<T> | undefined;
+function parsedParts(value: unknown, issues: readonly z.core.$ZodRawIssue[]): unknown {
+  const without = (v: unknown, [key, ...rest]: readonly PropertyKey[]): unknown => {
+    if (key === undefined || v === null || typeof v !== 'object') return undefined;
+    const copy = (Array.isArray(v) ? [...v] : { ...v }) as Record<PropertyKey, unknown>;
+    copy[key] = without(copy[key], rest);
+    return copy;
+  };
+  return issues.reduce(
+    (out, i) => (i.code === 'unrecognized_keys' ? out : without(out, i.path ?? [])),
+    value,
+  );
 }
 
-function without(value: unknown, [key, ...rest]: readonly PropertyKey[]): unknown {
-  if (key === undefined || value === null || typeof value !== 'object') return undefined;
-  const copy = (Array.isArray(value) ? [...value] : { ...value }) as Record<PropertyKey, unknown>;
-  copy[key] = without(copy[key], rest);
-  return copy;
-}
-
-/**
- * `schema` with `rules` run on its mapping (or list) whenever it is one; `written` is the value as
- * parsed so far, failed parts as the file had them (to tell "absent" from "invalid").
- */
+/** `schema` with `rules` run on its mapping (or list) whenever it is one. */
 export function withRules<T extends z.ZodType>(schema: T, ...rules: Rule<z.output<T>>[]): T {
   return schema.superRefine(
     (value, ctx) => {
-      const parsed = parsedParts<z.output<T>>(value, ctx.issues);
+      const parsed = parsedParts(value, ctx.issues) as Parsed<z.output<T>> | undefined;
       if (parsed === undefined) return;
-      for (const rule of rules) {
-        for (const { path, message } of rule(parsed, value))
-          ctx.addIssue({ code: 'custom', path: [...path], message });
-      }
+      for (const { path, message } of rules.flatMap((rule) => rule(parsed, value)))
+        ctx.addIssue({ code: 'custom', path: [...path], message });
     },
     { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
   );

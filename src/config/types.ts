@@ -1,8 +1,6 @@
 /**
  * The validated, immutable configuration of one geosync instance (one region), as the rest of
- * geosync sees it. The types follow from the one declaration of the file (schema.ts) and from the
- * values derived from several keys (resolve.ts); docs/configuration.md's tables are generated
- * from the same declaration.
+ * geosync sees it: the file's declaration (schema.ts) with what follows from several keys (validate.ts).
  */
 import type { ConfigFile } from './schema';
 import type { ClusterTuning } from './sections/cluster-tuning';
@@ -17,11 +15,7 @@ type DeepReadonly<T> = T extends (infer E)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
-/**
- * A region whose storage geosync reads (`lookup: storage`, the default), or whose registry it asks
- * through the OCI distribution API (`lookup: registry`); the latter's storage, when given, serves
- * what reads storage only (this region's own tag history).
- */
+/** `lookup: storage` (the default) reads the region's storage; `lookup: registry` asks its registry's API. */
 export type RegionConfig = DeepReadonly<ConfigFile['regions'][number]>;
 export type StorageConfig = NonNullable<RegionConfig['storage']>;
 export type S3Storage = Extract<StorageConfig, { type: 's3' }>;
@@ -36,20 +30,9 @@ export type HealthCheckConfig = LocateConfig['healthCheck'];
 export type TelemetryConfig = DeepReadonly<ConfigFile['telemetry']>;
 export type LogLevel = TelemetryConfig['logLevel'];
 
-interface NotificationsConfig {
-  readonly enabled: boolean;
-  readonly path: string;
-  /** Lower-cased, as Node presents header names. */
-  readonly authHeaderName: string;
-  /** The exact header value a request must carry; from the environment, set whenever `enabled`. */
-  readonly authHeaderValue?: string;
-}
-
-type FileEnvoy = ConfigFile['envoy'];
-
 /** The `envoy:` section with every derived default resolved: what `geosync envoy-config` builds from. */
 export type EnvoyOptions = DeepReadonly<
-  Pick<FileEnvoy, 'listener' | 'admin' | 'extProc' | 'accessLogPath'> & {
+  Pick<ConfigFile['envoy'], 'listener' | 'admin' | 'extProc' | 'accessLogPath'> & {
     ignorePortInHostMatching: boolean;
     localRegistry: { address: string; port: number; tls: boolean; sni: string; tuning: ClusterTuning };
     /** Tuning of every sibling region's cluster, by region name. */
@@ -60,7 +43,14 @@ export type EnvoyOptions = DeepReadonly<
 export type GeosyncConfig = DeepReadonly<Omit<ConfigFile, 'preference' | 'notifications' | 'envoy'>> & {
   /** Sibling regions in the order they are preferred as a source. */
   readonly preference: readonly string[];
-  readonly notifications: NotificationsConfig;
+  readonly notifications: {
+    readonly enabled: boolean;
+    readonly path: string;
+    /** Lower-cased, as Node presents header names. */
+    readonly authHeaderName: string;
+    /** The exact header value a request must carry; from the environment, set whenever `enabled`. */
+    readonly authHeaderValue?: string;
+  };
   readonly envoy: EnvoyOptions;
 };
 

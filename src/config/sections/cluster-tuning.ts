@@ -1,27 +1,15 @@
 /**
- * Per-cluster tuning of the Envoy clusters geosync generates: the local registry's and one per
- * sibling region. The keys are the same at every level: `envoy.siblingDefaults` and
- * `envoy.localRegistry` default each to its profile (a key's siblings' and local registry's
- * defaults are declared side by side below), `envoy.siblings.<region>` overrides `siblingDefaults`
- * for one sibling. Defaults suit multi-GB blob transfers across regions; envoy/README.md explains
- * when to change each key.
+ * Tuning of the Envoy clusters geosync generates, the same keys at every level:
+ * `envoy.siblingDefaults` and `envoy.localRegistry` default to their own profile (declared side
+ * by side below), `envoy.siblings.<region>` overrides `siblingDefaults` for one sibling. The
+ * defaults suit multi-GB blob transfers across regions; envoy/README.md says when to change each.
+ * https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto
  */
 import { z } from 'zod';
 import { absolutePath, defaulted, described, documented, integer, optional, section } from '../keys';
 import type { Parsed } from '../refine';
 
-/** https://www.envoyproxy.io/docs/envoy/latest/api-v3/config/cluster/v3/cluster.proto (DnsLookupFamily) */
-export const DNS_LOOKUP_FAMILIES = ['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL'] as const;
-
-/**
- * The upstream HTTP version: `auto` lets TLS's ALPN choose (HTTP/2 when the registry or sibling
- * Envoy offers it, else HTTP/1.1) and is HTTP/1.1 over cleartext, where nothing negotiates;
- * `http2` over cleartext is prior-knowledge h2c, which a sibling geosync Envoy accepts.
- * https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/upstreams/http/v3/http_protocol_options.proto
- */
-export const UPSTREAM_PROTOCOLS = ['auto', 'http1', 'http2'] as const;
-
-export type UpstreamProtocol = (typeof UPSTREAM_PROTOCOLS)[number];
+export type UpstreamProtocol = 'auto' | 'http1' | 'http2';
 
 type Level = 'siblings' | 'local' | 'override';
 
@@ -30,31 +18,29 @@ const count = (min: number) => integer(min, 1_000_000);
 
 /** The tuning keys of one level: defaulted to that level's profile, or (`override`) optional. */
 export function clusterTuningShape<L extends Level>(level: L) {
-  type Key<T extends z.ZodType> = L extends 'override'
-    ? ReturnType<typeof optional<T>>
-    : ReturnType<typeof defaulted<T>>;
+  type Key<T extends z.ZodType> = ReturnType<L extends 'override' ? typeof optional<T> : typeof defaulted<T>>;
   /** `local`: the local registry's default where it differs from the siblings'. */
   const key = <T extends z.ZodType>(inner: T, siblings: z.input<T> & {}, local = siblings) =>
     documented(
       level === 'override' ? optional(inner) : defaulted(inner, level === 'local' ? local : siblings),
-      { tuning: true },
+      {
+        tuning: true,
+      },
     ) as Key<T>;
   const nested = <S extends z.ZodRawShape>(shape: S, docs: { [K in keyof S]: string }) =>
     documented(section(shape, docs), { tuning: true });
   return described(
     {
-      // The local registry is next door: Envoy's own connect timeout, since a connect that times
-      // out fails every request queued in the pool with a 503 (envoy/README.md, "Connect
-      // timeouts under a herd"); a registry that is down refuses at once anyway.
+      // The local registry is next door: Envoy's own 5 s, since a connect that times out fails
+      // every request queued in the pool (envoy/README.md, "Connect timeouts under a herd").
       connectTimeoutMs: key(ms(), 2000, 5000),
       streamIdleTimeoutMs: key(ms(1000), 300_000),
       connectionIdleTimeoutMs: key(ms(1000), 60_000),
-      dnsLookupFamily: key(z.enum(DNS_LOOKUP_FAMILIES), 'V4_PREFERRED'),
-      protocol: key(z.enum(UPSTREAM_PROTOCOLS), 'auto'),
+      dnsLookupFamily: key(z.enum(['AUTO', 'V4_ONLY', 'V6_ONLY', 'V4_PREFERRED', 'ALL']), 'V4_PREFERRED'),
+      protocol: key(z.enum(['auto', 'http1', 'http2'] satisfies UpstreamProtocol[]), 'auto'),
       caFile: key(absolutePath(), '/etc/ssl/certs/ca-certificates.crt'),
-      // A herd (a deploy pulling one new image on every node) queues instead of failing: Envoy's
-      // own 1024 pending requests answered most of a 5,000-client herd 503 (docs/benchmarks.md,
-      // part 3). max_requests bounds only HTTP/2 upstreams (HTTP/1.1 carries one per connection).
+      // Envoy's own 1024 pending requests answered most of a 5,000-client herd 503
+      // (docs/benchmarks.md, part 3).
       circuitBreakers: nested(
         {
           maxConnections: key(count(1), 1024),
@@ -65,7 +51,7 @@ export function clusterTuningShape<L extends Level>(level: L) {
         {
           maxConnections: 'Cluster `circuit_breakers` `max_connections`.',
           maxPendingRequests: '`max_pending_requests`.',
-          maxRequests: '`max_requests`.',
+          maxRequests: '`max_requests` (HTTP/2 upstreams only: HTTP/1.1 carries one per connection).',
           maxRetries: '`max_retries`.',
         },
       ),
@@ -89,7 +75,7 @@ export function clusterTuningShape<L extends Level>(level: L) {
         {
           enabled: key(z.boolean(), false),
           path: key(
-            z.string().regex(/^\//, { error: (iss) => `must start with "/", got "${String(iss.input)}"` }),
+            z.string().regex(/^\//, { error: (i) => `must start with "/", got "${String(i.input)}"` }),
             '/v2/',
           ),
           intervalMs: key(ms(100), 10_000),

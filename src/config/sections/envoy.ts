@@ -1,7 +1,7 @@
 /**
- * `envoy:`: everything `geosync envoy-config` needs beyond the regions themselves
- * (src/envoy/bootstrap.ts). Declared with the rest of the file so that a typo is reported with its
- * key path together with every other problem; envoy/README.md ("Tunables") documents it.
+ * `envoy:`: everything `geosync envoy-config` needs beyond the regions (src/envoy/bootstrap.ts),
+ * declared with the rest of the file so that a typo is reported with its key path together with
+ * every other problem; envoy/README.md ("Tunables") documents it.
  */
 import { z } from 'zod';
 import {
@@ -11,6 +11,7 @@ import {
   documented,
   integer,
   mapping,
+  matching,
   object,
   optional,
   required,
@@ -19,12 +20,7 @@ import {
 import { withRules, type Issue, type Parsed } from '../refine';
 import { clusterTuningOverrides, clusterTuningShape } from './cluster-tuning';
 
-const host = z.string().regex(/^[A-Za-z0-9.:-]+$/, {
-  error: (iss) => `must be an IP address or host name, got "${String(iss.input)}"`,
-});
-const offOrAbsolutePath = z.string().refine((v) => v === '' || v.startsWith('/'), {
-  error: (iss) => `must be an absolute path, got "${String(iss.input)}"`,
-});
+const host = matching(/^[A-Za-z0-9.:-]+$/, 'an IP address or host name');
 const socket = (address: string, port: number) => ({
   address: defaulted(host, address),
   port: defaulted(integer(0, 65535), port),
@@ -121,29 +117,26 @@ function adminApart({ listener: l, admin: a }: Parsed<Envoy>): Issue[] {
 }
 
 /** A health check's timeout is below its interval, at every level that sets either. */
-function healthCheckTimeoutBelowInterval({
-  siblingDefaults,
-  localRegistry,
-  siblings,
-}: Parsed<Envoy>): Issue[] {
-  const base = siblingDefaults?.healthCheck;
-  const levels: { path: PropertyKey[]; check?: { timeoutMs?: number; intervalMs?: number } }[] = [
-    { path: ['siblingDefaults'], check: base },
-    { path: ['localRegistry'], check: localRegistry?.healthCheck },
+function healthCheckTimeoutBelowInterval(envoy: Parsed<Envoy>): Issue[] {
+  type Check = { timeoutMs?: number; intervalMs?: number } | undefined;
+  const base = envoy.siblingDefaults?.healthCheck;
+  const levels: [PropertyKey[], Check][] = [
+    [['siblingDefaults'], base],
+    [['localRegistry'], envoy.localRegistry?.healthCheck],
     // A sibling inherits what siblingDefaults sets, checked there: only its own keys count here.
-    ...Object.entries(siblings ?? {}).flatMap(([name, own]) =>
+    ...Object.entries(envoy.siblings ?? {}).flatMap(([name, own]): [PropertyKey[], Check][] =>
       own?.healthCheck?.timeoutMs === undefined && own?.healthCheck?.intervalMs === undefined
         ? []
-        : [{ path: ['siblings', name], check: { ...base, ...own.healthCheck } }],
+        : [[['siblings', name], { ...base, ...own.healthCheck }]],
     ),
   ];
-  return levels.flatMap(({ path, check }) =>
-    check?.timeoutMs === undefined || check.intervalMs === undefined || check.timeoutMs < check.intervalMs
+  return levels.flatMap(([path, c]) =>
+    c?.timeoutMs === undefined || c.intervalMs === undefined || c.timeoutMs < c.intervalMs
       ? []
       : [
           {
             path: [...path, 'healthCheck', 'timeoutMs'],
-            message: `must be below intervalMs (${check.intervalMs})`,
+            message: `must be below intervalMs (${c.intervalMs})`,
           },
         ],
   );
@@ -156,8 +149,6 @@ const envoyObject = object(
       socket('127.0.0.1', 9901),
       socketDocs("Envoy's admin interface (keep it on loopback: it can change Envoy's state)"),
     ),
-    // Route configuration `ignore_port_in_host_matching`, chosen over the HCM's
-    // strip_any_host_port (see the description).
     ignorePortInHostMatching: optional(z.boolean(), '`true`, or `false` when two regions share a host name'),
     localRegistry,
     extProc,
@@ -165,7 +156,7 @@ const envoyObject = object(
       defaultText: 'see below',
     }),
     siblings: optional(z.record(z.string(), clusterTuningOverrides), '`siblingDefaults`'),
-    accessLogPath: defaulted(offOrAbsolutePath, '/dev/stdout', true),
+    accessLogPath: defaulted(matching(/^(\/|$)/, 'an absolute path'), '/dev/stdout', true),
   },
   {
     listener: "Envoy's listener for registry clients.",

@@ -23,10 +23,10 @@ export function formatListen(address: ListenAddress): string {
   return address.kind === 'unix' ? `unix:${address.path}` : `${address.host}:${address.port}`;
 }
 
-/** `host:port` (IPv6 in brackets) or `unix:/absolute/path`, parsed to a ListenAddress. */
+/** `host:port` (IPv6 in brackets) or `unix:/absolute/path`. */
 const address = z
   .string()
-  .refine((v) => parseListen(v) !== undefined, {
+  .refine((v) => parseListen(v), {
     error: (iss) => `must be host:port or unix:PATH, got "${String(iss.input)}"`,
   })
   .transform((v) => parseListen(v) as ListenAddress);
@@ -47,7 +47,6 @@ export const listenSection = mapping(
           'processes answering ext_proc on the one `grpc` address (each with its own caches); 0 = one per core the process may use (the cgroup CPU limit when set), at most 8',
       },
     ),
-    // The two listeners cannot share a socket.
     ({ grpc: a, admin: b }) =>
       a && b && same(a, b) ? [{ path: ['admin'], message: 'must differ from listen.grpc' }] : [],
   ),

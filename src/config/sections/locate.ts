@@ -7,9 +7,8 @@ export const locateSection = section(
     hedgeMs: defaulted(integer(0, 1000), 10),
     manifestContents: defaulted(z.boolean(), true),
     probeBlobData: defaulted(z.boolean(), true),
-    // A lookup takes one slot per key (link and blob data: 2), so fewer than 2 would turn every
-    // blob lookup into an overflow; more than the S3 agent's sockets per region (256,
-    // src/storage/s3-probe.ts) would queue probes in the agent instead of answering overflow.
+    // A blob lookup takes 2 slots (link and data); more than the S3 agent's sockets per region
+    // (256, src/storage/s3-probe.ts) would queue probes in the agent instead of answering overflow.
     maxConcurrentProbesPerRegion: defaulted(integer(2, 256), 256),
     keepWarmIntervalMs: defaulted(integer(0, 3_600_000), 15_000),
     cache: section(
@@ -18,9 +17,7 @@ export const locateSection = section(
         maxBytes: defaulted(integer(0), 32 * 1024 * 1024),
         digestTtlMs: defaulted(integer(0), 10 * 60_000),
         tagTtlMs: defaulted(integer(0, 300_000), 5_000),
-        // A miss is remembered only long enough to absorb a burst of the same miss that arrives
-        // one after another (concurrent ones share one lookup anyway): content that lands in a
-        // sibling is found by the first lookup after this. Two seconds hid a blob that had landed
+        // Long enough to absorb a burst of the same miss; two seconds hid a blob that had landed
         // for about 1.7 s.
         negativeTtlMs: defaulted(integer(0, 10_000), 250),
       },

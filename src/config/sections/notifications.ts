@@ -1,33 +1,27 @@
 /**
- * `notifications:`: the admin route that receives the local registry's notifications (distribution's
- * `notifications.endpoints`, https://distribution.github.io/distribution/about/notifications/).
- * The shared secret registries send comes from an environment variable (named by
- * `authHeader.valueFromEnv`), never from the file, like the S3 credentials: the file usually lives
- * in a ConfigMap, the secret in a Secret (rules/notifications.ts reads it).
+ * `notifications:`: the admin route that receives the local registry's notifications
+ * (https://distribution.github.io/distribution/about/notifications/). The shared secret comes from
+ * the environment variable `authHeader.valueFromEnv` names, never from the file: the file usually
+ * lives in a ConfigMap, the secret in a Secret.
  */
 import { z } from 'zod';
 import { ADMIN_PATHS } from '../admin-paths';
-import { defaulted, documented, secret, section } from '../keys';
+import { defaulted, documented, matching, secret, section } from '../keys';
 
-/** A header field name is an RFC 9110 token (https://www.rfc-editor.org/rfc/rfc9110#name-tokens). */
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Shorter secrets are guessable; a generated token (`openssl rand -hex 32`) is 64 characters. */
 export const MIN_SECRET_LENGTH = 16;
-const PATH = /^\/[A-Za-z0-9._~/-]*$/;
 
-const path = z
-  .string()
-  .regex(PATH, {
-    error: (iss) => `must be an absolute path of letters, digits and ._~/-, got "${String(iss.input)}"`,
-  })
-  .refine((v) => !(Object.values(ADMIN_PATHS) as string[]).includes(v), {
+const path = matching(/^\/[A-Za-z0-9._~/-]*$/, 'an absolute path of letters, digits and ._~/-').refine(
+  (v) => !(Object.values(ADMIN_PATHS) as string[]).includes(v),
+  {
     error: (iss) => `"${String(iss.input)}" is one of the admin port's own paths`,
-  });
-const header = z
-  .string()
-  .regex(TOKEN, { error: (iss) => `"${String(iss.input)}" is not an HTTP header name` });
-const variable = z.string().regex(ENV_NAME, {
+  },
+);
+/** A header field name is an RFC 9110 token (https://www.rfc-editor.org/rfc/rfc9110#name-tokens). */
+const header = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+  error: (iss) => `"${String(iss.input)}" is not an HTTP header name`,
+});
+const variable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
   error: (iss) => `"${String(iss.input)}" is not an environment variable name`,
 });
 const never = z.never({

@@ -76,34 +76,31 @@ const region = withRules(
       ? []
       : [{ path: ['registry', given], message: 'is used only with `credentials: basic`' }];
   },
-).transform(({ name, url, lookup, storage, registry }) =>
-  lookup === 'registry'
-    ? {
-        name,
-        url,
-        lookup,
-        registry: registry ?? registryLookupSchema.parse({}),
-        ...(storage ? { storage } : {}),
-      }
-    : // The rule above refuses a `lookup: storage` region without storage.
-      { name, url, lookup, storage: storage! },
+).transform(
+  ({ name, url, lookup, storage, registry }) =>
+    lookup === 'registry'
+      ? {
+          name,
+          url,
+          lookup,
+          registry: registry ?? registryLookupSchema.parse({}),
+          ...(storage ? { storage } : {}),
+        }
+      : { name, url, lookup, storage: storage! }, // the rule above refuses a storage lookup without storage
 );
 
 /** Names and URLs are each a region's own. */
 function distinct(regions: Parsed<z.output<typeof region>[]>): Issue[] {
-  const issues: Issue[] = [];
-  for (const key of ['name', 'url'] as const) {
-    const seen = new Map<string, number>();
-    regions.forEach((region, index) => {
+  return (['name', 'url'] as const).flatMap((key) =>
+    regions.flatMap((region, index): Issue[] => {
       const value = region?.[key];
-      const first = value === undefined ? undefined : seen.get(value);
-      if (value !== undefined && first === undefined) seen.set(value, index);
+      const first = value === undefined ? -1 : regions.findIndex((r) => r?.[key] === value);
       const what = key === 'name' ? `region name "${value}"` : 'url';
-      if (first !== undefined)
-        issues.push({ path: [index, key], message: `duplicate ${what} (also regions[${first}])` });
-    });
-  }
-  return issues;
+      return first < 0 || first === index
+        ? []
+        : [{ path: [index, key], message: `duplicate ${what} (also regions[${first}])` }];
+    }),
+  );
 }
 
 export const regionsSchema = required(

@@ -1,26 +1,16 @@
 /**
- * `regions[].registry`: how geosync asks a sibling's registry itself (`lookup: registry`) through
- * the OCI distribution API, instead of reading its storage: for registries that keep no
- * distribution layout (zot, Harbor's and GitLab's tags in a database, Quay, Artifactory, cloud
- * registries) or whose buckets other regions may not read.
- * https://github.com/opencontainers/distribution-spec/blob/main/spec.md
+ * `regions[].registry`: how geosync asks a sibling's registry through the OCI distribution API
+ * (`lookup: registry`), for registries that keep no distribution layout or whose buckets other
+ * regions may not read. https://github.com/opencontainers/distribution-spec/blob/main/spec.md
  */
 import { z } from 'zod';
 import { absolutePath, defaulted, env, integer, object, optional, secret } from '../keys';
 
 export const LOOKUP_MODES = ['storage', 'registry'] as const;
 
-/**
- * - `none`: anonymous requests (a registry's token flow is still followed, anonymously);
- * - `client`: the pulling client's own `Authorization`, for regions that share one token service;
- * - `basic`: a service credential (a robot account, a deploy token), sent as Basic or traded for a
- *   bearer token when the registry asks for one.
- */
-export const REGISTRY_CREDENTIALS = ['none', 'client', 'basic'] as const;
-
 export const registryLookupSchema = object(
   {
-    credentials: defaulted(z.enum(REGISTRY_CREDENTIALS), 'none'),
+    credentials: defaulted(z.enum(['none', 'client', 'basic']), 'none'),
     username: optional(z.string().min(1), 'none'),
     password: env('GEOSYNC_REGISTRY_<REGION>_PASSWORD', secret(optional(z.string().min(1), 'none'))),
     caFile: optional(absolutePath(), "Node's CA store"),
@@ -39,5 +29,3 @@ export const registryLookupSchema = object(
       'timeout of one request to the registry (the lookup deadline, `lookupTimeoutMaxMs`, still bounds it)',
   },
 );
-
-export type RegistryLookupConfig = z.output<typeof registryLookupSchema>;

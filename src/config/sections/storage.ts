@@ -5,13 +5,12 @@
  * configuration (https://distribution.github.io/distribution/storage-drivers/).
  */
 import { z } from 'zod';
-import { absolutePath, defaulted, env, integer, object, optional, required, secret } from '../keys';
+import { absolutePath, defaulted, env, integer, matching, object, optional, required, secret } from '../keys';
 import { withRules } from '../refine';
 
 const ROOT_DIRECTORY = "distribution's `rootdirectory`";
 const TIMEOUT = 'timeout of one request (the lookup deadline still bounds it)';
-// The union's discriminator: a bare literal (no preprocess), as discriminatedUnion requires.
-const type = <T extends string>(name: T) => z.literal(name);
+// The union's discriminator is a bare z.literal (no preprocess), as discriminatedUnion requires.
 
 /** distribution's `rootdirectory` without leading or trailing slashes ('' for the bucket root). */
 const rootDirectory = () =>
@@ -21,23 +20,14 @@ const rootDirectory = () =>
   );
 const requestTimeoutMs = () => defaulted(integer(1, 60_000), 1000);
 const httpUrl = (pattern: RegExp, what = '') =>
-  z
-    .string()
-    .regex(pattern, { error: (iss) => `must be an http(s) URL${what}, got "${String(iss.input)}"` })
-    .transform((v) => v.replace(/\/$/, ''));
+  matching(pattern, `an http(s) URL${what}`).transform((v) => v.replace(/\/$/, ''));
 const credential = (variable: string, defaultText = 'none', inner = z.string().min(1)) =>
   env(variable, secret(optional(inner, defaultText)));
-
-interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
 
 const s3 = withRules(
   object(
     {
-      type: type('s3'),
+      type: z.literal('s3'),
       bucket: required(z.string()),
       endpoint: optional(httpUrl(/^https?:\/\/[^/]+\/?$/, ' with no path'), 'SDK default'),
       region: defaulted(z.string(), 'us-east-1'),
@@ -62,7 +52,6 @@ const s3 = withRules(
       requestTimeoutMs: 'timeout of one HeadObject (the lookup deadline still bounds it)',
     },
   ),
-  // Static credentials are a pair; neither means the AWS SDK's provider chain.
   (s) =>
     (s.accessKeyId === undefined) === (s.secretAccessKey === undefined)
       ? []
@@ -73,16 +62,19 @@ const s3 = withRules(
               'accessKeyId and secretAccessKey go together (leave both out to use the AWS SDK provider chain)',
           },
         ],
-).transform(
-  ({ accessKeyId, secretAccessKey, sessionToken, ...rest }): typeof rest & { credentials?: S3Credentials } =>
-    // Without static credentials, the AWS SDK's default provider chain.
-    accessKeyId === undefined || secretAccessKey === undefined
-      ? rest
-      : { ...rest, credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } },
-);
+).transform(({ accessKeyId, secretAccessKey, sessionToken, ...rest }) => ({
+  ...rest,
+  // Without static credentials, the AWS SDK's default provider chain.
+  ...(accessKeyId !== undefined && secretAccessKey !== undefined
+    ? { credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } }
+    : {}),
+}));
 
 const filesystem = object(
-  { type: type('filesystem'), root: required(absolutePath().transform((v) => v.replace(/(.)\/+$/, '$1'))) },
+  {
+    type: z.literal('filesystem'),
+    root: required(absolutePath().transform((v) => v.replace(/(.)\/+$/, '$1'))),
+  },
   {
     type: 'a local (or mounted) filesystem',
     root: "distribution's `filesystem.rootdirectory` (absolute; content lives under `<root>/docker/registry/v2`)",
@@ -93,7 +85,7 @@ const filesystem = object(
 const azure = withRules(
   object(
     {
-      type: type('azure'),
+      type: z.literal('azure'),
       accountname: required(z.string().min(1)),
       container: required(z.string().min(1)),
       realm: defaulted(z.string(), 'core.windows.net'),
@@ -143,7 +135,7 @@ const azure = withRules(
 /** distribution's `gcs` driver; it and the Node client both honour `STORAGE_EMULATOR_HOST`. */
 const gcs = object(
   {
-    type: type('gcs'),
+    type: z.literal('gcs'),
     bucket: required(z.string().min(1)),
     rootdirectory: rootDirectory(),
     keyfile: optional(absolutePath(), 'application default credentials'),

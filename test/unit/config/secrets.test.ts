@@ -1,17 +1,23 @@
 /**
  * Credentials never appear in a configuration problem. The keys that hold them are read from the
- * schema (keys.ts `secret`, secrets.ts), and every one is put in configurations that are wrong
+ * schema (keys.ts `secret`, problems.ts), and every one is put in configurations that are wrong
  * around it: a value of the wrong kind, the value one level up, a misspelt twin, a broken
  * neighbour, broken YAML.
  */
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { declaredKey } from '../../../src/config/json-schema';
+import { docSchema, schemaKeys } from '../../../src/config/json-schema';
 import { secret } from '../../../src/config/keys';
 import { loadConfigText } from '../../../src/config/load';
-import { issueMessage, issueProblems, type ConfigProblem } from '../../../src/config/problems';
+import {
+  holdsSecret,
+  issueMessage,
+  issueProblems,
+  secretPaths,
+  type ConfigProblem,
+  type KeyPattern,
+} from '../../../src/config/problems';
 import { configFile } from '../../../src/config/schema';
-import { formatPattern, holdsSecret, secretPaths, type KeyPattern } from '../../../src/config/secrets';
 import { validateConfig } from '../../../src/config/validate';
 
 type Doc = Record<string, unknown>;
@@ -29,15 +35,12 @@ const STORAGES: Record<string, Doc> = {
 /** The storage kind that declares the key (none for keys outside `regions[].storage`). */
 function storageTypeOf(pattern: KeyPattern): string | undefined {
   if (pattern.join('.').startsWith('regions.[].storage.') === false) return undefined;
-  return Object.keys(STORAGES).find((type) => {
-    try {
-      declaredKey(pattern, type);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  const key = schemaKeys(docSchema()).find((k) => k.path.join('.') === pattern.join('.'));
+  return key?.variant !== undefined && key.variant in STORAGES ? key.variant : undefined;
 }
+
+/** `regions[].storage.accountkey` */
+const formatPattern = (pattern: KeyPattern): string => pattern.join('.').replace(/\.\[\]/g, '[]');
 
 /** A valid configuration whose region `a` has storage of `type`. */
 function base(type: string | undefined): Doc {

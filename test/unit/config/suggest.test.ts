@@ -1,4 +1,4 @@
-import { closestKey } from '../../../src/config/suggest';
+import { closestKey } from '../../../src/config/problems';
 
 const KNOWN = ['region', 'regions', 'lookupTimeoutMs', 'drainMs', 'listen', 'negativeTtlMs', 'tagTtlMs'];
 
