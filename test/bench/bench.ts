@@ -12,7 +12,7 @@
  * clusters' `protocol` in part 3's filesystem herds: http1, http2 or auto), VEGETA_BIN, ENVOY_BIN.
  */
 import path from 'node:path';
-import { ROOT } from '../support/geosync-cli';
+import { ROOT } from '../support/clients/geosync-cli';
 import { markdown } from './report/markdown';
 import { ALL_PARTS, runBench } from './run';
 import { SMOKE, scaleFromEnv } from './scale';

@@ -1,5 +1,5 @@
 /** What every part of the benchmark is given: its scale, the load generator, scratch space, a log. */
-import { MANIFEST_ACCEPT as CLIENT_MANIFEST_ACCEPT } from '../support/oci-image';
+import { MANIFEST_ACCEPT as CLIENT_MANIFEST_ACCEPT } from '../support/oci/oci-image';
 import type { BenchScale } from './scale';
 import type { Vegeta } from './tools/vegeta';
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { envoyBinary } from '../support/envoy';
+import { envoyBinary } from '../support/envoy/envoy';
 import type { BenchContext } from './context';
 import { alternatives } from './parts/alternatives';
 import { cacheMemory } from './parts/cache-memory';

@@ -9,7 +9,7 @@ const MiB = 1024 * KiB;
 
 export interface ImageSize {
   readonly label: string;
-  /** Sizes of the random file in each layer (test/support/oci-image.ts). */
+  /** Sizes of the random file in each layer (test/support/oci/oci-image.ts). */
   readonly layerSizes: readonly number[];
 }
 

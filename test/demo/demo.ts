@@ -12,14 +12,14 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startDeployment, type Backend, type Deployment } from '../support/deployment';
-import { envoyBinary, ENVOY_STAT } from '../support/envoy';
-import { isManifestPush } from '../support/notification-sink';
-import { runReplicator } from '../support/replicator';
+import { startDeployment, type Backend, type Deployment } from '../support/stacks/deployment';
+import { envoyBinary, ENVOY_STAT } from '../support/envoy/envoy';
+import { isManifestPush } from '../support/stacks/notification-sink';
+import { runReplicator } from '../support/stacks/replicator';
 import type { StalenessReport } from '../../src/staleness/report';
 import { formatStalenessTable } from '../../src/staleness/table';
-import { createOciImage } from '../support/oci-image';
-import { skopeoPull, skopeoPush } from '../support/skopeo';
+import { createOciImage } from '../support/oci/oci-image';
+import { skopeoPull, skopeoPush } from '../support/clients/skopeo';
 
 const REPO = 'demo/hello';
 const t0 = Date.now();

@@ -10,22 +10,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MANIFEST_ACCEPT, createOciImage, type OciImage } from '../support/oci-image';
-import { clientHome, crane, type Env } from '../support/oci-clients';
-import { skopeoPush } from '../support/skopeo';
-import {
-  basicAuth,
-  counters,
-  decisions,
-  digestsOf,
-  expectLayoutHolds,
-  expectPulledImage,
-  pullFrom,
-  registryRequest,
-  repositoryPrefix,
-  storedContent,
-  useDeployment,
-} from './helpers';
+import { MANIFEST_ACCEPT, createOciImage, type OciImage } from '../support/oci/oci-image';
+import { clientHome, crane, type Env } from '../support/clients/oci-clients';
+import { skopeoPush } from '../support/clients/skopeo';
+import { digestsOf, expectLayoutHolds, expectPulledImage } from '../support/oci/layouts';
+import { basicAuth, counters, decisions, pullFrom, registryRequest } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { repositoryPrefix, storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(120_000);
 

@@ -10,20 +10,20 @@
  * APIs, not their permissions or identities); cloud-probes.test.ts says the same of the probes.
  */
 import path from 'node:path';
-import type { RegionDeployment } from '../support/deployment';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import { isManifestPush } from '../support/notification-sink';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { isManifestPush } from '../support/stacks/notification-sink';
+import { expectPulledImage } from '../support/oci/layouts';
 import {
   decisions,
-  expectPulledImage,
   geosyncMetrics,
   sampleSum,
   pullFrom,
   registryRequest,
-  storedContent,
-  useDeployment,
-} from './helpers';
+} from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(300_000);
 

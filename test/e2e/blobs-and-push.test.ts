@@ -6,19 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createOciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import {
-  blobDataKey,
-  counters,
-  digestsOf,
-  expectPulledImage,
-  pullFrom,
-  registryRequest,
-  sampleSum,
-  storedContent,
-  useDeployment,
-} from './helpers';
+import { createOciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { digestsOf, expectPulledImage } from '../support/oci/layouts';
+import { counters, pullFrom, registryRequest, sampleSum } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { blobDataKey, storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(120_000);
 

@@ -21,20 +21,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RegionDeployment } from '../support/deployment';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/oci-clients';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/clients/oci-clients';
 import { run } from '../support/process';
-import { skopeoPush } from '../support/skopeo';
-import { startTokenServer, type TokenServer } from '../support/token-server';
-import {
-  blobDataKey,
-  decisions,
-  expectLayoutHolds,
-  repositoryPrefix,
-  storedContent,
-  useDeployment,
-} from './helpers';
+import { skopeoPush } from '../support/clients/skopeo';
+import { startTokenServer, type TokenServer } from '../support/registries/token-server';
+import { expectLayoutHolds } from '../support/oci/layouts';
+import { decisions } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { blobDataKey, repositoryPrefix, storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(180_000);
 

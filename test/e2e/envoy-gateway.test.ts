@@ -2,7 +2,7 @@
  * geosync behind Envoy Gateway: region b's ingress is what Envoy Gateway generates for a Gateway
  * and an HTTPRoute to b's registry, patched by the EnvoyPatchPolicy `geosync envoy-config
  * --envoy-gateway` emits. `egctl x translate` (Envoy Gateway's own translator, pinned in
- * scripts/client-versions) turns the resources into xDS; test/support/envoy-gateway.ts makes that a
+ * scripts/client-versions) turns the resources into xDS; test/support/envoy/envoy-gateway.ts makes that a
  * static bootstrap, and the real Envoy runs it on loopback in front of b's registry and beside b's
  * geosync. Through it: a pull of an image only a holds succeeds (skopeo), a local hit opens no
  * ext_proc stream, and a client that names a's host gets nothing of a's.
@@ -16,12 +16,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { statValue, startEnvoy, type EnvoyProcess } from '../support/envoy';
-import { bootstrapFromXds, egctlVersion, translateToXds } from '../support/envoy-gateway';
-import { runCli } from '../support/geosync-cli';
-import { createOciImage } from '../support/oci-image';
-import { skopeoPull, skopeoPush } from '../support/skopeo';
-import { expectPulledImage, rawRequest, useDeployment } from './helpers';
+import { statValue, startEnvoy, type EnvoyProcess } from '../support/envoy/envoy';
+import { bootstrapFromXds, egctlVersion, translateToXds } from '../support/envoy/envoy-gateway';
+import { runCli } from '../support/clients/geosync-cli';
+import { createOciImage } from '../support/oci/oci-image';
+import { skopeoPull, skopeoPush } from '../support/clients/skopeo';
+import { expectPulledImage } from '../support/oci/layouts';
+import { rawRequest } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(180_000);
 

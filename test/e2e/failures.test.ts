@@ -11,25 +11,24 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { createOciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import { ENVOY_STAT } from '../support/envoy';
+import { createOciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { ENVOY_STAT } from '../support/envoy/envoy';
 import { MESSAGE_TIMEOUT_MS } from '../../src/config/sections/envoy';
+import { digestsOf, expectPulledImage } from '../support/oci/layouts';
 import {
   counters,
   decisions,
-  digestsOf,
-  expectPulledImage,
   geosyncMetrics,
   lookupDurations,
   pullFrom,
   registryRequest,
   rescuedFrom,
   sampleSum,
-  storedContent,
-  useDeployment,
   waitUntil,
-} from './helpers';
+} from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(120_000);
 

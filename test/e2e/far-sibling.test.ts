@@ -9,10 +9,12 @@
  * auth.test.ts cover token and Basic at no distance).
  */
 import path from 'node:path';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { clientHome, containerdClient, type Env } from '../support/oci-clients';
-import { skopeoPush } from '../support/skopeo';
-import { decisions, pullIntoLayout, useDeployment } from './helpers';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { clientHome, containerdClient, type Env } from '../support/clients/oci-clients';
+import { skopeoPush } from '../support/clients/skopeo';
+import { pullIntoLayout } from '../support/oci/layouts';
+import { decisions } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(300_000);
 

@@ -16,9 +16,12 @@ import path from 'node:path';
 import { DEFAULTS } from '../../src/config/defaults';
 import { REGISTRY_V2_ROOT, tagCurrentLinkKey } from '../../src/storage/keys';
 import { StorageRequestLog } from '../bench/tools/storage-requests';
-import { createOciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import { counters, digestsOf, registryRequest, storedContent, useDeployment, waitUntil } from './helpers';
+import { createOciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { digestsOf } from '../support/oci/layouts';
+import { counters, registryRequest, waitUntil } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(240_000);
 

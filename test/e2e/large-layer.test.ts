@@ -6,10 +6,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RegionDeployment } from '../support/deployment';
-import { createOciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import { counters, digestsOf, expectPulledImage, pullFrom, storedContent, useDeployment } from './helpers';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { createOciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { digestsOf, expectPulledImage } from '../support/oci/layouts';
+import { counters, pullFrom } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(180_000);
 

@@ -6,21 +6,19 @@
  * the filesystem driver.
  */
 import path from 'node:path';
-import { createOciImage, createOciIndex } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import { pinnedVersions } from '../support/envoy';
+import { createOciImage, createOciIndex } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { pinnedVersions } from '../support/envoy/envoy';
+import { digestsOf, expectPulledImage, expectPulledIndex } from '../support/oci/layouts';
 import {
   counters,
-  digestsOf,
   expectNoSiblingContent,
-  expectPulledImage,
-  expectPulledIndex,
   lookupDurations,
   pullFrom,
   registryRequest,
-  storedContent,
-  useDeployment,
-} from './helpers';
+} from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(120_000);
 

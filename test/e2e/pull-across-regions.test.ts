@@ -8,24 +8,22 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import path from 'node:path';
-import { createOciImage, createOciIndex, MANIFEST_ACCEPT } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import type { RegionDeployment } from '../support/deployment';
+import { createOciImage, createOciIndex, MANIFEST_ACCEPT } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { digestsOf, expectPulledImage, expectPulledIndex } from '../support/oci/layouts';
 import {
   counters,
-  digestsOf,
   expectNoSiblingContent,
-  expectPulledImage,
-  expectPulledIndex,
   lookupDurations,
   pullFrom,
   rawRequest,
   registryRequest,
   rescuedFrom,
   sampleSum,
-  storedContent,
-  useDeployment,
-} from './helpers';
+} from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(120_000);
 

@@ -11,10 +11,12 @@
  * serve gets through b exactly what b gives it without geosync (denied).
  */
 import path from 'node:path';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { skopeoPull, skopeoPush } from '../support/skopeo';
-import { startTokenServer, type TokenServer } from '../support/token-server';
-import { decisions, expectPulledImage, TempDirs, useDeployment } from './helpers';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { skopeoPull, skopeoPush } from '../support/clients/skopeo';
+import { startTokenServer, type TokenServer } from '../support/registries/token-server';
+import { expectPulledImage } from '../support/oci/layouts';
+import { decisions } from '../support/stacks/region-checks';
+import { TempDirs, useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(300_000);
 

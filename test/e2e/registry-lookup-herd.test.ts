@@ -16,10 +16,11 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { workerCount } from '../../src/workers/cores';
-import type { CraneRegistry } from '../support/crane-registry';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import { counters, MANIFEST_ACCEPT, useDeployment } from './helpers';
+import type { CraneRegistry } from '../support/registries/crane-registry';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { counters, MANIFEST_ACCEPT } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(600_000);
 

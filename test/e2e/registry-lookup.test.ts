@@ -11,20 +11,15 @@
  * a WAN's loss and jitter.
  */
 import path from 'node:path';
-import type { CraneRegistry } from '../support/crane-registry';
-import { runCli } from '../support/geosync-cli';
+import type { CraneRegistry } from '../support/registries/crane-registry';
+import { runCli } from '../support/clients/geosync-cli';
 import { sleep } from '../support/process';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { clientHome, containerdClient, type Env } from '../support/oci-clients';
-import { skopeoPull, skopeoPush } from '../support/skopeo';
-import {
-  counters,
-  decisions,
-  expectPulledImage,
-  pullIntoLayout,
-  registryRequest,
-  useDeployment,
-} from './helpers';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { clientHome, containerdClient, type Env } from '../support/clients/oci-clients';
+import { skopeoPull, skopeoPush } from '../support/clients/skopeo';
+import { expectPulledImage, pullIntoLayout } from '../support/oci/layouts';
+import { counters, decisions, registryRequest } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(300_000);
 

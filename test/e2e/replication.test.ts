@@ -4,18 +4,12 @@
  * replication pipeline would), after which B serves it locally and geosync only lets it pass.
  */
 import path from 'node:path';
-import { createOciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import {
-  counters,
-  digestsOf,
-  expectPulledImage,
-  pullFrom,
-  replicateS3,
-  repositoryPrefix,
-  storedContent,
-  useDeployment,
-} from './helpers';
+import { createOciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { digestsOf, expectPulledImage } from '../support/oci/layouts';
+import { counters, pullFrom } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { replicateS3, repositoryPrefix, storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(120_000);
 

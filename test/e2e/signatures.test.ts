@@ -13,12 +13,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RegionDeployment } from '../support/deployment';
-import { createOciImage } from '../support/oci-image';
-import { clientHome, oras, toolPath, type Env } from '../support/oci-clients';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { createOciImage } from '../support/oci/oci-image';
+import { clientHome, oras, toolPath, type Env } from '../support/clients/oci-clients';
 import { run } from '../support/process';
-import { skopeoPush } from '../support/skopeo';
-import { decisions, registryRequest, useDeployment } from './helpers';
+import { skopeoPush } from '../support/clients/skopeo';
+import { decisions, registryRequest } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(180_000);
 

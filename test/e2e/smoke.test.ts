@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { useDeployment } from './helpers';
-import { createOciImage } from '../support/oci-image';
-import { skopeoPull, skopeoPush } from '../support/skopeo';
-import { ENVOY_STAT } from '../support/envoy';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { createOciImage } from '../support/oci/oci-image';
+import { skopeoPull, skopeoPush } from '../support/clients/skopeo';
+import { ENVOY_STAT } from '../support/envoy/envoy';
 
 jest.setTimeout(120_000);
 // Kept on distribution 2.8 (Debian's), which the README still supports, with replication.test.ts

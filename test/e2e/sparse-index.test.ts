@@ -8,9 +8,10 @@
  * redirect answered a's 404 for the cache's lifetime. geosync's defaults.
  */
 import path from 'node:path';
-import { createOciImage, MEDIA_TYPES } from '../support/oci-image';
-import { skopeoPull, skopeoPush } from '../support/skopeo';
-import { expectPulledImage, layoutRef, useDeployment } from './helpers';
+import { createOciImage, MEDIA_TYPES } from '../support/oci/oci-image';
+import { skopeoPull, skopeoPush } from '../support/clients/skopeo';
+import { expectPulledImage, layoutRef } from '../support/oci/layouts';
+import { useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(180_000);
 

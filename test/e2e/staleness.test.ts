@@ -12,24 +12,18 @@
  * been delivered.
  */
 import path from 'node:path';
-import { runCli } from '../support/geosync-cli';
-import { isManifestPush, type SinkEvent } from '../support/notification-sink';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { runReplicator } from '../support/replicator';
-import { skopeoPush } from '../support/skopeo';
+import { runCli } from '../support/clients/geosync-cli';
+import { isManifestPush, type SinkEvent } from '../support/stacks/notification-sink';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { runReplicator } from '../support/stacks/replicator';
+import { skopeoPush } from '../support/clients/skopeo';
 import type { StalenessReport } from '../../src/staleness/report';
 import { parseTimestamp } from '../../src/notifications/envelope';
-import type { RegionDeployment } from '../support/deployment';
-import {
-  digestsOf,
-  expectPulledImage,
-  geosyncMetrics,
-  pullFrom,
-  sampleSum,
-  storedContent,
-  useDeployment,
-  waitUntil,
-} from './helpers';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { digestsOf, expectPulledImage } from '../support/oci/layouts';
+import { geosyncMetrics, pullFrom, sampleSum, waitUntil } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { storedContent } from '../support/storage/region-storage';
 
 jest.setTimeout(180_000);
 

@@ -6,24 +6,20 @@
  * repository, so no cached answer of one scenario decides another.
  */
 import path from 'node:path';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import { ENVOY_STAT } from '../support/envoy';
-import type { RegionDeployment } from '../support/deployment';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import { ENVOY_STAT } from '../support/envoy/envoy';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { digestsOf, expectPulledImage } from '../support/oci/layouts';
 import {
   counters,
-  digestsOf,
-  expectPulledImage,
   geosyncMetrics,
-  listKeys,
   pullFrom,
   registryRequest,
-  replicateS3,
-  repositoryPrefix,
   sampleSum,
-  storageClient,
-  useDeployment,
-} from './helpers';
+} from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { listKeys, replicateS3, repositoryPrefix, storageClient } from '../support/storage/region-storage';
 
 jest.setTimeout(300_000);
 

@@ -10,10 +10,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { REGISTRY_V2_ROOT, tagCurrentLinkKey, tagIndexLinkKey } from '../../src/storage/keys';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { skopeoPush } from '../support/skopeo';
-import type { RegionDeployment } from '../support/deployment';
-import { basicAuth, registryRequest, useDeployment } from './helpers';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { skopeoPush } from '../support/clients/skopeo';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { basicAuth, registryRequest } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(240_000);
 

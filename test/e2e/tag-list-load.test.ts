@@ -14,7 +14,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { REGISTRY_V2_ROOT, tagCurrentLinkKey } from '../../src/storage/keys';
 import { StorageRequestLog } from '../bench/tools/storage-requests';
-import { registryRequest, storageClient, useDeployment, waitUntil } from './helpers';
+import { registryRequest, waitUntil } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
+import { storageClient } from '../support/storage/region-storage';
 
 jest.setTimeout(240_000);
 

@@ -10,12 +10,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createOciImage, type OciImage } from '../support/oci-image';
-import { clientHome, crane, oras, regctl, type Env } from '../support/oci-clients';
+import { createOciImage, type OciImage } from '../support/oci/oci-image';
+import { clientHome, crane, oras, regctl, type Env } from '../support/clients/oci-clients';
 import { run } from '../support/process';
-import { skopeoPush } from '../support/skopeo';
-import type { RegionDeployment } from '../support/deployment';
-import { basicAuth, counters, decisions, registryRequest, useDeployment } from './helpers';
+import { skopeoPush } from '../support/clients/skopeo';
+import type { RegionDeployment } from '../support/stacks/deployment';
+import { basicAuth, counters, decisions, registryRequest } from '../support/stacks/region-checks';
+import { useDeployment } from '../support/stacks/use-deployment';
 
 jest.setTimeout(180_000);
 

@@ -1,7 +1,7 @@
 /**
  * Registry-shaped HTTP servers on loopback for tests of Envoy's behaviour around geosync: each
  * records every request (headers, body, TLS server name) and answers with a scripted handler. Real
- * registries are used wherever the registry itself is under test (test/support/registry.ts).
+ * registries are used wherever the registry itself is under test (test/support/registries/registry.ts).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -128,8 +128,10 @@ export const content =
   };
 
 /**
- * A CA and a server certificate for `name` (DNS SAN), made with openssl into `dir`: enough for an
- * Envoy cluster to verify a sibling by SNI and subject alternative name.
+ * A CA and a server certificate for `name` (a DNS or, for an IPv4 address, an IP subject
+ * alternative name), made with openssl into `dir`: enough for an Envoy cluster to verify a sibling
+ * by SNI and subject alternative name, or for a client to trust a registry at 127.0.0.1 only with
+ * this CA's bundle. Clients check the subjectAltName, never the CN (RFC 6125 section 6.4.4).
  */
 export function makeTls(dir: string, name: string): TlsFiles {
   fs.mkdirSync(dir, { recursive: true });
@@ -162,7 +164,8 @@ export function makeTls(dir: string, name: string): TlsFiles {
     '-out',
     f('tls.csr'),
   );
-  fs.writeFileSync(f('ext.cnf'), `subjectAltName=DNS:${name}\n`);
+  const san = /^\d+\.\d+\.\d+\.\d+$/.test(name) ? `IP:${name}` : `DNS:${name}`;
+  fs.writeFileSync(f('ext.cnf'), `subjectAltName=${san}\n`);
   ssl(
     'x509',
     '-req',

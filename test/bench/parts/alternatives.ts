@@ -15,10 +15,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createOciImage, type OciImage } from '../../support/oci-image';
+import { createOciImage, type OciImage } from '../../support/oci/oci-image';
 import { sleep } from '../../support/process';
-import { startRegistry } from '../../support/registry';
-import { skopeoPush } from '../../support/skopeo';
+import { startRegistry } from '../../support/registries/registry';
+import { skopeoPush } from '../../support/clients/skopeo';
 import { elapsedSeconds, type BenchContext } from '../context';
 import { bytes, seconds, times, type PartResult } from '../results';
 import { startEnvoyAlone } from '../stack/envoy-alone';

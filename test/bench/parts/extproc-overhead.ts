@@ -19,7 +19,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { startEngine, type Engine } from '../../../src/app/engine';
 import { loadConfigText } from '../../../src/config/load';
 import { silentLogger } from '../../../src/log/logger';
-import { ExtProcTestClient, responseHeadersMessage } from '../../support/extproc-client';
+import { ExtProcTestClient, responseHeadersMessage } from '../../support/clients/extproc-client';
 import { elapsedSeconds, type BenchContext } from '../context';
 import {
   bytes,

@@ -11,9 +11,9 @@
  * has copied the image into B, so B answers every request itself. herd-report.ts makes the table.
  */
 import path from 'node:path';
-import { createOciImage } from '../../support/oci-image';
+import { createOciImage } from '../../support/oci/oci-image';
 import { sleep } from '../../support/process';
-import { skopeoPush } from '../../support/skopeo';
+import { skopeoPush } from '../../support/clients/skopeo';
 import type { BenchContext } from '../context';
 import { bytes, ms } from '../results';
 import { LOOKUP_KINDS, type Front, type LookupKind } from '../stack/fronts';

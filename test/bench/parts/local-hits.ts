@@ -9,10 +9,10 @@
  * (A B B A) so the machine's drift falls on both.
  */
 import path from 'node:path';
-import { startDeployment } from '../../support/deployment';
-import { ENVOY_STAT } from '../../support/envoy';
-import { createOciImage } from '../../support/oci-image';
-import { skopeoPush } from '../../support/skopeo';
+import { startDeployment } from '../../support/stacks/deployment';
+import { ENVOY_STAT } from '../../support/envoy/envoy';
+import { createOciImage } from '../../support/oci/oci-image';
+import { skopeoPush } from '../../support/clients/skopeo';
 import { MANIFEST_ACCEPT, elapsedSeconds, type BenchContext } from '../context';
 import { ms, num, times, timesRange, type PartResult, type QuantileSeries, type Target } from '../results';
 import { startEnvoyAlone, type EnvoyAlone } from '../stack/envoy-alone';

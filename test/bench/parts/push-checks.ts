@@ -12,9 +12,9 @@
  *   (docs/pushes.md), so the push lands.
  */
 import path from 'node:path';
-import { createOciImage } from '../../support/oci-image';
+import { createOciImage } from '../../support/oci/oci-image';
 import { sleep } from '../../support/process';
-import { skopeoPush } from '../../support/skopeo';
+import { skopeoPush } from '../../support/clients/skopeo';
 import type { BenchContext } from '../context';
 import { LOOKUP_KINDS, type LookupKind } from '../stack/fronts';
 import type { HerdEnv } from '../stack/herd-env';

@@ -16,9 +16,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createOciImage } from '../../support/oci-image';
-import { skopeoPush } from '../../support/skopeo';
-import type { RegionDeployment } from '../../support/deployment';
+import { createOciImage } from '../../support/oci/oci-image';
+import { skopeoPush } from '../../support/clients/skopeo';
+import type { RegionDeployment } from '../../support/stacks/deployment';
 import { elapsedSeconds, type BenchContext } from '../context';
 import { ms, times, type PartResult, type PointSeries, type Target } from '../results';
 import { LOOKUP_KINDS, LOOKUP_LABEL, type Front, type LookupKind } from '../stack/fronts';

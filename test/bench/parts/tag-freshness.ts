@@ -15,9 +15,9 @@
  * counters tell whether each miss really was a miss.
  */
 import path from 'node:path';
-import type { RegionDeployment } from '../../support/deployment';
-import { createOciImage } from '../../support/oci-image';
-import { skopeoPush } from '../../support/skopeo';
+import type { RegionDeployment } from '../../support/stacks/deployment';
+import { createOciImage } from '../../support/oci/oci-image';
+import { skopeoPush } from '../../support/clients/skopeo';
 import { MANIFEST_ACCEPT, elapsedSeconds, type BenchContext } from '../context';
 import { ms, num, timesRange, type PartResult, type QuantileSeries, type Target } from '../results';
 import { startS3Stack, type S3Stack } from '../stack/s3-stack';

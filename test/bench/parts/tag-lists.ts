@@ -11,9 +11,9 @@
  * b and c alternate which goes first; ratios are the medians of the per-pair ratios.
  */
 import path from 'node:path';
-import type { RegionDeployment } from '../../support/deployment';
-import { createOciImage } from '../../support/oci-image';
-import { skopeoPush } from '../../support/skopeo';
+import type { RegionDeployment } from '../../support/stacks/deployment';
+import { createOciImage } from '../../support/oci/oci-image';
+import { skopeoPush } from '../../support/clients/skopeo';
 import { elapsedSeconds, type BenchContext } from '../context';
 import { ms, num, timesRange, type PartResult, type QuantileSeries, type Target } from '../results';
 import type { S3Stack } from '../stack/s3-stack';

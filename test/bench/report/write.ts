@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT } from '../../support/geosync-cli';
+import { ROOT } from '../../support/clients/geosync-cli';
 import { run } from '../../support/process';
 import type { BenchRun } from '../results';
 import { chartSvg } from './chart';

@@ -8,9 +8,9 @@
  */
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { RegionDeployment } from '../../support/deployment';
-import { startEnvoy, type EnvoyProcess } from '../../support/envoy';
-import { freePort } from '../../support/ports';
+import type { RegionDeployment } from '../../support/stacks/deployment';
+import { startEnvoy, type EnvoyProcess } from '../../support/envoy/envoy';
+import { freePort } from '../../support/net/ports';
 
 const MATCH_DELEGATE = 'envoy.filters.http.match_delegate';
 const BASIC_USER_LUA = 'envoy.filters.http.lua';

@@ -31,9 +31,9 @@
  */
 import path from 'node:path';
 import { stringify } from 'yaml';
-import type { RegionDeployment } from '../../support/deployment';
-import { startEnvoy, type EnvoyProcess } from '../../support/envoy';
-import { freePort } from '../../support/ports';
+import type { RegionDeployment } from '../../support/stacks/deployment';
+import { startEnvoy, type EnvoyProcess } from '../../support/envoy/envoy';
+import { freePort } from '../../support/net/ports';
 import { HEADER } from '../../../src/extproc/headers';
 
 export interface RetryEnvoyOptions {

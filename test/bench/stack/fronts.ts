@@ -14,7 +14,7 @@
  * - `retry`: no geosync; an Envoy in front of B's registry that retries each 404 on a, then c
  *   (envoy-retry.ts).
  */
-import type { Deployment, DeploymentOptions, RegionDeployment } from '../../support/deployment';
+import type { Deployment, DeploymentOptions, RegionDeployment } from '../../support/stacks/deployment';
 import { startRetryEnvoy, type RetryEnvoy } from './envoy-retry';
 
 export type LookupKind = 'storage' | 'registry' | 'retry';

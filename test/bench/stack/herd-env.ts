@@ -19,7 +19,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { startDeployment, type Deployment, type RegionDeployment } from '../../support/deployment';
+import { startDeployment, type Deployment, type RegionDeployment } from '../../support/stacks/deployment';
 import { num } from '../results';
 import { geosyncSnapshot, replicateS3 } from '../tools/observe';
 import { startFronts, TWIN_OPTIONS, type Fronts } from './fronts';

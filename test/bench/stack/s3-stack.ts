@@ -4,16 +4,16 @@
  * default but `lookupTimeoutMs` (LOOKUP_TIMEOUT_MS) (part 7 starts its own, with tag freshness on in
  * region b). With `fronts`, also region d (b's twin that looks a and c up through their registry
  * API) and an Envoy that retries B's 404s on a and c (fronts.ts). Cross-region links are the delaying proxies of
- * test/support/deployment.ts; `setRttMs` changes all of them at once between measurements.
+ * test/support/stacks/deployment.ts; `setRttMs` changes all of them at once between measurements.
  * Swift's access log is collected (tools/storage-requests.ts) to count storage requests per key.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Deployment, DeploymentOptions, RegionDeployment } from '../../support/deployment';
-import { LOADED_LOOKUP_TIMEOUT_MS, startDeployment } from '../../support/deployment';
+import type { Deployment, DeploymentOptions, RegionDeployment } from '../../support/stacks/deployment';
+import { LOADED_LOOKUP_TIMEOUT_MS, startDeployment } from '../../support/stacks/deployment';
 import { StorageRequestLog } from '../tools/storage-requests';
 import { startFronts, TWIN_OPTIONS, type Fronts } from './fronts';
 
-/** geosync's lookup deadline here, as in the end-to-end tests (test/support/deployment.ts says why). */
+/** geosync's lookup deadline here, as in the end-to-end tests (test/support/stacks/deployment.ts says why). */
 export const LOOKUP_TIMEOUT_MS = LOADED_LOOKUP_TIMEOUT_MS;
 
 export interface S3Stack {

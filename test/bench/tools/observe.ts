@@ -4,10 +4,10 @@
  * which the bench's build does not have, hence these, on test/support's.)
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { RegionDeployment } from '../../support/deployment';
-import { ENVOY_STAT, statValue } from '../../support/envoy';
+import type { RegionDeployment } from '../../support/stacks/deployment';
+import { ENVOY_STAT, statValue } from '../../support/envoy/envoy';
 import { scrape, sum as sampleSum } from '../../support/prometheus';
-import { listObjects, replicateBucket } from '../../support/s3-layout';
+import { listObjects, replicateBucket } from '../../support/storage/s3-layout';
 
 export { sampleSum };
 
@@ -96,7 +96,7 @@ export async function bucketBytes(client: S3Client, bucket: string): Promise<num
   return (await listObjects(client, bucket)).reduce((s, o) => s + o.size, 0);
 }
 
-/** Replication as a pipeline would do it (test/support/s3-layout.ts); returns the bytes copied. */
+/** Replication as a pipeline would do it (test/support/storage/s3-layout.ts); returns the bytes copied. */
 export async function replicateS3(
   client: S3Client,
   from: RegionDeployment,

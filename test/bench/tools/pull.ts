@@ -1,7 +1,7 @@
 /** A whole image pull by a real OCI client (skopeo), timed and checked. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { skopeoPull } from '../../support/skopeo';
+import { skopeoPull } from '../../support/clients/skopeo';
 
 /**
  * Pulls `<repository>:<reference>` from `host` into a fresh OCI layout under `dir` and returns how

@@ -1,6 +1,6 @@
 /**
  * Requests as a sibling's registry saw them: distribution's access log (Apache combined format,
- * test/support/registry.ts `accessLog`), read from the registry's log file. geosync's registry-API
+ * test/support/registries/registry.ts `accessLog`), read from the registry's log file. geosync's registry-API
  * lookups carry its User-Agent (`geosync/…`, src/registry-api/client.ts), and so do its keep-warm
  * requests (`GET /v2/` every `locate.keepWarmIntervalMs`, src/locate/probe-locator.ts `warm`), told
  * apart by their path; everything else reaching a sibling's registry during a measurement is a

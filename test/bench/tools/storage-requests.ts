@@ -1,6 +1,6 @@
 /**
  * Storage requests as the object store saw them: Swift's proxy access log (one syslog datagram
- * per S3 request, test/support/swift.ts `accessLogUdpPort`), received on a UDP port of this
+ * per S3 request, test/support/storage/swift.ts `accessLogUdpPort`), received on a UDP port of this
  * process. geosync's requests are those of the AWS SDK for JavaScript; the registries use the AWS
  * SDK for Go, and geosync's own keep-warm HEADs name a key outside distribution's layout, so both
  * are told apart from the requests a pull causes.
@@ -8,7 +8,7 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 
-/** distribution's storage root inside a bucket (test/support/registry.ts: rootdirectory `/`). */
+/** distribution's storage root inside a bucket (test/support/registries/registry.ts: rootdirectory `/`). */
 const LAYOUT_PREFIX = 'docker/registry/v2/';
 
 export interface StorageRequest {
@@ -96,7 +96,7 @@ export class StorageRequestLog {
 
 /**
  * `<134>proxy-server: HEAD /region-a/docker/registry/v2/... 200 aws-sdk-js/3.x%20ua/2.1... (txn: …)`
- * (the template in test/support/swift.ts: method, path, status, user agent, each URL-quoted).
+ * (the template in test/support/storage/swift.ts: method, path, status, user agent, each URL-quoted).
  */
 export function parseLine(line: string): StorageRequest | undefined {
   const m = /proxy-server: (\S+) (\S+) (\d+) (\S+)/.exec(line);

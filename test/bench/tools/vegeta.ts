@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { run } from '../../support/process';
-import { ROOT } from '../../support/geosync-cli';
+import { ROOT } from '../../support/clients/geosync-cli';
 
 export interface HttpTarget {
   readonly method: 'GET' | 'HEAD';

@@ -19,9 +19,9 @@ import type { GeosyncConfig } from '../../../src/config/types';
 import type { Locator, StorageProblem } from '../../../src/locate/locator';
 import { createLogger } from '../../../src/log/logger';
 import { ManualClock } from '../../support/clock';
-import { freePort } from '../../support/ports';
+import { freePort } from '../../support/net/ports';
 import { until } from '../../support/process';
-import { startBlackhole, type Blackhole } from '../../support/tcp-blackhole';
+import { startBlackhole, type Blackhole } from '../../support/net/tcp-blackhole';
 
 jest.setTimeout(60_000);
 

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../../support/geosync-cli';
+import { ROOT } from '../../support/clients/geosync-cli';
 import { run } from '../../support/process';
 import { prettier } from '../../bench/report/write';
 import { runBench } from '../../bench/run';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ROOT, runCli } from '../../support/geosync-cli';
+import { ROOT, runCli } from '../../support/clients/geosync-cli';
 
 const fixtures = path.join(ROOT, 'test/unit/config/fixtures');
 

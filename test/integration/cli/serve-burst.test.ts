@@ -6,10 +6,10 @@
  * storage warm-up has finished. Outcomes are asserted (rescued pulls, breaker states, shed
  * lookups), never durations: how long anything takes is the loaded machine's business.
  */
-import { herd } from '../../support/herd';
+import { herd } from '../../support/clients/herd';
 import { waitForTcp } from '../../support/process';
 import { scrape, sum } from '../../support/prometheus';
-import { SIBLINGS, startSwiftServe, type SwiftServe } from '../../support/swift-serve';
+import { SIBLINGS, startSwiftServe, type SwiftServe } from '../../support/storage/swift-serve';
 
 jest.setTimeout(180_000);
 

@@ -7,9 +7,9 @@
  * had before per-region deadlines) the same pulls pass: the far region is never used.
  * What it cannot show: a real WAN's loss and jitter (the proxy's delay is steady).
  */
-import { herd } from '../../support/herd';
-import { startSwiftServe, type SwiftServe } from '../../support/swift-serve';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy';
+import { herd } from '../../support/clients/herd';
+import { startSwiftServe, type SwiftServe } from '../../support/storage/swift-serve';
+import { startTcpProxy, type TcpProxy } from '../../support/net/tcp-proxy';
 
 jest.setTimeout(180_000);
 

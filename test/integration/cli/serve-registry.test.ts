@@ -8,16 +8,16 @@
  * a loaded machine must not turn a 307 into a timeout. Client-side waits are bounds for a hung
  * process only.
  */
-import type { OciImage } from '../../support/oci-image';
-import type { Registry } from '../../support/registry';
-import { startServeFixture, type ServeFixture } from '../../support/serve-fixture';
+import type { OciImage } from '../../support/oci/oci-image';
+import type { Registry } from '../../support/registries/registry';
+import { startServeFixture, type ServeFixture } from '../../support/stacks/serve-fixture';
 import {
   ExtProcTestClient,
   requestHeadersMessage,
   responseHeadersMessage,
   setHeaders,
-} from '../../support/extproc-client';
-import { waitForStatus, type ServeProcess } from '../../support/geosync-cli';
+} from '../../support/clients/extproc-client';
+import { waitForStatus, type ServeProcess } from '../../support/clients/geosync-cli';
 
 jest.setTimeout(120_000);
 

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServe, waitForStatus } from '../../support/geosync-cli';
-import { freePort } from '../../support/ports';
+import { startServe, waitForStatus } from '../../support/clients/geosync-cli';
+import { freePort } from '../../support/net/ports';
 
 jest.setTimeout(60_000);
 

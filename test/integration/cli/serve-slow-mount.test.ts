@@ -1,7 +1,7 @@
 /**
  * A burst must never switch rescue off. `geosync serve` for region b (a real process, its
  * defaults) over real gRPC; sibling a keeps its registry's storage on a filesystem that answers
- * every call 5 ms late (a FUSE passthrough, test/support/slow-fs.py, as a slow network mount).
+ * every call 5 ms late (a FUSE passthrough, test/support/storage/slow-fs.py, as a slow network mount).
  * 100 concurrent pulls of 100 distinct new tags that only a holds wait in geosync's own queue (a
  * root's share of libuv's threadpool) longer than the shortest lookup deadline: every one is
  * rescued, a's breaker stays closed, and a pull right after is rescued too. Before, the queue's
@@ -11,11 +11,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REGISTRY_V2_ROOT, tagCurrentLinkKey } from '../../../src/storage/keys';
-import { startServe, waitForStatus, type ServeProcess } from '../../support/geosync-cli';
-import { herd } from '../../support/herd';
-import { freePorts } from '../../support/ports';
+import { startServe, waitForStatus, type ServeProcess } from '../../support/clients/geosync-cli';
+import { herd } from '../../support/clients/herd';
+import { freePorts } from '../../support/net/ports';
 import { scrape, sum } from '../../support/prometheus';
-import { startSlowMount, type SlowMount } from '../../support/slow-mount';
+import { startSlowMount, type SlowMount } from '../../support/storage/slow-mount';
 
 jest.setTimeout(180_000);
 

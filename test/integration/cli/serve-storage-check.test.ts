@@ -5,9 +5,9 @@
  * for missing keys (S3 without s3:ListBucket) is reported with the permissions geosync needs,
  * and its misses count as misses, not as failures of the region.
  */
-import { herd } from '../../support/herd';
+import { herd } from '../../support/clients/herd';
 import { scrape, sum } from '../../support/prometheus';
-import { startSwiftServe, type StartOptions, type SwiftServe } from '../../support/swift-serve';
+import { startSwiftServe, type StartOptions, type SwiftServe } from '../../support/storage/swift-serve';
 
 jest.setTimeout(120_000);
 

@@ -6,10 +6,10 @@
  * asserted no further than "each worker got some" over many connections.
  */
 import { execFileSync } from 'node:child_process';
-import { herd } from '../../support/herd';
+import { herd } from '../../support/clients/herd';
 import { until } from '../../support/process';
 import { scrape, sum } from '../../support/prometheus';
-import { startServeFixture, type ServeFixture } from '../../support/serve-fixture';
+import { startServeFixture, type ServeFixture } from '../../support/stacks/serve-fixture';
 
 jest.setTimeout(120_000);
 

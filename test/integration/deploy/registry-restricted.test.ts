@@ -18,11 +18,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createOciImage } from '../../support/oci-image';
-import { freePort } from '../../support/ports';
+import { createOciImage } from '../../support/oci/oci-image';
+import { freePort } from '../../support/net/ports';
 import { spawnManaged, waitForHttp, type ManagedProcess } from '../../support/process';
-import { skopeoInspectRaw, skopeoPull, skopeoPush } from '../../support/skopeo';
-import { startSwift, type SwiftS3 } from '../../support/swift';
+import { skopeoInspectRaw, skopeoPull, skopeoPush } from '../../support/clients/skopeo';
+import { startSwift, type SwiftS3 } from '../../support/storage/swift';
 import { CHART, containers, helmTemplate, type Doc } from './chart';
 
 jest.setTimeout(120_000);

@@ -15,11 +15,11 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { startRegistry, type Registry } from '../../support/registry';
-import { REPLICATE_SCRIPT } from '../../support/replicator';
+import { createOciImage, type OciImage } from '../../support/oci/oci-image';
+import { startRegistry, type Registry } from '../../support/registries/registry';
+import { REPLICATE_SCRIPT } from '../../support/stacks/replicator';
 import { run } from '../../support/process';
-import { skopeoInspectRaw, skopeoPush, type Credentials } from '../../support/skopeo';
+import { skopeoInspectRaw, skopeoPush, type Credentials } from '../../support/clients/skopeo';
 
 jest.setTimeout(120_000);
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { sleep } from '../../support/process';
-import { get, startStack } from './stack';
+import { get, startStack } from '../../support/stacks/envoy-stack';
 
 jest.setTimeout(60_000);
 

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { envoyBinary } from '../../support/envoy';
-import { ROOT, runCli } from '../../support/geosync-cli';
+import { envoyBinary } from '../../support/envoy/envoy';
+import { ROOT, runCli } from '../../support/clients/geosync-cli';
 
 jest.setTimeout(60_000);
 

@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ATTRIBUTE, HEADER } from '../../../src/extproc/headers';
-import type { EnvoyRelease } from '../../support/envoy';
-import { attributesOf } from '../../support/scripted-processor';
-import { get, startStack, type Stack } from './stack';
+import type { EnvoyRelease } from '../../support/envoy/envoy';
+import { attributesOf } from '../../support/clients/scripted-processor';
+import { get, startStack, type Stack } from '../../support/stacks/envoy-stack';
 
 jest.setTimeout(60_000);
 

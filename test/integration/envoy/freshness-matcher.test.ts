@@ -5,10 +5,10 @@
  * round trip. With the defaults, only 200s of signature and attestation tags reach geosync; with
  * both bounds 0, no 200 does.
  */
-import type { EnvoyRelease } from '../../support/envoy';
+import type { EnvoyRelease } from '../../support/envoy/envoy';
 import { content } from '../../support/http-fakes';
-import { attributesOf, headerOf } from '../../support/scripted-processor';
-import { get, startStack, type Stack } from './stack';
+import { attributesOf, headerOf } from '../../support/clients/scripted-processor';
+import { get, startStack, type Stack } from '../../support/stacks/envoy-stack';
 
 jest.setTimeout(60_000);
 

@@ -10,10 +10,10 @@
  * The fake registry delays its 404s so that the burst is really in flight at once.
  */
 import http from 'node:http';
-import { ENVOY_STAT } from '../../support/envoy';
+import { ENVOY_STAT } from '../../support/envoy/envoy';
 import { notFound, type Handler } from '../../support/http-fakes';
-import { attributesOf, setHeadersReply, type Script } from '../../support/scripted-processor';
-import { startStack, type Stack } from './stack';
+import { attributesOf, setHeadersReply, type Script } from '../../support/clients/scripted-processor';
+import { startStack, type Stack } from '../../support/stacks/envoy-stack';
 
 jest.setTimeout(120_000);
 

@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
-import type { EnvoyRelease } from '../../support/envoy';
-import { get, startStack } from './stack';
+import type { EnvoyRelease } from '../../support/envoy/envoy';
+import { get, startStack } from '../../support/stacks/envoy-stack';
 
 jest.setTimeout(90_000);
 

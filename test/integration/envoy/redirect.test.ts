@@ -5,10 +5,10 @@
  * own. A scripted processor stands in for geosync so each message and reply is visible.
  */
 import { ATTRIBUTE } from '../../../src/extproc/headers';
-import { ENVOY_STAT, type EnvoyRelease } from '../../support/envoy';
+import { ENVOY_STAT, type EnvoyRelease } from '../../support/envoy/envoy';
 import { content, type Handler } from '../../support/http-fakes';
-import { attributesOf, headerOf } from '../../support/scripted-processor';
-import { get, startStack, type Stack } from './stack';
+import { attributesOf, headerOf } from '../../support/clients/scripted-processor';
+import { get, startStack, type Stack } from '../../support/stacks/envoy-stack';
 
 jest.setTimeout(60_000);
 

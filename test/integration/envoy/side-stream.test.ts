@@ -6,10 +6,10 @@
  * (the bound on the resets any one connection sees; README, "Stream resets").
  */
 import * as grpc from '@grpc/grpc-js';
-import { ENVOY_STAT, type EnvoyRelease } from '../../support/envoy';
+import { ENVOY_STAT, type EnvoyRelease } from '../../support/envoy/envoy';
 import { sleep } from '../../support/process';
-import { startProcessor } from '../../support/scripted-processor';
-import { geosyncLike, get, startStack, type Stack } from './stack';
+import { startProcessor } from '../../support/clients/scripted-processor';
+import { geosyncLike, get, startStack, type Stack } from '../../support/stacks/envoy-stack';
 
 jest.setTimeout(60_000);
 

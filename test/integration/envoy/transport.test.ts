@@ -4,9 +4,9 @@
  * unverifiable one is refused, never served), and geosync can listen on a unix socket.
  */
 import { CLUSTER_DEFAULTS } from '../../../src/config/sections/cluster-tuning';
-import { ENVOY_STAT, type EnvoyRelease } from '../../support/envoy';
+import { ENVOY_STAT, type EnvoyRelease } from '../../support/envoy/envoy';
 import { until } from '../../support/process';
-import { get, startStack, type Stack } from './stack';
+import { get, startStack, type Stack } from '../../support/stacks/envoy-stack';
 
 jest.setTimeout(60_000);
 

@@ -14,9 +14,9 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../../../src/config/load';
 import { validateWithEnvoy } from '../../../src/envoy/binary';
 import { buildBootstrap } from '../../../src/envoy/bootstrap';
-import { repositoryBootstraps, shippedGeosyncConfigs } from '../../support/bootstraps';
-import { envoyBinary, type EnvoyRelease } from '../../support/envoy';
-import { ROOT } from '../../support/geosync-cli';
+import { repositoryBootstraps, shippedGeosyncConfigs } from '../../support/envoy/bootstraps';
+import { envoyBinary, type EnvoyRelease } from '../../support/envoy/envoy';
+import { ROOT } from '../../support/clients/geosync-cli';
 import { makeTls, type TlsFiles } from '../../support/http-fakes';
 import { makeConfig, type ConfigShape } from '../../unit/envoy/support';
 

@@ -11,7 +11,7 @@ import { loadConfigText } from '../../../src/config/load';
 import { validateWithEnvoy } from '../../../src/envoy/binary';
 import { buildBootstrap } from '../../../src/envoy/bootstrap';
 import { renderBootstrap } from '../../../src/envoy/render';
-import { envoyBinary, type EnvoyRelease } from '../../support/envoy';
+import { envoyBinary, type EnvoyRelease } from '../../support/envoy/envoy';
 import { twoRegionConfigText, YAML_TRAP_NAMES } from '../../unit/envoy/support';
 
 jest.setTimeout(120_000);

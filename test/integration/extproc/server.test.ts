@@ -22,7 +22,7 @@ import {
   requestHeadersMessage,
   responseHeadersMessage,
   setHeaders,
-} from '../../support/extproc-client';
+} from '../../support/clients/extproc-client';
 
 // Bounds against a hang only: on a loaded 2-core machine, starting a server and 500 streams can
 // take seconds. Speed is measured by `npm run bench`, not here.

@@ -19,9 +19,9 @@ import { blobDataKey, REGISTRY_V2_ROOT } from '../../../src/storage/keys';
 import type { ObjectProbe } from '../../../src/storage/probe';
 import { buildS3Client, S3Probe } from '../../../src/storage/s3-probe';
 import { ManualClock } from '../../support/clock';
-import { startGeoStack, type GeoStack } from '../../support/geo-stack';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { skopeoPush } from '../../support/skopeo';
+import { startGeoStack, type GeoStack } from '../../support/stacks/geo-stack';
+import { createOciImage, type OciImage } from '../../support/oci/oci-image';
+import { skopeoPush } from '../../support/clients/skopeo';
 import { locatorOptions, REAL_STORAGE } from '../../support/locator-options';
 
 jest.setTimeout(120_000);

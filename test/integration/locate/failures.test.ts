@@ -20,10 +20,10 @@ import type { PullTarget } from '../../../src/oci/pull';
 import { parseDigest } from '../../../src/oci/reference';
 import { S3Probe } from '../../../src/storage/s3-probe';
 import { ManualClock } from '../../support/clock';
-import { s3StorageFor, startGeoStack, type GeoStack } from '../../support/geo-stack';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { skopeoPush } from '../../support/skopeo';
-import { closedPort, startBlackhole, type Blackhole } from '../../support/tcp-blackhole';
+import { s3StorageFor, startGeoStack, type GeoStack } from '../../support/stacks/geo-stack';
+import { createOciImage, type OciImage } from '../../support/oci/oci-image';
+import { skopeoPush } from '../../support/clients/skopeo';
+import { closedPort, startBlackhole, type Blackhole } from '../../support/net/tcp-blackhole';
 import { locatorOptions } from '../../support/locator-options';
 
 jest.setTimeout(120_000);

@@ -16,9 +16,9 @@ import { parseDigest } from '../../../src/oci/reference';
 import type { ListOptions, ObjectProbe, ReadOptions } from '../../../src/storage/probe';
 import { S3Probe } from '../../../src/storage/s3-probe';
 import { ManualClock } from '../../support/clock';
-import { startGeoStack, type GeoStack } from '../../support/geo-stack';
-import { createOciImage, createOciIndex, MANIFEST_ACCEPT } from '../../support/oci-image';
-import { skopeoPush } from '../../support/skopeo';
+import { startGeoStack, type GeoStack } from '../../support/stacks/geo-stack';
+import { createOciImage, createOciIndex, MANIFEST_ACCEPT } from '../../support/oci/oci-image';
+import { skopeoPush } from '../../support/clients/skopeo';
 import { locatorOptions, REAL_STORAGE } from '../../support/locator-options';
 
 jest.setTimeout(120_000);

@@ -19,13 +19,13 @@ import {
   tagsFolderKey,
   WARM_UP_KEY,
 } from '../../../src/storage/keys';
-import { startCraneRegistry, type CraneRegistry } from '../../support/crane-registry';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { freePort } from '../../support/ports';
-import { startRegistry, type Registry } from '../../support/registry';
-import { skopeoPush } from '../../support/skopeo';
-import { makeCertificates, type TestCertificates } from '../../support/tls';
-import { startTokenServer, type TokenFront, type TokenServer } from '../../support/token-server';
+import { startCraneRegistry, type CraneRegistry } from '../../support/registries/crane-registry';
+import { createOciImage, type OciImage } from '../../support/oci/oci-image';
+import { makeTls, type TlsFiles } from '../../support/http-fakes';
+import { freePort } from '../../support/net/ports';
+import { startRegistry, type Registry } from '../../support/registries/registry';
+import { skopeoPush } from '../../support/clients/skopeo';
+import { startTokenServer, type TokenFront, type TokenServer } from '../../support/registries/token-server';
 
 jest.setTimeout(120_000);
 
@@ -133,9 +133,9 @@ describe('beside go-containerregistry (anonymous)', () => {
 
 describe('beside distribution with htpasswd (Basic) over TLS from a private CA', () => {
   let reg: Registry;
-  let certs: TestCertificates;
+  let certs: TlsFiles;
   beforeAll(async () => {
-    certs = await makeCertificates(path.join(work, 'tls'));
+    certs = makeTls(path.join(work, 'tls'), '127.0.0.1');
     reg = await startRegistry({
       storage: { type: 'filesystem', root: path.join(work, 'basic-root') },
       auth: { username: 'robot', password: 'robot-secret' },

@@ -22,12 +22,12 @@ import type { AzureStorage, GcsStorage } from '../../../src/config/types';
 import { AzureProbe } from '../../../src/storage/azure-probe';
 import { GcsProbe } from '../../../src/storage/gcs-probe';
 import type { ObjectProbe } from '../../../src/storage/probe';
-import { startAzurite, type Azurite } from '../../support/azurite';
-import { startFakeGcs, type FakeGcs } from '../../support/fake-gcs';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { startRegistry, type Registry } from '../../support/registry';
-import { skopeoPush } from '../../support/skopeo';
-import { closedPort, startBlackhole } from '../../support/tcp-blackhole';
+import { startAzurite, type Azurite } from '../../support/storage/azurite';
+import { startFakeGcs, type FakeGcs } from '../../support/storage/fake-gcs';
+import { createOciImage, type OciImage } from '../../support/oci/oci-image';
+import { startRegistry, type Registry } from '../../support/registries/registry';
+import { skopeoPush } from '../../support/clients/skopeo';
+import { closedPort, startBlackhole } from '../../support/net/tcp-blackhole';
 import { probeContract, type ContractFixture } from './probe-contract';
 
 jest.setTimeout(120_000);

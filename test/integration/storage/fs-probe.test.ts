@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FsProbe } from '../../../src/storage/fs-probe';
-import { createOciImage } from '../../support/oci-image';
-import { startRegistry, type Registry } from '../../support/registry';
-import { skopeoPush } from '../../support/skopeo';
+import { createOciImage } from '../../support/oci/oci-image';
+import { startRegistry, type Registry } from '../../support/registries/registry';
+import { skopeoPush } from '../../support/clients/skopeo';
 import { probeContract, type ContractFixture } from './probe-contract';
 
 jest.setTimeout(60_000);

@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fuseConnectionId, mounted, startHungMount, type HungMount } from '../../support/hung-mount';
+import { fuseConnectionId, mounted, startHungMount, type HungMount } from '../../support/storage/hung-mount';
 
 jest.setTimeout(60_000);
 

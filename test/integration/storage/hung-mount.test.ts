@@ -14,7 +14,7 @@ import { parseDigest } from '../../../src/oci/reference';
 import { blobDataKey, layerLinkKey, REGISTRY_V2_ROOT } from '../../../src/storage/keys';
 import { maxRunningPerRoot, runningFsCalls } from '../../../src/storage/fs-calls';
 import { FsProbe } from '../../../src/storage/fs-probe';
-import { startHungMount, type HungMount } from '../../support/hung-mount';
+import { startHungMount, type HungMount } from '../../support/storage/hung-mount';
 import { locatorOptions } from '../../support/locator-options';
 
 jest.setTimeout(60_000);

@@ -3,7 +3,7 @@
  * real distribution registry wrote with its own driver. Keys are those of src/storage/keys.ts.
  */
 import { createHash } from 'node:crypto';
-import type { OciImage } from '../../support/oci-image';
+import type { OciImage } from '../../support/oci/oci-image';
 import { MAX_MANIFEST_BYTES } from '../../../src/oci/manifest';
 import { parseDigest } from '../../../src/oci/reference';
 import {

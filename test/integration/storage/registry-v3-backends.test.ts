@@ -19,18 +19,18 @@
  *   metadata (per the driver's source, an upload in progress is an object of content type
  *   application/x-docker-upload-session with `Session-URI`/`Offset` metadata). The driver's
  *   resumable uploads go to www.googleapis.com whatever STORAGE_EMULATOR_HOST says: see
- *   test/support/fake-gcs.ts.
+ *   test/support/storage/fake-gcs.ts.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REGISTRY_V2_ROOT } from '../../../src/storage/keys';
-import { startAzurite, type Azurite } from '../../support/azurite';
-import { startFakeGcs, type FakeGcs } from '../../support/fake-gcs';
-import { createOciImage, type OciImage } from '../../support/oci-image';
-import { startRegistry, type Registry, type RegistryStorage } from '../../support/registry';
-import { skopeoPull, skopeoPush } from '../../support/skopeo';
+import { startAzurite, type Azurite } from '../../support/storage/azurite';
+import { startFakeGcs, type FakeGcs } from '../../support/storage/fake-gcs';
+import { createOciImage, type OciImage } from '../../support/oci/oci-image';
+import { startRegistry, type Registry, type RegistryStorage } from '../../support/registries/registry';
+import { skopeoPull, skopeoPush } from '../../support/clients/skopeo';
 
 jest.setTimeout(120_000);
 

@@ -10,10 +10,10 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { S3Probe } from '../../../src/storage/s3-probe';
 import { tagCurrentLinkKey } from '../../../src/storage/keys';
-import { startGeoStack, s3StorageFor, type GeoStack } from '../../support/geo-stack';
-import { createOciImage } from '../../support/oci-image';
-import { skopeoPush } from '../../support/skopeo';
-import { closedPort, startBlackhole } from '../../support/tcp-blackhole';
+import { startGeoStack, s3StorageFor, type GeoStack } from '../../support/stacks/geo-stack';
+import { createOciImage } from '../../support/oci/oci-image';
+import { skopeoPush } from '../../support/clients/skopeo';
+import { closedPort, startBlackhole } from '../../support/net/tcp-blackhole';
 import { probeContract, type ContractFixture } from './probe-contract';
 
 jest.setTimeout(90_000);

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createOciImage, createOciIndex } from '../../support/oci-image';
-import { startRegistry, type Registry } from '../../support/registry';
-import { skopeoInspectRaw, skopeoPull, skopeoPush } from '../../support/skopeo';
-import { startSwift, type SwiftS3 } from '../../support/swift';
+import { createOciImage, createOciIndex } from '../../support/oci/oci-image';
+import { startRegistry, type Registry } from '../../support/registries/registry';
+import { skopeoInspectRaw, skopeoPull, skopeoPush } from '../../support/clients/skopeo';
+import { startSwift, type SwiftS3 } from '../../support/storage/swift';
 
 jest.setTimeout(90_000);
 

@@ -3,14 +3,14 @@
  * counters, the lookup histogram and the time-to-pullable histogram against the traffic sent. Region A
  * is a real registry (filesystem driver) with an image pushed by skopeo.
  */
-import type { OciImage } from '../../support/oci-image';
+import type { OciImage } from '../../support/oci/oci-image';
 import { sum } from '../../support/prometheus';
-import { startServeFixture, type ServeFixture } from '../../support/serve-fixture';
+import { startServeFixture, type ServeFixture } from '../../support/stacks/serve-fixture';
 import {
   ExtProcTestClient,
   requestHeadersMessage,
   responseHeadersMessage,
-} from '../../support/extproc-client';
+} from '../../support/clients/extproc-client';
 
 jest.setTimeout(60_000);
 

@@ -21,7 +21,7 @@ import {
   requestHeadersMessage,
   responseHeadersMessage,
   setHeaders,
-} from '../../support/extproc-client';
+} from '../../support/clients/extproc-client';
 
 const HEX = 'e'.repeat(64);
 const SECRET = 'Basic dXNlcjpzM2NyZXQtcGFzc3dvcmQ=';

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT } from '../../support/geosync-cli';
+import { ROOT } from '../../support/clients/geosync-cli';
 
 const CORES = path.join(ROOT, 'dist/workers/cores.js');
 

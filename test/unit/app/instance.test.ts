@@ -24,7 +24,7 @@ import { createLogger, silentLogger } from '../../../src/log/logger';
 import type { StalenessReport } from '../../../src/staleness/report';
 import { systemClock } from '../../../src/clock/clock';
 import { ManualClock } from '../../support/clock';
-import { freePort } from '../../support/ports';
+import { freePort } from '../../support/net/ports';
 import { until } from '../../support/process';
 
 class FakeHost implements EngineHost {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { main } from '../../../src/cli/main';
 import type { CliIo } from '../../../src/cli/command';
 import type { StalenessReport } from '../../../src/staleness/report';
-import { closedPort } from '../../support/tcp-blackhole';
+import { closedPort } from '../../support/net/tcp-blackhole';
 
 const REPORT: StalenessReport = {
   region: 'b',

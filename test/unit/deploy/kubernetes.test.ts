@@ -13,7 +13,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { loadConfigText } from '../../../src/config/load';
 import { ENV_VARIABLES } from '../../../src/config/env';
 import type { GeosyncConfig, ListenAddress } from '../../../src/config/types';
-import { pinnedVersions } from '../../support/envoy';
+import { pinnedVersions } from '../../support/envoy/envoy';
 import { buildBootstrap } from '../../../src/envoy/bootstrap';
 import { renderBootstrap } from '../../../src/envoy/render';
 import {

@@ -11,7 +11,11 @@ import type { ProcessingRequest__Output } from '../../../src/generated/envoy/ser
 import type { LocateResult, Locator } from '../../../src/locate/locator';
 import { DEFAULT_PULL_POLICY, type PullTarget } from '../../../src/oci/pull';
 import { ManualClock } from '../../support/clock';
-import { requestHeadersMessage, responseHeadersMessage, setHeaders } from '../../support/extproc-client';
+import {
+  requestHeadersMessage,
+  responseHeadersMessage,
+  setHeaders,
+} from '../../support/clients/extproc-client';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
 

@@ -1,0 +1,281 @@
+/**
+ * OpenStack Swift with the s3api middleware (a production S3 implementation that CNCF
+ * distribution's s3 driver works against, unlike s3rver) plus the memcached that s3api+tempauth
+ * require, on free loopback ports in a temporary directory. One instance serves any number of
+ * buckets (one per region). See test-environment notes in the README ("Tests").
+ *
+ * Swift reads /etc/swift/swift.conf (hash prefix/suffix) from that fixed path; it is created when
+ * missing. Every server runs in its own process group because Swift forks workers.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePorts } from '../net/ports';
+import {
+  ExitedBeforeReady,
+  run,
+  spawnManaged,
+  waitForHttp,
+  waitForTcp,
+  type ManagedProcess,
+} from '../process';
+
+export interface S3Endpoint {
+  /** `http://127.0.0.1:PORT`; path-style addressing. */
+  readonly endpoint: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly region: string;
+}
+
+export interface SwiftS3 extends S3Endpoint {
+  readonly port: number;
+  /** Temporary directory holding configs, rings, object data and logs. */
+  readonly dir: string;
+  createBucket(name: string): Promise<void>;
+  /** A client for the test's own S3 calls (put/delete objects); destroyed by stop(). */
+  client(): S3Client;
+  /** Stops every server and removes the directory; idempotent, safe after a failed start. */
+  stop(): Promise<void>;
+}
+
+const SWIFT_CONF = `[swift-hash]
+swift_hash_path_suffix = geosync
+swift_hash_path_prefix = geosync
+[storage-policy:0]
+name = gold
+default = yes
+`;
+
+/**
+ * Seconds a server keeps retrying a port that is taken (Swift's `bind_timeout`, 30 by default in
+ * swift/common/wsgi.py `get_socket`): short, so that a start that lost its port to another process
+ * fails at once and startSwift tries again on other ports, instead of waiting out its deadline.
+ */
+const BIND_TIMEOUT_S = 2;
+
+/** Start attempts: the second, on fresh ports, only after a server exited before it listened. */
+const ATTEMPTS = 2;
+
+function serverConf(kind: string, port: number, dir: string): string {
+  return `[DEFAULT]
+devices = ${dir}/node
+mount_check = false
+bind_ip = 127.0.0.1
+bind_port = ${port}
+bind_timeout = ${BIND_TIMEOUT_S}
+workers = 1
+swift_dir = ${dir}/etc
+user = root
+log_level = WARNING
+[pipeline:main]
+pipeline = ${kind}-server
+[app:${kind}-server]
+use = egg:swift#${kind}
+`;
+}
+
+/**
+ * The proxy's access log (one line per S3 request as Swift saw it), sent as syslog datagrams to a
+ * UDP port on loopback (proxy_logging's `access_log_udp_host`/`_port`), in the format of
+ * `SWIFT_ACCESS_LOG_FIELDS`: what a benchmark counts storage requests from.
+ */
+export const SWIFT_ACCESS_LOG_FIELDS = ['method', 'path', 'status', 'user_agent'] as const;
+
+function accessLogConf(udpPort: number | undefined): string {
+  if (udpPort === undefined) return '';
+  return `access_log_udp_host = 127.0.0.1
+access_log_udp_port = ${udpPort}
+access_log_level = INFO
+log_msg_template = {method} {path} {status_int} {user_agent}
+`;
+}
+
+function proxyConf(port: number, memcachedPort: number, dir: string, accessLogUdpPort?: number): string {
+  return `[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = ${port}
+bind_timeout = ${BIND_TIMEOUT_S}
+workers = 1
+swift_dir = ${dir}/etc
+user = root
+log_level = WARNING
+[pipeline:main]
+pipeline = catch_errors gatekeeper proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo proxy-logging proxy-server
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+[filter:catch_errors]
+use = egg:swift#catch_errors
+[filter:gatekeeper]
+use = egg:swift#gatekeeper
+[filter:proxy-logging]
+use = egg:swift#proxy_logging
+${accessLogConf(accessLogUdpPort)}[filter:cache]
+use = egg:swift#memcache
+memcache_servers = 127.0.0.1:${memcachedPort}
+[filter:listing_formats]
+use = egg:swift#listing_formats
+[filter:bulk]
+use = egg:swift#bulk
+[filter:s3api]
+use = egg:swift#s3api
+location = us-east-1
+[filter:tempauth]
+use = egg:swift#tempauth
+user_test_tester = testing .admin
+user_test_reader = reading
+[filter:copy]
+use = egg:swift#copy
+[filter:slo]
+use = egg:swift#slo
+[filter:dlo]
+use = egg:swift#dlo
+`;
+}
+
+async function buildRings(etc: string, ports: { object: number; container: number; account: number }) {
+  const opts = { cwd: etc, timeoutMs: 20_000 };
+  for (const kind of ['account', 'container', 'object'] as const) {
+    await run('swift-ring-builder', [`${kind}.builder`, 'create', '0', '1', '1'], opts);
+    await run(
+      'swift-ring-builder',
+      [`${kind}.builder`, 'add', `r1z1-127.0.0.1:${ports[kind]}/d1`, '1'],
+      opts,
+    );
+    await run('swift-ring-builder', [`${kind}.builder`, 'rebalance'], opts);
+  }
+}
+
+interface StartOptions {
+  readonly timeoutMs?: number;
+  /** see SWIFT_ACCESS_LOG_FIELDS */
+  readonly accessLogUdpPort?: number;
+}
+
+export async function startSwift(opts: StartOptions = {}): Promise<SwiftS3> {
+  if (!fs.existsSync('/etc/swift/swift.conf')) {
+    // Written whole, then renamed: a server of a parallel test file never reads half a file.
+    fs.mkdirSync('/etc/swift', { recursive: true });
+    const tmp = `/etc/swift/swift.conf.${process.pid}`;
+    fs.writeFileSync(tmp, SWIFT_CONF);
+    fs.renameSync(tmp, '/etc/swift/swift.conf');
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (attempt >= ATTEMPTS || !(err instanceof ExitedBeforeReady)) throw err;
+    }
+  }
+}
+
+async function startOnce(opts: StartOptions): Promise<SwiftS3> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-swift-'));
+  const etc = path.join(dir, 'etc');
+  const logs = path.join(dir, 'log');
+  fs.mkdirSync(etc);
+  fs.mkdirSync(path.join(dir, 'node', 'd1'), { recursive: true });
+  const [proxy, memcached, object, container, account] = (await freePorts(5)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const procs: ManagedProcess[] = [];
+  const clients: S3Client[] = [];
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      for (const c of clients) c.destroy();
+      await Promise.all(procs.map((p) => p.stop()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopped;
+  };
+
+  const endpoint = `http://127.0.0.1:${proxy}`;
+  const base: S3Endpoint = {
+    endpoint,
+    accessKeyId: 'test:tester',
+    secretAccessKey: 'testing',
+    region: 'us-east-1',
+  };
+  const client = (): S3Client => {
+    const c = new S3Client({
+      endpoint,
+      region: base.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: base.accessKeyId, secretAccessKey: base.secretAccessKey },
+    });
+    clients.push(c);
+    return c;
+  };
+
+  try {
+    await buildRings(etc, { object, container, account });
+    for (const [kind, port] of [
+      ['object', object],
+      ['container', container],
+      ['account', account],
+    ] as const) {
+      fs.writeFileSync(path.join(etc, `${kind}-server.conf`), serverConf(kind, port, dir));
+    }
+    fs.writeFileSync(
+      path.join(etc, 'proxy-server.conf'),
+      proxyConf(proxy, memcached, dir, opts.accessLogUdpPort),
+    );
+
+    const servers: [ManagedProcess, number][] = [
+      [
+        spawnManaged('memcached', 'memcached', ['-u', 'root', '-l', '127.0.0.1', '-p', String(memcached)], {
+          logDir: logs,
+        }),
+        memcached,
+      ],
+    ];
+    for (const [kind, port] of [
+      ['object', object],
+      ['container', container],
+      ['account', account],
+    ] as const) {
+      const conf = path.join(etc, `${kind}-server.conf`);
+      servers.push([spawnManaged(kind, `swift-${kind}-server`, [conf], { logDir: logs }), port]);
+    }
+    procs.push(...servers.map(([proc]) => proc));
+    const proxyProc = spawnManaged('proxy', 'swift-proxy-server', [path.join(etc, 'proxy-server.conf')], {
+      logDir: logs,
+    });
+    procs.push(proxyProc);
+    const deadline = Date.now() + timeoutMs;
+    for (const [proc, port] of servers) {
+      await waitForTcp('127.0.0.1', port, Math.max(deadline - Date.now(), 1), proc);
+    }
+    await waitForHttp(`${endpoint}/info`, {
+      timeoutMs: Math.max(deadline - Date.now(), 1),
+      ready: (s) => s === 200,
+      proc: proxyProc,
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  let admin: S3Client | undefined;
+  return {
+    ...base,
+    port: proxy,
+    dir,
+    client,
+    async createBucket(name: string): Promise<void> {
+      admin ??= client();
+      await admin.send(new CreateBucketCommand({ Bucket: name }), {
+        abortSignal: AbortSignal.timeout(10_000),
+      });
+    },
+    stop,
+  };
+}
