@@ -28,6 +28,11 @@ export interface FoundManifest {
   readonly region: string;
   /** Absent when the holder gives no dates (a registry's API). */
   readonly lastModified?: Date;
+  /**
+   * A manifest by tag: the tag's link as the finder read it (the digest it names), so that a
+   * worker that adopts the answer reads the manifest without reading the link again.
+   */
+  readonly link?: string;
 }
 
 export interface Locator {

@@ -409,7 +409,11 @@ export class ProbeLocator implements Locator {
           this.readContents(target, cacheKey, answer, choice.text, authorization);
           // Another worker's cache is not per credential: it learns only what all share.
           if (!this.opts.perCredential)
-            this.deps.onManifestFound?.(target, { region: answer.region, lastModified: answer.lastModified });
+            this.deps.onManifestFound?.(target, {
+              region: answer.region,
+              lastModified: answer.lastModified,
+              ...(choice.text !== undefined ? { link: choice.text } : {}),
+            });
         }
         return answer;
       }
@@ -441,7 +445,9 @@ export class ProbeLocator implements Locator {
     this.cache.set(cacheKey, answer, this.ttlOf(target));
     this.lastHolders.set(cacheKey, found.region, STALE_HOLDER_MS);
     this.lastHolders.set(repositoryKey(target.repository, ''), found.region, STALE_HOLDER_MS);
-    this.readContents(target, cacheKey, answer);
+    // With the finder's link: a worker whose own lookup of the tag is in flight has read it too,
+    // and a herd spread over the workers would ask the sibling for it once more per worker.
+    this.readContents(target, cacheKey, answer, found.link);
   }
 
   /**

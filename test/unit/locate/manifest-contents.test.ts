@@ -142,7 +142,22 @@ describe('between workers (src/workers/)', () => {
     await locator.locate(TAG, new AbortController().signal);
     await locator.locate(TAG, new AbortController().signal);
     await locator.locate(blob(), new AbortController().signal);
-    expect(found).toEqual([[TAG, { region: 'b', lastModified: expect.any(Date) }]]);
+    expect(found).toEqual([
+      [TAG, { region: 'b', lastModified: expect.any(Date), link: `sha256:${MANIFEST_DIGEST.hex}\n` }],
+    ]);
+  });
+
+  test("with the finder's tag link, the adopting worker reads only the manifest, never the link", async () => {
+    const t = setup();
+    t.locator.adoptFound(TAG, {
+      region: 'b',
+      lastModified: new Date(),
+      link: `sha256:${MANIFEST_DIGEST.hex}\n`,
+    });
+    await flush();
+    expect(t.outcomes).toEqual(['learnt']);
+    expect(t.b.calls.get(tagCurrentLinkKey(REPO, 'v1')) ?? 0).toBe(0);
+    expect(t.b.calls.get(blobDataKey(MANIFEST_DIGEST))).toBe(1);
   });
 
   test("another worker's manifest: adopted, its contents read here, and the blobs after it need no lookup", async () => {
