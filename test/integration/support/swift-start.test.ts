@@ -9,7 +9,7 @@ import { freePort, freePorts } from '../../support/net/ports';
 import { startSwift } from '../../support/storage/swift';
 
 jest.mock('../../support/net/ports', () => {
-  const actual = jest.requireActual<typeof import('../../support/net/ports')>('../../support/ports');
+  const actual = jest.requireActual<typeof import('../../support/net/ports')>('../../support/net/ports');
   return { ...actual, freePorts: jest.fn(actual.freePorts) };
 });
 
@@ -19,7 +19,7 @@ test('a Swift server whose port is taken exits, and Swift starts again on fresh 
   const port = await freePort();
   const taker = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => taker.listen({ host: '127.0.0.1', port }, resolve));
-  const real = jest.requireActual<typeof import('../../support/net/ports')>('../../support/ports').freePorts;
+  const real = jest.requireActual<typeof import('../../support/net/ports')>('../../support/net/ports').freePorts;
   // The order startSwift asks for: proxy, memcached, object, container, account.
   jest.mocked(freePorts).mockImplementationOnce(async (n) => {
     const ports = await real(n);
