@@ -19,7 +19,8 @@ test('a Swift server whose port is taken exits, and Swift starts again on fresh 
   const port = await freePort();
   const taker = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => taker.listen({ host: '127.0.0.1', port }, resolve));
-  const real = jest.requireActual<typeof import('../../support/net/ports')>('../../support/net/ports').freePorts;
+  const real =
+    jest.requireActual<typeof import('../../support/net/ports')>('../../support/net/ports').freePorts;
   // The order startSwift asks for: proxy, memcached, object, container, account.
   jest.mocked(freePorts).mockImplementationOnce(async (n) => {
     const ports = await real(n);
