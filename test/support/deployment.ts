@@ -18,7 +18,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startEnvoy, type EnvoyProcess, type EnvoyRelease } from './envoy';
 import { startNotificationSink, type NotificationSink } from './notification-sink';
-import { runCli, startServe, waitForStatus, type ServeProcess } from './geosync-cli';
+import { runEnvoyConfig, startServe, waitForStatus, type ServeProcess } from './geosync-cli';
 import { freePort } from './ports';
 import { startAzurite, type Azurite } from './azurite';
 import { startFakeGcs, type FakeGcs } from './fake-gcs';
@@ -412,7 +412,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           '',
         ].join('\n'),
       );
-      const generated = await runCli(['envoy-config', '--config', configFile]);
+      const generated = await runEnvoyConfig(['--config', configFile]);
       if (generated.code !== 0) throw new Error(`envoy-config for ${p.name} failed:\n${generated.stderr}`);
       const envoy = await startEnvoy(generated.stdout, {
         release: opts.envoyRelease ?? 'newest',
