@@ -92,6 +92,11 @@ export interface DeploymentOptions {
   /** s3 mode: Swift sends its access log to this UDP port (startSwift's `accessLogUdpPort`). */
   readonly swiftAccessLogUdpPort?: number;
   /**
+   * The `requestTimeoutMs` of a region's S3 storage (what one request to it may take; geosync's
+   * default is 1 s), in every configuration that names it.
+   */
+  readonly s3RequestTimeoutMs?: Readonly<Record<string, number>>;
+  /**
    * `circuitBreakers` of every generated cluster to a registry (`envoy.localRegistry` and
    * `envoy.siblingDefaults`, envoy/README.md); default: the generator's (Envoy's own 1024s).
    */
@@ -276,6 +281,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
             forcePathStyle: true,
             accessKeyId: swift.accessKeyId,
             secretAccessKey: swift.secretAccessKey,
+            ...(opts.s3RequestTimeoutMs?.[p.name]
+              ? { requestTimeoutMs: opts.s3RequestTimeoutMs[p.name] }
+              : {}),
           }),
         });
       } else if (backend === 'azure' && azurite) {
