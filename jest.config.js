@@ -23,6 +23,8 @@ module.exports = {
   // A global option: inside `projects` jest ignores it and keeps its 5 s (a CI run timed out a
   // test of three CLI runs that way).
   testTimeout: 60_000,
+  // Without timings from an earlier run, the files that declare long timeouts start first.
+  testSequencer: '<rootDir>/test/support/jest-sequencer.js',
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

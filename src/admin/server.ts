@@ -34,11 +34,13 @@ export async function startAdminServer(
   ready: () => boolean,
   routes: ReadonlyMap<string, AdminRoute> = new Map(),
   postRoutes: ReadonlyMap<string, AdminRoute> = new Map(),
+  /** A test of the cut-off sets a shorter one; geosync runs with ADMIN_REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs = ADMIN_REQUEST_TIMEOUT_MS,
 ): Promise<AdminServer> {
   const options: http.ServerOptions = {
     connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-    headersTimeout: ADMIN_REQUEST_TIMEOUT_MS,
-    requestTimeout: ADMIN_REQUEST_TIMEOUT_MS,
+    headersTimeout: requestTimeoutMs,
+    requestTimeout: requestTimeoutMs,
     keepAliveTimeout: 5_000,
   };
   const server = http.createServer(options, (req, res) => {

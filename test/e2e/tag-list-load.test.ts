@@ -20,8 +20,20 @@ import { storageClient } from '../support/storage/region-storage';
 
 jest.setTimeout(240_000);
 
-/** One-way delay of every hop from b to a: 200 ms a round trip, so 3,500 tags (4 pages) take 800 ms at least. */
+/** One-way delay of every hop from b to a: 200 ms a round trip. */
 const ONE_WAY_MS = 100;
+
+/**
+ * The first test's delay: 1.2 s a round trip, so the 2 pages of 1,500 tags (ListObjectsV2 answers
+ * 1,000 names a page) take 2.4 s at least, past the 2 s a tag list waits for them
+ * (`lookupTimeoutMaxMs`). Each tag is one object written into Swift first: 3,500 of them (4 pages
+ * at 600 ms, within the default 1 s a storage request may take) took half a minute of a loaded
+ * 2-core machine. A page of a's storage may take 3 s here (S3_REQUEST_TIMEOUT_MS); the test is
+ * about a listing that outlasts the list's wait, not about that bound.
+ */
+const SLOW_ONE_WAY_MS = 600;
+const TAGS = 1500;
+const S3_REQUEST_TIMEOUT_MS = 3000;
 
 let log: StorageRequestLog;
 beforeAll(async () => {
@@ -34,6 +46,7 @@ const { d, a, b } = useDeployment(() => ({
   storage: { a: 's3', b: 'filesystem' },
   crossRegionLatencyMs: ONE_WAY_MS,
   swiftAccessLogUdpPort: log.port,
+  s3RequestTimeoutMs: { a: S3_REQUEST_TIMEOUT_MS },
   // geosync's lookup deadlines are its defaults (useDeployment).
   // One admission window and one cache: what the counts below are about.
   workers: 1,
@@ -46,16 +59,10 @@ const listingsOfA = () =>
       r.bucket === a.bucket && r.method === 'GET' && r.key === '' && r.userAgent.startsWith('aws-sdk-js'),
   ).length;
 
-/**
- * The first test's delay: 600 ms a round trip, so the 4 pages of 3,500 tags take 2.4 s at least,
- * past the 2 s a tag list waits for them (`lookupTimeoutMaxMs`).
- */
-const SLOW_ONE_WAY_MS = 300;
-
 test('a listing of several storage round trips, longer than a list waits, merges on a later poll', async () => {
   const repo = 'slow/app';
   const digest = `sha256:${'ab'.repeat(32)}`;
-  const tags = Array.from({ length: 3500 }, (_, i) => `t${String(i).padStart(4, '0')}`);
+  const tags = Array.from({ length: TAGS }, (_, i) => `t${String(i).padStart(4, '0')}`);
   // a's storage holds the tags (as replication or a push writes their links); b holds none.
   const s3 = storageClient(d);
   for (let i = 0; i < tags.length; i += 50) {

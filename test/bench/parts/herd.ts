@@ -65,7 +65,7 @@ const SETTLE_DEADLINE_MS = 15_000;
  * got its answer, up to geosync's longest sibling deadline (`lookupTimeoutMaxMs`, 2 s). The smoke
  * scale counts nothing it reports, and waits less.
  */
-const settleQuietMs = (ctx: BenchContext) => (ctx.scale.name === 'smoke' ? 1000 : 3000);
+const settleQuietMs = (ctx: BenchContext) => (ctx.scale.name === 'smoke' ? 250 : 3000);
 
 /**
  * Counts what reaches a and c from now on; the result reads it once nothing more has arrived for
@@ -93,7 +93,7 @@ async function countSiblings(
     let last = await read();
     let quietSince = Date.now();
     while (Date.now() - quietSince < settleQuietMs(ctx) && Date.now() < deadline) {
-      await sleep(1000);
+      await sleep(Math.min(1000, settleQuietMs(ctx)));
       const now = await read();
       if (JSON.stringify(now) !== JSON.stringify(last)) quietSince = Date.now();
       last = now;

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Command } from '../../../src/cli/command';
 
 /**
  * The repository root (found from here, so this also works when compiled into build/ for the demo
@@ -55,6 +56,29 @@ export interface ServeProcess {
   readonly child: ChildProcess;
   readonly output: () => string;
   readonly exited: Promise<number | null>;
+}
+
+/**
+ * `geosync envoy-config ARGS` in this process: the built command (dist/cli/envoy-config.js), the
+ * code the CLI runs for it, without starting Node for it. A CLI run loads every command's modules
+ * (dist/main.js: about 1 s of CPU on these 2 cores, four times what this command needs), and
+ * every region of every deployment generated its bootstrap that way. What the CLI itself does
+ * (dispatch, flags, exit codes, --output) is tested on the real process
+ * (test/integration/envoy/check-cli.test.ts, test/integration/deploy/).
+ */
+export async function runEnvoyConfig(args: readonly string[]): Promise<CliRun> {
+  ensureBuilt();
+  const { envoyConfigCommand } = (await import(path.join(ROOT, 'dist/cli/envoy-config.js'))) as {
+    envoyConfigCommand: Command;
+  };
+  let stdout = '';
+  let stderr = '';
+  const code = await envoyConfigCommand.run(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    terminated: new Promise<string>(() => undefined),
+  });
+  return { code, stdout, stderr };
 }
 
 /** Starts `geosync serve --config FILE` in the background. */

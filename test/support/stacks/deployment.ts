@@ -18,7 +18,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startEnvoy, type EnvoyProcess, type EnvoyRelease } from '../envoy/envoy';
 import { startNotificationSink, type NotificationSink } from './notification-sink';
-import { runCli, startServe, waitForStatus, type ServeProcess } from '../clients/geosync-cli';
+import { runEnvoyConfig, startServe, waitForStatus, type ServeProcess } from '../clients/geosync-cli';
 import { freePort } from '../net/ports';
 import { startAzurite, type Azurite } from '../storage/azurite';
 import { startFakeGcs, type FakeGcs } from '../storage/fake-gcs';
@@ -91,6 +91,11 @@ export interface DeploymentOptions {
   readonly notifications?: boolean;
   /** s3 mode: Swift sends its access log to this UDP port (startSwift's `accessLogUdpPort`). */
   readonly swiftAccessLogUdpPort?: number;
+  /**
+   * The `requestTimeoutMs` of a region's S3 storage (what one request to it may take; geosync's
+   * default is 1 s), in every configuration that names it.
+   */
+  readonly s3RequestTimeoutMs?: Readonly<Record<string, number>>;
   /**
    * `circuitBreakers` of every generated cluster to a registry (`envoy.localRegistry` and
    * `envoy.siblingDefaults`, envoy/README.md); default: the generator's (Envoy's own 1024s).
@@ -276,6 +281,9 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
             forcePathStyle: true,
             accessKeyId: swift.accessKeyId,
             secretAccessKey: swift.secretAccessKey,
+            ...(opts.s3RequestTimeoutMs?.[p.name]
+              ? { requestTimeoutMs: opts.s3RequestTimeoutMs[p.name] }
+              : {}),
           }),
         });
       } else if (backend === 'azure' && azurite) {
@@ -412,7 +420,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
           '',
         ].join('\n'),
       );
-      const generated = await runCli(['envoy-config', '--config', configFile]);
+      const generated = await runEnvoyConfig(['--config', configFile]);
       if (generated.code !== 0) throw new Error(`envoy-config for ${p.name} failed:\n${generated.stderr}`);
       const envoy = await startEnvoy(generated.stdout, {
         release: opts.envoyRelease ?? 'newest',

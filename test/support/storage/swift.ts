@@ -135,17 +135,44 @@ use = egg:swift#dlo
 `;
 }
 
-async function buildRings(etc: string, ports: { object: number; container: number; account: number }) {
-  const opts = { cwd: etc, timeoutMs: 20_000 };
-  for (const kind of ['account', 'container', 'object'] as const) {
-    await run('swift-ring-builder', [`${kind}.builder`, 'create', '0', '1', '1'], opts);
-    await run(
-      'swift-ring-builder',
-      [`${kind}.builder`, 'add', `r1z1-127.0.0.1:${ports[kind]}/d1`, '1'],
-      opts,
-    );
-    await run('swift-ring-builder', [`${kind}.builder`, 'rebalance'], opts);
+/**
+ * The Python that Swift is installed for: the interpreter named by `swift-ring-builder`'s shebang
+ * (Debian's /usr/bin/python3; a `python3` earlier on PATH, e.g. pyenv's, may not have Swift).
+ */
+function swiftPython(): string {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const file = path.join(dir, 'swift-ring-builder');
+    if (!fs.existsSync(file)) continue;
+    const shebang = /^#!\s*(\S+)/.exec(fs.readFileSync(file, 'utf8').split('\n', 1)[0] ?? '');
+    if (shebang?.[1]) return shebang[1];
   }
+  throw new Error('swift-ring-builder is not on PATH (scripts/install-deps.sh installs Swift)');
+}
+
+/**
+ * The three one-device rings, in one Python process with Swift's own RingBuilder: what
+ * `swift-ring-builder X.builder create 0 1 1`, `add r1z1-127.0.0.1:PORT/d1 1` and `rebalance` write
+ * (swift/cli/ringbuilder.py), without nine interpreter starts (each imports eventlet; on a loaded
+ * 2-core machine the nine took 10 s and more of every Swift start). The servers read only the
+ * `.ring.gz` files.
+ */
+const BUILD_RINGS_PY = `
+import sys
+from swift.common.ring import RingBuilder
+for arg in sys.argv[1:]:
+    kind, port = arg.split('=')
+    builder = RingBuilder(0, 1, 1)
+    builder.add_dev({'region': 1, 'zone': 1, 'ip': '127.0.0.1', 'port': int(port), 'device': 'd1', 'weight': 1})
+    builder.rebalance()
+    builder.get_ring().save(kind + '.ring.gz')
+`;
+
+async function buildRings(etc: string, ports: { object: number; container: number; account: number }) {
+  await run(
+    swiftPython(),
+    ['-c', BUILD_RINGS_PY, ...(['account', 'container', 'object'] as const).map((k) => `${k}=${ports[k]}`)],
+    { cwd: etc, timeoutMs: 20_000 },
+  );
 }
 
 interface StartOptions {
