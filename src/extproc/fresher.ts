@@ -9,19 +9,19 @@ import type { FreshnessResult } from '../tag-freshness/check';
 import { lookup, type Plan, type StreamContext, type StreamScope } from './context';
 
 /**
- * How long a resolution waits for its check: a check is at most two round trips to a sibling, one
- * after the other (the tag's current link, then the tag indexes where it differs:
- * src/tag-freshness/check.ts), each within that sibling's learnt deadline (src/locate/latency.ts).
- * So twice the longest of those, between `lookupTimeoutMs` and a pull's bound. One fixed
+ * How long a resolution waits for its check: as long as a pull's lookup would wait for the
+ * slowest sibling it asks now (src/locate/region.ts `waitMs`: up to `lookupTimeoutMaxMs` while the
+ * sibling answers, its learnt deadline once one of its probes went unanswered, not at all while
+ * its breaker is open or its registry down), and at least `lookupTimeoutMs`. One fixed
  * `lookupTimeoutMs` (150 ms) cut short every check of a sibling 250 ms away, and the first
  * resolution of a moved tag there was served stale once per T.
  */
 export function checkDeadlineMs(
   ctx: Pick<StreamContext, 'locator' | 'lookupTimeoutMs' | 'locateTimeoutMs' | 'regionUrls'>,
 ): number {
-  const learnt = [...ctx.regionUrls.keys()].map((r) => ctx.locator.deadlineMs?.(r) ?? 0);
+  const waits = [...ctx.regionUrls.keys()].map((r) => ctx.locator.waitMs?.(r) ?? 0);
   const longest = Math.max(ctx.lookupTimeoutMs, ctx.locateTimeoutMs ?? ctx.lookupTimeoutMs);
-  return Math.min(longest, Math.max(ctx.lookupTimeoutMs, 2 * Math.max(0, ...learnt)));
+  return Math.min(longest, Math.max(ctx.lookupTimeoutMs, ...waits));
 }
 
 export async function fresher(

@@ -69,10 +69,11 @@ export interface Locator {
    */
   warm?(signal: AbortSignal): Promise<readonly StorageProblem[]>;
   /**
-   * How long a lookup now waits for `region` once its request is out (its learnt deadline,
-   * latency.ts); undefined for a region lookups do not ask now (breaker open) or do not know.
+   * How long a lookup starting now may wait for `region` once its request is out: up to the hard
+   * limit while it answers, its learnt deadline (latency.ts) once a probe went unanswered;
+   * undefined for a region lookups do not ask now (breaker open, registry down) or do not know.
    */
-  deadlineMs?(region: string): number | undefined;
+  waitMs?(region: string): number | undefined;
   /**
    * Checks each sibling's storage itself (a bucket that does not exist, credentials it refuses):
    * what otherwise looks exactly like content that is not there yet. Resolves with the problems

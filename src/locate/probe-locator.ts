@@ -251,9 +251,9 @@ export class ProbeLocator implements Locator {
     return this.staleHolder(cacheKey) ?? repository ?? result;
   }
 
-  deadlineMs(region: string): number | undefined {
+  waitMs(region: string): number | undefined {
     const lane = this.lanes.find((l) => l.name === region);
-    return lane?.askable ? lane.deadlineMs() : undefined;
+    return lane?.askable && this.registryUp(region) ? lane.waitMs() : undefined;
   }
 
   /** STALE_HOLDER_MS: the tag's last holder, when it is answering now. */

@@ -148,6 +148,7 @@ export class RegionLane {
    * deadline cuts the next ones short again, as RFC 6298 §5 backs off only after a timer expired.
    */
   private silent = false;
+  private readonly maxWaitMs: number;
 
   constructor(
     readonly name: string,
@@ -159,6 +160,7 @@ export class RegionLane {
     this.breaker = new CircuitBreaker(opts.breaker, clock, (s) => observer.breakerState(name, s));
     this.gate = new ConcurrencyGate(opts.maxConcurrentProbes, (n) => observer.inflight(name, n));
     this.latency = new RegionLatency(opts.deadline);
+    this.maxWaitMs = opts.deadline.maxMs;
   }
 
   /** Would a lookup starting now ask this region (breaker not open)? */
@@ -169,6 +171,14 @@ export class RegionLane {
   /** How long a lookup waits for this region once its request is out (latency.ts). */
   deadlineMs(): number {
     return this.latency.deadlineMs();
+  }
+
+  /**
+   * How long a lookup starting now may wait for this region's answer: up to the hard limit while
+   * the region answers (`silent`), its learnt deadline once a probe went unanswered.
+   */
+  waitMs(): number {
+    return this.silent ? this.latency.deadlineMs() : this.maxWaitMs;
   }
 
   /** A round trip of this region's storage measured outside lookups (the warm-up). */

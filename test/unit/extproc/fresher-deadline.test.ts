@@ -1,13 +1,12 @@
 /**
- * How long a tag resolution waits for its freshness check: twice the longest learnt deadline of
- * the siblings lookups ask now (a check is two round trips in turn), between `lookupTimeoutMs` and
- * a pull's bound.
+ * How long a tag resolution waits for its freshness check: as long as a pull's lookup would wait
+ * for the slowest sibling it asks now, between `lookupTimeoutMs` and a pull's bound.
  */
 import { checkDeadlineMs } from '../../../src/extproc/fresher';
 import type { Locator } from '../../../src/locate/locator';
 
-function ctx(deadlines: Record<string, number | undefined>, regions = Object.keys(deadlines)) {
-  const locator = { deadlineMs: (r: string) => deadlines[r] } as unknown as Locator;
+function ctx(waits: Record<string, number | undefined>, regions = Object.keys(waits)) {
+  const locator = { waitMs: (r: string) => waits[r] } as unknown as Locator;
   return {
     locator,
     lookupTimeoutMs: 150,
@@ -16,23 +15,23 @@ function ctx(deadlines: Record<string, number | undefined>, regions = Object.key
   };
 }
 
-test('a sibling 250 ms away (learnt deadline 320 ms) is waited for twice its deadline', () => {
-  expect(checkDeadlineMs(ctx({ near: 150, far: 320 }))).toBe(640);
+test('a sibling that answers is waited for up to the bound, as a pull lookup waits for it', () => {
+  expect(checkDeadlineMs(ctx({ near: 200, far: 2000 }))).toBe(2000);
 });
 
-test('near siblings only, or none learnt yet: lookupTimeoutMs', () => {
+test('siblings whose last probe went unanswered: their learnt deadlines, at least lookupTimeoutMs', () => {
+  expect(checkDeadlineMs(ctx({ far: 320 }))).toBe(320);
   expect(checkDeadlineMs(ctx({ near: 40 }))).toBe(150);
+});
+
+test('siblings not asked now (breaker open, registry down), or none: lookupTimeoutMs', () => {
   expect(checkDeadlineMs(ctx({ open: undefined }))).toBe(150);
   expect(checkDeadlineMs(ctx({}))).toBe(150);
 });
 
-test("never past a pull's bound", () => {
-  expect(checkDeadlineMs(ctx({ slow: 1800 }))).toBe(2000);
-});
-
-test('a locator that learns no deadlines, or one fixed deadline, keeps lookupTimeoutMs', () => {
-  const fixed = { ...ctx({ far: 320 }), locator: {} as Locator };
-  expect(checkDeadlineMs(fixed)).toBe(150);
-  const { locateTimeoutMs: _, ...noBound } = ctx({ far: 320 });
+test("never past a pull's bound; a locator that says nothing keeps lookupTimeoutMs", () => {
+  expect(checkDeadlineMs(ctx({ odd: 5000 }))).toBe(2000);
+  expect(checkDeadlineMs({ ...ctx({ far: 2000 }), locator: {} as Locator })).toBe(150);
+  const { locateTimeoutMs: _, ...noBound } = ctx({ far: 2000 });
   expect(checkDeadlineMs(noBound)).toBe(150);
 });

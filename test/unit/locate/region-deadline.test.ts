@@ -323,6 +323,28 @@ describe('what silence at the hard limit counts against', () => {
   });
 });
 
+describe('how long a lookup starting now may wait for a region (the tag freshness check reads it)', () => {
+  it('up to the hard limit while the region answers; its learnt deadline once a probe went unanswered', async () => {
+    const clock = new ManualClock();
+    const a = new TimedProbe('a', clock, 250, () => false);
+    const { locator } = setup([a], clock, {
+      ...DEFAULTS,
+      breaker: { failureThreshold: 2, coolDownMs: 10_000 },
+    });
+    expect(locator.waitMs('a')).toBe(2_000);
+    await settle(clock, [locator.locate(tagged('t1'), new AbortController().signal)]);
+    expect(locator.waitMs('a')).toBe(2_000);
+    // a stops answering: one probe heard nothing by the hard limit.
+    a.delayMs = 60_000;
+    await settle(clock, [locator.locate(tagged('t2'), new AbortController().signal)]);
+    await settle(clock, [new Promise((r) => clock.setTimer(() => r(undefined), 2_100))]);
+    const learnt = locator.waitMs('a');
+    expect(learnt).toBeGreaterThanOrEqual(150);
+    expect(learnt).toBeLessThan(2_000);
+    expect(locator.waitMs('nowhere')).toBeUndefined();
+  });
+});
+
 describe('a holder under load: the last answer stands when a new lookup runs out of time', () => {
   it("a tag's entry expired mid-herd and its new lookup passes the hard limit: the tag's last holder answers", async () => {
     const clock = new ManualClock();
