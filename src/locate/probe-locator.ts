@@ -14,7 +14,7 @@ import { systemClock, type Clock } from '../clock/clock';
 import type { BreakerConfig, CacheConfig } from '../config/types';
 import type { PullTarget } from '../oci/pull';
 import { keysFor, WARM_UP_KEY } from '../storage/keys';
-import type { ObjectProbe } from '../storage/probe';
+import type { ObjectProbe, ProbeResult } from '../storage/probe';
 import { TtlLruCache } from '../util/ttl-lru-cache';
 import { untilAborted } from '../abort/until-aborted';
 import { bounded } from '../abort/bounded';
@@ -27,6 +27,14 @@ import { readManifestContents, type ContentsResult } from './manifest-contents';
 import { guardObserver, type LocatorObserver } from './observer';
 import { RegionLane } from './region';
 import { checkStorage, warmUp } from './warm-up';
+
+/** What a keep-warm request that got no answer by the hard limit, or was cut by close, comes to. */
+const KEEP_WARM_TIMEOUT: ProbeResult = {
+  status: 'error',
+  kind: 'timeout',
+  message: 'no answer by the hard limit',
+};
+const KEEP_WARM_ABORTED: ProbeResult = { status: 'error', kind: 'aborted', message: 'closing' };
 
 export interface RegionProbe {
   readonly region: string;
@@ -498,12 +506,21 @@ export class ProbeLocator implements Locator {
    * balancers, and the first S3 request of a process also pays the SDK's own set-up.
    */
   async warm(signal: AbortSignal): Promise<readonly StorageProblem[]> {
+    // Each keep-warm request is bounded by the hard limit: one that gets no answer by then marks
+    // its region silent (region.ts `unheard`), one answered marks it heard.
     const once = (s: AbortSignal) =>
       Promise.all(
         this.lanes.map((lane, i) => {
           const started = this.clock.now();
-          return (this.probes[i] as ObjectProbe).head(WARM_UP_KEY, { signal: s }).then((r) => {
+          return bounded(
+            this.clock,
+            this.maxMs,
+            s,
+            (signal) => (this.probes[i] as ObjectProbe).head(WARM_UP_KEY, { signal }),
+            (timedOut) => (timedOut ? KEEP_WARM_TIMEOUT : KEEP_WARM_ABORTED),
+          ).then((r) => {
             if (r.status !== 'error') lane.learn(this.clock.now() - started);
+            else if (r.kind === 'timeout' && !s.aborted) lane.unheard();
           });
         }),
       );

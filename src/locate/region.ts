@@ -181,9 +181,23 @@ export class RegionLane {
     return this.silent ? this.latency.deadlineMs() : this.maxWaitMs;
   }
 
-  /** A round trip of this region's storage measured outside lookups (the warm-up). */
+  /**
+   * A round trip of this region's storage measured outside lookups (the warm-up and keep-warm):
+   * learnt, and the region heard.
+   */
   learn(ms: number): void {
     this.latency.sample(ms);
+    this.lastAnswered = this.clock.now();
+    this.silent = false;
+  }
+
+  /**
+   * A keep-warm request went unanswered by the hard limit: the region is silent until it answers
+   * again. Without it a region that stopped answering, in a deployment whose pulls needed no
+   * lookup of it, was waited for to the hard limit by every tag freshness check (`waitMs`).
+   */
+  unheard(): void {
+    this.silent = true;
   }
 
   /**

@@ -343,6 +343,26 @@ describe('how long a lookup starting now may wait for a region (the tag freshnes
     expect(learnt).toBeLessThan(2_000);
     expect(locator.waitMs('nowhere')).toBeUndefined();
   });
+
+  it('keep-warm tells it too: a keep-warm request unanswered by the hard limit cuts the wait to the learnt deadline, an answered one restores it', async () => {
+    const clock = new ManualClock();
+    const a = new TimedProbe('a', clock, 250, () => false);
+    const { locator } = setup([a], clock, { ...DEFAULTS, keepWarmIntervalMs: 1_000 });
+    const wait = (ms: number) => settle(clock, [new Promise((r) => clock.setTimer(() => r(undefined), ms))]);
+    await settle(clock, [locator.warm(new AbortController().signal)]);
+    expect(locator.waitMs('a')).toBe(2_000);
+    // a stops answering: the next keep-warm request (1 s on) gets nothing by the hard limit (2 s).
+    a.delayMs = 60_000;
+    await wait(3_500);
+    const learnt = locator.waitMs('a')!;
+    expect(learnt).toBeGreaterThanOrEqual(250);
+    expect(learnt).toBeLessThan(2_000);
+    // a answers again: the first keep-warm request it answers makes it heard.
+    a.delayMs = 250;
+    await wait(5_000);
+    expect(locator.waitMs('a')).toBe(2_000);
+    await locator.close();
+  });
 });
 
 describe('a holder under load: the last answer stands when a new lookup runs out of time', () => {
