@@ -32,23 +32,25 @@ export async function fresher(
   const { ctx } = scope;
   const freshness = ctx.freshness as NonNullable<typeof ctx.freshness>;
   const { repository, tag } = target;
+  // The common case of a herd: the answer is reused within T.
+  const known = freshness.cached?.(repository, tag, localDigest);
   const {
     value: result,
     lookupMs,
     cancelled,
   } = await lookup(scope, {
-    // The common case of a herd: the answer is reused within T.
-    known: freshness.cached?.(repository, tag, localDigest),
+    known,
     work: (signal) => freshness.check(repository, tag, localDigest, signal).then((c) => c.result),
     interrupted: (timedOut): FreshnessResult =>
       timedOut ? { verdict: 'timeout' } : { verdict: 'error', code: 'cancelled' },
-    deadlineMs: checkDeadlineMs(ctx),
+    // Read only for a check that runs: a herd's resolutions are answered from `known`.
+    deadlineMs: known ? 0 : checkDeadlineMs(ctx),
   });
   if (cancelled) return { record: { outcome: 'pass', kind: 'manifest_by_tag', lookupMs }, decided: false };
   const url = result.verdict === 'newer' ? ctx.regionUrls.get(result.region) : undefined;
-  const known = result.verdict !== 'newer' || url !== undefined;
+  const urlKnown = result.verdict !== 'newer' || url !== undefined;
   return {
-    record: freshnessRecord(known ? result : { verdict: 'error', code: 'no_region_url' }, lookupMs),
+    record: freshnessRecord(urlKnown ? result : { verdict: 'error', code: 'no_region_url' }, lookupMs),
     decided: true,
     ...(url !== undefined ? { redirectTo: url } : {}),
   };

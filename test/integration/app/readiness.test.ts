@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { trace } from '@opentelemetry/api';
 import type { EngineDeps } from '../../../src/app/engine';
@@ -18,6 +17,7 @@ import { loadConfigText } from '../../../src/config/load';
 import type { GeosyncConfig } from '../../../src/config/types';
 import type { Locator, StorageProblem } from '../../../src/locate/locator';
 import { createLogger } from '../../../src/log/logger';
+import { capturedLogger } from '../../support/log-capture';
 import { ManualClock } from '../../support/clock';
 import { freePort } from '../../support/net/ports';
 import { until } from '../../support/process';
@@ -56,17 +56,6 @@ regions:
   return { config: result.config, admin: `http://127.0.0.1:${adminPort}` };
 }
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { lines, log: createLogger({ level: 'warn', region: 'b', destination: sink }) };
-}
-
 const deps = (log: ReturnType<typeof createLogger>) => ({
   log,
   meter: new MeterProvider().getMeter('test'),
@@ -82,7 +71,7 @@ const readyz = async (admin: string) => (await fetch(`${admin}/readyz`)).status;
 
 test('a storage that accepts and never answers: not ready until the warm-up budget has passed, then ready, and reported', async () => {
   const { config: c, admin } = await config();
-  const { lines, log } = capture();
+  const { lines, log } = capturedLogger('warn');
   const clock = new ManualClock();
   const connectionsBefore = hole.connections;
   const starting = start(c, { ...deps(log), clock });
@@ -107,7 +96,7 @@ test('a storage that accepts and never answers: not ready until the warm-up budg
 
 test('a warm-up that ignores its deadline is abandoned: ready anyway, and said so', async () => {
   const { config: c, admin } = await config();
-  const { lines, log } = capture();
+  const { lines, log } = capturedLogger('warn');
   const clock = new ManualClock();
   let warmStarted: () => void = () => {};
   const started = new Promise<void>((resolve) => (warmStarted = resolve));
@@ -133,7 +122,7 @@ test('a warm-up that ignores its deadline is abandoned: ready anyway, and said s
 
 test('the storage check runs beside serving: ready at once, its findings logged when they come', async () => {
   const { config: c, admin } = await config();
-  const { lines, log } = capture();
+  const { lines, log } = capturedLogger('warn');
   let report: (problems: readonly StorageProblem[]) => void = () => {};
   const checking: Locator = {
     locate: async () => ({ outcome: 'not_found' }),

@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type { EnginePort } from '../../../src/app/engine';
 import type { EngineHost } from '../../../src/app/host';
 import {
@@ -20,7 +19,8 @@ import {
 } from '../../../src/app/instance';
 import { loadConfigText } from '../../../src/config/load';
 import type { GeosyncConfig } from '../../../src/config/types';
-import { createLogger, silentLogger } from '../../../src/log/logger';
+import { silentLogger } from '../../../src/log/logger';
+import { capturedLogger } from '../../support/log-capture';
 import type { StalenessReport } from '../../../src/staleness/report';
 import { systemClock } from '../../../src/clock/clock';
 import { ManualClock } from '../../support/clock';
@@ -90,17 +90,6 @@ regions:
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { lines, log: createLogger({ level: 'info', region: 'b', destination: sink }) };
-}
-
 const STARTED = 'geosync instance started';
 
 const get = (admin: string, p: string) => fetch(`http://${admin}${p}`);
@@ -143,7 +132,7 @@ test('on the stop signal: drain, stop drainMs later, one dead-mount warning, sto
   const host = new FakeHost();
   host.isReady = true;
   host.hanging = 2;
-  const { lines, log } = capture();
+  const { lines, log } = capturedLogger('info');
   let terminate: (signal: string) => void = () => {};
   const terminated = new Promise<string>((resolve) => (terminate = resolve));
   let end: InstanceEnd | undefined;
@@ -172,7 +161,7 @@ test('on the stop signal: drain, stop drainMs later, one dead-mount warning, sto
 test('no dead-mount warning when nothing hangs', async () => {
   const host = new FakeHost();
   host.exit();
-  const { lines, log } = capture();
+  const { lines, log } = capturedLogger('info');
   const end = await runInstance(
     { ...config, drainMs: 0 },
     { log, clock: systemClock, host, terminated: Promise.resolve('SIGTERM') },
@@ -184,7 +173,7 @@ test('no dead-mount warning when nothing hangs', async () => {
 
 test('engines that turn out unable to start: stopped at once, the admin port closed, the instance ends failed', async () => {
   const host = new FakeHost();
-  const { lines, log } = capture();
+  const { lines, log } = capturedLogger('info');
   const running = runInstance(config, {
     log,
     clock: new ManualClock(),
@@ -210,7 +199,7 @@ test('engines that turn out unable to start: stopped at once, the admin port clo
 test('a host that cannot start: the instance ends failed with its reason, and its admin port is closed', async () => {
   const host = new FakeHost();
   host.startError = new Error('No address added out of total 1 resolved');
-  const { lines, log } = capture();
+  const { lines, log } = capturedLogger('info');
   const adminPort = await freePort();
   const end = await runInstance(
     { ...config, listen: { ...config.listen, admin: { kind: 'tcp', host: '127.0.0.1', port: adminPort } } },
