@@ -23,8 +23,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RegionDeployment } from '../support/stacks/deployment';
 import { createOciImage, type OciImage } from '../support/oci/oci-image';
-import { clientHome, containerdClient, crane, oras, regctl, type Env } from '../support/clients/oci-clients';
-import { run } from '../support/process';
+import {
+  clientHome,
+  containerdClient,
+  COPY_CLIENTS,
+  copyImage,
+  crane,
+  oras,
+  regctl,
+  type Env,
+} from '../support/clients/oci-clients';
 import { skopeoPush } from '../support/clients/skopeo';
 import { startTokenServer, type TokenServer } from '../support/registries/token-server';
 import { expectLayoutHolds } from '../support/oci/layouts';
@@ -87,18 +95,11 @@ const ALL = { tag: true, manifest: true, blobs: 3 };
 const NOTHING = { tag: false, manifest: false, blobs: 0 };
 
 describe('a copy into b of an image only a holds leaves the image in b', () => {
-  const copies: [string, (src: string, dst: string) => Promise<unknown>][] = [
-    ['skopeo', (src, dst) => skopeoCopy(src, dst)],
-    ['crane', (src, dst) => crane(['copy', src, dst], home.env)],
-    ['regctl', (src, dst) => regctl(['image', 'copy', src, dst], home.env, [a.host, b.host])],
-    ['oras', (src, dst) => oras(['cp', '--from-plain-http', '--to-plain-http', src, dst], home.env)],
-    ['containerd', (src, dst) => containerdClient(['copy', src, dst], home.env)],
-  ];
-  test.each(copies)('%s', async (client, copy) => {
+  test.each(COPY_CLIENTS)('%s', async (client) => {
     const repository = `copy/${client}`;
     await onlyInA(repository);
     expect(await bHolds(repository)).toEqual(NOTHING);
-    await copy(`${a.host}/${repository}:v1`, `${b.host}/${repository}:v1`);
+    await copyImage(client, `${a.host}/${repository}:v1`, `${b.host}/${repository}:v1`, home.env);
     expect(await bHolds(repository)).toEqual(ALL);
   });
 });
@@ -198,21 +199,4 @@ function referrersIn(
     expect(manifest.layers).toHaveLength(1);
     return { artifactType: m.artifactType, content: blob(manifest.layers[0]!.digest).toString() };
   });
-}
-
-/** skopeo from one registry to another, both plain HTTP. */
-function skopeoCopy(src: string, dst: string) {
-  return run(
-    'skopeo',
-    [
-      '--insecure-policy',
-      'copy',
-      '--src-tls-verify=false',
-      '--dest-tls-verify=false',
-      '--retry-times=0',
-      `docker://${src}`,
-      `docker://${dst}`,
-    ],
-    { timeoutMs: 60_000, env: home.env },
-  );
 }

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { createOciImage, type OciImage } from '../support/oci/oci-image';
-import { clientHome, containerdClient, type Env } from '../support/clients/oci-clients';
+import { clientHome, expectContainerdPulls, type Env } from '../support/clients/oci-clients';
 import { skopeoPush } from '../support/clients/skopeo';
 import { pullIntoLayout } from '../support/oci/layouts';
 import { decisions } from '../support/stacks/region-checks';
@@ -51,12 +51,6 @@ test.each(['skopeo', 'crane', 'regctl', 'oras'] as const)(
 test("containerd's resolver: the tag and the digest, first pulls, rescued", async () => {
   const repository = 'far/containerd';
   await onlyInA(repository);
-  const byTag = await containerdClient(['pull', `${b.host}/${repository}:v1`], home.env);
-  expect(byTag.stdout).toContain(image.manifestDigest);
   await onlyInA(`${repository}-digest`);
-  const byDigest = await containerdClient(
-    ['pull', `${b.host}/${repository}-digest@${image.manifestDigest}`],
-    home.env,
-  );
-  expect(byDigest.stdout).toContain(image.manifestDigest);
+  await expectContainerdPulls(b.host, repository, image.manifestDigest, home.env);
 });

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run } from '../process';
+import { skopeoCopy } from './skopeo';
 import { ROOT } from './geosync-cli';
 
 /** The tools scripts/install-clients.sh builds (scripts/client-versions names their versions). */
@@ -84,3 +85,34 @@ export const oras = (args: string[], env: Env, cwd?: string) =>
 /** `containerd-client resolve|pull|copy ...` (test/support/clients/containerd-client/main.go). */
 export const containerdClient = (args: string[], env: Env) =>
   run(toolPath('containerd-client'), args, { timeoutMs: TIMEOUT_MS, env });
+
+/** The clients that copy an image from one registry to another, each as its users run it. */
+export const COPY_CLIENTS = ['skopeo', 'crane', 'regctl', 'oras', 'containerd'] as const;
+
+/** Copies `src` to `dst` (`host/repository:tag`, both registries plain HTTP) with `client`. */
+export function copyImage(client: (typeof COPY_CLIENTS)[number], src: string, dst: string, env: Env) {
+  const hosts = [src, dst].map((r) => r.slice(0, r.indexOf('/')));
+  switch (client) {
+    case 'skopeo':
+      return skopeoCopy(src, dst, env);
+    case 'crane':
+      return crane(['copy', src, dst], env);
+    case 'regctl':
+      return regctl(['image', 'copy', src, dst], env, hosts);
+    case 'oras':
+      return oras(['cp', '--from-plain-http', '--to-plain-http', src, dst], env);
+    case 'containerd':
+      return containerdClient(['copy', src, dst], env);
+  }
+}
+
+/**
+ * containerd's resolver pulls `<repository>:v1` and `<repository>-digest@<digest>` from `host`,
+ * first pulls each: both name `digest` (the digest pull resolves no tag first).
+ */
+export async function expectContainerdPulls(host: string, repository: string, digest: string, env: Env) {
+  const byTag = await containerdClient(['pull', `${host}/${repository}:v1`], env);
+  expect(byTag.stdout).toContain(digest);
+  const byDigest = await containerdClient(['pull', `${host}/${repository}-digest@${digest}`], env);
+  expect(byDigest.stdout).toContain(digest);
+}

@@ -68,3 +68,20 @@ export async function skopeoInspectRaw(
   const { stdout } = await run('skopeo', args, { timeoutMs: opts.timeoutMs ?? 30_000 });
   return stdout;
 }
+
+/** skopeo from one registry to another, both plain HTTP. */
+export function skopeoCopy(src: string, dst: string, env?: NodeJS.ProcessEnv) {
+  return run(
+    'skopeo',
+    [
+      '--insecure-policy',
+      'copy',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--retry-times=0',
+      `docker://${src}`,
+      `docker://${dst}`,
+    ],
+    { timeoutMs: 60_000, ...(env ? { env } : {}) },
+  );
+}
