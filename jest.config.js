@@ -2,7 +2,8 @@
 //   unit        pure logic (loopback HTTP/gRPC fakes only)
 //   integration real gRPC on port 0, real registries, real S3 (Swift), real skopeo, real Envoy
 //   e2e         whole regions: registry, geosync serve and real Envoy each, pulled by skopeo
-// globalSetup names the Envoy binaries the suites run on (and fails fast when there are none).
+// globalSetup names the Envoy binaries the suites run on (and fails fast when there are none), and
+// starts the one Swift the suites share (test/support/storage/shared-swift.ts).
 const NATIVE_IMPORT_DIRS = '/node_modules/(teeny-request|gaxios)/';
 const NATIVE_IMPORT = `${NATIVE_IMPORT_DIRS}.+\\.js$`;
 const base = {
@@ -31,13 +32,15 @@ module.exports = {
       ...base,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/support/envoy/envoy-global-setup.ts',
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
     {
       ...base,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/support/envoy/envoy-global-setup.ts',
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
   ],
 };

@@ -51,7 +51,7 @@ test('nothing is reported when the storage is right', async () => {
 
 test('a storage that answers 403 (a Swift user without read rights): reported with the IAM actions; misses there never open its breaker', async () => {
   await fx.putTag('c', 'held-by-c');
-  const reader = { accessKeyId: 'test:reader', secretAccessKey: 'reading' };
+  const reader = fx.swift.reader;
   await startChecked({ storage: { a: reader }, lookupTimeoutMs: 2_000 });
   // From the check (HeadBucket answered 403) and, when the warm-up got its answer in time, from
   // the warm-up key that never exists; nothing about c.

@@ -22,7 +22,8 @@ import { createOciImage } from '../../support/oci/oci-image';
 import { freePort } from '../../support/net/ports';
 import { spawnManaged, waitForHttp, type ManagedProcess } from '../../support/process';
 import { skopeoInspectRaw, skopeoPull, skopeoPush } from '../../support/clients/skopeo';
-import { startSwift, type SwiftS3 } from '../../support/storage/swift';
+import { testSwift } from '../../support/storage/shared-swift';
+import type { SwiftS3 } from '../../support/storage/swift';
 import { CHART, containers, helmTemplate, type Doc } from './chart';
 
 jest.setTimeout(120_000);
@@ -165,7 +166,7 @@ test('with a storage root outside its volume, the read-only root filesystem refu
 });
 
 test('on S3 (Swift), with nothing writable at all', async () => {
-  swift = await startSwift();
+  swift = await testSwift();
   await swift.createBucket('registry-b');
   const s3 = {
     accesskey: swift.accessKeyId,

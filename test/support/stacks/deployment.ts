@@ -24,7 +24,8 @@ import { startAzurite, type Azurite } from '../storage/azurite';
 import { startFakeGcs, type FakeGcs } from '../storage/fake-gcs';
 import { startCraneRegistry, type CraneRegistry } from '../registries/crane-registry';
 import { startRegistry, type Credentials, type Registry, type RegistryStorage } from '../registries/registry';
-import { startSwift, type SwiftS3 } from '../storage/swift';
+import { testSwift } from '../storage/shared-swift';
+import type { SwiftS3 } from '../storage/swift';
 import { startTcpProxy, type TcpProxy } from '../net/tcp-proxy';
 import type { TokenServer } from '../registries/token-server';
 import type { UpstreamProtocol } from '../../../src/config/types';
@@ -210,7 +211,7 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
   const geosyncEnv = opts.notifications ? { GEOSYNC_NOTIFICATIONS_SECRET: notificationSecret } : {};
   try {
     if (backends.has('s3')) {
-      swift = await startSwift(
+      swift = await testSwift(
         opts.swiftAccessLogUdpPort === undefined ? {} : { accessLogUdpPort: opts.swiftAccessLogUdpPort },
       );
       cleanups.push(() => (swift as SwiftS3).stop());

@@ -5,7 +5,8 @@
  */
 import type { S3Storage } from '../../../src/config/types';
 import { startRegistry, type Registry } from '../registries/registry';
-import { startSwift, type SwiftS3 } from '../storage/swift';
+import { testSwift } from '../storage/shared-swift';
+import type { SwiftS3 } from '../storage/swift';
 
 export interface GeoRegion {
   readonly name: string;
@@ -45,7 +46,7 @@ export async function startGeoStack(opts: {
   readonly regions: readonly string[];
   readonly auth?: { readonly username: string; readonly password: string };
 }): Promise<GeoStack> {
-  const swift = await startSwift();
+  const swift = await testSwift();
   const regions: GeoRegion[] = [];
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -11,7 +11,8 @@ import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { REGISTRY_V2_ROOT, tagCurrentLinkKey } from '../../../src/storage/keys';
 import { startServe, waitForStatus, type ServeProcess } from '../clients/geosync-cli';
 import { freePorts } from '../net/ports';
-import { startSwift, type SwiftS3 } from './swift';
+import { testSwift } from './shared-swift';
+import type { SwiftS3 } from './swift';
 
 export const SIBLINGS = ['a', 'c'] as const;
 export type Sibling = (typeof SIBLINGS)[number];
@@ -63,7 +64,7 @@ export interface SwiftServe {
 export async function startSwiftServe(): Promise<SwiftServe> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-swift-serve-'));
   mkdirSync(path.join(tmp, 'b'));
-  const swift = await startSwift();
+  const swift = await testSwift();
   let serve: ServeProcess | undefined;
   const stopServe = async (): Promise<void> => {
     if (serve && serve.child.exitCode === null && serve.child.signalCode === null) {

@@ -31,6 +31,8 @@ export interface S3Endpoint {
 
 export interface SwiftS3 extends S3Endpoint {
   readonly port: number;
+  /** A user of the same account without write access (tempauth, no `.admin`). */
+  readonly reader: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Temporary directory holding configs, rings, object data and logs. */
   readonly dir: string;
   createBucket(name: string): Promise<void>;
@@ -58,17 +60,19 @@ const BIND_TIMEOUT_S = 2;
 /** Start attempts: the second, on fresh ports, only after a server exited before it listened. */
 const ATTEMPTS = 2;
 
-function serverConf(kind: string, port: number, dir: string): string {
+function serverConf(kind: string, port: number, dir: string, workers: number): string {
+  // log_requests off: each request's log line is built before log_level drops it.
   return `[DEFAULT]
 devices = ${dir}/node
 mount_check = false
 bind_ip = 127.0.0.1
 bind_port = ${port}
 bind_timeout = ${BIND_TIMEOUT_S}
-workers = 1
+workers = ${workers}
 swift_dir = ${dir}/etc
 user = root
 log_level = WARNING
+log_requests = false
 [pipeline:main]
 pipeline = ${kind}-server
 [app:${kind}-server]
@@ -92,12 +96,24 @@ log_msg_template = {method} {path} {status_int} {user_agent}
 `;
 }
 
-function proxyConf(port: number, memcachedPort: number, dir: string, accessLogUdpPort?: number): string {
+/** Tempauth's users: `test:tester` (admin) and `test:reader`, and the same in accounts t1…tN. */
+function users(accounts: number): string {
+  return ['test', ...Array.from({ length: accounts }, (_, i) => `t${i + 1}`)]
+    .map((a) => `user_${a}_tester = testing .admin\nuser_${a}_reader = reading\n`)
+    .join('');
+}
+
+function proxyConf(
+  port: number,
+  memcachedPort: number,
+  dir: string,
+  { accessLogUdpPort, accounts = 0, workers = 1 }: StartOptions,
+): string {
   return `[DEFAULT]
 bind_ip = 127.0.0.1
 bind_port = ${port}
 bind_timeout = ${BIND_TIMEOUT_S}
-workers = 1
+workers = ${workers}
 swift_dir = ${dir}/etc
 user = root
 log_level = WARNING
@@ -124,9 +140,7 @@ use = egg:swift#s3api
 location = us-east-1
 [filter:tempauth]
 use = egg:swift#tempauth
-user_test_tester = testing .admin
-user_test_reader = reading
-[filter:copy]
+${users(accounts)}[filter:copy]
 use = egg:swift#copy
 [filter:slo]
 use = egg:swift#slo
@@ -175,10 +189,14 @@ async function buildRings(etc: string, ports: { object: number; container: numbe
   );
 }
 
-interface StartOptions {
+export interface StartOptions {
   readonly timeoutMs?: number;
   /** see SWIFT_ACCESS_LOG_FIELDS */
   readonly accessLogUdpPort?: number;
+  /** Accounts t1…tN besides `test`, each with a tester and a reader (shared-swift.ts hands them out). */
+  readonly accounts?: number;
+  /** Processes of the proxy and the object server (Swift's `workers`). */
+  readonly workers?: number;
 }
 
 export async function startSwift(opts: StartOptions = {}): Promise<SwiftS3> {
@@ -213,11 +231,9 @@ async function startOnce(opts: StartOptions): Promise<SwiftS3> {
     number,
   ];
   const procs: ManagedProcess[] = [];
-  const clients: S3Client[] = [];
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      for (const c of clients) c.destroy();
       await Promise.all(procs.map((p) => p.stop()));
       fs.rmSync(dir, { recursive: true, force: true });
     })();
@@ -225,23 +241,6 @@ async function startOnce(opts: StartOptions): Promise<SwiftS3> {
   };
 
   const endpoint = `http://127.0.0.1:${proxy}`;
-  const base: S3Endpoint = {
-    endpoint,
-    accessKeyId: 'test:tester',
-    secretAccessKey: 'testing',
-    region: 'us-east-1',
-  };
-  const client = (): S3Client => {
-    const c = new S3Client({
-      endpoint,
-      region: base.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: base.accessKeyId, secretAccessKey: base.secretAccessKey },
-    });
-    clients.push(c);
-    return c;
-  };
-
   try {
     await buildRings(etc, { object, container, account });
     for (const [kind, port] of [
@@ -249,12 +248,12 @@ async function startOnce(opts: StartOptions): Promise<SwiftS3> {
       ['container', container],
       ['account', account],
     ] as const) {
-      fs.writeFileSync(path.join(etc, `${kind}-server.conf`), serverConf(kind, port, dir));
+      fs.writeFileSync(
+        path.join(etc, `${kind}-server.conf`),
+        serverConf(kind, port, dir, kind === 'object' ? (opts.workers ?? 1) : 1),
+      );
     }
-    fs.writeFileSync(
-      path.join(etc, 'proxy-server.conf'),
-      proxyConf(proxy, memcached, dir, opts.accessLogUdpPort),
-    );
+    fs.writeFileSync(path.join(etc, 'proxy-server.conf'), proxyConf(proxy, memcached, dir, opts));
 
     const servers: [ManagedProcess, number][] = [
       [
@@ -291,11 +290,45 @@ async function startOnce(opts: StartOptions): Promise<SwiftS3> {
     throw err;
   }
 
+  return swiftAccount({ endpoint, port: proxy, dir }, 'test', stop);
+}
+
+/** Where a running Swift is, as shared-swift.ts passes it between processes. */
+export interface SwiftPlace {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly dir: string;
+}
+
+/**
+ * A handle on one account of a running Swift: its clients and buckets are that account's (two
+ * accounts may hold buckets of the same name). `stopServers` runs after its clients are destroyed.
+ */
+export function swiftAccount(place: SwiftPlace, account: string, stopServers: () => Promise<void>): SwiftS3 {
+  const base: S3Endpoint = {
+    endpoint: place.endpoint,
+    accessKeyId: `${account}:tester`,
+    secretAccessKey: 'testing',
+    region: 'us-east-1',
+  };
+  const clients: S3Client[] = [];
+  const client = (): S3Client => {
+    const c = new S3Client({
+      endpoint: place.endpoint,
+      region: base.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: base.accessKeyId, secretAccessKey: base.secretAccessKey },
+    });
+    clients.push(c);
+    return c;
+  };
   let admin: S3Client | undefined;
+  let stopped: Promise<void> | undefined;
   return {
     ...base,
-    port: proxy,
-    dir,
+    reader: { accessKeyId: `${account}:reader`, secretAccessKey: 'reading' },
+    port: place.port,
+    dir: place.dir,
     client,
     async createBucket(name: string): Promise<void> {
       admin ??= client();
@@ -303,6 +336,12 @@ async function startOnce(opts: StartOptions): Promise<SwiftS3> {
         abortSignal: AbortSignal.timeout(10_000),
       });
     },
-    stop,
+    stop: () => {
+      stopped ??= (async () => {
+        for (const c of clients) c.destroy();
+        await stopServers();
+      })();
+      return stopped;
+    },
   };
 }
