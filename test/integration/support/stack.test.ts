@@ -6,11 +6,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { createOciImage, createOciIndex } from '../../support/oci/oci-image';
 import { startRegistry, type Registry } from '../../support/registries/registry';
 import { skopeoInspectRaw, skopeoPull, skopeoPush } from '../../support/clients/skopeo';
-import { startSwift, type SwiftS3 } from '../../support/storage/swift';
+import { testSwift } from '../../support/storage/shared-swift';
+import type { SwiftS3 } from '../../support/storage/swift';
+import { StorageRequestLog } from '../../bench/tools/storage-requests';
+import { until } from '../../support/process';
+
+const keys = (log: StorageRequestLog): string[] => log.requests.map((r) => r.key);
 
 jest.setTimeout(90_000);
 
@@ -21,7 +26,7 @@ describe('test support', () => {
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'geosync-stack-test-'));
-    swift = await startSwift();
+    swift = await testSwift();
   });
   afterAll(async () => {
     await Promise.all(registries.map((r) => r.stop()));
@@ -35,6 +40,36 @@ describe('test support', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'a/b', Body: 'hello' }));
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'objects', Key: 'a/b' }));
     expect(head.ContentLength).toBe(5);
+  });
+
+  it("two users of the run's Swift: same bucket names apart, each access log its own", async () => {
+    const logs = [await StorageRequestLog.start(), await StorageRequestLog.start()];
+    const users = [
+      await testSwift({ accessLogUdpPort: logs[0]!.port }),
+      await testSwift({ accessLogUdpPort: logs[1]!.port }),
+    ];
+    try {
+      for (const [i, u] of users.entries()) {
+        await u.createBucket('same');
+        await u.client().send(new PutObjectCommand({ Bucket: 'same', Key: 'k', Body: `user ${i}` }));
+      }
+      for (const [i, u] of users.entries()) {
+        const got = await u.client().send(new GetObjectCommand({ Bucket: 'same', Key: 'k' }));
+        expect(await got.Body!.transformToString()).toBe(`user ${i}`);
+        await u
+          .client()
+          .send(new HeadObjectCommand({ Bucket: 'same', Key: `only-${i}` }))
+          .catch(() => {});
+      }
+      // Each log holds its own user's HEAD of a missing key, and not the other's.
+      for (const [i, log] of logs.entries()) {
+        await until(`user ${i}'s HEAD in its log`, async () => keys(log).includes(`only-${i}`), 10_000);
+        expect(keys(log)).not.toContain(`only-${1 - i}`);
+      }
+    } finally {
+      await Promise.all(users.map((u) => u.stop()));
+      for (const log of logs) log.close();
+    }
   });
 
   it('pushes an index to distribution on S3 (with auth) and pulls a child by digest', async () => {

@@ -5,9 +5,12 @@
  * (about 5 s of CPU), and some twenty files started one each; on 2 cores that was a sixth of the
  * suite's CPU.
  *
- * A file that needs Swift to itself (the proxy's access log counts every request it serves, and
- * the start itself is tested) calls startSwift, as does any process outside jest (the benchmark).
+ * The proxy's access log (SWIFT_ACCESS_LOG_FIELDS) goes to a relay here, which passes each line,
+ * without its account, to the UDP port the user of that account named: a file counting storage
+ * requests sees its own and no other file's. The start itself is tested on a Swift of its own, as
+ * is any process outside jest (the benchmark).
  */
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startSwift, swiftAccount, type StartOptions, type SwiftPlace, type SwiftS3 } from './swift';
@@ -16,35 +19,79 @@ import { startSwift, swiftAccount, type StartOptions, type SwiftPlace, type Swif
 const PLACE = 'GEOSYNC_TEST_SWIFT';
 /** Accounts t1…tN: more than the users of one run (each file's stacks), never handed out twice. */
 const ACCOUNTS = 200;
+/** Where an account's user has its access log sent: `claims/<n>/access-log-port`. */
+const claimDir = (dir: string, n: number) => path.join(dir, 'claims', String(n));
+const portFile = (dir: string, n: number) => path.join(claimDir(dir, n), 'access-log-port');
 
 /** For the global set-up: starts the shared Swift and names it to the test files; returns its stop. */
 export async function startSharedSwift(): Promise<() => Promise<void>> {
-  // Two proxy and object processes: two files use it at once, each with its own storage deadlines.
-  const swift = await startSwift({ accounts: ACCOUNTS, workers: 2 });
+  const relay = dgram.createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    relay.once('error', reject);
+    relay.bind(0, '127.0.0.1', () => resolve());
+  });
+  // A herd's log arrives in bursts; the kernel's default buffer would drop some of them.
+  relay.setRecvBufferSize(8 * 1024 * 1024);
+  const swift = await startSwift({
+    accounts: ACCOUNTS,
+    // Two proxy and object processes: two or three files use it at once, each with its deadlines.
+    workers: 2,
+    accessLogUdpPort: relay.address().port,
+    accessLogByAccount: true,
+  }).catch(async (err: unknown) => {
+    relay.close();
+    throw err;
+  });
   fs.mkdirSync(path.join(swift.dir, 'claims'));
+  const ports = new Map<number, number>();
+  relay.on('message', (line) => {
+    // `<134>proxy-server: AUTH_t3 HEAD /region-a/... 200 aws-sdk-js/...`; `-` for no account.
+    const m = /^(<\d+>proxy-server: )AUTH_t(\d+) /.exec(line.toString('latin1'));
+    if (!m) return;
+    const n = Number(m[2]);
+    if (!ports.has(n)) {
+      try {
+        ports.set(n, Number(fs.readFileSync(portFile(swift.dir, n), 'utf8')));
+      } catch {
+        return; // nobody asked for this account's log
+      }
+    }
+    const out = Buffer.concat([Buffer.from(m[1]!, 'latin1'), line.subarray(m[0].length)]);
+    relay.send(out, ports.get(n), '127.0.0.1');
+  });
   const place: SwiftPlace = { endpoint: swift.endpoint, port: swift.port, dir: swift.dir };
   process.env[PLACE] = JSON.stringify(place);
-  return () => swift.stop();
+  return async () => {
+    await swift.stop();
+    relay.close();
+  };
 }
 
 /**
- * An account of the run's shared Swift when there is one, or a Swift of its own. Its `stop`
- * leaves the shared servers running (the global teardown stops them) and its buckets in place
- * (the account is never handed out again).
+ * An account of the run's shared Swift when there is one, or a Swift of its own. With
+ * `accessLogUdpPort`, that account's access log goes there. Its `stop` leaves the shared servers
+ * running (the global teardown stops them) and its buckets in place (the account is never handed
+ * out again).
  */
 export async function testSwift(opts: StartOptions = {}): Promise<SwiftS3> {
   const shared = process.env[PLACE];
-  if (shared === undefined || opts.accessLogUdpPort !== undefined) return startSwift(opts);
+  if (shared === undefined) return startSwift(opts);
   const place = JSON.parse(shared) as SwiftPlace;
-  for (let i = 1; i <= ACCOUNTS; i++) {
+  for (let n = 1; n <= ACCOUNTS; n++) {
     try {
       // mkdir is atomic: of two files asking at once, one gets the account.
-      fs.mkdirSync(path.join(place.dir, 'claims', String(i)));
+      fs.mkdirSync(claimDir(place.dir, n));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
       throw err;
     }
-    return swiftAccount(place, `t${i}`, async () => {});
+    if (opts.accessLogUdpPort !== undefined) {
+      // Written whole, then renamed: the relay never reads half a number.
+      const tmp = `${portFile(place.dir, n)}.tmp`;
+      fs.writeFileSync(tmp, String(opts.accessLogUdpPort));
+      fs.renameSync(tmp, portFile(place.dir, n));
+    }
+    return swiftAccount(place, `t${n}`, async () => {});
   }
   return startSwift(opts);
 }

@@ -87,12 +87,13 @@ use = egg:swift#${kind}
  */
 export const SWIFT_ACCESS_LOG_FIELDS = ['method', 'path', 'status', 'user_agent'] as const;
 
-function accessLogConf(udpPort: number | undefined): string {
+/** `byAccount`: each line starts with the request's account (`AUTH_t3`), for shared-swift.ts's relay. */
+function accessLogConf(udpPort: number | undefined, byAccount: boolean): string {
   if (udpPort === undefined) return '';
   return `access_log_udp_host = 127.0.0.1
 access_log_udp_port = ${udpPort}
 access_log_level = INFO
-log_msg_template = {method} {path} {status_int} {user_agent}
+log_msg_template = ${byAccount ? '{account} ' : ''}{method} {path} {status_int} {user_agent}
 `;
 }
 
@@ -107,7 +108,7 @@ function proxyConf(
   port: number,
   memcachedPort: number,
   dir: string,
-  { accessLogUdpPort, accounts = 0, workers = 1 }: StartOptions,
+  { accessLogUdpPort, accessLogByAccount = false, accounts = 0, workers = 1 }: StartOptions,
 ): string {
   return `[DEFAULT]
 bind_ip = 127.0.0.1
@@ -128,7 +129,7 @@ use = egg:swift#catch_errors
 use = egg:swift#gatekeeper
 [filter:proxy-logging]
 use = egg:swift#proxy_logging
-${accessLogConf(accessLogUdpPort)}[filter:cache]
+${accessLogConf(accessLogUdpPort, accessLogByAccount)}[filter:cache]
 use = egg:swift#memcache
 memcache_servers = 127.0.0.1:${memcachedPort}
 [filter:listing_formats]
@@ -193,6 +194,8 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** see SWIFT_ACCESS_LOG_FIELDS */
   readonly accessLogUdpPort?: number;
+  /** Each access log line led by its account (shared-swift.ts splits the log by account). */
+  readonly accessLogByAccount?: boolean;
   /** Accounts t1…tN besides `test`, each with a tester and a reader (shared-swift.ts hands them out). */
   readonly accounts?: number;
   /** Processes of the proxy and the object server (Swift's `workers`). */
