@@ -32,9 +32,9 @@ import type { UpstreamProtocol } from '../../../src/config/types';
 
 /**
  * geosync's lookup deadline for the benchmark's deployments on this shared test machine (the
- * default is 150 ms; the end-to-end tests run geosync's defaults, test/e2e/helpers.ts). Here two
- * test files run at once on 2 cores, each with its registries, geosyncs and Envoys, and Swift is
- * one Python proxy worker shared by every bucket: a HeadObject that takes 10-30 ms when idle takes
+ * default is 150 ms; the end-to-end tests run geosync's defaults, stacks/use-deployment.ts). Here
+ * three test files run at once on 2 cores, each with its registries, geosyncs and Envoys, and
+ * Swift's proxy is shared by every bucket of the run: a HeadObject that takes 10-30 ms when idle takes
  * 150-400 ms while another file pushes layers, and the first probe of a fresh geosync process pays
  * the AWS SDK's lazy initialisation (~40 ms idle, several times that under load). With 150 ms,
  * first pulls failed now and then (a 404 after a lookup `timeout`) for reasons that belong to the
