@@ -17,6 +17,9 @@ export NODE_COMPILE_CACHE="$PWD/.tools/node-compile-cache"
 node_version=$(node --version)
 echo "node: $node_version ($(command -v node))"
 npm run --silent build
+# The demo's and the benchmark's build (README: npm run demo): code only they compile must compile
+# here too (test/e2e/demo.test.ts runs the demo from it).
+npx tsc -p tsconfig.demo.json
 
 # The lint gate. Each linter runs even when one before it failed, so one run lists every problem;
 # any failure stops here with a non-zero exit. (Not an `a && b && c` list: `set -e` ignores a

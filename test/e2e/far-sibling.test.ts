@@ -10,7 +10,8 @@
  */
 import path from 'node:path';
 import { createOciImage, type OciImage } from '../support/oci/oci-image';
-import { clientHome, expectContainerdPulls, type Env } from '../support/clients/oci-clients';
+import { clientHome, type Env } from '../support/clients/oci-clients';
+import { expectContainerdPulls } from '../support/clients/pull-checks';
 import { skopeoPush } from '../support/clients/skopeo';
 import { pullIntoLayout } from '../support/oci/layouts';
 import { decisions } from '../support/stacks/region-checks';

@@ -105,14 +105,3 @@ export function copyImage(client: (typeof COPY_CLIENTS)[number], src: string, ds
       return containerdClient(['copy', src, dst], env);
   }
 }
-
-/**
- * containerd's resolver pulls `<repository>:v1` and `<repository>-digest@<digest>` from `host`,
- * first pulls each: both name `digest` (the digest pull resolves no tag first).
- */
-export async function expectContainerdPulls(host: string, repository: string, digest: string, env: Env) {
-  const byTag = await containerdClient(['pull', `${host}/${repository}:v1`], env);
-  expect(byTag.stdout).toContain(digest);
-  const byDigest = await containerdClient(['pull', `${host}/${repository}-digest@${digest}`], env);
-  expect(byDigest.stdout).toContain(digest);
-}
