@@ -19,7 +19,9 @@ test('the demo: the pull from region b fails without geosync, succeeds with it, 
   }
   // Exit 0 only when the pull with geosync landed the manifest, b's registry holds none of it, Envoy
   // followed a redirect and the staleness report counted the replicated arrival (demo.ts).
-  const { stdout } = await run(process.execPath, [demo], { timeoutMs: 200_000 });
+  // At the deadline SIGINT: the demo stops its regions' servers on it (they run in process groups
+  // of their own, which a kill of the demo would leave running).
+  const { stdout } = await run(process.execPath, [demo], { timeoutMs: 200_000, stopSignal: 'SIGINT' });
   expect(stdout).toMatch(/pull from region b WITHOUT geosync: FAILED \(manifest unknown\)/);
   expect(stdout).toMatch(/pull from region b WITH geosync: OK in \d+ ms, manifest digest matches/);
   expect(stdout).toMatch(/region b's storage still has no demo\/hello: nothing was written locally/);

@@ -27,9 +27,12 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
-  });
+  process.once('exit', killManaged);
+}
+
+/** Kills every process group spawnManaged started in this process and has not stopped. */
+export function killManaged(): void {
+  for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
 }
 
 /** Signals every process of a group; a group that is already gone is not an error. */
@@ -208,7 +211,14 @@ export async function waitForTcp(
 export function run(
   command: string,
   args: readonly string[],
-  opts: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv; input?: string },
+  opts: {
+    timeoutMs: number;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    /** Sent first at the deadline, for a command that stops its own servers on it; SIGKILL 10 s later. */
+    stopSignal?: NodeJS.Signals;
+  },
 ): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
@@ -222,7 +232,11 @@ export function run(
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
-      if (child.pid !== undefined) killGroup(child.pid, 'SIGKILL');
+      const pid = child.pid;
+      if (pid !== undefined && opts.stopSignal) {
+        killGroup(pid, opts.stopSignal);
+        setTimeout(() => killGroup(pid, 'SIGKILL'), 10_000).unref();
+      } else if (pid !== undefined) killGroup(pid, 'SIGKILL');
       reject(new Error(`${command} ${args.join(' ')} timed out after ${opts.timeoutMs} ms\n${stderr}`));
     }, opts.timeoutMs);
     child.once('error', (err) => {

@@ -7,6 +7,7 @@
  */
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import { sharedSwiftRelayPort } from '../../support/storage/shared-swift';
 
 /** distribution's storage root inside a bucket (test/support/registries/registry.ts: rootdirectory `/`). */
 const LAYOUT_PREFIX = 'docker/registry/v2/';
@@ -78,20 +79,29 @@ export class StorageRequestLog {
     };
   }
 
-  /** Datagrams the kernel dropped on this socket (/proc/net/udp, last column); 0 when unknown. */
+  /**
+   * Datagrams the kernel dropped on this socket and, when the log comes through the test run's
+   * shared Swift, on its relay (any user's: a drop there may have been one of these).
+   */
   drops(): number {
-    const portHex = this.port.toString(16).toUpperCase().padStart(4, '0');
-    const lines = fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1);
-    for (const line of lines) {
-      const cols = line.trim().split(/\s+/);
-      if (cols[1]?.endsWith(`:${portHex}`)) return Number(cols[cols.length - 1] ?? 0);
-    }
-    return 0;
+    const relay = sharedSwiftRelayPort();
+    return udpDrops(this.port) + (relay === undefined ? 0 : udpDrops(relay));
   }
 
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
+}
+
+/** Datagrams the kernel dropped on a loopback UDP port (/proc/net/udp, last column); 0 when unknown. */
+function udpDrops(port: number): number {
+  const portHex = port.toString(16).toUpperCase().padStart(4, '0');
+  const lines = fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1);
+  for (const line of lines) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[1]?.endsWith(`:${portHex}`)) return Number(cols[cols.length - 1] ?? 0);
+  }
+  return 0;
 }
 
 /**

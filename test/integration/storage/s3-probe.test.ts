@@ -120,7 +120,7 @@ describe('S3Probe failure modes', () => {
     const probe = new S3Probe(
       'x',
       s3StorageFor(stack!.swift, 'region-a', {
-        credentials: { accessKeyId: 'test:tester', secretAccessKey: 'wrong' },
+        credentials: { accessKeyId: stack!.swift.accessKeyId, secretAccessKey: 'wrong' },
       }),
     );
     expect(await probe.head(KEY, { signal: signal() })).toMatchObject({ status: 'error', kind: 'denied' });

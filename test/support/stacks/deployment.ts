@@ -90,7 +90,7 @@ export interface DeploymentOptions {
    * from the environment) and to a sink that records every event (`RegionDeployment.sink`).
    */
   readonly notifications?: boolean;
-  /** s3 mode: Swift sends its access log to this UDP port (startSwift's `accessLogUdpPort`). */
+  /** s3 mode: Swift's access log lines of this deployment's account go to this UDP port (testSwift). */
   readonly swiftAccessLogUdpPort?: number;
   /**
    * The `requestTimeoutMs` of a region's S3 storage (what one request to it may take; geosync's

@@ -13,6 +13,7 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
+import { killManaged } from '../process';
 import { startSwift, swiftAccount, type StartOptions, type SwiftPlace, type SwiftS3 } from './swift';
 
 /** The environment variable that tells the test files where the shared Swift is (JSON SwiftPlace). */
@@ -28,8 +29,14 @@ export async function startSharedSwift(): Promise<() => Promise<void>> {
   const relay = dgram.createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     relay.once('error', reject);
-    relay.bind(0, '127.0.0.1', () => resolve());
+    relay.bind(0, '127.0.0.1', () => {
+      relay.off('error', reject);
+      resolve();
+    });
   });
+  // A send that fails (a user's socket already closed) is an 'error' event: without a listener
+  // it would end jest's main process. The line is lost, as it would be on the user's own socket.
+  relay.on('error', () => {});
   // A herd's log arrives in bursts; the kernel's default buffer would drop some of them.
   relay.setRecvBufferSize(8 * 1024 * 1024);
   const swift = await startSwift({
@@ -43,28 +50,56 @@ export async function startSharedSwift(): Promise<() => Promise<void>> {
     throw err;
   });
   fs.mkdirSync(path.join(swift.dir, 'claims'));
-  const ports = new Map<number, number>();
+  // Each account's port, or null when its user asked for no log. An account's requests come only
+  // after testSwift handed it out, and by then its port file is written (or will never be).
+  const ports = new Map<number, number | null>();
   relay.on('message', (line) => {
     // `<134>proxy-server: AUTH_t3 HEAD /region-a/... 200 aws-sdk-js/...`; `-` for no account.
     const m = /^(<\d+>proxy-server: )AUTH_t(\d+) /.exec(line.toString('latin1'));
     if (!m) return;
     const n = Number(m[2]);
     if (!ports.has(n)) {
-      try {
-        ports.set(n, Number(fs.readFileSync(portFile(swift.dir, n), 'utf8')));
-      } catch {
-        return; // nobody asked for this account's log
-      }
+      const file = portFile(swift.dir, n);
+      ports.set(n, fs.existsSync(file) ? Number(fs.readFileSync(file, 'utf8')) : null);
     }
-    const out = Buffer.concat([Buffer.from(m[1]!, 'latin1'), line.subarray(m[0].length)]);
-    relay.send(out, ports.get(n), '127.0.0.1');
+    const port = ports.get(n);
+    if (port === null || port === undefined) return;
+    relay.send(Buffer.concat([Buffer.from(m[1]!, 'latin1'), line.subarray(m[0].length)]), port, '127.0.0.1');
   });
-  const place: SwiftPlace = { endpoint: swift.endpoint, port: swift.port, dir: swift.dir };
+  const place: SharedPlace = {
+    endpoint: swift.endpoint,
+    port: swift.port,
+    dir: swift.dir,
+    relayPort: relay.address().port,
+  };
   process.env[PLACE] = JSON.stringify(place);
+  // Interrupted (Ctrl-C, a CI deadline), jest's main process skips the teardown and Node's exit
+  // hooks: Swift's process groups are killed here, then the signal takes its course.
+  const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
+    const handler = () => {
+      killManaged();
+      relay.close();
+      process.kill(process.pid, signal);
+    };
+    process.once(signal, handler);
+    return () => process.off(signal, handler);
+  });
   return async () => {
+    for (const off of handlers) off();
     await swift.stop();
     relay.close();
   };
+}
+
+interface SharedPlace extends SwiftPlace {
+  /** The relay's UDP port: a datagram it dropped was one of some user's log lines. */
+  readonly relayPort: number;
+}
+
+/** The port of the shared Swift's access log relay, when this process runs beside one. */
+export function sharedSwiftRelayPort(): number | undefined {
+  const shared = process.env[PLACE];
+  return shared === undefined ? undefined : (JSON.parse(shared) as SharedPlace).relayPort;
 }
 
 /**
@@ -76,7 +111,7 @@ export async function startSharedSwift(): Promise<() => Promise<void>> {
 export async function testSwift(opts: StartOptions = {}): Promise<SwiftS3> {
   const shared = process.env[PLACE];
   if (shared === undefined) return startSwift(opts);
-  const place = JSON.parse(shared) as SwiftPlace;
+  const place = JSON.parse(shared) as SharedPlace;
   for (let n = 1; n <= ACCOUNTS; n++) {
     try {
       // mkdir is atomic: of two files asking at once, one gets the account.

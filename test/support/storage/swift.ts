@@ -38,7 +38,10 @@ export interface SwiftS3 extends S3Endpoint {
   createBucket(name: string): Promise<void>;
   /** A client for the test's own S3 calls (put/delete objects); destroyed by stop(). */
   client(): S3Client;
-  /** Stops every server and removes the directory; idempotent, safe after a failed start. */
+  /**
+   * Destroys its clients; a Swift of its own also stops every server and removes the directory (an
+   * account of the run's shared Swift leaves both). Idempotent, safe after a failed start.
+   */
   stop(): Promise<void>;
 }
 
