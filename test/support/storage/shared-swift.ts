@@ -74,10 +74,12 @@ export async function startSharedSwift(): Promise<() => Promise<void>> {
   };
   process.env[PLACE] = JSON.stringify(place);
   // Interrupted (Ctrl-C, a CI deadline), jest's main process skips the teardown and Node's exit
-  // hooks: Swift's process groups are killed here, then the signal takes its course.
+  // hooks: Swift's process groups are killed and its folder removed here, then the signal takes
+  // its course.
   const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((signal) => {
     const handler = () => {
       killManaged();
+      fs.rmSync(swift.dir, { recursive: true, force: true });
       relay.close();
       process.kill(process.pid, signal);
     };
