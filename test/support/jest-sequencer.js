@@ -8,7 +8,9 @@
 const fs = require('node:fs');
 const Sequencer = require('@jest/test-sequencer').default;
 
-const TIMEOUT = /jest\.setTimeout\(\s*([\d_]+)\s*\)/;
+// A number or a product of numbers (`jest.setTimeout(40 * 60_000)`).
+const TIMEOUT = /jest\.setTimeout\(\s*([\d_]+(?:\s*\*\s*[\d_]+)*)\s*\)/;
+const product = (text) => text.split('*').reduce((p, n) => p * Number(n.trim().replace(/_/g, '')), 1);
 
 class LongestFirst extends Sequencer {
   sort(tests) {
@@ -17,7 +19,7 @@ class LongestFirst extends Sequencer {
     const timeoutOf = (test) => {
       if (!declared.has(test.path)) {
         const m = TIMEOUT.exec(fs.readFileSync(test.path, 'utf8'));
-        declared.set(test.path, m ? Number(m[1].replace(/_/g, '')) : 0);
+        declared.set(test.path, m ? product(m[1]) : 0);
       }
       return declared.get(test.path);
     };
