@@ -63,11 +63,9 @@ const BIND_TIMEOUT_S = 2;
 /** Start attempts: the second, on fresh ports, only after a server exited before it listened. */
 const ATTEMPTS = 2;
 
-function serverConf(kind: string, port: number, dir: string, workers: number): string {
-  // log_requests off: each request's log line is built before log_level drops it.
+/** The `[DEFAULT]` section every server's configuration starts with. */
+function defaults(port: number, dir: string, workers: number): string {
   return `[DEFAULT]
-devices = ${dir}/node
-mount_check = false
 bind_ip = 127.0.0.1
 bind_port = ${port}
 bind_timeout = ${BIND_TIMEOUT_S}
@@ -75,6 +73,13 @@ workers = ${workers}
 swift_dir = ${dir}/etc
 user = root
 log_level = WARNING
+`;
+}
+
+function serverConf(kind: string, port: number, dir: string, workers: number): string {
+  // log_requests off: each request's log line is built before log_level drops it.
+  return `${defaults(port, dir, workers)}devices = ${dir}/node
+mount_check = false
 log_requests = false
 [pipeline:main]
 pipeline = ${kind}-server
@@ -113,15 +118,7 @@ function proxyConf(
   dir: string,
   { accessLogUdpPort, accessLogByAccount = false, accounts = 0, workers = 1 }: StartOptions,
 ): string {
-  return `[DEFAULT]
-bind_ip = 127.0.0.1
-bind_port = ${port}
-bind_timeout = ${BIND_TIMEOUT_S}
-workers = ${workers}
-swift_dir = ${dir}/etc
-user = root
-log_level = WARNING
-[pipeline:main]
+  return `${defaults(port, dir, workers)}[pipeline:main]
 pipeline = catch_errors gatekeeper proxy-logging cache listing_formats bulk s3api tempauth copy slo dlo proxy-logging proxy-server
 [app:proxy-server]
 use = egg:swift#proxy
