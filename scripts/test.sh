@@ -11,7 +11,7 @@ bash scripts/install-deps.sh
 # when the script is run directly, so build, lint and every suite run on it, never on the
 # machine's own Node.
 export PATH="$PWD/node_modules/.bin:$PATH"
-# Node's on-disk compile cache (Node 22.1+): every geosync process a suite starts (some hundreds)
+# Node's on-disk compile cache (Node 22.1+): every geosync process a suite starts (about 160)
 # compiles the same modules; with the cache a start takes about a quarter less CPU. Git-ignored.
 export NODE_COMPILE_CACHE="$PWD/.tools/node-compile-cache"
 node_version=$(node --version)
