@@ -92,6 +92,8 @@ export interface DeploymentOptions {
   readonly notifications?: boolean;
   /** s3 mode: Swift's access log lines of this deployment's account go to this UDP port (testSwift). */
   readonly swiftAccessLogUdpPort?: number;
+  /** s3 mode: a Swift of its own, not an account of the run's (shared-swift.ts `own`). */
+  readonly ownSwift?: boolean;
   /**
    * The `requestTimeoutMs` of a region's S3 storage (what one request to it may take; geosync's
    * default is 1 s), in every configuration that names it.
@@ -211,9 +213,10 @@ export async function startDeployment(opts: DeploymentOptions): Promise<Deployme
   const geosyncEnv = opts.notifications ? { GEOSYNC_NOTIFICATIONS_SECRET: notificationSecret } : {};
   try {
     if (backends.has('s3')) {
-      swift = await testSwift(
-        opts.swiftAccessLogUdpPort === undefined ? {} : { accessLogUdpPort: opts.swiftAccessLogUdpPort },
-      );
+      swift = await testSwift({
+        own: opts.ownSwift ?? false,
+        ...(opts.swiftAccessLogUdpPort === undefined ? {} : { accessLogUdpPort: opts.swiftAccessLogUdpPort }),
+      });
       cleanups.push(() => (swift as SwiftS3).stop());
     }
     if (backends.has('azure')) {

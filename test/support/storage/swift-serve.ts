@@ -61,10 +61,11 @@ export interface SwiftServe {
   stop(): Promise<void>;
 }
 
-export async function startSwiftServe(): Promise<SwiftServe> {
+/** `ownSwift`: a Swift of its own, not an account of the run's (shared-swift.ts `own`). */
+export async function startSwiftServe({ ownSwift = false } = {}): Promise<SwiftServe> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'geosync-swift-serve-'));
   mkdirSync(path.join(tmp, 'b'));
-  const swift = await testSwift();
+  const swift = await testSwift({ own: ownSwift });
   let serve: ServeProcess | undefined;
   const stopServe = async (): Promise<void> => {
     if (serve && serve.child.exitCode === null && serve.child.signalCode === null) {
